@@ -1,0 +1,59 @@
+// The three-call contract every connector honours: run a command, put a file, get a file.
+
+export interface BecomeOptions {
+  /** Target user for sudo; default root. */
+  user?: string;
+}
+
+export interface ExecOptions {
+  /** Bytes fed to the command's stdin, then EOF. */
+  stdin?: Buffer | string;
+  /** Run through `sudo -n` (or `sudo -S` when the host has a become password). */
+  become?: BecomeOptions | boolean;
+  /** Command timeout; default comes from the connection settings. */
+  timeoutMs?: number;
+}
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  signal?: string;
+}
+
+export interface Transport {
+  readonly hostName: string;
+  /** Opens the connection (verifies the host key, authenticates). Idempotent. */
+  connect(): Promise<void>;
+  exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  /** Writes `data` to `path` atomically (temp file beside it, then rename). */
+  put(path: string, data: Buffer, options?: { mode?: string; become?: BecomeOptions | boolean }): Promise<void>;
+  /** Reads a remote file; null when it does not exist. */
+  get(path: string, options?: { become?: BecomeOptions | boolean }): Promise<Buffer | null>;
+  close(): Promise<void>;
+  /** Number of commands sent to the host since connect (the unit of latency we optimise). */
+  readonly roundTrips: number;
+}
+
+/** Connection settings for one host, after inventory merge. */
+export interface ConnectionSettings {
+  hostName: string;
+  address: string;
+  port: number;
+  user: string;
+  /** Private key file; when absent, ssh-agent (SSH_AUTH_SOCK) is used. */
+  privateKeyPath?: string;
+  /** Name of the env var holding the key's passphrase (default FOOBAR_SSH_PASSPHRASE). */
+  passphraseEnv?: string;
+  /** known_hosts files to check, in order; the user's own first. */
+  knownHostsFiles: string[];
+  /** Where to record new keys when `acceptNewHostKeys` is set. */
+  knownHostsWriteFile?: string;
+  acceptNewHostKeys: boolean;
+  connectTimeoutMs: number;
+  commandTimeoutMs: number;
+  /** Password for sudo; when absent, `sudo -n` (passwordless) is used. */
+  becomePassword?: string;
+  /** Most channels open at once on the one connection. */
+  maxChannels: number;
+}
