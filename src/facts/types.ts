@@ -1,0 +1,73 @@
+// What a host looks like, as far as a play needs to know. Gathered in one exec per host per play
+// (see probe.ts), then kept up to date by the executor for the rest of the run.
+
+/** One thing a task needs to know about a host. Queries are deduplicated across a play. */
+export type FactQuery =
+  | { kind: 'file'; path: string; expectSha256?: string; fetchContent?: boolean }
+  | { kind: 'service'; unit: string }
+  | { kind: 'packages'; names: string[]; candidates?: boolean }
+  | { kind: 'check'; id: string; command: string };
+
+export type FileType = 'file' | 'directory' | 'link' | 'other';
+
+export interface FileFact {
+  path: string;
+  exists: boolean;
+  type?: FileType;
+  /** Octal permission bits, 4 digits, e.g. "0644". */
+  mode?: string;
+  owner?: string;
+  group?: string;
+  size?: number;
+  /** sha256 of a regular file's content (of the target, for a link to a file). */
+  sha256?: string;
+  linkTarget?: string;
+  /** The current content, fetched in the same round trip when it differs from what is wanted. */
+  content?: Buffer;
+}
+
+export interface ServiceFact {
+  unit: string;
+  /** loaded | not-found | masked | ... */
+  loadState: string;
+  /** active | inactive | failed | activating | ... */
+  activeState: string;
+  /** enabled | disabled | static | masked | "" */
+  unitFileState: string;
+  needDaemonReload: boolean;
+  /** Monotonic start time of the main process, to prove "no restart" in tests. */
+  activeEnterTimestamp?: string;
+}
+
+export interface PackageFact {
+  name: string;
+  installed: boolean;
+  version?: string;
+  /** Version apt would install; only when asked for (state: latest). */
+  candidate?: string;
+}
+
+export interface SystemFact {
+  hostname: string;
+  kernel: string;
+  osId: string;
+  osVersion: string;
+  user: string;
+  uid: number;
+  initSystem: 'systemd' | 'other';
+}
+
+export interface HostFacts {
+  system?: SystemFact;
+  files: Map<string, FileFact>;
+  services: Map<string, ServiceFact>;
+  packages: Map<string, PackageFact>;
+  /** Exit status of guard commands (`unless`), keyed by query id. */
+  checks: Map<string, number>;
+  /** Handlers notified by an earlier run that could not run them. */
+  pendingHandlers: string[];
+}
+
+export function emptyFacts(): HostFacts {
+  return { files: new Map(), services: new Map(), packages: new Map(), checks: new Map(), pendingHandlers: [] };
+}

@@ -1,0 +1,97 @@
+// The module contract: validate args, resolve local inputs, say which facts are needed,
+// then plan purely from facts. Only the executor (run/) talks to hosts.
+import type { SourceRef } from '../errors.js';
+import type { FactQuery, HostFacts } from '../facts/types.js';
+
+/** Where a task's arguments were written, for error messages. */
+export interface ArgsLocation {
+  task: SourceRef;
+  args: SourceRef;
+  /** Line of each argument key. */
+  arg: Record<string, SourceRef>;
+}
+
+/** One shell command the executor sends to the host to apply a change. */
+export interface Step {
+  command: string;
+  stdin?: Buffer;
+  /** Run through sudo (the task's `become`). */
+  become: boolean;
+  /** What the step does, for logs. */
+  description: string;
+}
+
+/** A file's before/after, rendered as a unified diff by plan/diff.ts. */
+export interface FileDiff {
+  path: string;
+  /** null when the file does not exist (or is not a regular file) */
+  before: string | null;
+  after: string | null;
+  /** Mode, owner, group, type changes in words, e.g. "mode 0644 -> 0600". */
+  metaChanges: string[];
+  /** Content must never be shown: print "(sensitive content changed)". */
+  sensitive: boolean;
+  /** Content differs but is binary or too large to show. */
+  binary?: boolean;
+}
+
+export type TaskPlan =
+  | { status: 'ok'; reason: string }
+  | {
+      status: 'changed';
+      /** One line: what will change, e.g. "create /etc/nginx/nginx.conf (1.2 kB, 0644 root:root)". */
+      summary: string;
+      diff?: FileDiff;
+      steps: Step[];
+      /** Updates the fact cache as if the steps had run, so later tasks plan against the new state. */
+      assume?: (facts: HostFacts) => void;
+      /** Service side effects the executor must know about (a unit file changed → daemon-reload). */
+      unitFileChanged?: boolean;
+    }
+  | { status: 'failed'; reason: string };
+
+/** Result of running a changed task's steps, for `register` and `changed_when`. */
+export interface StepResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ResolveContext {
+  /** The host's merged variables (plus `item` inside a loop). */
+  vars: Record<string, unknown>;
+  /** Names of variables that hold secrets (from a vault). */
+  secretVarNames: ReadonlySet<string>;
+  /** Directories searched for a template or copy `src`, in order. */
+  searchPath: string[];
+  /** Evaluates an expression (for `changed_when`) against vars plus extra names. */
+  evaluate(expression: string, extra: Record<string, unknown>, where: SourceRef): unknown;
+  where: ArgsLocation;
+}
+
+export interface PlanContext {
+  /** The task runs through sudo. */
+  become: boolean;
+  /** The task's `name`, for messages. */
+  taskName: string;
+}
+
+export interface ModuleDefinition<Args = unknown, Resolved = Args> {
+  name: string;
+  /** One line for `--help` and the README. */
+  summary: string;
+  /** Checks raw YAML args (shape, names, types); throws ConfigError pointing at the argument. */
+  validate(raw: unknown, where: ArgsLocation): Args;
+  /** Local-only work before any host is touched: render templates, read local files. */
+  resolve(args: Args, ctx: ResolveContext): Promise<Resolved> | Resolved;
+  /** The facts plan() needs; gathered for the whole play in one exec per host. */
+  queries(resolved: Resolved): FactQuery[];
+  /** Pure: the changes that close the gap between facts and resolved args. */
+  plan(resolved: Resolved, facts: HostFacts, ctx: PlanContext): TaskPlan;
+  /** After the steps ran: decide changed/failed from their output (command's changed_when). */
+  interpret?(resolved: Resolved, results: StepResult[]): { changed: boolean; failed?: string };
+}
+
+// eslint-style escape hatch for the registry, which holds modules of many arg types.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyModule = ModuleDefinition<any, any>;
