@@ -1,0 +1,46 @@
+// The `connection:` settings, shared by the inventory defaults and per-host overrides.
+
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { ConnectionConfig } from './types.js';
+import type { YamlMap } from './yaml.js';
+
+/** YAML key → how to read it into ConnectionConfig. */
+const READERS = {
+  user: (map, key, _dir, out) => (out.user = map.require(key, 'a user name').asText('a user name')),
+  port: (map, key, _dir, out) => (out.port = map.require(key, 'a port').asInteger('a port number (1-65535)', 1, 65535)),
+  key: (map, key, dir, out) => (out.key = resolvePath(map.require(key, 'a key path').asString('a private key path'), dir)),
+  known_hosts: (map, key, dir, out) =>
+    (out.knownHosts = resolvePath(map.require(key, 'a file path').asString('a known_hosts file path'), dir)),
+  connect_timeout: (map, key, _dir, out) => (out.connectTimeout = seconds(map, key)),
+  command_timeout: (map, key, _dir, out) => (out.commandTimeout = seconds(map, key)),
+  become_password: (map, key, _dir, out) =>
+    (out.becomePassword = map.require(key, 'a password').asText('a password (normally a reference to a vault var)')),
+  max_channels: (map, key, _dir, out) =>
+    (out.maxChannels = map.require(key, 'a channel count').asInteger('a whole number of channels (1-64)', 1, 64)),
+} satisfies Record<string, (map: YamlMap, key: string, dir: string, out: ConnectionConfig) => unknown>;
+
+export const CONNECTION_KEYS: readonly string[] = Object.keys(READERS);
+
+/** Read whichever connection keys `map` has; other keys are the caller's business. */
+export function readConnection(map: YamlMap, dir: string): ConnectionConfig {
+  const out: ConnectionConfig = {};
+  for (const [key, read] of Object.entries(READERS)) {
+    if (map.has(key)) read(map, key, dir, out);
+  }
+  return out;
+}
+
+/** `~` is the operator's home; relative paths are relative to the inventory, not the cwd. */
+export function resolvePath(path: string, dir: string): string {
+  if (path === '~') return homedir();
+  if (path.startsWith('~/')) return join(homedir(), path.slice(2));
+  return isAbsolute(path) ? path : resolve(dir, path);
+}
+
+function seconds(map: YamlMap, key: string): number {
+  const value = map.require(key, 'seconds');
+  const n = value.asNumber('a number of seconds');
+  if (n <= 0) value.expected('a positive number of seconds');
+  return n;
+}

@@ -1,0 +1,152 @@
+// The validated shapes of inventory and playbook files. Everything keeps its SourceRef so
+// that later layers (modules, templates, the runner) can point users at the exact line.
+
+import type { SourceRef } from '../errors.js';
+import type { TextTransform } from './yaml.js';
+
+export type { SourceRef } from '../errors.js';
+
+/** Variables of one scope, and the file:line each one was defined at. */
+export interface VarScope {
+  values: Record<string, unknown>;
+  where: Map<string, SourceRef>;
+}
+
+/** How to reach hosts. Every field is optional here; the inventory layer fills in defaults. */
+export interface ConnectionConfig {
+  user?: string;
+  port?: number;
+  /** Private key path, absolute (`~` expanded, relative paths resolved against the inventory dir). */
+  key?: string;
+  /** Extra known_hosts file, absolute (resolved against the inventory dir). */
+  knownHosts?: string;
+  /** Seconds. */
+  connectTimeout?: number;
+  /** Seconds. */
+  commandTimeout?: number;
+  /** Raw string, normally a template referring to a (vault) var; rendered later with the host's vars. */
+  becomePassword?: string;
+  maxChannels?: number;
+}
+
+export interface HostConfig {
+  name: string;
+  address: string;
+  where: SourceRef;
+  /** Per-host overrides of the inventory's `connection:` defaults. */
+  connection: ConnectionConfig;
+  vars: VarScope;
+}
+
+export interface GroupConfig {
+  name: string;
+  where: SourceRef;
+  hosts: string[];
+  children: string[];
+  vars: VarScope;
+}
+
+export interface InventoryConfig {
+  /** The main inventory file (`NAME.yml` or `NAME/hosts.yml`). */
+  file: string;
+  /** The directory relative paths are resolved against. */
+  dir: string;
+  /** The `lab:` block, untouched: the lab code reads it. */
+  lab?: { raw: unknown; where: SourceRef };
+  connection: ConnectionConfig;
+  /** Vars of the implicit group `all` (top-level `vars:` plus `group_vars/all`). */
+  vars: VarScope;
+  /** Hosts in file order. */
+  hosts: HostConfig[];
+  /** Groups in file order; `all` is implicit and not listed. */
+  groups: Map<string, GroupConfig>;
+  /** Names of vars that came from a vault file, so outputs can mask them. */
+  secretVarNames: Set<string>;
+}
+
+/** Turns a file's raw text into YAML text; used for vault files (`vault.yml`, `*.vault.yml`). */
+export type DecryptHook = TextTransform;
+
+export interface LoadOptions {
+  /** Applied to vault files before parsing. Without it they are read as plain YAML. */
+  decrypt?: DecryptHook;
+  /** Module names a task may use; required for playbooks, ignored for inventories. */
+  knownModules?: ReadonlySet<string>;
+}
+
+export interface TaskConfig {
+  /** The task's `name:`, or `<module> <short args>`. */
+  name: string;
+  module: string;
+  /** A map, a free-form string, or null, exactly as written. */
+  args: unknown;
+  /** The task's first line. */
+  where: SourceRef;
+  /** Where the module's value starts. */
+  argsWhere: SourceRef;
+  /** Where each argument key is, when args is a map. */
+  argWhere: Record<string, SourceRef>;
+  /** Expressions that must all hold (a list is ANDed). */
+  when: string[];
+  notify: string[];
+  /** The task's own tags plus those inherited from its role and play. */
+  tags: string[];
+  become?: boolean;
+  becomeUser?: string;
+  register?: string;
+  /** A list, or a string expression evaluated per host. */
+  loop?: unknown;
+  ignoreErrors: boolean;
+  /** The role this task came from. */
+  role?: string;
+}
+
+export interface RoleConfig {
+  name: string;
+  /** Where the play names this role. */
+  where: SourceRef;
+  /** The role's directory. */
+  dir: string;
+  tags: string[];
+  /** `{role: x, vars: {...}}`: for this role's tasks, just above play vars. */
+  vars: VarScope;
+  /** `defaults.yml`: the lowest var layer. */
+  defaults: VarScope;
+  tasks: TaskConfig[];
+  handlers: TaskConfig[];
+}
+
+/** A `serial:` entry: a host count or a percentage string such as "30%". */
+export type SerialSize = number | string;
+
+export interface PlayConfig {
+  name: string;
+  /** Host pattern, resolved against the inventory later. */
+  hosts: string;
+  hostsWhere: SourceRef;
+  where: SourceRef;
+  become: boolean;
+  becomeUser?: string;
+  vars: Record<string, unknown>;
+  varsWhere: Map<string, SourceRef>;
+  roles: RoleConfig[];
+  /** Role tasks first, in role order, then the play's own tasks (as Ansible does). */
+  tasks: TaskConfig[];
+  /** Role handlers, then the play's own. */
+  handlers: TaskConfig[];
+  serial?: SerialSize[];
+  serialWhere?: SourceRef;
+  /** 0–100. */
+  maxFailPercentage: number;
+  strategy: 'free' | 'linear';
+  /** Defined by issue 5; kept raw here. */
+  rolling?: { raw: unknown; where: SourceRef };
+  tags: string[];
+  /** All roles' defaults merged in role order (later roles win): the lowest var layer. */
+  roleDefaults: Record<string, unknown>;
+}
+
+export interface PlaybookConfig {
+  file: string;
+  plays: PlayConfig[];
+}
