@@ -86,9 +86,13 @@ export interface TaskConfig {
   argsWhere: SourceRef;
   /** Where each argument key is, when args is a map. */
   argWhere: Record<string, SourceRef>;
+  /** Where each task keyword (`when`, `loop`, ...) is written. */
+  keywordWhere: Record<string, SourceRef>;
   /** Expressions that must all hold (a list is ANDed). */
   when: string[];
   notify: string[];
+  /** Where each `notify` entry is, parallel to `notify`. */
+  notifyWhere: SourceRef[];
   /** The task's own tags plus those inherited from its role and play. */
   tags: string[];
   become?: boolean;

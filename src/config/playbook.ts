@@ -1,0 +1,160 @@
+// Read and validate a playbook: a list of plays, their roles, tasks and handlers.
+
+import { dirname } from 'node:path';
+import { ConfigError, formatSourceRef } from '../errors.js';
+import { loadRole, readRoleReference } from './roles.js';
+import { parseSerialSize } from './serial.js';
+import { didYouMean, listNames } from './suggest.js';
+import { readTaskList } from './task.js';
+import type { PlayConfig, PlaybookConfig, SerialSize, TaskConfig } from './types.js';
+import { loadYamlFile, parseYaml, type YamlMap, type YamlNode } from './yaml.js';
+
+const PLAY_KEYS = [
+  'name',
+  'hosts',
+  'become',
+  'become_user',
+  'vars',
+  'roles',
+  'tasks',
+  'handlers',
+  'serial',
+  'max_fail_percentage',
+  'strategy',
+  'rolling',
+  'tags',
+];
+const STRATEGIES = ['free', 'linear'] as const;
+
+export interface PlaybookOptions {
+  /** Module names a task may use (injected: config/ does not import modules/). */
+  knownModules: ReadonlySet<string>;
+}
+
+export async function loadPlaybook(path: string, options: PlaybookOptions): Promise<PlaybookConfig> {
+  return readPlaybook(await loadYamlFile(path), path, options);
+}
+
+/** Parse playbook text; roles are looked up beside `file`. */
+export async function parsePlaybook(text: string, file: string, options: PlaybookOptions): Promise<PlaybookConfig> {
+  return readPlaybook(parseYaml(text, file), file, options);
+}
+
+async function readPlaybook(root: YamlNode, file: string, options: PlaybookOptions): Promise<PlaybookConfig> {
+  if (root.isNull) root.fail('the playbook is empty', 'expected a list of plays, each with at least "hosts:"');
+  const hint = root.kind === 'map' ? 'a playbook is a list: start each play with "- "' : undefined;
+  if (root.kind !== 'list') root.expected('a list of plays', hint);
+  const plays: PlayConfig[] = [];
+  for (const node of root.asList()) plays.push(await readPlay(node, dirname(file), options));
+  return { file, plays };
+}
+
+async function readPlay(node: YamlNode, playbookDir: string, options: PlaybookOptions): Promise<PlayConfig> {
+  const map = node.asMap('a play (a map with hosts, tasks, roles, ...)');
+  map.checkKeys(PLAY_KEYS, 'a play');
+  const hostsNode = map.require('hosts', 'a host pattern such as "all", "web" or "web*,!web2"');
+  const hosts = hostsNode.asStringList('a host pattern or a list of patterns').join(',');
+  const tags = optionalStringList(map.get('tags'), 'a tag or a list of tags');
+  const vars = map.get('vars')?.asMapOrEmpty('a map of variable: value').toVars() ?? { values: {}, where: new Map() };
+
+  const roleNodes = map.get('roles');
+  const references = roleNodes && !roleNodes.isNull ? roleNodes.asList('a list of roles').map(readRoleReference) : [];
+  const roles = [];
+  for (const reference of references) roles.push(await loadRole(reference, playbookDir, options.knownModules, tags));
+
+  const playContext = { knownModules: options.knownModules, inheritedTags: tags };
+  const tasks = [...roles.flatMap((r) => r.tasks), ...readTaskList(map.get('tasks'), playContext)];
+  const handlers = [...roles.flatMap((r) => r.handlers), ...readTaskList(map.get('handlers'), playContext)];
+  checkHandlers(handlers);
+  checkNotifications([...tasks, ...handlers], handlers);
+
+  const becomeUser = map.get('become_user')?.asText('a user name');
+  const serial = readSerial(map.get('serial'));
+  const rolling = map.get('rolling');
+  return {
+    name: map.get('name')?.asText('a play name') ?? hosts,
+    hosts,
+    hostsWhere: hostsNode.where,
+    where: node.where,
+    become: map.get('become')?.asBool() ?? false,
+    ...(becomeUser === undefined ? {} : { becomeUser }),
+    vars: vars.values,
+    varsWhere: vars.where,
+    roles,
+    tasks,
+    handlers,
+    ...(serial ? { serial: serial.sizes, serialWhere: serial.where } : {}),
+    maxFailPercentage: readPercentage(map),
+    strategy: readStrategy(map),
+    ...(rolling ? { rolling: { raw: rolling.toJS(), where: rolling.where } } : {}),
+    tags,
+    // Later roles win, as later layers do everywhere else.
+    roleDefaults: Object.assign({}, ...roles.map((r) => r.defaults.values)) as Record<string, unknown>,
+  };
+}
+
+/** `serial: 2`, `serial: "30%"` or a ramp `serial: [1, "25%", "100%"]`, each entry checked here. */
+function readSerial(node: YamlNode | undefined) {
+  if (!node || node.isNull) return undefined;
+  const items = node.kind === 'list' ? node.asList() : [node];
+  if (items.length === 0) node.expected('a host count, a percentage, or a non-empty list of them');
+  const sizes: SerialSize[] = items.map((item) => {
+    const value = item.toJS();
+    parseSerialSize(value, item.where);
+    return value as SerialSize;
+  });
+  return { sizes, where: node.where };
+}
+
+function readPercentage(map: YamlMap): number {
+  const node = map.get('max_fail_percentage');
+  if (!node) return 0;
+  const value = node.asNumber('a percentage from 0 to 100');
+  if (value < 0 || value > 100) node.expected('a percentage from 0 to 100');
+  return value;
+}
+
+function readStrategy(map: YamlMap): PlayConfig['strategy'] {
+  const node = map.get('strategy');
+  if (!node) return 'free';
+  const value = node.asString(`one of: ${STRATEGIES.join(', ')}`);
+  const strategy = STRATEGIES.find((s) => s === value);
+  if (!strategy) {
+    return node.fail(`unknown strategy "${value}"${didYouMean(value, STRATEGIES)}`, `expected one of: ${STRATEGIES.join(', ')}`);
+  }
+  return strategy;
+}
+
+function optionalStringList(node: YamlNode | undefined, what: string): string[] {
+  return node && !node.isNull ? node.asStringList(what) : [];
+}
+
+/** Handler names are how tasks refer to them, so each must be unique in its play. */
+function checkHandlers(handlers: readonly TaskConfig[]): void {
+  const seen = new Map<string, TaskConfig>();
+  for (const handler of handlers) {
+    const earlier = seen.get(handler.name);
+    if (earlier) {
+      throw new ConfigError(
+        `two handlers are named "${handler.name}"`,
+        handler.where,
+        `the other one is at ${formatSourceRef(earlier.where)}; handler names must be unique in a play`,
+      );
+    }
+    seen.set(handler.name, handler);
+  }
+}
+
+function checkNotifications(tasks: readonly TaskConfig[], handlers: readonly TaskConfig[]): void {
+  const names = handlers.map((h) => h.name);
+  for (const task of tasks) {
+    task.notify.forEach((name, index) => {
+      if (names.includes(name)) return;
+      throw new ConfigError(
+        `task "${task.name}" notifies "${name}", but the play has no handler of that name${didYouMean(name, names)}`,
+        task.notifyWhere[index] ?? task.where,
+        names.length ? `handlers in this play: ${listNames(names)}` : 'this play has no handlers',
+      );
+    });
+  }
+}

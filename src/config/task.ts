@@ -1,0 +1,150 @@
+// One task: its keywords, and exactly one module key whose value is the module's args.
+
+import { ConfigError, type SourceRef } from '../errors.js';
+import { closestMatch, listNames } from './suggest.js';
+import type { TaskConfig } from './types.js';
+import type { YamlEntry, YamlNode } from './yaml.js';
+
+export const TASK_KEYWORDS: readonly string[] = [
+  'name',
+  'when',
+  'notify',
+  'tags',
+  'become',
+  'become_user',
+  'register',
+  'loop',
+  'ignore_errors',
+];
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export interface TaskContext {
+  knownModules: ReadonlySet<string>;
+  /** Set for tasks and handlers of a role. */
+  role?: string;
+  /** Tags inherited from the role entry and the play. */
+  inheritedTags: readonly string[];
+}
+
+/** A list of tasks (`tasks:`, `handlers:`, or a role's tasks.yml); empty means none. */
+export function readTaskList(node: YamlNode | undefined, context: TaskContext): TaskConfig[] {
+  if (!node || node.isNull) return [];
+  const items = node.asList('a list of tasks (each starting with "- ")');
+  return items.map((item) => readTask(item, context));
+}
+
+export function readTask(node: YamlNode, context: TaskContext): TaskConfig {
+  const map = node.asMap('a task (a map with a module and keywords such as name, when, notify)');
+  const moduleEntry = findModule(map.entries, node, context.knownModules);
+  const module = moduleEntry.key;
+  const { args, argWhere } = readArgs(moduleEntry);
+  const keywordWhere: Record<string, SourceRef> = {};
+  for (const entry of map.entries) if (entry !== moduleEntry) keywordWhere[entry.key] = entry.keyWhere;
+
+  const notifyNode = map.get('notify');
+  const notifyItems = notifyNode && !notifyNode.isNull ? listItems(notifyNode) : [];
+  const registerNode = map.get('register');
+  const register = registerNode?.asString('a variable name');
+  if (registerNode && register !== undefined && !IDENTIFIER.test(register)) {
+    registerNode.fail(`"${register}" is not a valid variable name`, 'use letters, digits and "_", not starting with a digit');
+  }
+  const loop = map.get('loop');
+  if (loop && loop.kind !== 'list' && loop.kind !== 'string') loop.expected('a list, or an expression that gives a list');
+
+  const become = map.get('become')?.asBool();
+  const becomeUser = map.get('become_user')?.asText('a user name');
+  const ownTags = stringList(map.get('tags'), 'a tag or a list of tags');
+  return {
+    name: map.get('name')?.asText('a task name') ?? defaultName(module, args),
+    module,
+    args,
+    where: node.where,
+    argsWhere: moduleEntry.value.isNull ? moduleEntry.keyWhere : moduleEntry.value.where,
+    argWhere,
+    keywordWhere,
+    when: stringList(map.get('when'), 'a condition or a list of conditions'),
+    notify: notifyItems.map((item) => item.asText('a handler name or a list of handler names')),
+    notifyWhere: notifyItems.map((item) => item.where),
+    tags: unique([...ownTags, ...context.inheritedTags]),
+    ...(become === undefined ? {} : { become }),
+    ...(becomeUser === undefined ? {} : { becomeUser }),
+    ...(register === undefined ? {} : { register }),
+    ...(loop ? { loop: loop.toJS() } : {}),
+    ignoreErrors: map.get('ignore_errors')?.asBool() ?? false,
+    ...(context.role === undefined ? {} : { role: context.role }),
+  };
+}
+
+/** Every key that is not a keyword must be a module, and there must be exactly one. */
+function findModule(entries: readonly YamlEntry[], task: YamlNode, knownModules: ReadonlySet<string>): YamlEntry {
+  let found: YamlEntry | undefined;
+  for (const entry of entries) {
+    if (TASK_KEYWORDS.includes(entry.key)) continue;
+    if (!knownModules.has(entry.key)) {
+      const suggestion = closestMatch(entry.key, [...knownModules, ...TASK_KEYWORDS]);
+      throw new ConfigError(
+        `unknown module or task keyword "${entry.key}"${suggestion ? `; did you mean "${suggestion}"?` : ''} ` +
+          `Known modules: ${listNames([...knownModules].sort(), 40)}`,
+        entry.keyWhere,
+        `task keywords: ${TASK_KEYWORDS.join(', ')}`,
+      );
+    }
+    if (found) {
+      throw new ConfigError(
+        `a task runs exactly one module, but this one has "${found.key}" and "${entry.key}"`,
+        entry.keyWhere,
+        'split it into two tasks',
+      );
+    }
+    found = entry;
+  }
+  if (!found) {
+    return task.fail('this task has no module', `add one of: ${listNames([...knownModules].sort(), 40)}`);
+  }
+  return found;
+}
+
+/** Args are a map, a free-form string (`command: systemctl daemon-reload`), or nothing. */
+function readArgs(entry: YamlEntry): { args: unknown; argWhere: Record<string, SourceRef> } {
+  const value = entry.value;
+  const argWhere: Record<string, SourceRef> = {};
+  if (value.isNull) return { args: null, argWhere };
+  if (value.kind === 'map') {
+    for (const arg of value.asMap().entries) argWhere[arg.key] = arg.keyWhere;
+    return { args: value.toJS(), argWhere };
+  }
+  if (value.kind === 'string' || value.kind === 'number' || value.kind === 'boolean') {
+    return { args: value.asText(), argWhere };
+  }
+  return value.expected(`the arguments of "${entry.key}" (a map of argument: value, a free-form string, or nothing)`);
+}
+
+function listItems(node: YamlNode): YamlNode[] {
+  return node.kind === 'list' ? node.asList() : [node];
+}
+
+function stringList(node: YamlNode | undefined, what: string): string[] {
+  if (!node || node.isNull) return [];
+  return listItems(node).map((item) => item.asText(what));
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}
+
+/** "template src=nginx.conf.ejs dest=/etc/nginx/nginx.conf", shortened to stay one line. */
+function defaultName(module: string, args: unknown): string {
+  let summary = '';
+  if (typeof args === 'string') summary = args;
+  else if (args && typeof args === 'object' && !Array.isArray(args)) {
+    summary = Object.entries(args as Record<string, unknown>)
+      // Inline content and anything that looks secret stays out of names, which get printed.
+      .filter(([key, value]) => !/content|pass|secret|token|key/i.test(key) && (value === null || typeof value !== 'object'))
+      .map(([key, value]) => `${key}=${String(value)}`)
+      .join(' ');
+  }
+  summary = summary.replace(/\s+/g, ' ').trim();
+  if (summary.length > 60) summary = `${summary.slice(0, 57)}...`;
+  return summary ? `${module} ${summary}` : module;
+}
