@@ -1,0 +1,59 @@
+// What a run found and did, per host and task. Reporters render these; nothing else prints.
+import type { SourceRef } from '../errors.js';
+import type { FileDiff } from '../modules/types.js';
+
+export type Outcome = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
+export type RunMode = 'plan' | 'apply';
+
+export interface TaskResult {
+  host: string;
+  play: string;
+  task: string;
+  module: string;
+  where?: SourceRef;
+  outcome: Outcome;
+  /** One line: why this outcome ("content matches", "will run: systemctl ..."). */
+  reason: string;
+  diff?: FileDiff;
+  handler?: boolean;
+  /** Failure output (stderr/stdout), already redacted. */
+  output?: string;
+  durationMs: number;
+}
+
+export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'not-reached';
+
+export interface HostRecap {
+  host: string;
+  status: HostStatus;
+  ok: number;
+  changed: number;
+  failed: number;
+  skipped: number;
+  unreachable: boolean;
+  /** Commands sent to the host (the latency unit). */
+  roundTrips: number;
+  /** Why the host failed or was not reached. */
+  message?: string;
+}
+
+export interface PlayInfo {
+  name: string;
+  hosts: string[];
+  batches: string[][];
+  where?: SourceRef;
+}
+
+export interface RunSummary {
+  mode: RunMode;
+  playbook: string;
+  inventory: string;
+  plays: PlayInfo[];
+  hosts: HostRecap[];
+  results: TaskResult[];
+  /** plan: changes that apply would make; apply: changes made. */
+  changes: number;
+  durationMs: number;
+  /** Why the run stopped early, if it did (max_fail_percentage, interrupt). */
+  stopped?: string;
+}

@@ -1,0 +1,31 @@
+// Handlers notified but not yet run are written down on the host, so that a run which fails
+// after the notifying change still runs them next time (Ansible forgets them: ansible#10498).
+import { shellQuote } from '../transport/quote.js';
+
+/** Root's record, used when the play can become root or connects as root. */
+export const ROOT_PENDING_FILE = '/var/lib/foobar-provision/pending-handlers';
+/** Otherwise kept in the login user's home (commands start there). */
+export const USER_PENDING_FILE = '.foobar-provision/pending-handlers';
+
+export function pendingLine(play: string, handler: string): string {
+  return `${play.replace(/[\t\n]/g, ' ')}\t${handler.replace(/[\t\n]/g, ' ')}`;
+}
+
+/** Handlers pending for `play`, from the lines of the pending files. */
+export function pendingFor(play: string, lines: string[]): string[] {
+  const prefix = `${pendingLine(play, '')}`;
+  return [...new Set(lines.filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length)))];
+}
+
+export function recordPendingCommand(file: string, lines: string[]): string {
+  const dir = file.includes('/') ? file.slice(0, file.lastIndexOf('/')) : '.';
+  const body = lines.map((l) => shellQuote(l)).join(' ');
+  return `mkdir -p ${shellQuote(dir)} && printf '%s\\n' ${body} >> ${shellQuote(file)}`;
+}
+
+export function clearPendingCommand(file: string, lines: string[]): string {
+  const f = shellQuote(file);
+  const patterns = lines.map((l) => `-e ${shellQuote(l)}`).join(' ');
+  // grep -v exits 1 when nothing is left: that is fine, the file is then empty.
+  return `if [ -f ${f} ]; then { grep -vxF ${patterns} ${f} || true; } > ${f}.tmp && mv -f ${f}.tmp ${f}; fi`;
+}

@@ -1,0 +1,179 @@
+// The whole run: prepare every task for every host locally (so bad input stops before any
+// host is touched), then run plays in order, batch by batch, hosts in parallel up to --forks.
+import pLimit from 'p-limit';
+import { ConnectionError } from '../errors.js';
+import type { PlayConfig, PlaybookConfig, TaskConfig } from '../config/types.js';
+import type { HostRecap, PlayInfo, RunMode, RunSummary, TaskResult } from '../plan/types.js';
+import type { Reporter } from '../report/reporter.js';
+import { ConnectionPool, type TransportFactory } from './connections.js';
+import { runPlayOnHost } from './host-play.js';
+import { instancesOf, type PrepareContext, type TaskInstance } from './prepare.js';
+
+export interface RunPlaybookOptions {
+  mode: RunMode;
+  playbook: PlaybookConfig;
+  inventoryName: string;
+  /** Hosts of a play after --limit, in inventory order. */
+  hostsForPlay(play: PlayConfig): string[];
+  /** A host's merged variables for a play (without registered results). */
+  varsFor(host: string, play: PlayConfig): Record<string, unknown>;
+  /** Batches for a play's `serial`. */
+  batchesFor(play: PlayConfig, hosts: string[]): string[][];
+  /** Tag filter. */
+  selected(task: TaskConfig): boolean;
+  prepare: Omit<PrepareContext, 'runtimeNames'>;
+  transportFor: TransportFactory;
+  loginIsRoot(host: string): boolean;
+  forks: number;
+  reporter: Reporter;
+}
+
+interface HostState {
+  recap: HostRecap;
+  registers: Map<string, unknown>;
+  /** Out of the run: unreachable or failed. */
+  out: boolean;
+}
+
+interface PreparedPlay {
+  play: PlayConfig;
+  info: PlayInfo;
+  perHost: Map<string, { vars: Record<string, unknown>; tasks: TaskInstance[]; handlers: TaskInstance[] }>;
+}
+
+function registerNames(playbook: PlaybookConfig): Set<string> {
+  const names = new Set<string>();
+  for (const play of playbook.plays) for (const t of [...play.tasks, ...play.handlers]) if (t.register) names.add(t.register);
+  return names;
+}
+
+async function preparePlays(options: RunPlaybookOptions): Promise<PreparedPlay[]> {
+  const ctx: PrepareContext = { ...options.prepare, runtimeNames: registerNames(options.playbook) };
+  const plays: PreparedPlay[] = [];
+  for (const play of options.playbook.plays) {
+    const hosts = options.hostsForPlay(play);
+    const perHost: PreparedPlay['perHost'] = new Map();
+    const becomeDefaults = { become: play.become, becomeUser: play.becomeUser };
+    for (const host of hosts) {
+      const vars = options.varsFor(host, play);
+      const tasks: TaskInstance[] = [];
+      for (const task of play.tasks) {
+        if (options.selected(task)) tasks.push(...(await instancesOf(task, vars, becomeDefaults, ctx)));
+      }
+      const handlers: TaskInstance[] = [];
+      for (const handler of play.handlers) handlers.push(...(await instancesOf(handler, vars, becomeDefaults, ctx)));
+      perHost.set(host, { vars, tasks, handlers });
+    }
+    plays.push({ play, perHost, info: { name: play.name, hosts, batches: options.batchesFor(play, hosts), where: play.where } });
+  }
+  return plays;
+}
+
+function newRecap(host: string): HostRecap {
+  return { host, status: 'ok', ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: false, roundTrips: 0 };
+}
+
+function count(recap: HostRecap, results: TaskResult[]): void {
+  for (const r of results) {
+    if (r.outcome === 'ok') recap.ok += 1;
+    else if (r.outcome === 'changed') recap.changed += 1;
+    else if (r.outcome === 'failed' && !r.reason.endsWith('(ignored)')) recap.failed += 1;
+    else if (r.outcome === 'failed') recap.ok += 1;
+    else if (r.outcome === 'skipped') recap.skipped += 1;
+  }
+}
+
+export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSummary> {
+  const started = Date.now();
+  // Everything local first: a template error on any host stops the run before any connection.
+  const plays = await preparePlays(options);
+  const allHosts = [...new Set(plays.flatMap((p) => p.info.hosts))];
+  const state = new Map<string, HostState>(allHosts.map((h) => [h, { recap: newRecap(h), registers: new Map(), out: false }]));
+  const results: TaskResult[] = [];
+  const pool = new ConnectionPool(options.transportFor);
+  const limit = pLimit(Math.max(1, options.forks));
+  const { reporter } = options;
+  let stopped: string | undefined;
+
+  reporter.runStart({ mode: options.mode, playbook: options.playbook.file, inventory: options.inventoryName, hosts: allHosts });
+  try {
+    for (const prepared of plays) {
+      if (stopped) break;
+      const { play, info } = prepared;
+      reporter.playStart(info);
+      const failedInPlay = new Set<string>();
+      for (const [index, batch] of info.batches.entries()) {
+        await Promise.all(batch.map((host) => limit(async () => {
+          const hostState = state.get(host)!;
+          if (hostState.out) return reporter.hostDone(host);
+          const entry = prepared.perHost.get(host)!;
+          try {
+            const transport = await pool.connect(host);
+            const outcome = await runPlayOnHost({
+              host, play, mode: options.mode, tasks: entry.tasks, handlers: entry.handlers, vars: entry.vars,
+              registers: hostState.registers, transport, reporter,
+              prepare: { ...options.prepare, runtimeNames: registerNames(options.playbook) },
+              loginIsRoot: options.loginIsRoot(host),
+            });
+            results.push(...outcome.results);
+            count(hostState.recap, outcome.results);
+            if (outcome.unreachable) markUnreachable(hostState, outcome.unreachable, reporter);
+            else if (outcome.failed) {
+              hostState.out = true;
+              hostState.recap.status = 'failed';
+              const bad = outcome.results.find((r) => r.outcome === 'failed');
+              hostState.recap.message = bad ? `${bad.task}: ${bad.reason}` : 'failed';
+            }
+          } catch (error) {
+            if (!(error instanceof ConnectionError)) throw error;
+            markUnreachable(hostState, error.message, reporter);
+          } finally {
+            if (hostState.out) failedInPlay.add(host);
+            hostState.recap.roundTrips = pool.roundTrips(host);
+            reporter.hostDone(host);
+          }
+        })));
+        const remaining = info.batches.slice(index + 1).flat();
+        if (play.serial && remaining.length > 0 && (failedInPlay.size / info.hosts.length) * 100 > play.maxFailPercentage) {
+          stopped = `play "${play.name}": ${failedInPlay.size} of ${info.hosts.length} hosts failed (max_fail_percentage ${play.maxFailPercentage}); not reached: ${remaining.join(', ')}`;
+          for (const host of remaining) {
+            const s = state.get(host)!;
+            if (!s.out) {
+              s.out = true;
+              s.recap.status = 'not-reached';
+              s.recap.message = `not reached: the roll stopped after ${[...failedInPlay].join(', ')} failed`;
+            }
+          }
+          break;
+        }
+      }
+    }
+  } finally {
+    await pool.closeAll();
+  }
+
+  for (const s of state.values()) {
+    if (s.recap.status === 'ok' && s.recap.changed > 0) s.recap.status = 'changed';
+  }
+  const summary: RunSummary = {
+    mode: options.mode,
+    playbook: options.playbook.file,
+    inventory: options.inventoryName,
+    plays: plays.map((p) => p.info),
+    hosts: [...state.values()].map((s) => s.recap),
+    results,
+    changes: results.filter((r) => r.outcome === 'changed').length,
+    durationMs: Date.now() - started,
+    ...(stopped ? { stopped } : {}),
+  };
+  reporter.runEnd(summary);
+  return summary;
+}
+
+function markUnreachable(hostState: HostState, message: string, reporter: Reporter): void {
+  hostState.out = true;
+  hostState.recap.unreachable = true;
+  hostState.recap.status = 'unreachable';
+  hostState.recap.message = message;
+  reporter.hostUnreachable(hostState.recap.host, message);
+}

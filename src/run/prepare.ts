@@ -1,0 +1,142 @@
+// Local work for one task on one host, before any host is touched: loop items, `when`,
+// rendering string arguments, validating them, and resolving local inputs (templates, files).
+// A task whose `when` or arguments need a value only known at run time (a registered result)
+// is deferred and prepared again on the host just before it runs.
+import { ConfigError, TemplateError, UserInputError, type SourceRef } from '../errors.js';
+import type { TaskConfig } from '../config/types.js';
+import type { FactQuery } from '../facts/types.js';
+import type { AnyModule, ArgsLocation } from '../modules/types.js';
+import { evaluateExpression, UndefinedInExpressionError } from '../template/expression.js';
+import { renderTemplateString } from '../template/render.js';
+
+export interface PrepareContext {
+  modules: ReadonlyMap<string, AnyModule>;
+  secretVarNames: ReadonlySet<string>;
+  /** Directories searched for template/copy sources, role's own first. */
+  searchPathFor(task: TaskConfig): string[];
+  /** Variables that only exist at run time (register names): missing ones defer, not fail. */
+  runtimeNames: ReadonlySet<string>;
+}
+
+export type Prepared =
+  | { state: 'ready'; resolved: unknown; queries: FactQuery[] }
+  | { state: 'skipped'; reason: string }
+  | { state: 'deferred'; reason: string };
+
+export interface TaskInstance {
+  task: TaskConfig;
+  module: AnyModule;
+  /** Task name, plus the loop item when there is one. */
+  label: string;
+  item?: unknown;
+  hasItem: boolean;
+  /** The loop itself needs run-time values: items are computed on the host. */
+  deferredLoop?: boolean;
+  become: boolean;
+  becomeUser?: string;
+  prepared: Prepared;
+}
+
+function locationOf(task: TaskConfig): ArgsLocation {
+  return { task: task.where, args: task.argsWhere, arg: task.argWhere };
+}
+
+/** True when the error is about a name that only exists at run time. */
+function isDeferrable(error: unknown, runtimeNames: ReadonlySet<string>): boolean {
+  let name: string | undefined;
+  if (error instanceof UndefinedInExpressionError) name = error.variable;
+  else if (error instanceof TemplateError) name = /undefined variable "([^"]+)"/.exec(error.message)?.[1];
+  return name !== undefined && runtimeNames.has(name.split('.')[0] ?? name);
+}
+
+/** Renders every string in args that holds EJS tags. */
+function renderArgs(value: unknown, vars: Record<string, unknown>, where: SourceRef, ctx: PrepareContext): unknown {
+  if (typeof value === 'string') {
+    return value.includes('<%') ? renderTemplateString(value, vars, where, { secretVarNames: ctx.secretVarNames }).content : value;
+  }
+  if (Array.isArray(value)) return value.map((v) => renderArgs(v, vars, where, ctx));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderArgs(v, vars, where, ctx)]));
+  }
+  return value;
+}
+
+function renderArgsWithLines(task: TaskConfig, vars: Record<string, unknown>, ctx: PrepareContext): unknown {
+  const args = task.args;
+  if (args && typeof args === 'object' && !Array.isArray(args)) {
+    return Object.fromEntries(
+      Object.entries(args).map(([k, v]) => [k, renderArgs(v, vars, task.argWhere[k] ?? task.argsWhere, ctx)]),
+    );
+  }
+  return renderArgs(args, vars, task.argsWhere, ctx);
+}
+
+/** Loop items for a task: a list (its strings rendered) or an expression giving a list. */
+export function loopItems(task: TaskConfig, vars: Record<string, unknown>, ctx: PrepareContext): unknown[] | undefined {
+  if (task.loop === undefined) return undefined;
+  const value = typeof task.loop === 'string'
+    ? evaluateExpression(task.loop, vars, task.where, ctx.secretVarNames)
+    : renderArgs(task.loop, vars, task.where, ctx);
+  if (!Array.isArray(value)) {
+    throw new ConfigError(`loop must be a list, got ${typeof value}`, task.where, 'write loop: [a, b] or loop: "some_list_variable"');
+  }
+  return value;
+}
+
+export async function prepareTask(
+  task: TaskConfig,
+  module: AnyModule,
+  vars: Record<string, unknown>,
+  ctx: PrepareContext,
+): Promise<Prepared> {
+  try {
+    for (const condition of task.when) {
+      if (!evaluateExpression(condition, vars, task.where, ctx.secretVarNames)) {
+        return { state: 'skipped', reason: `when: ${condition}` };
+      }
+    }
+    const where = locationOf(task);
+    const args = module.validate(renderArgsWithLines(task, vars, ctx), where);
+    const resolved = await module.resolve(args, {
+      vars,
+      secretVarNames: ctx.secretVarNames,
+      searchPath: ctx.searchPathFor(task),
+      evaluate: (expression, extra, at) => evaluateExpression(expression, { ...vars, ...extra }, at, ctx.secretVarNames),
+      where,
+    });
+    return { state: 'ready', resolved, queries: module.queries(resolved) };
+  } catch (error) {
+    if (isDeferrable(error, ctx.runtimeNames)) return { state: 'deferred', reason: (error as Error).message };
+    if (error instanceof UserInputError) throw error;
+    throw new UserInputError(`${task.module}: ${(error as Error).message}`, task.where);
+  }
+}
+
+/** All instances of one task on one host (one per loop item, or one). */
+export async function instancesOf(
+  task: TaskConfig,
+  vars: Record<string, unknown>,
+  playBecome: { become: boolean; becomeUser?: string },
+  ctx: PrepareContext,
+): Promise<TaskInstance[]> {
+  const module = ctx.modules.get(task.module);
+  if (!module) throw new ConfigError(`unknown module "${task.module}"`, task.where);
+  const become = task.become ?? playBecome.become;
+  const becomeUser = task.becomeUser ?? playBecome.becomeUser;
+  let items: unknown[] | undefined;
+  try {
+    items = loopItems(task, vars, ctx);
+  } catch (error) {
+    if (!isDeferrable(error, ctx.runtimeNames)) throw error;
+    return [{ task, module, label: task.name, hasItem: false, deferredLoop: true, become, becomeUser, prepared: { state: 'deferred', reason: (error as Error).message } }];
+  }
+  if (!items) {
+    return [{ task, module, label: task.name, hasItem: false, become, becomeUser, prepared: await prepareTask(task, module, vars, ctx) }];
+  }
+  const instances: TaskInstance[] = [];
+  for (const item of items) {
+    const label = `${task.name} (${typeof item === 'object' ? JSON.stringify(item) : String(item)})`;
+    instances.push({ task, module, label, item, hasItem: true, become, becomeUser, prepared: await prepareTask(task, module, { ...vars, item }, ctx) });
+  }
+  return instances;
+}
