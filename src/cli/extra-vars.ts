@@ -1,0 +1,24 @@
+// `--var key=value` (repeatable). Values are YAML scalars, so `--var port=8080` is a number and
+// `--var 'backends=[a, b]'` a list.
+import { parse } from 'yaml';
+import { UserInputError } from '../errors.js';
+
+export function parseExtraVars(pairs: readonly string[]): Record<string, unknown> {
+  const vars: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    const key = eq > 0 ? pair.slice(0, eq).trim() : '';
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+      throw new UserInputError(`--var "${pair}": expected key=value with a variable name as key`, undefined, 'for example --var http_port=8080');
+    }
+    const raw = pair.slice(eq + 1);
+    let value: unknown = raw;
+    try {
+      value = raw === '' ? '' : parse(raw);
+    } catch {
+      // Not valid YAML: keep the text as it was typed.
+    }
+    vars[key] = value;
+  }
+  return vars;
+}
