@@ -1,0 +1,141 @@
+// The lab: real Debian hosts booted with systemd-nspawn on a private bridge, from the topology in
+// an inventory file. This is the API the CLI and the end-to-end tests call.
+
+import { readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { LabError } from '../errors.js';
+import { cgroupHostNames, removeLabCgroups } from './cgroup.js';
+import { launchHost, launcherPid, prepareHost, stopHost, wipeHost } from './host.js';
+import { ensureImage, isImageReady } from './image.js';
+import { ensureLabKey } from './keys.js';
+import { writeKnownHosts } from './keys.js';
+import { ensureTmpfs, mountAt, unmountUnder } from './mounts.js';
+import { ensureBridge, raiseInotifyLimit, removeBridge } from './network.js';
+import { LAB_STATE_DIR, NSPAWN_RUN_DIR, hostPaths } from './paths.js';
+import { checkMachine, checkRangeFree } from './preflight.js';
+import { waitReady } from './ready.js';
+import { hostStatus, type LabHostStatus } from './status.js';
+import { loadTopology, selectHosts } from './topology.js';
+import { readFile } from 'node:fs/promises';
+
+export type { LabHostStatus } from './status.js';
+
+export type Log = (line: string) => void;
+
+export interface LabUpReport {
+  image: { hash: string; rootfs: string; built: boolean };
+  hosts: Array<{ name: string; address: string; started: boolean; systemState: string }>;
+  knownHostsPath: string;
+  knownHostsChanged: boolean;
+  seconds: number;
+}
+
+/** How long one host may take from launch to SSH plus settled systemd. */
+const BOOT_TIMEOUT_MS = 180_000;
+
+/** Builds or reuses the image, boots every host that is not running, waits until all are ready. */
+export async function labUp(opts: { inventoryPath: string; log: Log; hosts?: string[] }): Promise<LabUpReport> {
+  const started = Date.now();
+  const { log } = opts;
+  const topo = await loadTopology(opts.inventoryPath);
+  const targets = selectHosts(topo, opts.hosts);
+  await checkMachine({ needImageTools: !isImageReady() });
+  await checkRangeFree(topo);
+
+  const key = await ensureLabKey(topo.keyPath, log);
+  const { image, built } = await ensureImage(log);
+  await raiseInotifyLimit();
+  await ensureTmpfs(NSPAWN_RUN_DIR);
+  if ((await ensureBridge(topo)) === 'created') log(`network: bridge ${topo.bridge} ${topo.gateway}/${topo.prefix}`);
+
+  const launched = await Promise.all(
+    targets.map(async (h) => {
+      if ((await launcherPid(h.name)) !== null) {
+        const onImage = (await readFile(hostPaths(h.name).imageFile, 'utf8').catch(() => '')).trim();
+        if (onImage !== image.hash) log(`${h.name}: runs an older base image; \`lab reset ${h.name}\` moves it to the new one`);
+        return false;
+      }
+      await stopHost(h.name); // clears what a crash left: dead launcher, stale mount, cgroups
+      if (await prepareHost(topo, h, image, key.publicKey)) log(`${h.name}: base image changed, starting from a clean overlay`);
+      await launchHost(topo, h);
+      log(`${h.name}: booting at ${h.address}`);
+      return true;
+    }),
+  );
+
+  const ready = await Promise.allSettled(targets.map((h) => waitReady(h, topo.user, key.privateKey, BOOT_TIMEOUT_MS)));
+  const knownHostsChanged = await writeKnownHosts(topo.knownHostsPath, topo.hosts);
+  if (knownHostsChanged) log(`known_hosts: wrote ${topo.knownHostsPath}`);
+  const failures = ready.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+  if (failures.length > 0) {
+    const first = failures[0];
+    throw new LabError(
+      `${failures.length} of ${targets.length} lab hosts did not come up:\n${failures.map((e) => e.message).join('\n\n')}`,
+      first instanceof LabError ? first.hint : undefined,
+    );
+  }
+  const hosts = targets.map((h, i) => {
+    const state = (ready[i] as PromiseFulfilledResult<string>).value;
+    if (launched[i]) log(`${h.name}: up (${state})`);
+    return { name: h.name, address: h.address, started: launched[i] ?? false, systemState: state };
+  });
+  return {
+    image: { ...image, built },
+    hosts,
+    knownHostsPath: topo.knownHostsPath,
+    knownHostsChanged,
+    seconds: (Date.now() - started) / 1000,
+  };
+}
+
+async function stateHostNames(): Promise<string[]> {
+  return readdir(path.join(LAB_STATE_DIR, 'hosts')).catch(() => []);
+}
+
+/**
+ * Stops every host and removes what `lab up` made (host overlays, mounts, cgroups, bridge,
+ * known_hosts), keeping the cached image and the lab key. Also cleans up after a crash.
+ */
+export async function labDown(opts: { inventoryPath: string; log: Log }): Promise<void> {
+  const { log } = opts;
+  const topo = await loadTopology(opts.inventoryPath);
+  await checkMachine({ needImageTools: false });
+  // Hosts no longer in the inventory, or known only from leftovers, go down too.
+  const names = [...new Set([...topo.hosts.map((h) => h.name), ...(await stateHostNames()), ...(await cgroupHostNames())])];
+  await Promise.all(
+    names.map(async (n) => {
+      const wasUp = (await launcherPid(n)) !== null;
+      await stopHost(n);
+      await wipeHost(n);
+      if (wasUp) log(`${n}: stopped`);
+    }),
+  );
+  if (!(await removeLabCgroups())) throw new LabError('the lab cgroups are still in use', 'run `lab down` again');
+  if (await removeBridge(topo.bridge)) log(`network: removed bridge ${topo.bridge}`);
+  if ((await mountAt(NSPAWN_RUN_DIR))?.fsType === 'tmpfs') await unmountUnder(NSPAWN_RUN_DIR);
+  await rm(topo.knownHostsPath, { force: true });
+  log('lab is down (the base image stays cached)');
+}
+
+/** Each host's state, as seen from the machine and over SSH. */
+export async function labStatus(opts: { inventoryPath: string }): Promise<LabHostStatus[]> {
+  const topo = await loadTopology(opts.inventoryPath);
+  const key = await readFile(topo.keyPath).catch(() => null);
+  return Promise.all(topo.hosts.map((h) => hostStatus(h, topo.user, key)));
+}
+
+/** Puts hosts back to the pristine image (new identity, new host keys) and boots them again. */
+export async function labReset(opts: { inventoryPath: string; hosts: string[]; log: Log }): Promise<void> {
+  const topo = await loadTopology(opts.inventoryPath);
+  if (opts.hosts.length === 0) throw new LabError('name the hosts to reset', `e.g. \`lab reset ${topo.hosts[0]?.name ?? 'web1'}\``);
+  const targets = selectHosts(topo, opts.hosts);
+  await checkMachine({ needImageTools: false });
+  await Promise.all(
+    targets.map(async (h) => {
+      await stopHost(h.name);
+      await wipeHost(h.name);
+      opts.log(`${h.name}: wiped`);
+    }),
+  );
+  await labUp({ inventoryPath: opts.inventoryPath, log: opts.log, hosts: opts.hosts });
+}
