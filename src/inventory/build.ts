@@ -1,0 +1,120 @@
+// From validated inventory config to Hosts and Groups: group depths, membership through
+// children, connection defaults, and each host's merged inventory vars.
+
+import { userInfo } from 'node:os';
+import type { ConnectionConfig, GroupConfig, InventoryConfig, SourceRef, VarScope } from '../config/types.js';
+import type { Group, Host, HostConnection, Inventory } from './types.js';
+import { mergeVars } from './vars.js';
+
+export interface BuildOptions {
+  /** The SSH user when neither the inventory nor the host names one (default: the local user). */
+  defaultUser?: string;
+}
+
+const DEFAULTS = { port: 22, connectTimeout: 10, maxChannels: 8 };
+
+export function buildInventory(config: InventoryConfig, options: BuildOptions = {}): Inventory {
+  const groups = buildGroups(config);
+  const ordered = [...groups.values()].sort((a, b) => a.depth - b.depth || a.name.localeCompare(b.name));
+  const scopes = new Map<string, VarScope>([['all', config.vars], ...[...config.groups].map(([n, g]): [string, VarScope] => [n, g.vars])]);
+  const defaultUser = options.defaultUser ?? localUser();
+
+  const hosts = config.hosts.map((hostConfig): Host => {
+    // Lowest precedence first: `all`, then shallower groups, then by name; the host last.
+    const memberOf = ordered.filter((g) => g.hosts.includes(hostConfig.name)).map((g) => g.name);
+    const layers = [...memberOf.map((name) => scopes.get(name) ?? emptyScope()), hostConfig.vars];
+    const connection = resolveConnection(config.connection, hostConfig.connection, defaultUser);
+    return {
+      name: hostConfig.name,
+      address: hostConfig.address,
+      port: connection.port,
+      user: connection.user,
+      groups: memberOf,
+      vars: mergeVars(layers.map((l) => l.values)),
+      varSources: mergeSources(layers),
+      connection,
+      where: hostConfig.where,
+    };
+  });
+  return { hosts, groups, secretVarNames: config.secretVarNames, config };
+}
+
+function buildGroups(config: InventoryConfig): Map<string, Group> {
+  const parents = new Map<string, string[]>();
+  for (const group of config.groups.values()) {
+    for (const child of group.children) parents.set(child, [...(parents.get(child) ?? []), group.name]);
+  }
+  // The config layer has rejected cycles, so this recursion ends.
+  const depths = new Map<string, number>();
+  const depthOf = (name: string): number => {
+    const known = depths.get(name);
+    if (known !== undefined) return known;
+    const depth = 1 + Math.max(0, ...(parents.get(name) ?? []).map(depthOf));
+    depths.set(name, depth);
+    return depth;
+  };
+  const hostOrder = config.hosts.map((h) => h.name);
+  const members = (group: GroupConfig, seen = new Set<string>()): Set<string> => {
+    for (const host of group.hosts) seen.add(host);
+    for (const child of group.children) {
+      const childConfig = config.groups.get(child);
+      if (childConfig) members(childConfig, seen);
+    }
+    return seen;
+  };
+
+  const groups = new Map<string, Group>();
+  groups.set('all', {
+    name: 'all',
+    hosts: hostOrder,
+    directHosts: hostOrder,
+    children: [...config.groups.keys()].filter((name) => !parents.has(name)),
+    parents: [],
+    depth: 0,
+    vars: config.vars.values,
+  });
+  for (const group of config.groups.values()) {
+    const inGroup = members(group);
+    groups.set(group.name, {
+      name: group.name,
+      hosts: hostOrder.filter((h) => inGroup.has(h)),
+      directHosts: [...group.hosts],
+      children: [...group.children],
+      parents: parents.get(group.name) ?? ['all'],
+      depth: depthOf(group.name),
+      vars: group.vars.values,
+      where: group.where,
+    });
+  }
+  return groups;
+}
+
+function resolveConnection(defaults: ConnectionConfig, own: ConnectionConfig, defaultUser: string): HostConnection {
+  const merged = { ...defaults, ...own };
+  return {
+    ...merged,
+    user: merged.user ?? defaultUser,
+    port: merged.port ?? DEFAULTS.port,
+    connectTimeout: merged.connectTimeout ?? DEFAULTS.connectTimeout,
+    maxChannels: merged.maxChannels ?? DEFAULTS.maxChannels,
+  };
+}
+
+function mergeSources(layers: readonly VarScope[]): Map<string, SourceRef> {
+  const sources = new Map<string, SourceRef>();
+  for (const layer of layers) for (const [name, where] of layer.where) sources.set(name, where);
+  return sources;
+}
+
+function emptyScope(): VarScope {
+  return { values: {}, where: new Map() };
+}
+
+function localUser(): string {
+  try {
+    return process.env.USER ?? userInfo().username;
+  } catch {
+    // No passwd entry (some containers): ssh would fail the same way without a user.
+    return 'root';
+  }
+}

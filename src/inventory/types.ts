@@ -1,0 +1,57 @@
+// The inventory as the engine uses it: hosts with resolved connection settings and merged vars.
+
+import type { InventoryConfig, SourceRef } from '../config/types.js';
+
+/** How to reach one host, defaults filled in. Timeouts are in seconds. */
+export interface HostConnection {
+  user: string;
+  port: number;
+  key?: string;
+  knownHosts?: string;
+  connectTimeout: number;
+  /** No limit when absent. */
+  commandTimeout?: number;
+  /** Raw, normally a template referring to a vault var: render it with the host's vars. */
+  becomePassword?: string;
+  maxChannels: number;
+}
+
+export interface Host {
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+  /** Every group the host is in, ancestors and `all` included, in var-precedence order (lowest first). */
+  groups: string[];
+  /** Inventory vars merged: all < parent groups < child groups < host. */
+  vars: Record<string, unknown>;
+  /** Where the winning definition of each var is. */
+  varSources: Map<string, SourceRef>;
+  connection: HostConnection;
+  where: SourceRef;
+}
+
+export interface Group {
+  name: string;
+  /** Every host in the group, including through children, in inventory order. */
+  hosts: string[];
+  /** Hosts listed directly under the group. */
+  directHosts: string[];
+  children: string[];
+  parents: string[];
+  /** `all` is 0, top-level groups 1, a child one more than its deepest parent. */
+  depth: number;
+  vars: Record<string, unknown>;
+  where?: SourceRef;
+}
+
+export interface Inventory {
+  /** Hosts in inventory order. */
+  hosts: Host[];
+  /** Every group, `all` first, then in file order. */
+  groups: Map<string, Group>;
+  /** Var names from vault files: mask their values in every output. */
+  secretVarNames: ReadonlySet<string>;
+  /** The validated file contents (lab settings, file paths, var locations). */
+  config: InventoryConfig;
+}
