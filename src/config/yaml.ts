@@ -2,8 +2,8 @@
 // turn every surprise into a ConfigError pointing at file:line:column.
 
 import { readFile } from 'node:fs/promises';
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
-import { ConfigError, type SourceRef } from '../errors.js';
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node } from 'yaml';
+import { ConfigError, formatSourceRef, type SourceRef } from '../errors.js';
 import { didYouMean } from './suggest.js';
 
 /** Turns the raw text of a file into the YAML text to parse (e.g. vault decryption). */
@@ -19,7 +19,9 @@ interface Source {
 export function parseYaml(text: string, file: string): YamlNode {
   const lineCounter = new LineCounter();
   // `merge: true` lets users share settings with YAML's `<<: *anchor`.
-  const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: false });
+  // Duplicate keys are found by checkUniqueKeys: the parser's own check points at the end of
+  // the previous entry when values are empty, and we want the duplicate key's line.
+  const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: false });
   const [error] = doc.errors;
   if (error) {
     const start = lineCounter.linePos(error.pos[0]);
@@ -27,6 +29,7 @@ export function parseYaml(text: string, file: string): YamlNode {
     throw new ConfigError(`malformed YAML: ${firstSentence(error.message)}`, where, snippet(text, start.line, start.col));
   }
   const source: Source = { file, doc, lineCounter };
+  checkUniqueKeys(source);
   const root = doc.contents as Node | null;
   return new YamlNode(source, root, root ? positionOf(source, root) : { file, line: 1, column: 1 }, '');
 }
@@ -272,6 +275,24 @@ function mergedEntries(source: Source, path: string, value: Node | null, where: 
   if (isSeq(target)) return target.items.flatMap((item) => mergedEntries(source, path, item as Node | null, where));
   if (!isMap(target)) throw new ConfigError('"<<" must refer to a map', where);
   return readEntries(source, target, path);
+}
+
+function checkUniqueKeys(source: Source): void {
+  visit(source.doc, {
+    Map(_, map) {
+      const seen = new Map<unknown, SourceRef>();
+      for (const pair of map.items) {
+        const key = pair.key as Node | null;
+        if (!isScalar(key) || typeof key.value === 'symbol') continue;
+        const where = positionOf(source, key);
+        const first = seen.get(key.value);
+        if (first) {
+          throw new ConfigError(`duplicate key "${String(key.value)}"`, where, `first defined at ${formatSourceRef(first)}; keep one of them`);
+        }
+        seen.set(key.value, where);
+      }
+    },
+  });
 }
 
 function resolveAlias(source: Source, node: Node | null): Node | null {
