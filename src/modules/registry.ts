@@ -1,0 +1,14 @@
+// Every module by the name a task uses.
+import { aptModule } from './apt.js';
+import { commandModule } from './command.js';
+import { copyModule } from './copy.js';
+import { fileModule } from './file.js';
+import { serviceModule } from './service.js';
+import { templateModule } from './template.js';
+import type { AnyModule } from './types.js';
+
+const all: AnyModule[] = [templateModule, copyModule, fileModule, commandModule, serviceModule, aptModule];
+
+export const modules: ReadonlyMap<string, AnyModule> = new Map(all.map((m) => [m.name, m]));
+
+export const knownModuleNames: readonly string[] = [...modules.keys()].sort();
