@@ -193,29 +193,47 @@ async function comm(pid: number): Promise<string> {
   return (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim();
 }
 
+async function parentPid(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // Fields after the parenthesised command name: state, ppid, ...
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] ?? 0);
+}
+
+/** systemd as PID 1 halts cleanly on SIGRTMIN+3 (34 + 3 on Linux). */
+const SIGRTMIN_3 = 37;
+
+function signal(pid: number, sig: NodeJS.Signals | number): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    /* already gone */
+  }
+}
+
 /**
  * Stops a host and undoes its runtime state (processes, overlay mount, cgroups, pid file).
  * Works on whatever a crash left: a dead launcher, an orphaned nspawn, a stale mount.
  */
-export async function stopHost(name: string, timeoutMs = 20_000): Promise<void> {
+export async function stopHost(name: string, timeoutMs = 15_000): Promise<void> {
   const p = hostPaths(name);
   const launcher = await launcherPid(name);
-  if (launcher !== null) process.kill(launcher, 'SIGTERM');
-  // nspawn without its launcher (the launcher was killed): ask it directly to halt the container.
-  for (const pid of await hostPids(name)) {
-    if (pid !== launcher && (await comm(pid)) === 'systemd-nspawn') process.kill(pid, 'SIGTERM');
+  if (launcher !== null) signal(launcher, 'SIGTERM');
+  const pids = await hostPids(name);
+  const nspawns: number[] = [];
+  for (const pid of pids) if (pid !== launcher && (await comm(pid)) === 'systemd-nspawn') nspawns.push(pid);
+  if (launcher === null) {
+    // The launcher was killed: ask nspawn to halt the container, or, when nspawn was killed
+    // too, the container's own systemd (the process whose parent is outside the host).
+    for (const pid of nspawns) signal(pid, 'SIGTERM');
+    if (nspawns.length === 0) {
+      for (const pid of pids) if (!pids.includes(await parentPid(pid)) && (await comm(pid)) === 'systemd') signal(pid, SIGRTMIN_3);
+    }
   }
   const deadline = Date.now() + timeoutMs;
   while ((await hostPids(name)).length > 0 || (launcher !== null && isAlive(launcher))) {
     if (Date.now() > deadline) {
-      for (const pid of await hostPids(name)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }
-      if (launcher !== null && isAlive(launcher)) process.kill(launcher, 'SIGKILL');
+      for (const pid of await hostPids(name)) signal(pid, 'SIGKILL');
+      if (launcher !== null) signal(launcher, 'SIGKILL');
       if (Date.now() > deadline + 10_000) break;
     }
     await sleep(200);
