@@ -46,7 +46,8 @@ function mergeFileQueries(queries: readonly FileQuery[]): FileProbe[] {
 function contentFetch(probe: FileProbe, index: number, marker: SectionMarker): string {
   const path = shellQuote(probe.path);
   // The section exists only when content was sent, so an absent section means "not fetched".
-  const fetch = `[ -f ${path} ] && { ${marker.print(`file-content ${index}`)}; head -c ${MAX_FETCH_BYTES + 1} -- ${path} | base64; }`;
+  // Too large to read in a diff: do not send it (wc -c on a regular file only stats it).
+  const fetch = `[ -f ${path} ] && [ "$(wc -c < ${path})" -le ${MAX_FETCH_BYTES} ] && { ${marker.print(`file-content ${index}`)}; base64 < ${path}; }`;
   const [only] = probe.expectSha256;
   // Two different expectations cannot both match, so the content is needed whatever the hash is.
   if (probe.fetchAlways || probe.expectSha256.size !== 1 || only === undefined) return fetch;
