@@ -67,6 +67,17 @@ describe('buildInventory', () => {
   });
 });
 
+describe("the project's lab inventory", () => {
+  it('loads and builds', async () => {
+    const lab = fileURLToPath(new URL('../../inventory/lab.yml', import.meta.url));
+    const inv = await openInventory(lab, { defaultUser: 'ops' });
+    expect(inv.hosts).toHaveLength(9);
+    expect(inv.groups.get('stack')?.hosts).toHaveLength(9);
+    expect(inv.hosts[0]).toMatchObject({ name: 'lb1', address: '10.213.0.11', user: 'deploy', groups: ['all', 'stack', 'loadbalancer'] });
+    expect(inv.config.lab?.raw).toMatchObject({ bridge: 'lab0' });
+  });
+});
+
 describe('hostVars', () => {
   const inv = buildInventory(
     parseInventory(
