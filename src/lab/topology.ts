@@ -2,6 +2,7 @@
 // of the topology, so adding a host there is all it takes for `lab up` to boot it.
 
 import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError } from '../errors.js';
@@ -49,6 +50,12 @@ export function inNetwork(ip: string, network: string, prefix: number): boolean 
 
 function asRecord(v: unknown): Record<string, unknown> | undefined {
   return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
+
+/** As the inventory reader does: `~` is the operator's home, relative means beside the inventory. */
+function expandPath(p: string, dir: string): string {
+  if (p === '~' || p.startsWith('~/')) return path.join(homedir(), p.slice(1));
+  return path.resolve(dir, p);
 }
 
 export async function loadTopology(inventoryPath: string): Promise<LabTopology> {
@@ -115,7 +122,7 @@ export async function loadTopology(inventoryPath: string): Promise<LabTopology> 
     prefix,
     gateway,
     user: String(conn.user ?? 'deploy'),
-    keyPath: String(conn.key ?? path.join(LAB_STATE_DIR, 'id_ed25519')),
+    keyPath: expandPath(String(conn.key ?? path.join(LAB_STATE_DIR, 'id_ed25519')), dir),
     knownHostsPath: path.resolve(dir, knownHosts),
     hosts,
   };
