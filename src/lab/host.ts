@@ -124,6 +124,12 @@ function networkFile(topo: LabTopology, host: LabHost): string {
   ].join('\n');
 }
 
+/** Rewrites /etc/hosts of a running host when the inventory gained or lost hosts. */
+export async function refreshHostsFile(topo: LabTopology, host: LabHost): Promise<void> {
+  const root = hostPaths(host.name).root;
+  if (await mountAt(root)) await writeIfChanged(path.join(root, 'etc/hosts'), hostsFile(topo));
+}
+
 /**
  * Mounts the host's overlay and writes its identity. Only call it for a host that is not running.
  * Returns true when the upper layer was wiped because the base image changed.

@@ -1,14 +1,14 @@
 // The lab: real Debian hosts booted with systemd-nspawn on a private bridge, from the topology in
 // an inventory file. This is the API the CLI and the end-to-end tests call.
 
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { LabError } from '../errors.js';
 import { cgroupHostNames, removeLabCgroups } from './cgroup.js';
-import { launchHost, launcherPid, prepareHost, stopHost, wipeHost } from './host.js';
+import { launchHost, launcherPid, prepareHost, refreshHostsFile, stopHost, wipeHost } from './host.js';
 import { ensureImage, isImageReady } from './image.js';
-import { ensureLabKey } from './keys.js';
-import { writeKnownHosts } from './keys.js';
+import { ensureLabKey, writeKnownHosts } from './keys.js';
+import { withLabLock } from './lock.js';
 import { ensureTmpfs, mountAt, unmountUnder } from './mounts.js';
 import { ensureBridge, raiseInotifyLimit, removeBridge } from './network.js';
 import { LAB_STATE_DIR, NSPAWN_RUN_DIR, hostPaths } from './paths.js';
@@ -16,7 +16,6 @@ import { checkMachine, checkRangeFree } from './preflight.js';
 import { waitReady } from './ready.js';
 import { hostStatus, type LabHostStatus } from './status.js';
 import { loadTopology, selectHosts } from './topology.js';
-import { readFile } from 'node:fs/promises';
 
 export type { LabHostStatus } from './status.js';
 
@@ -34,7 +33,11 @@ export interface LabUpReport {
 const BOOT_TIMEOUT_MS = 180_000;
 
 /** Builds or reuses the image, boots every host that is not running, waits until all are ready. */
-export async function labUp(opts: { inventoryPath: string; log: Log; hosts?: string[] }): Promise<LabUpReport> {
+export function labUp(opts: { inventoryPath: string; log: Log; hosts?: string[] }): Promise<LabUpReport> {
+  return withLabLock(opts.log, () => up(opts));
+}
+
+async function up(opts: { inventoryPath: string; log: Log; hosts?: string[] }): Promise<LabUpReport> {
   const started = Date.now();
   const { log } = opts;
   const topo = await loadTopology(opts.inventoryPath);
@@ -53,6 +56,7 @@ export async function labUp(opts: { inventoryPath: string; log: Log; hosts?: str
       if ((await launcherPid(h.name)) !== null) {
         const onImage = (await readFile(hostPaths(h.name).imageFile, 'utf8').catch(() => '')).trim();
         if (onImage !== image.hash) log(`${h.name}: runs an older base image; \`lab reset ${h.name}\` moves it to the new one`);
+        await refreshHostsFile(topo, h); // hosts added to the inventory become resolvable
         return false;
       }
       await stopHost(h.name); // clears what a crash left: dead launcher, stale mount, cgroups
@@ -96,7 +100,11 @@ async function stateHostNames(): Promise<string[]> {
  * Stops every host and removes what `lab up` made (host overlays, mounts, cgroups, bridge,
  * known_hosts), keeping the cached image and the lab key. Also cleans up after a crash.
  */
-export async function labDown(opts: { inventoryPath: string; log: Log }): Promise<void> {
+export function labDown(opts: { inventoryPath: string; log: Log }): Promise<void> {
+  return withLabLock(opts.log, () => down(opts));
+}
+
+async function down(opts: { inventoryPath: string; log: Log }): Promise<void> {
   const { log } = opts;
   const topo = await loadTopology(opts.inventoryPath);
   await checkMachine({ needImageTools: false });
@@ -125,7 +133,11 @@ export async function labStatus(opts: { inventoryPath: string }): Promise<LabHos
 }
 
 /** Puts hosts back to the pristine image (new identity, new host keys) and boots them again. */
-export async function labReset(opts: { inventoryPath: string; hosts: string[]; log: Log }): Promise<void> {
+export function labReset(opts: { inventoryPath: string; hosts: string[]; log: Log }): Promise<void> {
+  return withLabLock(opts.log, () => reset(opts));
+}
+
+async function reset(opts: { inventoryPath: string; hosts: string[]; log: Log }): Promise<void> {
   const topo = await loadTopology(opts.inventoryPath);
   if (opts.hosts.length === 0) throw new LabError('name the hosts to reset', `e.g. \`lab reset ${topo.hosts[0]?.name ?? 'web1'}\``);
   const targets = selectHosts(topo, opts.hosts);
@@ -137,5 +149,5 @@ export async function labReset(opts: { inventoryPath: string; hosts: string[]; l
       opts.log(`${h.name}: wiped`);
     }),
   );
-  await labUp({ inventoryPath: opts.inventoryPath, log: opts.log, hosts: opts.hosts });
+  await up({ inventoryPath: opts.inventoryPath, log: opts.log, hosts: opts.hosts });
 }
