@@ -1,0 +1,133 @@
+// Glue from parsed options to the engine: load the inventory and playbook, map hosts to
+// transports, choose a reporter, run. Returns an exit code; never prints usage.
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { loadPlaybook } from '../config/playbook.js';
+import { resolveInventoryPath } from '../config/inventory.js';
+import { selectByTags } from '../config/tags.js';
+import type { PlayConfig, TaskConfig } from '../config/types.js';
+import { applyLimit, computeBatches, hostVars, openInventory, selectHosts, type Host, type Inventory } from '../inventory/index.js';
+import { knownModuleNames, modules } from '../modules/registry.js';
+import type { RunMode, RunSummary } from '../plan/types.js';
+import { ConsoleReporter } from '../report/console.js';
+import { JsonReporter } from '../report/json.js';
+import { Redactor } from '../report/redact.js';
+import type { Reporter } from '../report/reporter.js';
+import { runPlaybook } from '../run/playbook-runner.js';
+import { renderTemplateString } from '../template/render.js';
+import { SshTransport } from '../transport/ssh.js';
+import type { ConnectionSettings } from '../transport/types.js';
+import { EXIT } from './exit-codes.js';
+
+export interface RunCommandOptions {
+  mode: RunMode;
+  inventory: string;
+  playbook: string;
+  limit?: string;
+  tags: string[];
+  skipTags: string[];
+  forks: number;
+  extraVars: Record<string, unknown>;
+  json: boolean;
+  color: boolean;
+  verbosity: number;
+  acceptNewHostKeys: boolean;
+  exitCode: boolean;
+}
+
+/** Template search path for a task: the role's own folder first, then the shared folder. */
+function searchPathFor(playbookFile: string): (task: TaskConfig) => string[] {
+  const base = dirname(resolve(playbookFile));
+  const roots = [join(base, '..', 'templates'), join(base, 'templates'), base];
+  return (task) => [...(task.role ? roots.map((r) => join(r, task.role!)) : []), ...roots];
+}
+
+function connectionSettings(host: Host, vars: Record<string, unknown>, secrets: ReadonlySet<string>, options: RunCommandOptions): ConnectionSettings {
+  const c = host.connection;
+  const userKnownHosts = join(homedir(), '.ssh', 'known_hosts');
+  const becomePassword = c.becomePassword === undefined
+    ? undefined
+    : renderTemplateString(c.becomePassword, vars, { file: host.where.file, line: host.where.line }, { secretVarNames: secrets }).content;
+  return {
+    hostName: host.name,
+    address: host.address,
+    port: host.port,
+    user: host.user,
+    ...(c.key ? { privateKeyPath: c.key } : {}),
+    knownHostsFiles: [userKnownHosts, ...(c.knownHosts ? [c.knownHosts] : [])],
+    knownHostsWriteFile: c.knownHosts ?? userKnownHosts,
+    acceptNewHostKeys: options.acceptNewHostKeys,
+    connectTimeoutMs: c.connectTimeout * 1000,
+    commandTimeoutMs: (c.commandTimeout ?? 3600) * 1000,
+    ...(becomePassword ? { becomePassword } : {}),
+    maxChannels: c.maxChannels,
+  };
+}
+
+function makeReporter(options: RunCommandOptions, redactor: Redactor): Reporter {
+  if (options.json) return new JsonReporter(redactor);
+  return new ConsoleReporter({ color: options.color, verbosity: options.verbosity, redactor, progress: Boolean(process.stderr.isTTY) });
+}
+
+export function exitCodeFor(summary: RunSummary, options: Pick<RunCommandOptions, 'mode' | 'exitCode'>): number {
+  if (summary.hosts.some((h) => h.status === 'failed' || h.status === 'unreachable') || summary.stopped) return EXIT.hostFailed;
+  if (options.mode === 'plan' && options.exitCode && summary.changes > 0) return EXIT.changesPending;
+  return EXIT.ok;
+}
+
+export async function loadInventoryFor(name: string): Promise<Inventory> {
+  return openInventory(await resolveInventoryPath(name));
+}
+
+export async function runCommand(options: RunCommandOptions): Promise<number> {
+  const inventory = await loadInventoryFor(options.inventory);
+  const playbook = await loadPlaybook(options.playbook, { knownModules: new Set(knownModuleNames) });
+  const byName = new Map(inventory.hosts.map((h) => [h.name, h]));
+  // --limit errors (no match) surface here, before any connection.
+  const limited = options.limit ? new Set(applyLimit(inventory, inventory.hosts, options.limit).map((h) => h.name)) : undefined;
+
+  const redactor = new Redactor();
+  const varsCache = new Map<string, Record<string, unknown>>();
+  const varsFor = (host: string, play: PlayConfig): Record<string, unknown> => {
+    const key = `${host}\u0000${play.name}\u0000${play.where.line}`;
+    let vars = varsCache.get(key);
+    if (!vars) {
+      vars = hostVars(inventory, byName.get(host)!, { roleDefaults: play.roleDefaults, playVars: play.vars, extraVars: options.extraVars });
+      redactor.add([...inventory.secretVarNames].map((n) => vars![n]));
+      varsCache.set(key, vars);
+    }
+    return vars;
+  };
+  const hostsForPlay = (play: PlayConfig): string[] => {
+    const hosts = selectHosts(inventory, play.hosts, { where: play.hostsWhere, label: 'hosts' }).map((h) => h.name);
+    return limited ? hosts.filter((h) => limited.has(h)) : hosts;
+  };
+  const connectionCache = new Map<string, ConnectionSettings>();
+  const settingsFor = (name: string): ConnectionSettings => {
+    let settings = connectionCache.get(name);
+    if (!settings) {
+      const host = byName.get(name)!;
+      const vars = hostVars(inventory, host, { extraVars: options.extraVars });
+      settings = connectionSettings(host, vars, inventory.secretVarNames, options);
+      if (settings.becomePassword) redactor.add([settings.becomePassword]);
+      connectionCache.set(name, settings);
+    }
+    return settings;
+  };
+
+  const summary = await runPlaybook({
+    mode: options.mode,
+    playbook,
+    inventoryName: options.inventory,
+    hostsForPlay,
+    varsFor,
+    batchesFor: (play, hosts) => computeBatches(hosts, play.serial),
+    selected: (task) => selectByTags(task.tags, { tags: options.tags, skipTags: options.skipTags }),
+    prepare: { modules, secretVarNames: inventory.secretVarNames, searchPathFor: searchPathFor(options.playbook) },
+    transportFor: (name) => new SshTransport(settingsFor(name)),
+    loginIsRoot: (name) => byName.get(name)!.user === 'root',
+    forks: options.forks,
+    reporter: makeReporter(options, redactor),
+  });
+  return exitCodeFor(summary, options);
+}

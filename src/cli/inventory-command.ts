@@ -1,0 +1,65 @@
+// `foobar-provision inventory`: hosts, groups and each host's merged variables, secrets masked.
+import type { Argv, CommandModule } from 'yargs';
+import { hostVars, MAGIC_VAR_NAMES } from '../inventory/index.js';
+import { Redactor } from '../report/redact.js';
+import { loadInventoryFor } from './engine.js';
+import { EXIT } from './exit-codes.js';
+import { parseExtraVars } from './extra-vars.js';
+
+interface InventoryArgs {
+  inventory: string;
+  json: boolean;
+  host?: string;
+  var?: string[];
+}
+
+const MASK = '********';
+
+export function inventoryCommand(setExit: (code: number) => void): CommandModule<object, InventoryArgs> {
+  return {
+    command: 'inventory',
+    describe: 'show hosts, groups and merged variables (secrets masked)',
+    builder: (y: Argv) =>
+      y
+        .option('json', { type: 'boolean', default: false })
+        .option('host', { type: 'string', describe: 'only this host' })
+        .option('var', { alias: 'e', type: 'string', array: true }) as unknown as Argv<InventoryArgs>,
+    handler: async (args) => {
+      const inventory = await loadInventoryFor(args.inventory);
+      const extraVars = parseExtraVars(args.var ?? []);
+      const redactor = new Redactor();
+      const hosts = inventory.hosts.filter((h) => !args.host || h.name === args.host);
+      const report = {
+        inventory: inventory.config.file,
+        groups: Object.fromEntries([...inventory.groups.values()].map((g) => [g.name, { hosts: g.hosts, children: g.children }])),
+        hosts: Object.fromEntries(hosts.map((host) => {
+          const vars = hostVars(inventory, host, { extraVars });
+          const shown: Record<string, unknown> = {};
+          for (const [k, v] of Object.entries(vars)) {
+            if ((MAGIC_VAR_NAMES as readonly string[]).includes(k)) continue;
+            if (inventory.secretVarNames.has(k)) {
+              redactor.add([v]);
+              shown[k] = MASK;
+            } else shown[k] = v;
+          }
+          return [host.name, { address: host.address, port: host.port, user: host.user, groups: host.groups, vars: shown }];
+        })),
+      };
+      const safe = redactor.redactDeep(report);
+      if (args.json) process.stdout.write(`${JSON.stringify(safe, null, 2)}\n`);
+      else {
+        const lines: string[] = [`inventory ${safe.inventory}`, '', 'groups:'];
+        for (const [name, g] of Object.entries(safe.groups)) {
+          lines.push(`  ${name}: ${g.hosts.join(', ')}${g.children.length ? `  (children: ${g.children.join(', ')})` : ''}`);
+        }
+        lines.push('', 'hosts:');
+        for (const [name, h] of Object.entries(safe.hosts)) {
+          lines.push(`  ${name}  ${h.user}@${h.address}:${h.port}  groups: ${h.groups.join(', ')}`);
+          for (const [k, v] of Object.entries(h.vars)) lines.push(`    ${k}: ${JSON.stringify(v)}`);
+        }
+        process.stdout.write(`${lines.join('\n')}\n`);
+      }
+      setExit(EXIT.ok);
+    },
+  };
+}

@@ -1,0 +1,40 @@
+// Runs the real, built CLI as a user would, and captures what it prints.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const CLI = fileURLToPath(new URL('../../bin/foobar-provision.js', import.meta.url));
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: opts.cwd,
+      env: { ...process.env, NO_COLOR: '1', ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** The `--json` report of a run. */
+export interface JsonReport {
+  mode: string;
+  changes: number;
+  hosts: Array<{ host: string; status: string; ok: number; changed: number; failed: number; unreachable: boolean; roundTrips: number; message?: string }>;
+  results: Array<{ host: string; task: string; outcome: string; reason: string; handler?: boolean; output?: string; diff?: { path: string; patch: string; sensitive: boolean } }>;
+  stopped?: string;
+}
+
+export function parseReport(stdout: string): JsonReport {
+  return JSON.parse(stdout) as JsonReport;
+}
