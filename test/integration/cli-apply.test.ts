@@ -35,6 +35,7 @@ const PLAYBOOK = `- name: engine basics
   become: true
   vars:
     fail_now: false
+    checked: good
   tasks:
     - name: config directory
       file: { path: "<%= target %>/etc", state: directory, mode: "0755" }
@@ -43,9 +44,9 @@ const PLAYBOOK = `- name: engine basics
       notify: restart app
     - name: validated file
       copy:
-        content: "<%= greeting %> validated\\n"
+        content: "<%= checked %>\\n"
         dest: "<%= target %>/etc/checked.conf"
-        validate: "grep -q validated %s"
+        validate: "grep -qx good %s"
     - name: one-time init
       command: { cmd: "touch <%= target %>/initialised", creates: "<%= target %>/initialised" }
     - name: maybe fail
@@ -131,14 +132,14 @@ describe('apply against a real sshd', () => {
   it('a failed validate keeps the old file and shows the validator output', async () => {
     const file = join(target, 'etc', 'checked.conf');
     const before = await readFile(file, 'utf8');
-    const result = await apply('--var', 'greeting=broken');
-    // The template changes too; only the validated copy fails.
+    const result = await apply('--var', 'checked=bad');
     expect(result.code).toBe(1);
     const report = parseReport(result.stdout);
     const failed = report.results.find((r) => r.outcome === 'failed');
     expect(failed?.task).toBe('validated file');
     expect(await readFile(file, 'utf8')).toBe(before);
     expect(report.hosts[0]!.status).toBe('failed');
+    expect(failed?.reason).toMatch(/validat/i);
     await writeFile(join(target, 'etc', 'checked.conf'), before);
   });
 
