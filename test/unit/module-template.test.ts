@@ -99,7 +99,7 @@ describe('copy', () => {
   it('needs exactly one of content and src', async () => {
     expect(() => copyModule.validate({ dest: '/a' }, where(['dest']))).toThrow(/"content" or "src"/);
     expect(() => copyModule.validate({ dest: '/a', src: 'x', content: 'y' }, where(['dest', 'src', 'content']))).toThrow(/not both/);
-    const error = await copyModule.resolve(copyModule.validate({ src: 'gone.txt', dest: '/a' }, where()), resolveContext()).catch((e: unknown) => e);
+    const error = await Promise.resolve().then(() => copyModule.resolve(copyModule.validate({ src: 'gone.txt', dest: '/a' }, where()), resolveContext())).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
   });
 });
