@@ -7,6 +7,7 @@ import { ConnectionError, TaskFailedError } from '../errors.js';
 import { algorithmsFor } from './algorithms.js';
 import { describeAuth, resolveAuth, type AuthDeps, type AuthMethod } from './auth.js';
 import { wrapBecome } from './become.js';
+import { shellQuote } from './quote.js';
 import { getViaExec, putViaExec } from './file-ops.js';
 import { decideHostKey } from './host-key-check.js';
 import { appendKnownHost, knownHostsName, loadKnownHosts, recordedKeyTypes } from './known-hosts.js';
@@ -14,6 +15,10 @@ import { promptHidden } from './prompt.js';
 import type { BecomeOptions, ConnectionSettings, ExecOptions, ExecResult, Transport } from './types.js';
 
 export const DEFAULT_MAX_CHANNELS = 8;
+/** How long a timed-out command gets to exit before we close its channel. */
+const CLOSE_GRACE_MS = 1000;
+/** After TERM at the deadline, coreutils timeout sends KILL this many seconds later. */
+const KILL_AFTER_S = 5;
 
 /** I/O the transport needs from its surroundings, injectable for tests. */
 export type SshTransportDeps = AuthDeps;
@@ -119,6 +124,9 @@ export class SshTransport implements Transport {
         }
       });
       client.connect(config);
+      // Each exec is several small request/reply packets; Nagle plus delayed ACKs would add
+      // tens of milliseconds to every one of them.
+      client.setNoDelay(true);
     });
   }
 
@@ -169,56 +177,77 @@ export class SshTransport implements Transport {
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     await this.connect();
     this.#roundTrips++;
-    return this.#limit(() => this.#run(command, options));
+    // The caller hears back as soon as the result (or the timeout) is known; the channel slot is
+    // held until the channel has really closed, so a timed-out command cannot push us past the cap.
+    return new Promise<ExecResult>((resolve, reject) => {
+      this.#limit(() => this.#run(command, options, resolve, reject)).catch(reject);
+    });
   }
 
-  #run(command: string, options: ExecOptions): Promise<ExecResult> {
+  /** Runs one command on its own channel; resolves when the channel is finished with. */
+  #run(
+    command: string,
+    options: ExecOptions,
+    resolve: (r: ExecResult) => void,
+    reject: (e: Error) => void,
+  ): Promise<void> {
     const s = this.#settings;
     const client = this.#client;
-    if (this.#gone || !client) return Promise.reject(this.#gone ?? new ConnectionError(s.hostName, `${s.hostName}: not connected`));
-    const wrapped = wrapBecome(command, options.become, {
+    if (this.#gone || !client) {
+      reject(this.#gone ?? new ConnectionError(s.hostName, `${s.hostName}: not connected`));
+      return Promise.resolve();
+    }
+    const timeoutMs = options.timeoutMs ?? s.commandTimeoutMs;
+    // The deadline is enforced on the host too (inside sudo, as the target user): closing a
+    // channel does not stop its command, and an SSH signal request cannot reach a command under
+    // sudo, nor any command on a root login (OpenSSH refuses it there).
+    const bounded = timeoutMs > 0 ? remoteDeadline(command, timeoutMs) : command;
+    const wrapped = wrapBecome(bounded, options.become, {
       ...(s.becomePassword !== undefined ? { password: s.becomePassword } : {}),
       loginUser: s.user,
     });
-    const timeoutMs = options.timeoutMs ?? s.commandTimeoutMs;
 
-    return new Promise<ExecResult>((resolve, reject) => {
+    return new Promise<void>((release) => {
       let settled = false;
       let channel: ClientChannel | undefined;
       let timer: NodeJS.Timeout | undefined;
+      let lastResort: NodeJS.Timeout | undefined;
       const settle = (fn: () => void): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        this.#inflight.delete(fail);
         fn();
       };
-      const fail = (err: Error): void => settle(() => reject(err));
-      this.#inflight.add(fail);
+      const finish = (): void => {
+        clearTimeout(timer);
+        clearTimeout(lastResort);
+        this.#inflight.delete(lost);
+        release();
+      };
+      const lost = (err: Error): void => {
+        settle(() => reject(err));
+        finish();
+      };
+      this.#inflight.add(lost);
 
       if (timeoutMs > 0) {
         timer = setTimeout(() => {
-          fail(new TaskFailedError(`${s.hostName}: command timed out after ${timeoutMs} ms: ${command}`));
-          // TERM reaches sudo too, which passes it on; closing the channel frees the slot either way.
-          try {
-            channel?.signal('TERM');
-            channel?.close();
-          } catch {
-            // channel already gone
-          }
+          settle(() => reject(new TaskFailedError(`${s.hostName}: command timed out after ${timeoutMs} ms: ${command}`)));
+          if (!channel) return; // still opening: closed as soon as it opens
+          // The host-side deadline is ending the command now; give it a moment to exit cleanly,
+          // then close the channel regardless, and free the slot even if the server stays silent.
+          const ch = channel;
+          setTimeout(() => closeQuietly(ch), CLOSE_GRACE_MS).unref();
+          lastResort = setTimeout(finish, CLOSE_GRACE_MS + 5000).unref();
         }, timeoutMs);
       }
 
       client.exec(wrapped.command, (err, ch) => {
         if (err) {
-          fail(this.#gone ?? new ConnectionError(s.hostName, `${s.hostName}: cannot open a channel: ${err.message}`));
+          lost(this.#gone ?? new ConnectionError(s.hostName, `${s.hostName}: cannot open a channel: ${err.message}`));
           return;
         }
         channel = ch;
-        if (settled) {
-          ch.close(); // timed out before the channel opened
-          return;
-        }
         const out: Buffer[] = [];
         const errOut: Buffer[] = [];
         let code: number | null = null;
@@ -227,10 +256,11 @@ export class SshTransport implements Transport {
         ch.stderr.on('data', (b: Buffer) => errOut.push(b));
         ch.on('exit', (c: number | null, sig?: string) => {
           code = c;
-          signal = sig ?? undefined;
+          // ssh carries bare names ("TERM"); report them as Node does ("SIGTERM").
+          signal = sig === undefined || sig.startsWith('SIG') ? sig : `SIG${sig}`;
         });
         ch.on('close', () => {
-          if (this.#gone) return fail(this.#gone);
+          if (this.#gone) return lost(this.#gone);
           const result: ExecResult = {
             // No status at all (killed by a signal, or the server said nothing) is a failure.
             code: code ?? 255,
@@ -239,7 +269,12 @@ export class SshTransport implements Transport {
           };
           if (code === null && signal) result.signal = signal;
           settle(() => resolve(result));
+          finish();
         });
+        if (settled) {
+          closeQuietly(ch); // timed out before the channel opened
+          return;
+        }
         const parts: Buffer[] = [];
         if (wrapped.stdinPrefix !== undefined) parts.push(Buffer.from(wrapped.stdinPrefix));
         if (options.stdin !== undefined) parts.push(Buffer.from(options.stdin));
@@ -279,4 +314,21 @@ export class SshTransport implements Transport {
 function authConfig(auth: AuthMethod): Partial<ConnectConfig> {
   if (auth.kind === 'agent') return { agent: auth.socket };
   return { privateKey: auth.privateKey, ...(auth.passphrase !== undefined ? { passphrase: auth.passphrase } : {}) };
+}
+
+/**
+ * Runs the command under coreutils `timeout`, which puts it in its own process group and signals
+ * the whole group at the deadline: TERM, then KILL if it is still there.
+ */
+export function remoteDeadline(command: string, timeoutMs: number): string {
+  const secs = (timeoutMs / 1000).toFixed(3);
+  return `timeout -k ${KILL_AFTER_S} ${secs} sh -c ${shellQuote(command)}`;
+}
+
+function closeQuietly(channel: ClientChannel): void {
+  try {
+    channel.close();
+  } catch {
+    // already closed
+  }
 }
