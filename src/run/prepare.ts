@@ -112,6 +112,16 @@ export async function prepareTask(
   }
 }
 
+/** The task's name with its EJS tags rendered; the raw name when rendering needs run-time values. */
+function displayName(task: TaskConfig, vars: Record<string, unknown>, ctx: PrepareContext): string {
+  if (!task.name.includes('<%')) return task.name;
+  try {
+    return renderTemplateString(task.name, vars, task.where, { secretVarNames: ctx.secretVarNames }).content;
+  } catch {
+    return task.name;
+  }
+}
+
 /** All instances of one task on one host (one per loop item, or one). */
 export async function instancesOf(
   task: TaskConfig,
@@ -121,6 +131,7 @@ export async function instancesOf(
 ): Promise<TaskInstance[]> {
   const module = ctx.modules.get(task.module);
   if (!module) throw new ConfigError(`unknown module "${task.module}"`, task.where);
+  const name = displayName(task, vars, ctx);
   const become = task.become ?? playBecome.become;
   const becomeUser = task.becomeUser ?? playBecome.becomeUser;
   let items: unknown[] | undefined;
@@ -128,14 +139,14 @@ export async function instancesOf(
     items = loopItems(task, vars, ctx);
   } catch (error) {
     if (!isDeferrable(error, ctx.runtimeNames)) throw error;
-    return [{ task, module, label: task.name, hasItem: false, deferredLoop: true, become, becomeUser, prepared: { state: 'deferred', reason: (error as Error).message } }];
+    return [{ task, module, label: name, hasItem: false, deferredLoop: true, become, becomeUser, prepared: { state: 'deferred', reason: (error as Error).message } }];
   }
   if (!items) {
-    return [{ task, module, label: task.name, hasItem: false, become, becomeUser, prepared: await prepareTask(task, module, vars, ctx) }];
+    return [{ task, module, label: name, hasItem: false, become, becomeUser, prepared: await prepareTask(task, module, vars, ctx) }];
   }
   const instances: TaskInstance[] = [];
   for (const item of items) {
-    const label = `${task.name} (${typeof item === 'object' ? JSON.stringify(item) : String(item)})`;
+    const label = `${displayName(task, { ...vars, item }, ctx)} (${typeof item === 'object' ? JSON.stringify(item) : String(item)})`;
     instances.push({ task, module, label, item, hasItem: true, become, becomeUser, prepared: await prepareTask(task, module, { ...vars, item }, ctx) });
   }
   return instances;
