@@ -102,8 +102,14 @@ export class SshTransport implements Transport {
       ...authConfig(auth),
     };
 
-    await new Promise<void>((resolve, reject) => {
+    await new Promise<void>((resolveReady, rejectReady) => {
       let ready = false;
+      const resolve = resolveReady;
+      // A failed setup must not leave a half-open socket behind.
+      const reject = (err: Error): void => {
+        rejectReady(err);
+        client.end();
+      };
       client.on('handshake', (negotiated) => {
         this.negotiatedHostKey = negotiated.serverHostKey;
       });

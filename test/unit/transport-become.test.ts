@@ -44,3 +44,17 @@ describe('becomeUser', () => {
     expect(becomeUser({ user: 'pg' })).toBe('pg');
   });
 });
+
+describe('remoteDeadline', () => {
+  it('bounds the command on the host with coreutils timeout, quoted once', async () => {
+    const { remoteDeadline } = await import('../../src/transport/ssh.js');
+    expect(remoteDeadline("echo 'x'", 1500)).toBe(`timeout -k 5 1.500 sh -c 'echo '\\''x'\\'''`);
+  });
+
+  it('sits inside sudo, so it runs (and kills) as the target user', async () => {
+    const { remoteDeadline } = await import('../../src/transport/ssh.js');
+    expect(wrapBecome(remoteDeadline('id', 2000), true).command).toBe(
+      `sudo -n -u root -- sh -c 'timeout -k 5 2.000 sh -c id'`,
+    );
+  });
+});
