@@ -58,7 +58,8 @@ function connectionSettings(host: Host, vars: Record<string, unknown>, secrets: 
     knownHostsWriteFile: c.knownHosts ?? userKnownHosts,
     acceptNewHostKeys: options.acceptNewHostKeys,
     connectTimeoutMs: c.connectTimeout * 1000,
-    commandTimeoutMs: (c.commandTimeout ?? 3600) * 1000,
+    // No limit unless the inventory sets one (as with Ansible); a limit wraps each command in `timeout`.
+    commandTimeoutMs: (c.commandTimeout ?? 0) * 1000,
     ...(becomePassword ? { becomePassword } : {}),
     maxChannels: c.maxChannels,
   };
