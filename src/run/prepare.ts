@@ -49,10 +49,20 @@ function isDeferrable(error: unknown, runtimeNames: ReadonlySet<string>): boolea
   return name !== undefined && runtimeNames.has(name.split('.')[0] ?? name);
 }
 
+// An argument that is exactly one output tag keeps the value's type: `name: "<%= packages %>"`
+// passes the list itself, not its text.
+const SINGLE_TAG = /^\s*<%[=-]\s*([\s\S]+?)\s*%>\s*$/;
+
 /** Renders every string in args that holds EJS tags. */
 function renderArgs(value: unknown, vars: Record<string, unknown>, where: SourceRef, ctx: PrepareContext): unknown {
   if (typeof value === 'string') {
-    return value.includes('<%') ? renderTemplateString(value, vars, where, { secretVarNames: ctx.secretVarNames }).content : value;
+    if (!value.includes('<%')) return value;
+    const single = SINGLE_TAG.exec(value);
+    if (single?.[1] && !single[1].includes('%>')) {
+      const result = evaluateExpression(single[1], vars, where, ctx.secretVarNames);
+      if (result !== null && typeof result === 'object') return result;
+    }
+    return renderTemplateString(value, vars, where, { secretVarNames: ctx.secretVarNames }).content;
   }
   if (Array.isArray(value)) return value.map((v) => renderArgs(v, vars, where, ctx));
   if (value && typeof value === 'object') {
