@@ -2,6 +2,7 @@
 // one exec. Each domain contributes a snippet and reads back its own marked sections.
 import { checkProbe } from './checks.js';
 import { fileProbe } from './files.js';
+import { outputProbe } from './outputs.js';
 import { packageProbe } from './packages.js';
 import { pendingHandlerProbe } from './pending-handlers.js';
 import { sectionMarker, splitSections, type ProbePart } from './sections.js';
@@ -39,6 +40,7 @@ export function buildProbe(queries: readonly FactQuery[], opts: ProbeOptions): P
     serviceProbe(ofKind(queries, 'service'), marker),
     packageProbe(ofKind(queries, 'packages'), marker),
     checkProbe(ofKind(queries, 'check'), marker),
+    outputProbe(ofKind(queries, 'output'), marker),
     pendingHandlerProbe(opts.pendingHandlerFiles, marker),
   ];
   const body = parts.map((p) => p.script).filter((s) => s !== '');

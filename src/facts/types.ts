@@ -6,7 +6,9 @@ export type FactQuery =
   | { kind: 'file'; path: string; expectSha256?: string; fetchContent?: boolean }
   | { kind: 'service'; unit: string }
   | { kind: 'packages'; names: string[]; candidates?: boolean }
-  | { kind: 'check'; id: string; command: string };
+  | { kind: 'check'; id: string; command: string }
+  /** A read-only command whose exit status and output a module parses itself (ufw, mysql). */
+  | { kind: 'output'; id: string; command: string };
 
 export type FileType = 'file' | 'directory' | 'link' | 'other';
 
@@ -57,6 +59,12 @@ export interface SystemFact {
   initSystem: 'systemd' | 'other';
 }
 
+export interface CommandOutput {
+  code: number;
+  /** stdout and stderr together, final newlines removed. */
+  output: string;
+}
+
 export interface HostFacts {
   system?: SystemFact;
   files: Map<string, FileFact>;
@@ -64,10 +72,12 @@ export interface HostFacts {
   packages: Map<string, PackageFact>;
   /** Exit status of guard commands (`unless`), keyed by query id. */
   checks: Map<string, number>;
+  /** Exit status and combined output of `output` queries, keyed by query id. */
+  outputs: Map<string, CommandOutput>;
   /** Handlers notified by an earlier run that could not run them. */
   pendingHandlers: string[];
 }
 
 export function emptyFacts(): HostFacts {
-  return { files: new Map(), services: new Map(), packages: new Map(), checks: new Map(), pendingHandlers: [] };
+  return { files: new Map(), services: new Map(), packages: new Map(), checks: new Map(), outputs: new Map(), pendingHandlers: [] };
 }

@@ -10,6 +10,7 @@ export function queryKey(query: FactQuery): string {
     case 'service': return `service:${query.unit}`;
     case 'packages': return `packages:${[...query.names].sort().join(',')}:${query.candidates ? 'c' : ''}`;
     case 'check': return `check:${query.id}`;
+    case 'output': return `output:${query.id}`;
   }
 }
 
@@ -29,6 +30,7 @@ export class FactCache {
     for (const [k, v] of fresh.services) this.facts.services.set(k, v);
     for (const [k, v] of fresh.packages) this.facts.packages.set(k, v);
     for (const [k, v] of fresh.checks) this.facts.checks.set(k, v);
+    for (const [k, v] of fresh.outputs) this.facts.outputs.set(k, v);
     if (fresh.system) this.facts.system = fresh.system;
     for (const q of queries) this.fetchedAt.set(queryKey(q), this.generation);
   }
