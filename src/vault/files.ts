@@ -1,0 +1,27 @@
+// Vault files on disk: read, and replace atomically (temp file beside it, same mode, rename),
+// so an interrupted encrypt never leaves a half-written or plaintext-truncated file.
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { VaultError } from './errors.js';
+
+export async function readVaultFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new VaultError(`cannot read ${file}: ${code === 'ENOENT' ? 'file not found' : String(err)}`, { file });
+  }
+}
+
+export async function replaceFile(file: string, text: string): Promise<void> {
+  const mode = (await stat(file)).mode & 0o7777;
+  const temp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await writeFile(temp, text, { mode, flag: 'wx' });
+    await rename(temp, file);
+  } catch (err) {
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+}
