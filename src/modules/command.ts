@@ -70,6 +70,7 @@ export const commandModule: ModuleDefinition<CommandArgs, ResolvedCommand> = {
     };
     return { ...args, changed };
   },
+  readOnly: (args) => args.changedWhen === false,
   queries(args) {
     const queries: FactQuery[] = [];
     if (args.creates !== undefined) queries.push({ kind: 'file', path: args.creates });

@@ -88,6 +88,9 @@ export interface ModuleDefinition<Args = unknown, Resolved = Args> {
   queries(resolved: Resolved): FactQuery[];
   /** Pure: the changes that close the gap between facts and resolved args. */
   plan(resolved: Resolved, facts: HostFacts, ctx: PlanContext): TaskPlan;
+  /** The steps only read state (a command with `changed_when: false`): `plan` runs them too, so
+   *  what later tasks plan from is real, not a guess. */
+  readOnly?(resolved: Resolved): boolean;
   /** After the steps ran: decide changed/failed from their output (command's changed_when). */
   interpret?(resolved: Resolved, results: StepResult[]): { changed: boolean; failed?: string };
 }

@@ -159,7 +159,7 @@ class HostPlayRun {
     }
     if (plan.status === 'failed') return this.failInstance(instance, plan.reason, started, isHandler);
 
-    if (this.input.mode === 'plan') {
+    if (this.input.mode === 'plan' && !instance.module.readOnly?.(resolved)) {
       plan.assume?.(this.cache.facts);
       if (!plan.assume) this.cache.invalidate();
       this.record(instance, 'changed', plan.summary, started, isHandler, plan.diff);
