@@ -10,7 +10,7 @@ export async function readVaultFile(file: string): Promise<string> {
     return await readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new VaultError(`cannot read ${file}: ${code === 'ENOENT' ? 'file not found' : String(err)}`, { file });
+    throw new VaultError(`cannot read ${file}: ${code === 'ENOENT' ? 'file not found' : String(err)}`);
   }
 }
 

@@ -32,7 +32,7 @@ export function formatHeader(params: ScryptParams): string {
 export function parseHeader(line: string, file: string): ScryptParams {
   const [magic, version, cipher, kdf, ...rest] = line.trim().split(';');
   const bad = (why: string, hint?: string): never => {
-    throw new VaultError(`${file} is not a valid vault file: ${why}`, { file, line: 1 }, hint);
+    throw new VaultError(`not a valid vault file: ${why}`, { file, line: 1 }, hint);
   };
   if (magic !== MAGIC) bad(`the first line must start with ${MAGIC};`);
   if (version !== String(FORMAT_VERSION)) bad(`unsupported format version "${version ?? ''}"`, 'a newer foobar-provision may have written it');
@@ -65,7 +65,7 @@ export function dearmor(text: string, file: string): { header: string; payload: 
   const [header = '', ...body] = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   const b64 = body.join('').replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) {
-    throw new VaultError(`${file} is not a valid vault file: the body is not base64`, { file });
+    throw new VaultError('not a valid vault file: the body is not base64', { file });
   }
   return { header: header.trim(), payload: Buffer.from(b64, 'base64') };
 }

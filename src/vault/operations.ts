@@ -14,7 +14,7 @@ export interface VaultOpOptions {
 export async function encryptFile(file: string, options: VaultOpOptions): Promise<void> {
   const text = await readVaultFile(file);
   // Encrypting twice would bury the file under two passwords; refuse instead.
-  if (isVaultText(text)) throw new VaultError(`${file} is already encrypted`, { file }, 'use `vault edit` to change it');
+  if (isVaultText(text)) throw new VaultError('already encrypted', { file }, 'use `vault edit` to change it');
   await replaceFile(file, await encryptVault(text, await options.password(), options.scrypt));
 }
 
@@ -37,6 +37,6 @@ export async function editFile(file: string, editor: string, options: VaultOpOpt
 
 async function readPlaintext(file: string, options: VaultOpOptions): Promise<string> {
   const text = await readVaultFile(file);
-  if (!isVaultText(text)) throw new VaultError(`${file} is not encrypted`, { file }, 'use `vault encrypt` first');
+  if (!isVaultText(text)) throw new VaultError('not encrypted', { file }, 'use `vault encrypt` first');
   return decryptVault(text, await options.password(), file);
 }

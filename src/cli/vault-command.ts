@@ -1,0 +1,52 @@
+// `foobar-provision vault encrypt|decrypt|view|edit FILE`: argv to src/vault. Errors are thrown
+// (VaultError is bad input, exit 2) for main to report.
+import type { Argv, CommandModule } from 'yargs';
+import { decryptFile, editFile, encryptFile, lazyPassword, owningInventoryDir, viewFile, type PasswordSourceOptions } from '../vault/index.js';
+
+interface VaultArgs {
+  file: string;
+  vaultPasswordFile?: string;
+}
+
+// Status lines go to stderr: stdout of `view` is the plaintext and nothing else.
+const say = (line: string): void => {
+  process.stderr.write(`vault: ${line}\n`);
+};
+
+async function passwordFor(args: VaultArgs, confirm = false) {
+  const inventoryDir = await owningInventoryDir(args.file);
+  const options: PasswordSourceOptions = {
+    ...(args.vaultPasswordFile ? { passwordFile: args.vaultPasswordFile } : {}),
+    ...(inventoryDir ? { inventoryDir } : {}),
+    confirm,
+  };
+  return { password: lazyPassword(options) };
+}
+
+const withFile = (y: Argv): Argv<VaultArgs> =>
+  y.positional('file', { type: 'string', demandOption: true, describe: 'the vault file' }) as unknown as Argv<VaultArgs>;
+
+export const vaultCommand: CommandModule<object, VaultArgs> = {
+  command: 'vault <command>',
+  describe: 'encrypt, decrypt, view or edit a vault file (AES-256-GCM, scrypt-derived key)',
+  builder: (yargs) =>
+    yargs
+      .command<VaultArgs>('encrypt <file>', 'encrypt a plaintext file in place', withFile, async (args) => {
+        await encryptFile(args.file, await passwordFor(args, true));
+        say(`encrypted ${args.file}`);
+      })
+      .command<VaultArgs>('decrypt <file>', 'decrypt a vault file in place (it stays plaintext on disk)', withFile, async (args) => {
+        await decryptFile(args.file, await passwordFor(args));
+        say(`decrypted ${args.file}; it is plaintext on disk now`);
+      })
+      .command<VaultArgs>('view <file>', 'print the plaintext to stdout', withFile, async (args) => {
+        process.stdout.write(await viewFile(args.file, await passwordFor(args)));
+      })
+      .command<VaultArgs>('edit <file>', 'edit the plaintext in $EDITOR (default vi), then re-encrypt', withFile, async (args) => {
+        const changed = await editFile(args.file, process.env['EDITOR'] || 'vi', await passwordFor(args));
+        say(changed ? `re-encrypted ${args.file}` : `${args.file} unchanged`);
+      })
+      .demandCommand(1, 'name a vault command: encrypt, decrypt, view or edit')
+      .strict() as unknown as Argv<VaultArgs>,
+  handler: () => undefined,
+};
