@@ -16,6 +16,7 @@ import type { Reporter } from '../report/reporter.js';
 import { runPlaybook } from '../run/playbook-runner.js';
 import { renderTemplateString } from '../template/render.js';
 import { SshTransport } from '../transport/ssh.js';
+import { inventoryDirOf, lazyPassword, secretValues, vaultDecryptHook } from '../vault/index.js';
 import type { ConnectionSettings } from '../transport/types.js';
 import { EXIT } from './exit-codes.js';
 
@@ -76,8 +77,17 @@ export function exitCodeFor(summary: RunSummary, options: Pick<RunCommandOptions
   return EXIT.ok;
 }
 
+// `--vault-password-file` is a global option: main records it once for every command that loads an inventory.
+let vaultPasswordFile: string | undefined;
+export function useVaultPasswordFile(file: string | undefined): void {
+  vaultPasswordFile = file;
+}
+
 export async function loadInventoryFor(name: string): Promise<Inventory> {
-  return openInventory(await resolveInventoryPath(name));
+  const path = await resolveInventoryPath(name);
+  // Lazy: the password is only looked for when an encrypted vault file is met.
+  const password = lazyPassword({ ...(vaultPasswordFile ? { passwordFile: vaultPasswordFile } : {}), inventoryDir: await inventoryDirOf(path) });
+  return openInventory(path, { decrypt: vaultDecryptHook({ password }) });
 }
 
 export async function runCommand(options: RunCommandOptions): Promise<number> {
@@ -88,6 +98,8 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   const limited = options.limit ? new Set(applyLimit(inventory, inventory.hosts, options.limit).map((h) => h.name)) : undefined;
 
   const redactor = new Redactor();
+  // Every host's secrets up front: `hostvars` can carry one host's secret into another's output.
+  redactor.add(secretValues(inventory));
   const varsCache = new Map<string, Record<string, unknown>>();
   const varsFor = (host: string, play: PlayConfig): Record<string, unknown> => {
     const key = `${host}\u0000${play.name}\u0000${play.where.line}`;

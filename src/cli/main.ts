@@ -3,9 +3,10 @@ import yargs from 'yargs';
 import { FoobarError, LabError, UserInputError } from '../errors.js';
 import { EXIT } from './exit-codes.js';
 import { parseExtraVars } from './extra-vars.js';
-import { runCommand, type RunCommandOptions } from './engine.js';
+import { runCommand, useVaultPasswordFile, type RunCommandOptions } from './engine.js';
 import { inventoryCommand } from './inventory-command.js';
 import { labCommand } from './lab-command.js';
+import { vaultCommand } from './vault-command.js';
 
 function commaList(values: unknown): string[] {
   const list = Array.isArray(values) ? values : values === undefined ? [] : [values];
@@ -55,6 +56,8 @@ export async function main(argv: string[]): Promise<number> {
     .scriptName('foobar-provision')
     .usage('$0 <command> [options]\n\nAgentless provisioning over SSH: plan shows what would change, apply makes it so.')
     .option('inventory', { alias: 'i', type: 'string', default: 'lab', describe: 'inventory NAME (inventory/NAME.yml or inventory/NAME/) or PATH', global: true })
+    .option('vault-password-file', { type: 'string', describe: 'file holding the vault password (else $FOOBAR_VAULT_PASSWORD, $FOOBAR_VAULT_PASSWORD_FILE, INVENTORY/.vault-password, a prompt)', global: true })
+    .middleware((args) => useVaultPasswordFile(args['vaultPasswordFile'] as string | undefined))
     .command(
       ['plan', 'apply'].map((name) => ({
         command: name,
@@ -80,7 +83,8 @@ export async function main(argv: string[]): Promise<number> {
     )
     .command(inventoryCommand((code) => (exitCode = code)))
     .command(labCommand)
-    .demandCommand(1, 'name a command: plan, apply, inventory or lab')
+    .command(vaultCommand)
+    .demandCommand(1, 'name a command: plan, apply, inventory, lab or vault')
     .strict()
     .help()
     .version()
