@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProbe, ProbeOutputError } from '../../src/facts/probe.js';
 import type { FactQuery } from '../../src/facts/types.js';
+import { emptyFacts } from '../../src/facts/types.js';
 
 const sha = (s: string | Buffer): string => createHash('sha256').update(s).digest('hex');
 const run = (script: string): string => execFileSync('/bin/sh', ['-c', script], { encoding: 'utf8' });
@@ -104,7 +105,7 @@ describe('probe run by /bin/sh', () => {
 
   it('an empty play still yields a valid probe', () => {
     const probe = buildProbe([], { system: false, pendingHandlerFiles: [] });
-    expect(probe.parse(run(probe.script))).toEqual({ files: new Map(), services: new Map(), packages: new Map(), checks: new Map(), pendingHandlers: [] });
+    expect(probe.parse(run(probe.script))).toEqual(emptyFacts());
   });
 
   it('rejects truncated output', () => {
