@@ -3,11 +3,14 @@ import { aptModule } from './apt.js';
 import { commandModule } from './command.js';
 import { copyModule } from './copy.js';
 import { fileModule } from './file.js';
+import { mysqlDbModule } from './mysql-db.js';
+import { mysqlReplicationModule } from './mysql-replication.js';
+import { mysqlUserModule } from './mysql-user.js';
 import { serviceModule } from './service.js';
 import { templateModule } from './template.js';
 import type { AnyModule } from './types.js';
 
-const all: AnyModule[] = [templateModule, copyModule, fileModule, commandModule, serviceModule, aptModule];
+const all: AnyModule[] = [templateModule, copyModule, fileModule, commandModule, serviceModule, aptModule, mysqlDbModule, mysqlUserModule, mysqlReplicationModule];
 
 export const modules: ReadonlyMap<string, AnyModule> = new Map(all.map((m) => [m.name, m]));
 
