@@ -111,7 +111,8 @@ function readArgs(entry: YamlEntry): { args: unknown; argWhere: Record<string, S
   const argWhere: Record<string, SourceRef> = {};
   if (value.isNull) return { args: null, argWhere };
   if (value.kind === 'map') {
-    for (const arg of value.asMap().entries) argWhere[arg.key] = arg.keyWhere;
+    // A string argument's errors point at its text (the next line for a block scalar).
+    for (const arg of value.asMap().entries) argWhere[arg.key] = arg.value.textWhere === arg.value.where ? arg.keyWhere : arg.value.textWhere;
     return { args: value.toJS(), argWhere };
   }
   if (value.kind === 'string' || value.kind === 'number' || value.kind === 'boolean') {

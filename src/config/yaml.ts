@@ -64,6 +64,13 @@ export class YamlNode {
     return this.source.file;
   }
 
+  /** Where the value's text begins: a block scalar (`|`, `>`) starts on the line after its indicator. */
+  get textWhere(): SourceRef {
+    const type = (this.node as { type?: string } | null)?.type;
+    const isBlock = type === 'BLOCK_LITERAL' || type === 'BLOCK_FOLDED';
+    return isBlock && this.where.line !== undefined ? { file: this.where.file, line: this.where.line + 1 } : this.where;
+  }
+
   get kind(): YamlKind {
     const node = this.resolved();
     if (node === null || (isScalar(node) && node.value === null)) return 'null';

@@ -154,7 +154,7 @@ class HostPlayRun {
   private async handlePlan(instance: TaskInstance, resolved: unknown, plan: TaskPlan, started: number, isHandler: boolean): Promise<boolean> {
     if (plan.status === 'ok') {
       this.record(instance, 'ok', plan.reason, started, isHandler);
-      this.register(instance, { changed: false, skipped: false, failed: false, rc: 0, stdout: '', stderr: '' });
+      this.register(instance, commandResult({ changed: false }));
       return true;
     }
     if (plan.status === 'failed') return this.failInstance(instance, plan.reason, started, isHandler);
@@ -163,7 +163,7 @@ class HostPlayRun {
       plan.assume?.(this.cache.facts);
       if (!plan.assume) this.cache.invalidate();
       this.record(instance, 'changed', plan.summary, started, isHandler, plan.diff);
-      this.register(instance, { changed: true, skipped: false, failed: false, rc: 0, stdout: '', stderr: '', pending: true });
+      this.register(instance, { ...commandResult({ changed: true }), pending: true });
       this.notify(instance);
       return true;
     }
@@ -179,15 +179,7 @@ class HostPlayRun {
       ? instance.module.interpret(resolved, results)
       : { changed: true, failed: results.some((r) => r.code !== 0) ? describeStepFailure(results) : undefined };
     const last = results[results.length - 1];
-    this.register(instance, {
-      changed: verdict.changed,
-      failed: Boolean(verdict.failed),
-      skipped: false,
-      rc: last?.code ?? 0,
-      stdout: last?.stdout ?? '',
-      stderr: last?.stderr ?? '',
-      stdout_lines: (last?.stdout ?? '').split('\n').filter((l) => l !== ''),
-    });
+    this.register(instance, commandResult({ changed: verdict.changed, failed: Boolean(verdict.failed), ...(last ? { last } : {}) }));
     if (EXACT_MODULES.has(instance.module.name) && plan.assume && !verdict.failed) plan.assume(this.cache.facts);
     else this.cache.invalidate();
     if (verdict.failed) {
@@ -291,6 +283,20 @@ class HostPlayRun {
     this.input.reporter.taskResult(result);
     throw new HostFailed();
   }
+}
+
+/** What `register` stores: the same shape whether the task ran, was satisfied, or was planned. */
+function commandResult(r: { changed: boolean; failed?: boolean; last?: StepResult }): Record<string, unknown> {
+  const stdout = r.last?.stdout ?? '';
+  return {
+    changed: r.changed,
+    failed: r.failed ?? false,
+    skipped: false,
+    rc: r.last?.code ?? 0,
+    stdout,
+    stderr: r.last?.stderr ?? '',
+    stdout_lines: stdout.split('\n').filter((l) => l !== ''),
+  };
 }
 
 function describeStepFailure(results: StepResult[]): string {

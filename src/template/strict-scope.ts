@@ -22,8 +22,17 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** Wraps a nested object so that a missing key throws, naming the full path. */
+/** Wraps a nested object so that a missing key throws, naming the full path. Arrays are
+ *  wrapped too, so that objects inside lists are strict as well. */
 function strictObject(value: unknown, path: string): unknown {
+  if (Array.isArray(value)) {
+    return new Proxy(value, {
+      get(target, key, receiver) {
+        if (typeof key === 'string' && /^\d+$/.test(key)) return strictObject(target[Number(key)], `${path}[${key}]`);
+        return Reflect.get(target, key, receiver);
+      },
+    });
+  }
   if (!isPlainObject(value)) return value;
   return new Proxy(value, {
     get(target, key, receiver) {
