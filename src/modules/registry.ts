@@ -9,8 +9,9 @@ import { mysqlUserModule } from './mysql-user.js';
 import { serviceModule } from './service.js';
 import { templateModule } from './template.js';
 import type { AnyModule } from './types.js';
+import { ufwModule } from './ufw.js';
 
-const all: AnyModule[] = [templateModule, copyModule, fileModule, commandModule, serviceModule, aptModule, mysqlDbModule, mysqlUserModule, mysqlReplicationModule];
+const all: AnyModule[] = [templateModule, copyModule, fileModule, commandModule, serviceModule, aptModule, mysqlDbModule, mysqlUserModule, mysqlReplicationModule, ufwModule];
 
 export const modules: ReadonlyMap<string, AnyModule> = new Map(all.map((m) => [m.name, m]));
 

@@ -54,19 +54,22 @@ function isDeferrable(error: unknown, runtimeNames: ReadonlySet<string>): boolea
 const SINGLE_TAG = /^\s*<%[=-]\s*([\s\S]+?)\s*%>\s*$/;
 
 /** Renders every string in args that holds EJS tags. */
-function renderArgs(value: unknown, vars: Record<string, unknown>, where: SourceRef, ctx: PrepareContext): unknown {
+const MAX_NESTING = 8;
+
+function renderArgs(value: unknown, vars: Record<string, unknown>, where: SourceRef, ctx: PrepareContext, depth = 0): unknown {
   if (typeof value === 'string') {
     if (!value.includes('<%')) return value;
     const single = SINGLE_TAG.exec(value);
     if (single?.[1] && !single[1].includes('%>')) {
       const result = evaluateExpression(single[1], vars, where, ctx.secretVarNames);
-      if (result !== null && typeof result === 'object') return result;
+      // Variables may hold templated strings themselves (role defaults built from other vars).
+      if (result !== null && typeof result === 'object') return depth < MAX_NESTING ? renderArgs(result, vars, where, ctx, depth + 1) : result;
     }
     return renderTemplateString(value, vars, where, { secretVarNames: ctx.secretVarNames }).content;
   }
-  if (Array.isArray(value)) return value.map((v) => renderArgs(v, vars, where, ctx));
+  if (Array.isArray(value)) return value.map((v) => renderArgs(v, vars, where, ctx, depth));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderArgs(v, vars, where, ctx)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderArgs(v, vars, where, ctx, depth)]));
   }
   return value;
 }

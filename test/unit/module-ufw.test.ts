@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
+import { emptyFacts, type HostFacts } from '../../src/facts/types.js';
+import { parseUfwState } from '../../src/facts/ufw.js';
+import { ufwModule } from '../../src/modules/ufw.js';
+
+const where = { task: { file: 'site.yml', line: 3 }, args: { file: 'site.yml', line: 4 }, arg: { rules: { file: 'site.yml', line: 7 } } };
+
+// Captured from a lab host after `ufw allow from 10.213.0.1 to any port 22 proto tcp` and `ufw allow 80/tcp`.
+const CAPTURED = `ENABLED=yes
+DEFAULT_INPUT_POLICY="DROP"
+DEFAULT_OUTPUT_POLICY="ACCEPT"
+### tuple ### allow tcp 22 0.0.0.0/0 any 10.213.0.1 in comment=7373682d61646d696e
+### tuple ### allow tcp 80 0.0.0.0/0 any 0.0.0.0/0 in
+### tuple ### allow tcp 80 ::/0 any ::/0 in`;
+
+function factsWith(output: string): HostFacts {
+  const facts = emptyFacts();
+  facts.outputs.set('ufw:state', { code: 0, output });
+  return facts;
+}
+
+const ssh = { port: 22, proto: 'tcp', from: '10.213.0.1' };
+
+describe('ufw state parser', () => {
+  it('reads enabled, policies and IPv4/IPv6 rule tuples', () => {
+    const state = parseUfwState(CAPTURED);
+    expect(state).toMatchObject({ installed: true, enabled: true, inputPolicy: 'DROP', outputPolicy: 'ACCEPT' });
+    expect(state.rules).toHaveLength(3);
+    expect(state.rules[0]).toMatchObject({ action: 'allow', proto: 'tcp', dport: '22', src: '10.213.0.1', ipv6: false });
+    expect(state.rules[2]!.ipv6).toBe(true);
+    expect(parseUfwState('UFW_MISSING').installed).toBe(false);
+  });
+});
+
+describe('ufw module', () => {
+  it('is ok when the declared rules, defaults and state are in place', () => {
+    const args = ufwModule.validate({ rules: [ssh, { port: 80, proto: 'tcp' }] }, where);
+    const plan = ufwModule.plan(args, factsWith(CAPTURED), { become: true, taskName: 'fw' });
+    expect(plan.status).toBe('ok');
+  });
+
+  it('adds missing rules (SSH first), removes undeclared ones, then enables', () => {
+    const disabled = CAPTURED.replace('ENABLED=yes', 'ENABLED=no').replace('tcp 22 0.0.0.0/0 any 10.213.0.1', 'tcp 8080 0.0.0.0/0 any 0.0.0.0/0');
+    const args = ufwModule.validate({ rules: [{ port: 80, proto: 'tcp' }, ssh] }, where);
+    const plan = ufwModule.plan(args, factsWith(disabled), { become: true, taskName: 'fw' });
+    expect(plan.status).toBe('changed');
+    if (plan.status !== 'changed') return;
+    const script = plan.steps[0]!.command;
+    const lines = script.split('\n');
+    const addSsh = lines.findIndex((l) => l.startsWith('ufw allow from 10.213.0.1 to any port 22 proto tcp'));
+    const remove = lines.findIndex((l) => l.startsWith('ufw delete allow from any to any port 8080 proto tcp'));
+    const enable = lines.findIndex((l) => l.startsWith('ufw --force enable'));
+    expect(addSsh).toBeGreaterThan(-1);
+    expect(remove).toBeGreaterThan(addSsh);
+    expect(enable).toBeGreaterThan(remove);
+    expect(plan.diff?.before).toContain('allow 8080/tcp from anywhere');
+    expect(plan.diff?.after).toContain('allow 22/tcp from 10.213.0.1');
+    expect(plan.diff?.after).toContain('status: enabled');
+  });
+
+  it('expands a list of sources into one rule each', () => {
+    const args = ufwModule.validate({ rules: [ssh, { port: 3306, proto: 'tcp', from: ['10.0.0.1', '10.0.0.2'] }] }, where);
+    expect(args.rules.filter((r) => r.port === '3306').map((r) => r.from)).toEqual(['10.0.0.1', '10.0.0.2']);
+  });
+
+  it('sets default policies that differ', () => {
+    const args = ufwModule.validate({ rules: [ssh, { port: 80, proto: 'tcp' }], default_outgoing: 'deny' }, where);
+    const plan = ufwModule.plan(args, factsWith(CAPTURED), { become: true, taskName: 'fw' });
+    expect(plan.status === 'changed' && plan.steps[0]!.command).toContain('ufw default deny outgoing');
+  });
+
+  it('refuses to enable a deny-by-default firewall without an SSH rule, naming the argument line', () => {
+    expect(() => ufwModule.validate({ rules: [{ port: 80, proto: 'tcp' }] }, where)).toThrow(ConfigError);
+    try {
+      ufwModule.validate({ rules: [{ port: 80, proto: 'tcp' }] }, where);
+    } catch (error) {
+      expect((error as ConfigError).where?.line).toBe(7);
+      expect((error as Error).message).toMatch(/locked out/);
+    }
+  });
+
+  it('rejects a port range without a protocol and an unknown protocol', () => {
+    expect(() => ufwModule.validate({ rules: [ssh, { port: '7000:7010' }] }, where)).toThrow(/range needs proto/);
+    expect(() => ufwModule.validate({ rules: [ssh, { proto: 'vrrp' }] }, where)).toThrow(/VRRP/);
+  });
+
+  it('fails clearly when ufw is not installed', () => {
+    const args = ufwModule.validate({ rules: [ssh] }, where);
+    expect(ufwModule.plan(args, factsWith('UFW_MISSING'), { become: true, taskName: 'fw' })).toMatchObject({ status: 'failed' });
+  });
+});
