@@ -1,9 +1,9 @@
-// Where the vault password comes from, in order, and that it is only looked for when needed.
+// Where the vault password comes from, in order.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { encryptVault, findVaultPassword, lazyPassword, vaultDecryptHook } from '../../src/vault/index.js';
+import { findVaultPassword } from '../../src/vault/index.js';
 
 let dir: string;
 let optionFile: string;
@@ -79,30 +79,5 @@ describe('vault password sources', () => {
     const empty = join(dir, 'empty');
     await writeFile(empty, '\n');
     await expect(findVaultPassword({ ...noPrompt, env: { FOOBAR_VAULT_PASSWORD_FILE: empty } })).rejects.toThrow('is empty');
-  });
-});
-
-describe('lazy password and the decrypt hook', () => {
-  it('asks for the password only when an encrypted file is met, and only once', async () => {
-    const prompt = vi.fn(async () => 'pw');
-    const password = lazyPassword({ env: {}, interactive: true, prompt });
-    const warnings: string[] = [];
-    const hook = vaultDecryptHook({ password, warn: (m) => warnings.push(m) });
-
-    expect(await hook('group_vars/all.vault.yml', 'a: 1\n')).toBe('a: 1\n');
-    expect(prompt).not.toHaveBeenCalled();
-
-    const encrypted = await encryptVault('b: 2\n', 'pw', { N: 1024, r: 8, p: 1 });
-    expect(await hook('group_vars/web.vault.yml', encrypted)).toBe('b: 2\n');
-    expect(await hook('host_vars/web1.vault.yml', encrypted)).toBe('b: 2\n');
-    expect(prompt).toHaveBeenCalledTimes(1);
-  });
-
-  it('warns once per plaintext vault file', async () => {
-    const warnings: string[] = [];
-    const hook = vaultDecryptHook({ password: async () => 'unused', warn: (m) => warnings.push(m) });
-    await hook('group_vars/all.vault.yml', 'a: 1\n');
-    await hook('group_vars/all.vault.yml', 'a: 1\n');
-    expect(warnings).toEqual(['group_vars/all.vault.yml is a vault file but is not encrypted; run `foobar-provision vault encrypt group_vars/all.vault.yml`']);
   });
 });
