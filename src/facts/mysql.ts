@@ -19,7 +19,7 @@ export function parseVerticalRows(text: string): Array<Record<string, string>> {
     if (match?.[1] !== undefined) {
       lastKey = match[1];
       row[lastKey] = match[2] ?? '';
-    } else if (lastKey !== undefined) {
+    } else if (lastKey !== undefined && line !== '') {
       // A value with a newline in it (an error message) continues on the next line.
       row[lastKey] = `${row[lastKey] ?? ''}\n${line}`;
     }

@@ -1,5 +1,6 @@
 // mysql_db: a database present (with its character set and collation) or absent.
 import { parseBatchRows } from '../facts/mysql.js';
+import type { HostFacts } from '../facts/types.js';
 import { ModuleArgs } from './args.js';
 import { checkedName, mysqlQueryCommand, mysqlStep, queryOutput, sqlIdent, sqlString } from './mysql-client.js';
 import type { ModuleDefinition } from './types.js';
@@ -24,7 +25,7 @@ export const mysqlDbModule: ModuleDefinition<MysqlDbArgs> = {
     for (const key of ['encoding', 'collation'] as const) {
       const value = args.string(key);
       if (value === undefined) continue;
-      if (!CHARSET.test(value) && !value.includes('<%')) throw args.error(key, `"${value}" is not a ${key} name`, 'e.g. utf8mb4 / utf8mb4_unicode_ci');
+      if (!CHARSET.test(value) && !value.includes('<%')) throw args.error(key, `"${value}" is not a character set or collation name`, 'e.g. utf8mb4 / utf8mb4_unicode_ci');
       result[key] = value;
     }
     return result;
@@ -45,7 +46,7 @@ export const mysqlDbModule: ModuleDefinition<MysqlDbArgs> = {
     if (args.state === 'absent') {
       if (!row) return { status: 'ok', reason: `database ${args.name} does not exist` };
       const summary = `drop database ${args.name}`;
-      return { status: 'changed', summary, steps: [mysqlStep([`DROP DATABASE ${db}`], summary, ctx.become)] };
+      return { status: 'changed', summary, steps: [mysqlStep([`DROP DATABASE ${db}`], summary, ctx.become)], assume: assumeRow(args, null) };
     }
     const options = [
       ...(args.encoding === undefined ? [] : [`CHARACTER SET ${args.encoding}`]),
@@ -53,7 +54,12 @@ export const mysqlDbModule: ModuleDefinition<MysqlDbArgs> = {
     ].join(' ');
     if (!row) {
       const summary = `create database ${args.name}${options ? ` (${options.toLowerCase()})` : ''}`;
-      return { status: 'changed', summary, steps: [mysqlStep([`CREATE DATABASE ${db}${options ? ` ${options}` : ''}`], summary, ctx.become)] };
+      return {
+        status: 'changed',
+        summary,
+        steps: [mysqlStep([`CREATE DATABASE ${db}${options ? ` ${options}` : ''}`], summary, ctx.become)],
+        assume: assumeRow(args, [args.name, args.encoding ?? '', args.collation ?? '']),
+      };
     }
     const [, charset = '', collation = ''] = row;
     const differs: string[] = [];
@@ -62,6 +68,16 @@ export const mysqlDbModule: ModuleDefinition<MysqlDbArgs> = {
     if (args.collation !== undefined && args.collation.toLowerCase() !== collation.toLowerCase()) differs.push(`collation ${collation} -> ${args.collation}`);
     if (differs.length === 0) return { status: 'ok', reason: `database ${args.name} exists (${charset}, ${collation})` };
     const summary = `alter database ${args.name}: ${differs.join(', ')}`;
-    return { status: 'changed', summary, steps: [mysqlStep([`ALTER DATABASE ${db} ${options}`], summary, ctx.become)] };
+    return {
+      status: 'changed',
+      summary,
+      steps: [mysqlStep([`ALTER DATABASE ${db} ${options}`], summary, ctx.become)],
+      assume: assumeRow(args, [args.name, args.encoding ?? charset, args.collation ?? collation]),
+    };
   },
 };
+
+/** In plan mode, later tasks see the database as if the step had run (no re-probe needed). */
+function assumeRow(args: MysqlDbArgs, row: string[] | null): (facts: HostFacts) => void {
+  return (facts) => facts.outputs.set(queryId(args), { code: 0, output: row ? row.join('\t') : '' });
+}

@@ -102,7 +102,7 @@ export const mysqlUserModule: ModuleDefinition<MysqlUserArgs> = {
     if (args.state === 'absent') {
       if (!current) return { status: 'ok', reason: `user ${label(args)} does not exist` };
       const summary = `drop user ${label(args)}`;
-      return { status: 'changed', summary, steps: [mysqlStep([`DROP USER ${account}`], summary, ctx.become)] };
+      return { status: 'changed', summary, steps: [mysqlStep([`DROP USER ${account}`], summary, ctx.become)], assume: (facts) => facts.outputs.set(queryId(args), { code: 0, output: '' }) };
     }
 
     const statements: string[] = [];
@@ -138,9 +138,24 @@ export const mysqlUserModule: ModuleDefinition<MysqlUserArgs> = {
     const diff: FileDiff | undefined = passwordChanged
       ? { path: `mysql user ${label(args)} password`, before: null, after: '', metaChanges: [], sensitive: true }
       : undefined;
-    return { status: 'changed', summary, ...(diff ? { diff } : {}), steps: [mysqlStep(statements, summary, ctx.become)] };
+    return {
+      status: 'changed',
+      summary,
+      ...(diff ? { diff } : {}),
+      steps: [mysqlStep(statements, summary, ctx.become)],
+      assume: (facts) => facts.outputs.set(queryId(args), { code: 0, output: accountOutput(args, current, hash) }),
+    };
   },
 };
+
+/** The fact query's output for the account as the steps leave it (plan mode's fact cache). */
+function accountOutput(args: MysqlUserArgs, current: Account | null, hash: string | undefined): string {
+  const plugin = hash === undefined ? (current?.plugin ?? '') : NATIVE;
+  const authentication = hash ?? current?.authentication ?? '';
+  const grants = args.privileges ?? new Map([...(current?.grants ?? new Map<string, Set<string>>())].map(([t, p]) => [t, [...p]]));
+  const lines = [...grants].map(([target, privileges]) => `GRANT ${privileges.join(', ')} ON ${target} TO ${args.name}@${args.host}`);
+  return [`user\t${plugin}\t${authentication}`, ...lines].join('\n');
+}
 
 /** Per target: privileges to revoke (held, not wanted) and to grant (wanted, not held). */
 function grantChanges(wanted: Map<string, string[]> | undefined, have: Map<string, Set<string>>): Map<string, { revoke: string[]; grant: string[] }> {
