@@ -123,7 +123,7 @@ function asText(bytes: Buffer): string | undefined {
 }
 
 function contentDiff(write: FileWrite, current: FileFact, meta: string[]): FileDiff {
-  const diff: FileDiff = { path: write.dest, before: null, after: null, metaChanges: meta, sensitive: write.sensitive };
+  const diff: FileDiff = { path: write.dest, before: null, after: null, metaChanges: meta, sensitive: write.sensitive, contentChanged: true };
   // Secrets never enter the plan, not even in a field the renderer would hide.
   if (write.sensitive) return diff;
   const after = asText(write.content);

@@ -33,6 +33,8 @@ export interface FileDiff {
   sensitive: boolean;
   /** Content differs but is binary or too large to show. */
   binary?: boolean;
+  /** The content changes even though before/after are withheld (sensitive or binary). */
+  contentChanged?: boolean;
 }
 
 export type TaskPlan =

@@ -7,7 +7,7 @@ export const SENSITIVE_PLACEHOLDER = '(sensitive content changed)';
 /** The lines a reporter prints under a file change (without colour). */
 export function renderFileDiff(diff: FileDiff): string[] {
   const lines: string[] = diff.metaChanges.map((change) => `~ ${diff.path}: ${change}`);
-  if (diff.before === diff.after) return lines;
+  if (diff.before === diff.after && !diff.contentChanged) return lines;
   if (diff.sensitive) return [...lines, `~ ${diff.path}: ${SENSITIVE_PLACEHOLDER}`];
   if (diff.binary) return [...lines, `~ ${diff.path}: (binary content changed)`];
   const patch = createTwoFilesPatch(

@@ -163,6 +163,38 @@ describe('apply against a real sshd', () => {
   });
 });
 
+describe('selection', () => {
+  it('--tags runs only tagged tasks and --skip-tags leaves them out', async () => {
+    const tagged = PLAYBOOK.replace('    - name: one-time init\n', '    - name: one-time init\n      tags: [init]\n');
+    await writeProject(inventory({ knownHosts: sshd.knownHostsFile }), tagged);
+    const only = parseReport((await plan('--tags', 'init')).stdout);
+    expect(only.results.map((r) => r.task)).toEqual(['one-time init']);
+    const skipped = parseReport((await plan('--skip-tags', 'init')).stdout);
+    expect(skipped.results.map((r) => r.task)).not.toContain('one-time init');
+    expect(skipped.results.length).toBeGreaterThan(3);
+    await writeProject(inventory({ knownHosts: sshd.knownHostsFile }));
+  });
+
+  it('--limit with an exclusion leaves that host out', async () => {
+    const closed = await freePort();
+    await writeProject(
+      inventory({ knownHosts: sshd.knownHostsFile, extraHost: `  ghost: { address: 127.0.0.1, port: ${closed} }` }).replace('hosts: [node1]', 'hosts: [node1, ghost]'),
+    );
+    const result = await plan('--limit', 'web,!ghost');
+    expect(result.code).toBe(0);
+    expect(parseReport(result.stdout).hosts.map((h) => h.host)).toEqual(['node1']);
+    await writeProject(inventory({ knownHosts: sshd.knownHostsFile }));
+  });
+
+  it('inventory shows hosts, groups and merged vars', async () => {
+    const result = await runCli(['inventory', '--inventory', 'test', '--json'], { cwd: project });
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as { groups: Record<string, { hosts: string[] }>; hosts: Record<string, { address: string; vars: Record<string, unknown> }> };
+    expect(report.groups['web']!.hosts).toEqual(['node1']);
+    expect(report.hosts['node1']).toMatchObject({ address: '127.0.0.1', vars: { greeting: 'hello', target } });
+  });
+});
+
 describe('host keys and reachability', () => {
   it('an unknown host key stops that host with its fingerprint; the flag records it', async () => {
     const kh = join(project, 'empty.known_hosts');

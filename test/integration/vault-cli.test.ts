@@ -168,7 +168,7 @@ describe.skipIf(!canRunSshd())('vaulted inventory secrets through the real CLI',
   // Known bug outside the vault: a sensitive FileDiff has before === after === null, so
   // renderFileDiff (src/plan/diff.ts) returns before printing the placeholder. Flip to `it`
   // once diff.ts tells a sensitive content change from a metadata-only one.
-  it.fails('the plan shows (sensitive content changed) for the changed file', async () => {
+  it('the plan shows (sensitive content changed) for the changed file', async () => {
     const plan = await cli(['plan', '--inventory', 'vt', '--no-color']);
     expectNoSecret(plan);
     expect(plan.stdout).toContain('(sensitive content changed)');

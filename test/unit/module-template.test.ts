@@ -120,7 +120,7 @@ describe('file write plan', () => {
     expect(plan.status).toBe('changed');
     if (plan.status !== 'changed') return;
     expect(plan.summary).toBe('create /etc/nginx/nginx.conf (6 B, 0644 root:www-data)');
-    expect(plan.diff).toEqual({ path: conf, before: null, after: 'hello\n', metaChanges: [], sensitive: false });
+    expect(plan.diff).toEqual({ path: conf, before: null, after: 'hello\n', metaChanges: [], sensitive: false, contentChanged: true });
     expect(plan.steps).toHaveLength(1);
     expect(plan.steps[0]?.stdin?.toString()).toBe('hello\n');
     expect(plan.steps[0]?.become).toBe(true);
@@ -147,7 +147,7 @@ describe('file write plan', () => {
     const w = await write({ content: 'pw=s3cret-pw\n', dest: '/etc/pw' });
     const plan = copyModule.plan(w, facts({ files: [file('/etc/pw', 'pw=old\n', { content: undefined })] }), ctx);
     if (plan.status !== 'changed') throw new Error(plan.status);
-    expect(plan.diff).toEqual({ path: '/etc/pw', before: null, after: null, metaChanges: [], sensitive: true });
+    expect(plan.diff).toEqual({ path: '/etc/pw', before: null, after: null, metaChanges: [], sensitive: true, contentChanged: true });
     expect(JSON.stringify(plan.diff)).not.toContain('s3cret');
     expect(plan.summary).not.toContain('s3cret');
   });
