@@ -35,11 +35,12 @@ export function mysqlQueryCommand(sql: string): string {
 
 /**
  * Runs the SQL given on stdin; SQL never goes on a command line, where `ps` would show a
- * password. A syntax error echoes the statement ("near '...'"), so that part of the error is cut
- * before it can reach a report.
+ * password. On an error the client echoes the failed statement and quotes values in its message
+ * ("near '...'", which may itself hold quotes), so only the ERROR line is kept, cut at its first
+ * quote.
  */
 export const MYSQL_STDIN_COMMAND =
-  `out=$(mysql --batch 2>&1) || { rc=$?; printf '%s\\n' "$out" | sed "s/ near '.*/ near (statement hidden)/" >&2; exit $rc; }`;
+  `out=$(mysql --batch 2>&1 >/dev/null) || { rc=$?; printf '%s\\n' "$out" | sed -n "/^ERROR/{s/'.*/(quoted text hidden)/;p;}" >&2; exit $rc; }`;
 
 export function mysqlStep(statements: readonly string[], description: string, become: boolean, then?: string): Step {
   const sql = `${statements.map((s) => `${s};`).join('\n')}\n`;

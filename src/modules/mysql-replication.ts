@@ -136,8 +136,15 @@ export function waitForThreads(seconds: number): string {
     `  s=$(mysql -e 'SHOW SLAVE STATUS\\G') || exit 1`,
     `  case "$s" in *'Slave_IO_Running: Yes'*) case "$s" in *'Slave_SQL_Running: Yes'*) exit 0;; esac;; esac`,
     '  n=$((n+1))',
-    `  if [ "$n" -ge ${seconds} ]; then printf '%s\\n' "replication is not running after ${seconds} s:" "$s" | grep -E 'not running|Slave_(IO|SQL)_Running:|Last_(IO|SQL)_Error:' >&2; exit 1; fi`,
+    `  if [ "$n" -ge ${seconds} ]; then`,
+    // One line, last: the executor reports the last line of stderr.
+    `    field() { printf '%s\\n' "$s" | sed -nE "s/^ *$1: (.+)$/\\1/p" | head -n 1; }`,
+    `    err=$(field Last_IO_Error); [ -n "$err" ] || err=$(field Last_SQL_Error)`,
+    `    echo "replication is not running after ${seconds} s (IO $(field Slave_IO_Running), SQL $(field Slave_SQL_Running))\${err:+: $err}" >&2; exit 1`,
+    '  fi',
     `  case "$s" in *'_Running: No'*) mysql -e 'START SLAVE' >/dev/null 2>&1;; esac`,
+    // A failed connect is retried only every connect_retry seconds: retry now instead.
+    `  case "$s" in *'Slave_IO_Running: Connecting'*) case "$s" in *'Last_IO_Errno: 0'*) ;; *) mysql -e 'STOP SLAVE IO_THREAD; START SLAVE IO_THREAD' >/dev/null 2>&1;; esac;; esac`,
     '  sleep 1',
     'done',
   ].join('\n');

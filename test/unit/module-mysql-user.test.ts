@@ -104,3 +104,22 @@ describe('mysql_user', () => {
     expect(() => validate({ name: 'a', host: '10.0.0.%' })).not.toThrow();
   });
 });
+
+describe('the SQL step on a real shell (a fake mysql client)', () => {
+  it('keeps only the ERROR line, cut at its first quote', async () => {
+    const { mkdtemp, writeFile, chmod } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { spawnSync } = await import('node:child_process');
+    const dir = await mkdtemp(join(tmpdir(), 'fake-mysql-'));
+    // Like MariaDB's client in batch mode: the failed statement is echoed on stderr.
+    await writeFile(join(dir, 'mysql'), `#!/bin/sh\nstmt=$(cat)\necho ok\nprintf -- '--------------\\n%s\\n--------------\\n\\n' "$stmt" >&2\necho "ERROR 1064 (42000) at line 1: syntax error near '$stmt' at line 1" >&2\nexit 1\n`);
+    await chmod(join(dir, 'mysql'), 0o755);
+    const p = plan(repl, '');
+    if (p.status !== 'changed' || !p.steps[0]) throw new Error('expected a step');
+    const run = spawnSync('/bin/sh', ['-c', p.steps[0].command], { input: p.steps[0].stdin, env: { ...process.env, PATH: `${dir}:${process.env['PATH'] ?? ''}` }, encoding: 'utf8' });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe("ERROR 1064 (42000) at line 1: syntax error near (quoted text hidden)\n");
+  });
+});
