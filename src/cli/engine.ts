@@ -86,7 +86,12 @@ export function useVaultPasswordFile(file: string | undefined): void {
 export async function loadInventoryFor(name: string): Promise<Inventory> {
   const path = await resolveInventoryPath(name);
   // Lazy: the password is only looked for when an encrypted vault file is met.
-  const password = lazyPassword({ ...(vaultPasswordFile ? { passwordFile: vaultPasswordFile } : {}), inventoryDir: await inventoryDirOf(path) });
+  const siblingPasswordFile = /\.ya?ml$/.test(path) ? path.replace(/\.ya?ml$/, '.vault-password') : undefined;
+  const password = lazyPassword({
+    ...(vaultPasswordFile ? { passwordFile: vaultPasswordFile } : {}),
+    ...(siblingPasswordFile ? { siblingPasswordFile } : {}),
+    inventoryDir: await inventoryDirOf(path),
+  });
   return openInventory(path, { decrypt: vaultDecryptHook({ password }) });
 }
 

@@ -18,6 +18,8 @@ async function passwordFor(args: VaultArgs, confirm = false) {
   const options: PasswordSourceOptions = {
     ...(args.vaultPasswordFile ? { passwordFile: args.vaultPasswordFile } : {}),
     ...(inventoryDir ? { inventoryDir } : {}),
+    // NAME.vault.yml beside a single-file inventory NAME.yml: its password file is NAME.vault-password.
+    ...(/\.vault\.ya?ml$/.test(args.file) ? { siblingPasswordFile: args.file.replace(/\.vault\.ya?ml$/, '.vault-password') } : {}),
     confirm,
   };
   return { password: lazyPassword(options) };

@@ -1,6 +1,7 @@
 // Read and validate an inventory: hosts, groups, connection defaults and vars (with the
 // file:line of every var), plus group_vars/ and host_vars/ beside a directory inventory.
 
+import { stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { dirname } from 'node:path';
 import { ConfigError, formatSourceRef, type SourceRef } from '../errors.js';
@@ -26,6 +27,12 @@ export async function loadInventory(path: string, options: LoadOptions = {}): Pr
   if (layout.varsDir) {
     await addVarsFiles(inventory, `${layout.varsDir}/group_vars`, 'group', options);
     await addVarsFiles(inventory, `${layout.varsDir}/host_vars`, 'host', options);
+  } else {
+    // A single-file inventory NAME.yml keeps its secrets beside it in NAME.vault.yml (group `all`).
+    const vault = layout.file.replace(/\.ya?ml$/, '.vault.yml');
+    if (vault !== layout.file && (await isFile(vault))) {
+      await addVarsFiles(inventory, undefined, 'group', options, [{ owner: 'all', file: vault, isVault: true }]);
+    }
   }
   return inventory;
 }
@@ -151,16 +158,17 @@ function emptyScope(): VarScope {
 
 async function addVarsFiles(
   inventory: InventoryConfig,
-  folder: string,
+  folder: string | undefined,
   kind: 'group' | 'host',
   options: LoadOptions,
+  files?: VarsFile[],
 ): Promise<void> {
   const scopes = new Map<string, VarScope>(
     kind === 'group'
       ? [['all', inventory.vars], ...[...inventory.groups.values()].map((g): [string, VarScope] => [g.name, g.vars])]
       : inventory.hosts.map((h): [string, VarScope] => [h.name, h.vars]),
   );
-  for (const varsFile of await listVarsFiles(folder)) {
+  for (const varsFile of files ?? (folder ? await listVarsFiles(folder) : [])) {
     const scope = scopes.get(varsFile.owner);
     if (!scope) throw unknownOwner(varsFile, kind, [...scopes.keys()]);
     const root = await loadYamlFile(varsFile.file, varsFile.isVault ? options.decrypt : undefined);
@@ -188,4 +196,8 @@ function unknownOwner(varsFile: VarsFile, kind: 'group' | 'host', known: string[
     { file: varsFile.file },
     `known ${kind}s: ${listNames(known)}`,
   );
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return stat(path).then((s) => s.isFile(), () => false);
 }

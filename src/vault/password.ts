@@ -1,6 +1,7 @@
 // Where the vault password comes from, first match wins:
 //   --vault-password-file FILE, $FOOBAR_VAULT_PASSWORD, $FOOBAR_VAULT_PASSWORD_FILE,
-//   <inventory dir>/.vault-password, a prompt on a terminal.
+//   NAME.vault-password beside a single-file inventory, <inventory dir>/.vault-password,
+//   a prompt on a terminal.
 // The password is looked up lazily: a run that meets no encrypted file never asks for one.
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,6 +17,8 @@ export interface PasswordSourceOptions {
   passwordFile?: string;
   /** Directory that may hold a `.vault-password` file (the inventory's). */
   inventoryDir?: string;
+  /** A single-file inventory's own password file (`NAME.vault-password` beside `NAME.yml`). */
+  siblingPasswordFile?: string;
   /** Defaults to process.env. */
   env?: Record<string, string | undefined>;
   /** Whether a prompt is possible; defaults to stdin being a TTY. */
@@ -47,6 +50,9 @@ export async function findVaultPassword(options: PasswordSourceOptions): Promise
   if (inEnv) return { password: inEnv, source: `$${PASSWORD_ENV}` };
   const envFile = env[PASSWORD_FILE_ENV];
   if (envFile) return fromFile(envFile, `$${PASSWORD_FILE_ENV}`);
+  if (options.siblingPasswordFile && (await exists(options.siblingPasswordFile))) {
+    return fromFile(options.siblingPasswordFile, options.siblingPasswordFile);
+  }
   if (options.inventoryDir) {
     const local = join(options.inventoryDir, PASSWORD_FILE_NAME);
     if (await exists(local)) return fromFile(local, local);
