@@ -1,17 +1,21 @@
 import { defineConfig } from 'vitest/config';
+import { FixedOrderSequencer } from './test/sequencer.js';
 
-// Three layers of tests: unit (no host), integration (a real sshd on loopback), and
-// end-to-end (the lab's real systemd hosts; its global setup brings the lab up or reuses it).
+// Three layers of tests, run one layer after another (groupOrder): unit (no host), integration
+// (a real sshd on loopback), then end-to-end (the lab's real systemd hosts; its global setup
+// brings the lab up or reuses it). End-to-end files share the lab, so they run one at a time in
+// a fixed order.
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000 } },
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000, sequence: { groupOrder: 0 } } },
       {
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+          sequence: { groupOrder: 1 },
         },
       },
       {
@@ -21,8 +25,8 @@ export default defineConfig({
           globalSetup: ['test/e2e/global-setup.ts'],
           testTimeout: 600_000,
           hookTimeout: 900_000,
-          // The lab is one shared set of hosts: files run one after another.
           fileParallelism: false,
+          sequence: { groupOrder: 2, sequencer: FixedOrderSequencer },
         },
       },
     ],
