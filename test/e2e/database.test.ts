@@ -1,21 +1,28 @@
 // The database play on the lab's db1 (primary) and db2 (replica): replication really runs, a row
 // written on db1 is read on db2, db2 is read-only, a second apply changes and restarts nothing,
-// and the passwords never appear in anything the CLI prints.
-import { describe, expect, it } from 'vitest';
+// and the passwords (from the lab vault) never appear in anything the CLI prints.
+import { parse } from 'yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseReport, runCli, type CliResult } from '../helpers/cli.js';
 import { addressOf, onHost, REPO } from '../helpers/lab.js';
 
-// Test-only values until the lab inventory's vault holds them.
-const APP_PASSWORD = 'e2e-app-Pw-41c7b0';
-const REPL_PASSWORD = 'e2e-repl-Pw-9d2e55';
 const DB_HOSTS = ['db1', 'db2'];
+// Passed with --var to a plan only: not vault values, so no redaction would hide a leak.
+const UNVAULTED = { db_app_password: 'e2e-app-Pw-41c7b0', db_repl_password: 'e2e-repl-Pw-9d2e55' };
+
+/** The lab vault's real values (lab.vault-password is committed), to look for in outputs. */
+let vaulted: string[] = [];
+beforeAll(async () => {
+  const view = await runCli(['vault', 'view', 'inventory/lab.vault.yml'], { cwd: REPO });
+  expect(view.code, view.stderr).toBe(0);
+  const vars = parse(view.stdout) as Record<string, string>;
+  vaulted = [vars['db_app_password'], vars['db_repl_password']].map((v) => String(v));
+  expect(vaulted.every((v) => v.length >= 8)).toBe(true);
+});
 
 const outputs: CliResult[] = [];
 async function cli(command: 'plan' | 'apply', ...extra: string[]): Promise<CliResult> {
-  const result = await runCli([
-    command, '--inventory', 'lab', '--playbook', 'playbooks/database.yml', '--limit', 'database',
-    '--var', `db_app_password=${APP_PASSWORD}`, '--var', `db_repl_password=${REPL_PASSWORD}`, ...extra,
-  ], { cwd: REPO });
+  const result = await runCli([command, '--inventory', 'lab', '--playbook', 'playbooks/database.yml', '--limit', 'database', ...extra], { cwd: REPO });
   outputs.push(result);
   return result;
 }
@@ -100,10 +107,21 @@ describe('database play: MariaDB primary and replica', () => {
     expect(settings(await slaveStatus('db2'))).toEqual(statusBefore);
   });
 
+  it('plans with other passwords show that they change, never what they are', async () => {
+    const plan = await cli('plan', '--json', ...Object.entries(UNVAULTED).flatMap(([k, v]) => ['--var', `${k}=${v}`]));
+    expect(plan.code, plan.stderr).toBe(0);
+    const summaries = parseReport(plan.stdout).results.filter((r) => r.outcome === 'changed').map((r) => `${r.host}: ${r.reason}`).sort();
+    expect(summaries).toEqual([
+      'db1: change the password of foobar_app@%',
+      'db1: change the password of repl@%',
+      'db2: reconfigure replication from 10.213.0.41:3306 as repl (GTID slave_pos): password changed',
+    ]);
+  });
+
   it('the passwords appear nowhere in what the CLI printed', () => {
-    expect(outputs.length).toBeGreaterThanOrEqual(3);
+    expect(outputs.length).toBeGreaterThanOrEqual(4);
     for (const { stdout, stderr } of outputs) {
-      for (const secret of [APP_PASSWORD, REPL_PASSWORD]) {
+      for (const secret of [...vaulted, ...Object.values(UNVAULTED)]) {
         expect(stdout).not.toContain(secret);
         expect(stderr).not.toContain(secret);
       }
