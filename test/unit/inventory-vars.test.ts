@@ -1,3 +1,4 @@
+import { loadInventoryFor } from '../../src/cli/engine.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -70,8 +71,10 @@ describe('buildInventory', () => {
 describe("the project's lab inventory", () => {
   it('loads and builds', async () => {
     const lab = fileURLToPath(new URL('../../inventory/lab.yml', import.meta.url));
-    const inv = await openInventory(lab, { defaultUser: 'ops' });
+    // The way the CLI opens it: its vault (lab.vault.yml) decrypted with lab.vault-password.
+    const inv = await loadInventoryFor(lab);
     expect(inv.hosts).toHaveLength(9);
+    expect(inv.secretVarNames.has('db_repl_password')).toBe(true);
     expect(inv.groups.get('stack')?.hosts).toHaveLength(9);
     expect(inv.hosts[0]).toMatchObject({ name: 'lb1', address: '10.213.0.11', user: 'deploy', groups: ['all', 'stack', 'loadbalancer'] });
     expect(inv.config.lab?.raw).toMatchObject({ bridge: 'lab0' });
