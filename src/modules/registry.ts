@@ -10,8 +10,9 @@ import { serviceModule } from './service.js';
 import { templateModule } from './template.js';
 import type { AnyModule } from './types.js';
 import { ufwModule } from './ufw.js';
+import { flushHandlersModule } from './flush-handlers.js';
 
-const all: AnyModule[] = [templateModule, copyModule, fileModule, commandModule, serviceModule, aptModule, mysqlDbModule, mysqlUserModule, mysqlReplicationModule, ufwModule];
+const all: AnyModule[] = [templateModule, copyModule, fileModule, commandModule, serviceModule, aptModule, mysqlDbModule, mysqlUserModule, mysqlReplicationModule, ufwModule, flushHandlersModule];
 
 export const modules: ReadonlyMap<string, AnyModule> = new Map(all.map((m) => [m.name, m]));
 

@@ -10,6 +10,7 @@ import type { Reporter } from '../report/reporter.js';
 import type { Transport } from '../transport/types.js';
 import { FactCache } from './fact-cache.js';
 import { clearPendingCommand, pendingFor, pendingLine, recordPendingCommand, ROOT_PENDING_FILE, USER_PENDING_FILE } from './pending-handlers.js';
+import { FLUSH_HANDLERS } from '../modules/flush-handlers.js';
 import { instancesOf, prepareTask, type PrepareContext, type TaskInstance } from './prepare.js';
 
 // Modules whose `assume` predicts the host's new state exactly; any other change makes the
@@ -78,6 +79,11 @@ class HostPlayRun {
       this.notified.set(pending, 'an earlier run');
     }
     for (const instance of this.input.tasks) {
+      // `flush_handlers` runs the handlers notified so far, here rather than at the play's end.
+      if (instance.module.name === FLUSH_HANDLERS) {
+        await this.runHandlers();
+        continue;
+      }
       const ok = await this.runInstance(instance, false);
       if (!ok) {
         this.failed = true;
@@ -227,9 +233,13 @@ class HostPlayRun {
       }
       done.push(handler.task.name);
     }
+    for (const name of done) this.notified.delete(name);
     if (this.input.mode === 'apply') {
       const lines = done.map((h) => pendingLine(this.input.play.name, h)).filter((l) => this.cache.facts.pendingHandlers.includes(l));
-      if (lines.length > 0) await this.input.transport.exec(clearPendingCommand(this.pendingFile, lines), { become: this.pendingNeedsBecome });
+      if (lines.length > 0) {
+        await this.input.transport.exec(clearPendingCommand(this.pendingFile, lines), { become: this.pendingNeedsBecome });
+        this.cache.facts.pendingHandlers = this.cache.facts.pendingHandlers.filter((l) => !lines.includes(l));
+      }
     }
     if (this.failed) throw new HostFailed();
   }

@@ -397,3 +397,37 @@ describe('registered results have one shape', () => {
     expect(summary.hosts[0]?.status).not.toBe('failed');
   });
 });
+
+describe('flush_handlers', () => {
+  it('runs the handlers notified so far at that point, and not again at the end', async () => {
+    const play = uniquePlay('flush');
+    const text = `
+- name: ${play}
+  hosts: all
+  tasks:
+    - name: config
+      copy: { content: "v1\\n", dest: "<%= dir %>/conf" }
+      notify: restart
+    - flush_handlers:
+    - name: after the flush
+      command: { cmd: "cat '<%= dir %>/restarts.log' > '<%= dir %>/seen-at-flush'", creates: "<%= dir %>/seen-at-flush" }
+  handlers:
+    - name: restart
+      command: "echo restarted >> '<%= dir %>/restarts.log'"
+`;
+    const playbook = await parsePlaybook(text, join(root, 'site.yml'), { knownModules });
+    const hosts = makeHosts(['web1']);
+    const first = await run(playbook, hosts, 'apply');
+    const dir = hosts.dirs['web1']!;
+    // The handler had run before the next task looked.
+    expect(read(join(dir, 'seen-at-flush'))).toBe('restarted\n');
+    expect(read(join(dir, 'restarts.log'))).toBe('restarted\n');
+    expect(outcomes(first.byHost('web1'))).toEqual([
+      ['config', 'changed'],
+      ['restart', 'changed'],
+      ['after the flush', 'changed'],
+    ]);
+    const second = await run(playbook, hosts, 'apply');
+    expect(second.summary.changes).toBe(0);
+  });
+});
