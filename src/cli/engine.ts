@@ -36,10 +36,11 @@ export interface RunCommandOptions {
   exitCode: boolean;
 }
 
-/** Template search path for a task: the role's own folder first, then the shared folder. */
+/** Template search path for a task: the role's own folder first, then the shared folders,
+ *  then the project root (so `copy: { src: app/main.py }` ships code kept in the repository). */
 function searchPathFor(playbookFile: string): (task: TaskConfig) => string[] {
   const base = dirname(resolve(playbookFile));
-  const roots = [join(base, '..', 'templates'), join(base, 'templates'), base];
+  const roots = [join(base, '..', 'templates'), join(base, 'templates'), base, join(base, '..')];
   return (task) => [...(task.role ? roots.map((r) => join(r, task.role!)) : []), ...roots];
 }
 

@@ -1,6 +1,7 @@
 // Read and validate a playbook: a list of plays, their roles, tasks and handlers.
 
-import { dirname } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
 import { ConfigError, formatSourceRef } from '../errors.js';
 import { loadRole, readRoleReference } from './roles.js';
 import { parseSerialSize } from './serial.js';
@@ -40,13 +41,27 @@ export async function parsePlaybook(text: string, file: string, options: Playboo
   return readPlaybook(parseYaml(text, file), file, options);
 }
 
-async function readPlaybook(root: YamlNode, file: string, options: PlaybookOptions): Promise<PlaybookConfig> {
+async function readPlaybook(root: YamlNode, file: string, options: PlaybookOptions, importing: string[] = []): Promise<PlaybookConfig> {
   if (root.isNull) root.fail('the playbook is empty', 'expected a list of plays, each with at least "hosts:"');
   const hint = root.kind === 'map' ? 'a playbook is a list: start each play with "- "' : undefined;
   if (root.kind !== 'list') root.expected('a list of plays', hint);
   const plays: PlayConfig[] = [];
-  for (const node of root.asList()) plays.push(await readPlay(node, dirname(file), options));
+  for (const node of root.asList()) {
+    const imported = node.kind === 'map' ? node.asMap().get('import_playbook') : undefined;
+    if (imported) plays.push(...(await importPlaybook(node, imported, file, options, importing)));
+    else plays.push(await readPlay(node, dirname(file), options));
+  }
   return { file, plays };
+}
+
+/** `- import_playbook: other.yml` (beside this file): its plays, in place. */
+async function importPlaybook(node: YamlNode, target: YamlNode, file: string, options: PlaybookOptions, importing: string[]): Promise<PlayConfig[]> {
+  node.asMap().checkKeys(['import_playbook'], 'an import (import_playbook takes no other keys)');
+  const path = resolve(dirname(file), target.asString('a playbook file name'));
+  const chain = [...importing, resolve(file)];
+  if (chain.includes(path)) target.fail(`import cycle: ${[...chain, path].map((p) => basename(p)).join(' -> ')}`);
+  if (!(await stat(path).then((s) => s.isFile(), () => false))) target.fail(`no playbook at ${path}`, 'import_playbook paths are relative to the importing playbook');
+  return (await readPlaybook(await loadYamlFile(path), path, options, chain)).plays;
 }
 
 async function readPlay(node: YamlNode, playbookDir: string, options: PlaybookOptions): Promise<PlayConfig> {

@@ -7,7 +7,7 @@ import type { TaskConfig } from '../config/types.js';
 import type { FactQuery } from '../facts/types.js';
 import type { AnyModule, ArgsLocation } from '../modules/types.js';
 import { evaluateExpression, UndefinedInExpressionError } from '../template/expression.js';
-import { renderTemplateString } from '../template/render.js';
+import { renderTemplateString, renderValue } from '../template/render.js';
 
 export interface PrepareContext {
   modules: ReadonlyMap<string, AnyModule>;
@@ -49,23 +49,15 @@ function isDeferrable(error: unknown, runtimeNames: ReadonlySet<string>): boolea
   return name !== undefined && runtimeNames.has(name.split('.')[0] ?? name);
 }
 
-// An argument that is exactly one output tag keeps the value's type: `name: "<%= packages %>"`
-// passes the list itself, not its text.
-const SINGLE_TAG = /^\s*<%[=-]\s*([\s\S]+?)\s*%>\s*$/;
-
 /** Renders every string in args that holds EJS tags. */
 const MAX_NESTING = 8;
 
 function renderArgs(value: unknown, vars: Record<string, unknown>, where: SourceRef, ctx: PrepareContext, depth = 0): unknown {
   if (typeof value === 'string') {
     if (!value.includes('<%')) return value;
-    const single = SINGLE_TAG.exec(value);
-    if (single?.[1] && !single[1].includes('%>')) {
-      const result = evaluateExpression(single[1], vars, where, ctx.secretVarNames);
-      // Variables may hold templated strings themselves (role defaults built from other vars).
-      if (result !== null && typeof result === 'object') return depth < MAX_NESTING ? renderArgs(result, vars, where, ctx, depth + 1) : result;
-    }
-    return renderTemplateString(value, vars, where, { secretVarNames: ctx.secretVarNames }).content;
+    const { value: rendered } = renderValue(value, vars, where, { secretVarNames: ctx.secretVarNames });
+    // Variables may hold templated strings themselves (role defaults built from other vars).
+    return rendered !== null && typeof rendered === 'object' && depth < MAX_NESTING ? renderArgs(rendered, vars, where, ctx, depth + 1) : rendered;
   }
   if (Array.isArray(value)) return value.map((v) => renderArgs(v, vars, where, ctx, depth));
   if (value && typeof value === 'object') {

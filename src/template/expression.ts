@@ -1,7 +1,10 @@
 // `when:` and `changed_when:` are JavaScript expressions over the host's variables, the same
 // language the EJS templates use, so users learn one syntax.
-import { ConfigError, type SourceRef } from '../errors.js';
+import { ConfigError, UserInputError, type SourceRef } from '../errors.js';
+import { renderValue } from './render.js';
 import { strictScope, undefinedNameOf, type ScopeTracker } from './strict-scope.js';
+
+const MAX_NESTED = 8;
 
 const compiled = new Map<string, (scope: object) => unknown>();
 
@@ -35,12 +38,28 @@ export function evaluateExpression(
   vars: Record<string, unknown>,
   where: SourceRef,
   secretVarNames: ReadonlySet<string> = new Set(),
+  /** Told when the expression read a secret. */
+  secretsRead: { usedSecrets: boolean } = { usedSecrets: false },
+  depth = 0,
 ): unknown {
   const fn = compile(expression, where);
-  const tracker: ScopeTracker = { usedSecrets: false };
+  const tracker: ScopeTracker = {
+    usedSecrets: false,
+    // A variable that is itself a template is rendered when the expression reads it.
+    renderString: (text, name) => {
+      if (depth >= MAX_NESTED) throw new ConfigError(`variable "${name}" refers to itself through templates`, where);
+      const nested = renderValue(text, vars, where, { secretVarNames, depth });
+      if (nested.usedSecrets) tracker.usedSecrets = true;
+      return nested.value;
+    },
+  };
   try {
-    return fn(strictScope(vars, secretVarNames, tracker));
+    const value = fn(strictScope(vars, secretVarNames, tracker));
+    if (tracker.usedSecrets) secretsRead.usedSecrets = true;
+    return value;
   } catch (error) {
+    // Errors from variables rendered on the way (TemplateError, nested cycles) are already precise.
+    if (error instanceof UserInputError) throw error;
     const name = undefinedNameOf(error);
     if (name) throw new UndefinedInExpressionError(name, expression, where);
     throw new ConfigError(`expression "${expression}" failed: ${(error as Error).message}`, where);

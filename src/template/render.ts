@@ -2,11 +2,24 @@
 import { readFile } from 'node:fs/promises';
 import ejs from 'ejs';
 import { TemplateError, type SourceRef } from '../errors.js';
+import { evaluateExpression } from './expression.js';
 import { strictScope, undefinedNameOf, type ScopeTracker } from './strict-scope.js';
 
 export interface RenderOptions {
   secretVarNames: ReadonlySet<string>;
+  /** How deep in variables-made-of-templates this render is (guards against cycles). */
+  depth?: number;
 }
+
+const MAX_NESTED_RENDER = 8;
+
+class NestedRenderError extends Error {
+  constructor(readonly inner: unknown) {
+    super('nested render failed');
+  }
+}
+
+const asText = (value: unknown): string => (value === undefined || value === null ? '' : String(value));
 
 export interface Rendered {
   content: string;
@@ -44,14 +57,51 @@ export function renderTemplateString(
   where: SourceRef,
   options: RenderOptions,
 ): Rendered {
-  const tracker: ScopeTracker = { usedSecrets: false };
+  const depth = options.depth ?? 0;
+  const tracker: ScopeTracker = {
+    usedSecrets: false,
+    renderString: (text, name) => {
+      if (depth >= MAX_NESTED_RENDER) throw new NestedRenderError(new TemplateError(`variable "${name}" refers to itself through templates`, where));
+      try {
+        const nested = renderValue(text, vars, where, { ...options, depth: depth + 1 });
+        if (nested.usedSecrets) tracker.usedSecrets = true;
+        return nested.value;
+      } catch (error) {
+        // EJS rewrites the message of whatever passes through it: carry the real error inside.
+        throw new NestedRenderError(error);
+      }
+    },
+  };
   const scope = strictScope(vars, options.secretVarNames, tracker);
   try {
-    const content = ejs.render(source, scope, { filename: where.file, async: false, compileDebug: true, strict: false });
+    // Config files are not HTML: `<%= %>` writes values as they are, never entity-escaped.
+    const content = ejs.render(source, scope, { filename: where.file, async: false, compileDebug: true, strict: false, escape: asText });
     return { content, usedSecrets: tracker.usedSecrets };
   } catch (error) {
+    if (error instanceof NestedRenderError) throw error.inner;
     throw toTemplateError(error, where, vars);
   }
+}
+
+// A value that is exactly one output tag keeps its type: `"<%= packages %>"` is the list itself.
+const SINGLE_TAG = /^\s*<%[=-]\s*([\s\S]+?)\s*%>\s*$/;
+
+/** Renders a string that holds EJS tags into a value: a single tag gives the expression's value
+ *  (a list stays a list), anything else the rendered text. */
+export function renderValue(
+  text: string,
+  vars: Record<string, unknown>,
+  where: SourceRef,
+  options: RenderOptions,
+): { value: unknown; usedSecrets: boolean } {
+  const single = SINGLE_TAG.exec(text);
+  if (single?.[1] && !single[1].includes('%>')) {
+    const tracker = { usedSecrets: false };
+    const value = evaluateExpression(single[1], vars, where, options.secretVarNames, tracker, (options.depth ?? 0) + 1);
+    if (value !== null && typeof value === 'object') return { value, usedSecrets: tracker.usedSecrets };
+  }
+  const rendered = renderTemplateString(text, vars, where, options);
+  return { value: rendered.content, usedSecrets: rendered.usedSecrets };
 }
 
 export async function renderTemplateFile(

@@ -11,6 +11,9 @@ export class UndefinedVariableError extends Error {
 
 export interface ScopeTracker {
   usedSecrets: boolean;
+  /** Renders a variable's value that is itself a template (a role default built from other
+   *  variables), so variables are templated lazily, when read, like Ansible's. */
+  renderString?: (text: string, name: string) => unknown;
 }
 
 // Keys that JS machinery probes on any object; answering them must never throw.
@@ -24,11 +27,12 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /** Wraps a nested object so that a missing key throws, naming the full path. Arrays are
  *  wrapped too, so that objects inside lists are strict as well. */
-function strictObject(value: unknown, path: string): unknown {
+function strictObject(value: unknown, path: string, tracker: ScopeTracker): unknown {
+  if (typeof value === 'string' && tracker.renderString && value.includes('<%')) return tracker.renderString(value, path);
   if (Array.isArray(value)) {
     return new Proxy(value, {
       get(target, key, receiver) {
-        if (typeof key === 'string' && /^\d+$/.test(key)) return strictObject(target[Number(key)], `${path}[${key}]`);
+        if (typeof key === 'string' && /^\d+$/.test(key)) return strictObject(target[Number(key)], `${path}[${key}]`, tracker);
         return Reflect.get(target, key, receiver);
       },
     });
@@ -38,7 +42,7 @@ function strictObject(value: unknown, path: string): unknown {
     get(target, key, receiver) {
       if (typeof key === 'symbol' || PASSTHROUGH_KEYS.has(key) || key in target) {
         return typeof key === 'string' && Object.prototype.hasOwnProperty.call(target, key)
-          ? strictObject(target[key], `${path}.${key}`)
+          ? strictObject(target[key], `${path}.${key}`, tracker)
           : Reflect.get(target, key, receiver);
       }
       throw new UndefinedVariableError(`${path}.${key}`);
@@ -66,7 +70,7 @@ export function strictScope(
         throw new UndefinedVariableError(key);
       }
       if (secretVarNames.has(key)) tracker.usedSecrets = true;
-      return strictObject(target[key], key);
+      return strictObject(target[key], key, tracker);
     },
   });
 }

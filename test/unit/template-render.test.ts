@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { TemplateError } from '../../src/errors.js';
-import { renderTemplateFile, renderTemplateString } from '../../src/template/render.js';
+import { renderTemplateFile, renderTemplateString, renderValue } from '../../src/template/render.js';
 
 const templates = fileURLToPath(new URL('../fixtures/run/templates/', import.meta.url));
 const none = { secretVarNames: new Set<string>() };
@@ -130,5 +130,36 @@ describe('renderTemplateFile', () => {
     expect(error).toBeInstanceOf(TemplateError);
     expect((error as TemplateError).message).toContain(file);
     expect((error as TemplateError).where).toEqual({ file });
+  });
+});
+
+describe('values and variables made of templates', () => {
+  const opts = { secretVarNames: new Set(['pw']) };
+  it('writes values as they are: config files are not HTML', () => {
+    expect(renderTemplateString('<%= v %>', { v: `a&b"c<d>'e` }, { file: 't.ejs' }, opts).content).toBe(`a&b"c<d>'e`);
+  });
+
+  it('renders a variable whose value is a template when it is read, with secrets tracked', () => {
+    const vars = { groups: { lb: ['lb1', 'lb2'] }, master: '<%= groups.lb[0] %>', list: ['<%= master %>-x'], pw: 'hunter22', uses_pw: 'pw=<%= pw %>' };
+    expect(renderTemplateString('<%= master %> <%= list[0] %>', vars, { file: 't.ejs' }, opts)).toEqual({ content: 'lb1 lb1-x', usedSecrets: false });
+    expect(renderTemplateString('<%= uses_pw %>', vars, { file: 't.ejs' }, opts).usedSecrets).toBe(true);
+  });
+
+  it('a variable that refers to itself is an error, not a hang', () => {
+    expect(() => renderTemplateString('<%= loop %>', { loop: '<%= loop %>' }, { file: 't.ejs' }, opts)).toThrow(/refers to itself/);
+  });
+});
+
+describe('renderValue', () => {
+  const opts = { secretVarNames: new Set<string>() };
+  it('a single tag keeps the type of its value, also through variables made of templates', () => {
+    const vars = { hosts: ['a', 'b'], addrs: '<%= hosts.map((h) => h + ".lan") %>', rule: { from: '<%= addrs %>' } };
+    expect(renderValue('<%= addrs %>', vars, { file: 't' }, opts).value).toEqual(['a.lan', 'b.lan']);
+    expect(renderValue('<%= rule.from %>', vars, { file: 't' }, opts).value).toEqual(['a.lan', 'b.lan']);
+    expect(renderValue('x-<%= hosts[0] %>', vars, { file: 't' }, opts).value).toBe('x-a');
+  });
+
+  it('a single-tag variable that refers to itself is an error', () => {
+    expect(() => renderValue('<%= me %>', { me: '<%= me %>' }, { file: 't' }, opts)).toThrow(/refers to itself/);
   });
 });
