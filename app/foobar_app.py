@@ -71,6 +71,7 @@ def load_settings(path: str) -> dict:
 
 SETTINGS: dict = {}
 VERSION = read_version()
+UNHEALTHY_FLAG = "/etc/foobar-app/unhealthy"
 
 
 def connect(host: str) -> pymysql.connections.Connection:
@@ -173,7 +174,11 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = parse_qs(url.query)
         if url.path == "/healthz":
-            self.send(200, f"ok {VERSION}\n")
+            # An operator's switch: this file fails the health check (and stops a roll).
+            if os.path.exists(UNHEALTHY_FLAG):
+                self.send(503, f"unhealthy {VERSION}\n")
+            else:
+                self.send(200, f"ok {VERSION}\n")
         elif url.path == "/version":
             self.send(200, f"{VERSION}\n")
         elif url.path == "/write":

@@ -134,6 +134,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     return settings;
   };
 
+  const interrupts = interruptController(options.json ? () => {} : (m) => process.stderr.write(`${m}\n`));
   const summary = await runPlaybook({
     mode: options.mode,
     playbook,
@@ -147,6 +148,29 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     loginIsRoot: (name) => byName.get(name)!.user === 'root',
     forks: options.forks,
     reporter: makeReporter(options, redactor),
+    hostsOfGroup: (group) => selectHosts(inventory, group, { label: 'rolling drain_from' }).map((h) => h.name),
+    allHostsForPlay: (play) => selectHosts(inventory, play.hosts, { where: play.hostsWhere }).map((h) => h.name),
+    signal: interrupts.signal,
   });
+  interrupts.dispose();
   return exitCodeFor(summary, options);
+}
+
+/** First SIGINT/SIGTERM: finish the step in progress, start nothing new. Second: stop at once. */
+function interruptController(say: (message: string) => void): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(130);
+    say(`${signal}: finishing the step in progress, then stopping (again to stop at once)`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
 }

@@ -3,6 +3,7 @@
 import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { ConfigError, formatSourceRef } from '../errors.js';
+import { readRolling } from './rolling.js';
 import { loadRole, readRoleReference } from './roles.js';
 import { parseSerialSize } from './serial.js';
 import { didYouMean, listNames } from './suggest.js';
@@ -101,7 +102,7 @@ async function readPlay(node: YamlNode, playbookDir: string, options: PlaybookOp
     ...(serial ? { serial: serial.sizes, serialWhere: serial.where } : {}),
     maxFailPercentage: readPercentage(map),
     strategy: readStrategy(map),
-    ...(rolling ? { rolling: { raw: rolling.toJS(), where: rolling.where } } : {}),
+    ...(rolling && !rolling.isNull ? { rolling: readRolling(rolling) } : {}),
     tags,
     // Later roles win, as later layers do everywhere else.
     roleDefaults: Object.assign({}, ...roles.map((r) => r.defaults.values)) as Record<string, unknown>,

@@ -2,6 +2,7 @@
 // that later layers (modules, templates, the runner) can point users at the exact line.
 
 import type { SourceRef } from '../errors.js';
+import type { RollingConfig } from './rolling.js';
 import type { TextTransform } from './yaml.js';
 
 export type { SourceRef } from '../errors.js';
@@ -144,7 +145,7 @@ export interface PlayConfig {
   maxFailPercentage: number;
   strategy: 'free' | 'linear';
   /** Defined by issue 5; kept raw here. */
-  rolling?: { raw: unknown; where: SourceRef };
+  rolling?: RollingConfig;
   tags: string[];
   /** All roles' defaults merged in role order (later roles win): the lowest var layer. */
   roleDefaults: Record<string, unknown>;

@@ -65,7 +65,16 @@ export const serviceModule: ModuleDefinition<ServiceArgs> = {
       commands.push(`systemctl ${verb} ${unit}`);
       actions.push(`${verb} ${args.name}`);
     };
-    if (args.state === 'started' && !running) act('start');
+    // A unit that failed (often: restarted too often while unconfigured) may have hit its start
+    // limit; systemd refuses to start it until its failed state is cleared.
+    const clearFailed = (): void => {
+      if (fact.activeState === 'failed') commands.push(`systemctl reset-failed ${unit}`);
+    };
+    if (args.state === 'started' && !running) {
+      clearFailed();
+      act('start');
+    }
+    if (args.state === 'restarted' || args.state === 'reloaded') clearFailed();
     if (args.state === 'stopped' && running) act('stop');
     if (args.state === 'restarted') act('restart');
     // Reloading a stopped service fails; starting it loads the new configuration anyway.

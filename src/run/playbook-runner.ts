@@ -7,6 +7,8 @@ import type { HostRecap, PlayInfo, RunMode, RunSummary, TaskResult } from '../pl
 import type { Reporter } from '../report/reporter.js';
 import { ConnectionPool, type TransportFactory } from './connections.js';
 import { runPlayOnHost } from './host-play.js';
+import { drain, drainedEarlier, enable, isDrained, preflight, RollError, waitForNoSessions, waitHealthy, type RollContext } from './rolling.js';
+import { renderTemplateString } from '../template/render.js';
 import { instancesOf, type PrepareContext, type TaskInstance } from './prepare.js';
 
 export interface RunPlaybookOptions {
@@ -26,6 +28,12 @@ export interface RunPlaybookOptions {
   loginIsRoot(host: string): boolean;
   forks: number;
   reporter: Reporter;
+  /** Hosts of a group by name (the load balancers a rolling play drains from). */
+  hostsOfGroup(group: string): string[];
+  /** A play's hosts before --limit (to find servers an earlier roll left drained). */
+  allHostsForPlay(play: PlayConfig): string[];
+  /** Aborted on SIGINT/SIGTERM: no new batch starts; the step in progress finishes. */
+  signal?: AbortSignal;
 }
 
 interface HostState {
@@ -94,6 +102,24 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
   const limit = pLimit(Math.max(1, options.forks));
   const { reporter } = options;
   let stopped: string | undefined;
+  const aborted = () => options.signal?.aborted === true;
+
+  const notReached = (hosts: string[], why: string) => {
+    for (const host of hosts) {
+      const s = state.get(host)!;
+      if (s.out) continue;
+      s.out = true;
+      s.recap.status = 'not-reached';
+      s.recap.message = `not reached: ${why}`;
+    }
+  };
+
+  const fail = (hostState: HostState, message: string) => {
+    hostState.out = true;
+    hostState.recap.status = 'failed';
+    hostState.recap.failed += 1;
+    hostState.recap.message = message;
+  };
 
   reporter.runStart({ mode: options.mode, playbook: options.playbook.file, inventory: options.inventoryName, hosts: allHosts });
   try {
@@ -101,14 +127,39 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
       if (stopped) break;
       const { play, info } = prepared;
       reporter.playStart(info);
+      const roll = play.rolling ? rollContext(options, play, prepared, pool, reporter, aborted) : undefined;
+      if (roll && options.mode === 'plan') describeRoll(roll, info, reporter);
+      if (roll && options.mode === 'apply') await returnEarlierDrained(roll, options, play, info.hosts);
       const failedInPlay = new Set<string>();
       for (const [index, batch] of info.batches.entries()) {
+        const remaining = info.batches.slice(index + 1).flat();
+        if (aborted()) {
+          stopped = 'interrupted';
+          notReached([...batch, ...remaining], 'the run was interrupted');
+          break;
+        }
+        const active = batch.filter((h) => !state.get(h)!.out);
+        if (roll && options.mode === 'apply' && active.length > 0) {
+          try {
+            await preflight(roll, active);
+          } catch (error) {
+            if (!(error instanceof RollError) && !(error instanceof ConnectionError)) throw error;
+            stopped = `play "${play.name}": ${error.message}`;
+            notReached([...batch, ...remaining], 'the roll refused to start this batch');
+            break;
+          }
+        }
         await Promise.all(batch.map((host) => limit(async () => {
           const hostState = state.get(host)!;
           if (hostState.out) return reporter.hostDone(host);
           const entry = prepared.perHost.get(host)!;
+          const rolling = roll && options.mode === 'apply';
           try {
             const transport = await pool.connect(host);
+            if (rolling) {
+              await drain(roll, host);
+              await waitForNoSessions(roll, host);
+            }
             const outcome = await runPlayOnHost({
               host, play, mode: options.mode, tasks: entry.tasks, handlers: entry.handlers, vars: entry.vars,
               registers: hostState.registers, transport, reporter,
@@ -119,34 +170,33 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
             count(hostState.recap, outcome.results);
             if (outcome.unreachable) markUnreachable(hostState, outcome.unreachable, reporter);
             else if (outcome.failed) {
+              const bad = outcome.results.find((r) => r.outcome === 'failed');
               hostState.out = true;
               hostState.recap.status = 'failed';
-              const bad = outcome.results.find((r) => r.outcome === 'failed');
-              hostState.recap.message = bad ? `${bad.task}: ${bad.reason}` : 'failed';
+              hostState.recap.message = `${rolling ? 'apply: ' : ''}${bad ? `${bad.task}: ${bad.reason}` : 'failed'}${rolling ? ' (left drained)' : ''}`;
+            } else if (rolling) {
+              await waitHealthy(roll, host);
+              roll.log(`${host}: healthy`);
+              await enable(roll, host);
             }
           } catch (error) {
-            if (!(error instanceof ConnectionError)) throw error;
-            markUnreachable(hostState, error.message, reporter);
+            if (error instanceof RollError) fail(hostState, `${error.step}: ${error.message} (left drained)`);
+            else if (error instanceof ConnectionError) markUnreachable(hostState, error.message, reporter);
+            else throw error;
           } finally {
             if (hostState.out) failedInPlay.add(host);
             hostState.recap.roundTrips = pool.roundTrips(host);
             reporter.hostDone(host);
           }
         })));
-        const remaining = info.batches.slice(index + 1).flat();
-        if (play.serial && remaining.length > 0 && (failedInPlay.size / info.hosts.length) * 100 > play.maxFailPercentage) {
+        const batched = Boolean(play.serial || play.rolling);
+        if (batched && remaining.length > 0 && (failedInPlay.size / info.hosts.length) * 100 > play.maxFailPercentage) {
           stopped = `play "${play.name}": ${failedInPlay.size} of ${info.hosts.length} hosts failed (max_fail_percentage ${play.maxFailPercentage}); not reached: ${remaining.join(', ')}`;
-          for (const host of remaining) {
-            const s = state.get(host)!;
-            if (!s.out) {
-              s.out = true;
-              s.recap.status = 'not-reached';
-              s.recap.message = `not reached: the roll stopped after ${[...failedInPlay].join(', ')} failed`;
-            }
-          }
+          notReached(remaining, `the roll stopped after ${[...failedInPlay].join(', ')} failed`);
           break;
         }
       }
+      if (roll && options.mode === 'apply') await reportDrained(roll, info.hosts, reporter);
     }
   } finally {
     await pool.closeAll();
@@ -168,6 +218,80 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
   };
   reporter.runEnd(summary);
   return summary;
+}
+
+function rollContext(
+  options: RunPlaybookOptions,
+  play: PlayConfig,
+  prepared: PreparedPlay,
+  pool: ConnectionPool,
+  reporter: Reporter,
+  aborted: () => boolean,
+): RollContext {
+  const config = play.rolling!;
+  const serverNames = new Map<string, string>();
+  return {
+    config,
+    loadBalancers: config.drainFrom ? options.hostsOfGroup(config.drainFrom) : [],
+    connect: (host) => pool.connect(host),
+    serverName: (host) => {
+      let name = serverNames.get(host);
+      if (name === undefined) {
+        const vars = prepared.perHost.get(host)?.vars ?? options.varsFor(host, play);
+        name = renderTemplateString(config.server, vars, config.where, { secretVarNames: new Set() }).content.trim();
+        serverNames.set(host, name);
+      }
+      return name;
+    },
+    lbBecome: (lb) => !options.loginIsRoot(lb),
+    log: (message) => reporter.log(message),
+    aborted,
+  };
+}
+
+function describeRoll(roll: RollContext, info: PlayInfo, reporter: Reporter): void {
+  const lbs = roll.loadBalancers.length ? `drain from ${roll.loadBalancers.join(', ')} (backend ${roll.config.backend}), ` : '';
+  const h = roll.config.health;
+  info.batches.forEach((batch, i) => {
+    reporter.log(`rolling batch ${i + 1}/${info.batches.length}: ${batch.join(', ')} — ${lbs}apply, wait for ${h.scheme}://127.0.0.1:${h.port}${h.path} = ${h.expectStatus}${roll.loadBalancers.length ? ' and the load balancers\' checks' : ''}, put back`);
+  });
+}
+
+/** An earlier run left servers drained: hosts outside this roll go back once healthy. */
+async function returnEarlierDrained(roll: RollContext, options: RunPlaybookOptions, play: PlayConfig, rollingHosts: string[]): Promise<void> {
+  if (roll.loadBalancers.length === 0) return;
+  const drained = await drainedEarlier(roll);
+  if (drained.length === 0) return;
+  const inRoll = new Set(rollingHosts.map((h) => roll.serverName(h)));
+  for (const host of options.allHostsForPlay(play)) {
+    const server = roll.serverName(host);
+    if (!drained.includes(server)) continue;
+    if (inRoll.has(server)) {
+      roll.log(`${host}: drained by an earlier run; it goes back into service after its turn in this roll`);
+      continue;
+    }
+    try {
+      await waitHealthy({ ...roll, config: { ...roll.config, health: { ...roll.config.health, timeoutMs: 5_000 } } }, host);
+      await enable(roll, host);
+      roll.log(`${host}: drained by an earlier run and healthy now: returned to service`);
+    } catch (error) {
+      roll.log(`${host}: drained by an earlier run and still not healthy: left drained (${(error as Error).message})`);
+    }
+  }
+}
+
+/** After a roll: say plainly which hosts are still out of service. */
+async function reportDrained(roll: RollContext, hosts: string[], reporter: Reporter): Promise<void> {
+  if (roll.loadBalancers.length === 0) return;
+  const still: string[] = [];
+  for (const host of hosts) {
+    try {
+      if (await isDrained(roll, host)) still.push(host);
+    } catch {
+      // A load balancer we cannot ask was already reported.
+    }
+  }
+  if (still.length > 0) reporter.log(`still drained on ${roll.loadBalancers.join(', ')}: ${still.join(', ')} — the next run puts them back once healthy`);
 }
 
 function markUnreachable(hostState: HostState, message: string, reporter: Reporter): void {

@@ -30,7 +30,7 @@ describe('service', () => {
   it('restarted always changes; reloaded starts a stopped service', () => {
     expect(plan({ name: 'nginx', state: 'restarted' }, service('nginx'))).toMatchObject({ status: 'changed', steps: [{ command: 'systemctl restart nginx' }] });
     expect(plan({ name: 'nginx', state: 'reloaded' }, service('nginx'))).toMatchObject({ steps: [{ command: 'systemctl reload nginx' }] });
-    expect(plan({ name: 'nginx', state: 'reloaded' }, service('nginx', { activeState: 'failed' }))).toMatchObject({ steps: [{ command: 'systemctl start nginx' }] });
+    expect(plan({ name: 'nginx', state: 'reloaded' }, service('nginx', { activeState: 'failed' }))).toMatchObject({ steps: [{ command: 'systemctl reset-failed nginx && systemctl start nginx' }] });
   });
 
   it('daemon-reload first when systemd asks for it', () => {
@@ -78,5 +78,16 @@ describe('service', () => {
     expect(() => serviceModule.validate({ name: 'nginx', enabled: 'sometimes' }, where(['name', 'enabled']))).toThrow(
       expect.objectContaining({ where: { file: 'playbooks/site.yml', line: 13 } }),
     );
+  });
+});
+
+describe('a failed unit', () => {
+  it('has its failed state cleared before it is started, so a hit start limit does not block it', () => {
+    const steps = (plan({ name: 'exporter', state: 'started' }, service('exporter', { activeState: 'failed' })) as { steps: Array<{ command: string }> }).steps;
+    expect(steps[0]!.command).toBe('systemctl reset-failed exporter && systemctl start exporter');
+  });
+  it('is started without reset-failed when it merely stopped', () => {
+    const steps = (plan({ name: 'exporter', state: 'started' }, service('exporter', { activeState: 'inactive' })) as { steps: Array<{ command: string }> }).steps;
+    expect(steps[0]!.command).toBe('systemctl start exporter');
   });
 });

@@ -100,6 +100,8 @@ async function run(playbook: PlaybookConfig, hosts: Hosts, mode: RunMode): Promi
     loginIsRoot: () => false,
     forks: 4,
     reporter,
+    hostsOfGroup: () => [],
+    allHostsForPlay: () => names,
   });
   return { summary, reporter, transports, byHost: (host) => summary.results.filter((r) => r.host === host) };
 }
