@@ -110,7 +110,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
       if (s.out) continue;
       s.out = true;
       s.recap.status = 'not-reached';
-      s.recap.message = `not reached: ${why}`;
+      s.recap.message = why;
     }
   };
 
