@@ -2,7 +2,7 @@
 // a clean roll of the app and web tiers drops no request; a host that fails its health check
 // stops the roll and stays drained while the rest keep serving; the next run finishes the job.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseReport, runCli } from '../helpers/cli.js';
+import { parseReport, runCli, startCli } from '../helpers/cli.js';
 import { REPO, onHost } from '../helpers/lab.js';
 import { startLoad } from '../helpers/load.js';
 
@@ -112,5 +112,23 @@ describe('rolling upgrade', () => {
     } finally {
       await onHost('web2', 'sudo rm -f /etc/nginx/unhealthy');
     }
+  });
+
+  it('an interrupt finishes the host in progress, starts no new one, and says what is drained', async () => {
+    const run = startCli(['apply', '--inventory', 'lab', '--playbook', 'playbooks/rolling-upgrade.yml', '--json', '--var', 'app_version=1.1.0', '--var', 'web_release=7'], { cwd: REPO });
+    // Wait until web1 is out of service, then interrupt.
+    for (let i = 0; i < 120 && !(await drainedOn('lb1', 'web1')); i += 1) await new Promise((r) => setTimeout(r, 250));
+    run.child.kill('SIGINT');
+    const result = await run.done;
+    expect(result.code).toBe(1);
+    const report = parseReport(result.stdout) as ReturnType<typeof parseReport> & { messages: string[] };
+    expect(report.stopped).toBe('interrupted');
+    // The step in progress finished: web1 has the new release and is back in service.
+    expect(await webRelease('web1')).toBe('ok web1 7');
+    expect(await drainedOn('lb1', 'web1')).toBe(false);
+    // No new host was taken out.
+    expect(report.hosts.find((h) => h.host === 'web2')).toMatchObject({ status: 'not-reached' });
+    expect(await drainedOn('lb1', 'web2')).toBe(false);
+    expect(await webRelease('web2')).toBe('ok web2 3');
   });
 });

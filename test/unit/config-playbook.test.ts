@@ -50,7 +50,7 @@ describe('loadPlaybook', () => {
     expect(db?.name).toBe('database');
     expect(db?.strategy).toBe('free');
     expect(db?.maxFailPercentage).toBe(0);
-    expect(db?.rolling).toEqual({ raw: { drain: true }, where: { file: site, line: 26, column: 12 } });
+    expect(db?.rolling).toMatchObject({ drainFrom: 'lb', backend: 'web', health: { path: '/healthz', port: 80 }, where: { file: site, line: 26, column: 12 } });
   });
 
   it('gives role tasks the role and its tags, and every task the play tags', async () => {
