@@ -7,6 +7,8 @@ import { FixedOrderSequencer } from './test/sequencer.js';
 // a fixed order.
 export default defineConfig({
   test: {
+    // Root-level: vitest takes the sequencer from the root config, not from a project.
+    sequence: { sequencer: FixedOrderSequencer },
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000, sequence: { groupOrder: 0 } } },
       {
@@ -26,7 +28,7 @@ export default defineConfig({
           testTimeout: 600_000,
           hookTimeout: 900_000,
           fileParallelism: false,
-          sequence: { groupOrder: 2, sequencer: FixedOrderSequencer },
+          sequence: { groupOrder: 2 },
         },
       },
     ],

@@ -12,10 +12,12 @@ function rank(file: string): [number, string] {
 
 export class FixedOrderSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    return [...files].sort((a, b) => {
+    const sorted = [...files].sort((a, b) => {
       const [ra, fa] = rank(a.moduleId);
       const [rb, fb] = rank(b.moduleId);
       return ra - rb || fa.localeCompare(fb);
     });
+    if (process.env['FBP_SHOW_TEST_ORDER']) console.error(sorted.map((f) => f.moduleId.split('/').pop()).join(' '));
+    return sorted;
   }
 }

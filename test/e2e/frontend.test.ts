@@ -143,7 +143,7 @@ describe('frontend: HAProxy + keepalived, nginx, app', () => {
     expect(css.headers['x-served-by']).toMatch(/^web[12]$/);
     const health = await fetchVip('/healthz');
     expect(health.status).toBe(200);
-    expect(health.body).toMatch(/^ok web[12]\n$/);
+    expect(health.body).toMatch(/^ok web[12] \S+\n$/);
   });
 
   it('a write through the app lands on db1 and is read on db2 within 5 s', async () => {
