@@ -1,0 +1,190 @@
+// Turns measured runs into the tables and target checks of bench/RESULTS.md. Every number here
+// comes from a run; nothing is typed in.
+
+import type { RunResult, Tool } from './tools.js';
+
+export interface Environment {
+  date: string;
+  cores: number;
+  memGiB: number;
+  kernel: string;
+  cpuModel: string;
+  node: string;
+  ours: string;
+  ansible: string;
+  sshClient: string;
+  sshServer: string;
+}
+
+export interface SizeReport {
+  n: number;
+  labUpSeconds: number;
+  booted: number;
+  runs: RunResult[];
+  error?: string;
+}
+
+export interface SiteReport {
+  hosts: number;
+  converge?: RunResult;
+  noops: RunResult[];
+  error?: string;
+}
+
+export interface ProfileReport {
+  n: number;
+  wallS: number;
+  totalMs: number;
+  categories: Array<{ name: string; ms: number }>;
+  functions: Array<{ name: string; where: string; ms: number }>;
+}
+
+export interface Summary {
+  tool: Tool;
+  n: number;
+  converge?: { wallS: number; cpuS: number; rt: number; count: number };
+  noop?: { wallS: number; cpuS: number; rt: number; rtMax: number; count: number; walls: number[] };
+  maxRssMiB: number;
+  peakTreeRssMiB: number;
+}
+
+export function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export function summarize(size: SizeReport, tool: Tool): Summary | undefined {
+  const runs = size.runs.filter((r) => r.tool === tool && r.ok);
+  if (runs.length === 0) return undefined;
+  const conv = runs.filter((r) => r.kind === 'converge');
+  const noop = runs.filter((r) => r.kind === 'noop');
+  const cpu = (r: RunResult): number => r.cpuUserS + r.cpuSysS;
+  return {
+    tool,
+    n: size.n,
+    ...(conv.length
+      ? { converge: { wallS: median(conv.map((r) => r.wallS)), cpuS: median(conv.map(cpu)), rt: median(conv.map((r) => r.roundTrips.mean)), count: conv.length } }
+      : {}),
+    ...(noop.length
+      ? {
+          noop: {
+            wallS: median(noop.map((r) => r.wallS)),
+            cpuS: median(noop.map(cpu)),
+            rt: median(noop.map((r) => r.roundTrips.mean)),
+            rtMax: Math.max(...noop.map((r) => r.roundTrips.max)),
+            count: noop.length,
+            walls: noop.map((r) => r.wallS),
+          },
+        }
+      : {}),
+    maxRssMiB: Math.max(...runs.map((r) => r.maxRssMiB)),
+    peakTreeRssMiB: Math.max(...runs.map((r) => r.peakTreeRssMiB)),
+  };
+}
+
+const f1 = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '—' : x.toFixed(x >= 100 ? 0 : x >= 10 ? 1 : 2));
+const ratio = (a: number | undefined, b: number | undefined): string => (a && b ? `${(a / b).toFixed(1)}×` : '—');
+
+/** Least squares of y on x; returns slope and intercept. */
+function fit(xs: number[], ys: number[]): { slope: number; intercept: number } {
+  const n = xs.length;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (xs[i]! - mx) * (ys[i]! - my);
+    sxx += (xs[i]! - mx) ** 2;
+  }
+  const slope = sxx === 0 ? NaN : sxy / sxx;
+  return { slope, intercept: my - slope * mx };
+}
+
+function scaling(points: Array<{ n: number; s: number }>): string {
+  if (points.length < 2) return 'needs two sizes';
+  const lin = fit(points.map((p) => p.n), points.map((p) => p.s));
+  const exp = fit(points.map((p) => Math.log(p.n)), points.map((p) => Math.log(p.s))).slope;
+  return `${(lin.slope * 1000).toFixed(1)} ms per extra host (least squares over N = ${points.map((p) => p.n).join(', ')}), log-log exponent ${exp.toFixed(2)} (1 = linear)`;
+}
+
+const verdict = (ok: boolean): string => (ok ? '**met**' : '**missed**');
+
+export function renderMarkdown(env: Environment, sizes: SizeReport[], site: SiteReport | undefined, profile: ProfileReport | undefined, opts: { reps: number; convergeReps: number }): string {
+  const out: string[] = [];
+  out.push(`Run of ${env.date}, by \`npm run bench\` (${opts.convergeReps} first converge and ${opts.reps} no-op runs per tool and size; medians).`, '');
+  out.push('| machine | versions |', '|---|---|');
+  out.push(`| ${env.cores} cores (${env.cpuModel}), ${env.memGiB.toFixed(1)} GiB RAM, kernel ${env.kernel} | node ${env.node}; foobar-provision ${env.ours}; ${env.ansible}; ${env.sshClient} (controller), ${env.sshServer} (hosts) |`, '');
+
+  out.push(
+    '| N | tool | converge wall s | converge CPU s | converge RT/host | no-op wall s | no-op CPU s | no-op RT/host | peak RSS MiB (largest process / whole tree) | lab up s |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  );
+  const sums = new Map<string, Summary | undefined>();
+  for (const size of sizes) {
+    const ours = summarize(size, 'ours');
+    const ans = summarize(size, 'ansible');
+    sums.set(`ours:${size.n}`, ours);
+    sums.set(`ansible:${size.n}`, ans);
+    for (const [label, s] of [['foobar-provision', ours], ['Ansible', ans]] as const) {
+      out.push(
+        `| ${size.n} | ${label} | ${f1(s?.converge?.wallS)} | ${f1(s?.converge?.cpuS)} | ${f1(s?.converge?.rt)} | ${f1(s?.noop?.wallS)}${s?.noop ? ` (${s.noop.walls.map((w) => w.toFixed(2)).join(', ')})` : ''} | ${f1(s?.noop?.cpuS)} | ${f1(s?.noop?.rt)} | ${s ? `${f1(s.maxRssMiB)} / ${f1(s.peakTreeRssMiB)}` : '—'} | ${label === 'Ansible' ? '' : f1(size.labUpSeconds)} |`,
+      );
+    }
+    out.push(
+      `| ${size.n} | **Ansible ÷ ours** | **${ratio(ans?.converge?.wallS, ours?.converge?.wallS)}** | ${ratio(ans?.converge?.cpuS, ours?.converge?.cpuS)} | | **${ratio(ans?.noop?.wallS, ours?.noop?.wallS)}** | ${ratio(ans?.noop?.cpuS, ours?.noop?.cpuS)} | | | |`,
+    );
+  }
+  out.push('');
+  out.push('RT = SSH round trips per host: for us, exec requests on the one connection (`hosts[].roundTrips` of `--json`); for Ansible, ssh and sftp client invocations (each is one session on its ControlMaster connection), counted by wrapper scripts. CPU is user+sys of the controller process tree, detached ssh masters included (a cpuacct cgroup).', '');
+
+  const failed = sizes.flatMap((s) => [...(s.error ? [`N=${s.n}: ${s.error}`] : []), ...s.runs.filter((r) => !r.ok).map((r) => `N=${r.n} ${r.tool} ${r.kind}: ${r.problem} (${r.logFile})`)]);
+  if (failed.length) out.push('Runs that did not count:', '', ...failed.map((l) => `- ${l}`), '');
+
+  // Targets of issue 6, requirement 2.
+  out.push('### Targets (issue 6, requirement 2)', '');
+  const ns = sizes.map((s) => s.n);
+  const noopRatios = ns.map((n) => ({ n, r: (sums.get(`ansible:${n}`)?.noop?.wallS ?? NaN) / (sums.get(`ours:${n}`)?.noop?.wallS ?? NaN) }));
+  const convRatios = ns.map((n) => ({ n, r: (sums.get(`ansible:${n}`)?.converge?.wallS ?? NaN) / (sums.get(`ours:${n}`)?.converge?.wallS ?? NaN) }));
+  const list = (rs: Array<{ n: number; r: number }>): string => rs.map((x) => `N=${x.n}: ${Number.isNaN(x.r) ? 'not measured' : `${x.r.toFixed(1)}×`}`).join(', ');
+  out.push(`- No-op at least 10× faster than Ansible at every N: ${verdict(noopRatios.length > 0 && noopRatios.every((x) => x.r >= 10))} (${list(noopRatios)}).`);
+  out.push(`- First converge at least 3× faster: ${verdict(convRatios.length > 0 && convRatios.every((x) => x.r >= 3))} (${list(convRatios)}).`);
+  const rts = ns.map((n) => ({ n, rt: sums.get(`ours:${n}`)?.noop?.rtMax }));
+  out.push(`- No-op needs at most 2 SSH round trips per host after connecting: ${verdict(rts.every((x) => x.rt !== undefined && x.rt <= 2))} (most on any host: ${rts.map((x) => `N=${x.n}: ${x.rt ?? '—'}`).join(', ')}; Ansible: ${ns.map((n) => f1(sums.get(`ansible:${n}`)?.noop?.rt)).join(', ')}).`);
+  const big = sums.get('ours:100');
+  out.push(
+    big
+      ? `- 100 hosts under 250 MB peak RSS on the controller: ${verdict(big.maxRssMiB * 1.048576 < 250)} (${f1(big.maxRssMiB)} MiB = ${f1(big.maxRssMiB * 1.048576)} MB, the most of any run at N=100; Ansible's largest process ${f1(sums.get('ansible:100')?.maxRssMiB)} MiB, its whole tree ${f1(sums.get('ansible:100')?.peakTreeRssMiB)} MiB).`
+      : '- 100 hosts under 250 MB peak RSS: **not measured** (no successful run at N=100).',
+  );
+  const pts = (tool: Tool): Array<{ n: number; s: number }> => ns.flatMap((n) => { const s = sums.get(`${tool}:${n}`)?.noop?.wallS; return s ? [{ n, s }] : []; });
+  const oursPts = pts('ours');
+  const expo = oursPts.length >= 2 ? fit(oursPts.map((p) => Math.log(p.n)), oursPts.map((p) => Math.log(p.s))).slope : NaN;
+  out.push(`- No-op wall time grows less than linearly with N: ${Number.isNaN(expo) ? '**not measured**' : verdict(expo < 1)}. Ours: ${scaling(oursPts)}. Ansible: ${scaling(pts('ansible'))}.`, '');
+
+  if (site) {
+    out.push(`### \`playbooks/site.yml\` on a ${site.hosts}-host copy of the lab (ours only)`, '');
+    if (site.error) out.push(`Failed: ${site.error}`, '');
+    const ok = site.noops.filter((r) => r.ok);
+    out.push(
+      `First converge ${f1(site.converge?.wallS)} s wall, ${f1(site.converge ? site.converge.cpuUserS + site.converge.cpuSysS : undefined)} s CPU; ` +
+        `no-op median ${f1(median(ok.map((r) => r.wallS)))} s wall (${ok.map((r) => r.wallS.toFixed(2)).join(', ')}), ${f1(median(ok.map((r) => r.cpuUserS + r.cpuSysS)))} s CPU, ` +
+        `${f1(median(ok.map((r) => r.roundTrips.mean)))} round trips per host (max ${ok.length ? Math.max(...ok.map((r) => r.roundTrips.max)) : '—'}), peak RSS ${f1(Math.max(0, ...ok.map((r) => r.maxRssMiB)))} MiB.`,
+      '',
+    );
+    const bad = [...(site.converge && !site.converge.ok ? [site.converge] : []), ...site.noops.filter((r) => !r.ok)];
+    for (const r of bad) out.push(`- ${r.kind}: ${r.problem} (${r.logFile})`);
+    if (bad.length) out.push('');
+  }
+
+  if (profile) {
+    out.push(`### Where the time goes: \`node --cpu-prof\` of one ${profile.n}-host no-op (${profile.wallS.toFixed(2)} s wall, ${(profile.totalMs / 1000).toFixed(2)} s sampled)`, '');
+    out.push('| share | ms | category |', '|---|---|---|');
+    for (const c of profile.categories) out.push(`| ${((c.ms / profile.totalMs) * 100).toFixed(1)}% | ${c.ms.toFixed(0)} | ${c.name} |`);
+    out.push('', '| ms self | function | where |', '|---|---|---|');
+    for (const fn of profile.functions) out.push(`| ${fn.ms.toFixed(0)} | \`${fn.name}\` | ${fn.where} |`);
+    out.push('');
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,248 @@
+// Benchmark of issue 6: foobar-provision against Ansible on the same lab hosts, at several fleet
+// sizes. Brings up light lab hosts on its own bridge, runs the same workload with both tools
+// (first converge from a cleaned host, then no-op re-runs), measures wall time, controller CPU,
+// peak RSS and SSH round trips per host, and writes the table into bench/RESULTS.md.
+//
+//   npm run bench -- [--n 10,50,100] [--reps 3] [--converge-reps 1] [--tools ours,ansible]
+//                    [--skip profile,site] [--keep] [--bridge labb0] [--network 10.214.0.0/24]
+//
+// Needs root (the lab), Debian's ansible-core and ansible (community.general for ufw).
+
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import { teardown, upInChunks } from './lib/lab.js';
+import { LAB_KEY, writeBenchFiles, writeCountingWrappers, writeJinjaTemplates, type BenchFiles, type BenchNetwork } from './lib/inventory.js';
+import { summarizeProfile } from './lib/profile.js';
+import { renderMarkdown, summarize, type Environment, type ProfileReport, type SiteReport, type SizeReport } from './lib/report.js';
+import { writeSiteCopy } from './lib/site.js';
+import { cleanup, runAnsible, runOurs, type Kind, type Paths, type RunResult, type Tool } from './lib/tools.js';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BEGIN = '<!-- bench:begin (written by bench/run.ts) -->';
+const END = '<!-- bench:end -->';
+
+const log = (line: string): void => {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+};
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      n: { type: 'string', default: '10,50,100' },
+      reps: { type: 'string', default: '3' },
+      'converge-reps': { type: 'string', default: '1' },
+      tools: { type: 'string', default: 'ours,ansible' },
+      skip: { type: 'string', default: '' },
+      keep: { type: 'boolean', default: false },
+      bridge: { type: 'string', default: 'labb0' },
+      network: { type: 'string', default: '10.214.0.0/24' },
+      results: { type: 'string', default: path.join(ROOT, 'bench', 'RESULTS.md') },
+    },
+  });
+  const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
+  const ns = list(values.n).map(Number).sort((a, b) => a - b);
+  if (ns.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--n: expected host counts like 10,50,100, got ${values.n}`);
+  const tools = list(values.tools) as Tool[];
+  if (tools.some((t) => t !== 'ours' && t !== 'ansible')) throw new Error('--tools: ours and/or ansible');
+  if (values.bridge === 'lab0' || values.network.startsWith('10.213.')) throw new Error('the bench must not use the lab bridge lab0 or its network 10.213.0.0/24');
+  return {
+    ns,
+    reps: Math.max(1, Number(values.reps)),
+    convergeReps: Math.max(1, Number(values['converge-reps'])),
+    tools,
+    skip: new Set(list(values.skip)),
+    keep: values.keep,
+    net: { bridge: values.bridge, network: values.network } satisfies BenchNetwork,
+    results: path.resolve(values.results),
+  };
+}
+
+async function text(cmd: string, args: string[]): Promise<string> {
+  try {
+    const r = await run(cmd, args, { cwd: ROOT });
+    return `${r.stdout}${r.stderr}`.trim();
+  } catch (e) {
+    return `unknown (${(e as Error).message.split('\n')[0]})`;
+  }
+}
+
+async function environment(firstHost: string | undefined, knownHosts: string | undefined): Promise<Environment> {
+  const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  const commit = await text('git', ['rev-parse', '--short', 'HEAD']);
+  const dirty = (await text('git', ['status', '--porcelain', '--', 'src'])) !== '';
+  const core = (await text('ansible', ['--version'])).split('\n')[0] ?? '';
+  const bundle = await text('dpkg-query', ['-W', '-f=${Version}', 'ansible']);
+  const server =
+    firstHost && knownHosts
+      ? await text('ssh', ['-i', LAB_KEY, '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', `deploy@${firstHost}`, "dpkg-query -W -f='${Version}' openssh-server"])
+      : 'unknown';
+  return {
+    date: new Date().toISOString().replace('T', ' ').slice(0, 16) + ' UTC',
+    cores: os.cpus().length,
+    memGiB: os.totalmem() / 2 ** 30,
+    kernel: os.release(),
+    cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown CPU',
+    node: process.version,
+    ours: `${pkg.version} (${commit}${dirty ? ', src/ modified' : ''})`,
+    ansible: `${core.replace(/^ansible \[core (.*)\]$/, 'ansible-core $1')} with Debian's ansible ${bundle} for community.general`,
+    sshClient: (await text('ssh', ['-V'])).replace(/,.*/, ''),
+    sshServer: `OpenSSH ${server}`,
+  };
+}
+
+async function measureTool(p: Paths, f: BenchFiles, tool: Tool, kind: Kind, label: string): Promise<RunResult> {
+  const r = tool === 'ours' ? await runOurs(p, f, kind, label) : await runAnsible(p, f, kind, label);
+  log(
+    `N=${f.n} ${tool} ${kind}: ${r.wallS.toFixed(2)} s wall, ${(r.cpuUserS + r.cpuSysS).toFixed(2)} s CPU, ` +
+      `${r.roundTrips.mean.toFixed(1)} RT/host, ${r.maxRssMiB.toFixed(0)} MiB max RSS${r.ok ? '' : ` — NOT OK: ${r.problem}`}`,
+  );
+  return r;
+}
+
+/** All runs for one size: for each tool, clean, converge, then the no-op re-runs. */
+async function benchSize(p: Paths, f: BenchFiles, o: ReturnType<typeof options>, size: SizeReport): Promise<void> {
+  for (const tool of o.tools) {
+    for (let i = 1; i <= o.convergeReps; i++) {
+      await cleanup(p, f, `n${f.n}-${tool}-cleanup-${i}`);
+      size.runs.push(await measureTool(p, f, tool, 'converge', `n${f.n}-${tool}-converge-${i}`));
+    }
+    for (let i = 1; i <= o.reps; i++) size.runs.push(await measureTool(p, f, tool, 'noop', `n${f.n}-${tool}-noop-${i}`));
+  }
+  // Leave the hosts clean, as they came.
+  await cleanup(p, f, `n${f.n}-cleanup-end`);
+}
+
+async function profileNoop(p: Paths, f: BenchFiles): Promise<ProfileReport> {
+  const dir = path.join(p.logs, 'cpu-prof');
+  await mkdir(dir, { recursive: true });
+  const r = await runOurs(p, f, 'noop', `n${f.n}-ours-noop-profiled`, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir] });
+  if (!r.ok) throw new Error(`profiled run failed: ${r.problem}`);
+  const file = (await readdir(dir)).find((x) => x.endsWith('.cpuprofile'));
+  if (!file) throw new Error('no .cpuprofile written');
+  return summarizeProfile(path.join(dir, file), f.n, r.wallS);
+}
+
+async function benchSite(p: Paths, o: ReturnType<typeof options>, site: SiteReport): Promise<BenchFiles> {
+  const f = await writeSiteCopy(ROOT, p.out, o.net);
+  site.hosts = f.n;
+  log(`site.yml: bringing up ${f.n} hosts (${f.hosts.map((h) => h.name).join(', ')})`);
+  await upInChunks(f.inventory, log);
+  const playbook = path.join(ROOT, 'playbooks', 'site.yml');
+  const once = async (kind: Kind, label: string): Promise<RunResult> => {
+    const r = await runOurs(p, f, kind, label, { playbook });
+    log(`site.yml ${kind}: ${r.wallS.toFixed(2)} s wall, ${(r.cpuUserS + r.cpuSysS).toFixed(2)} s CPU, ${r.roundTrips.mean.toFixed(1)} RT/host${r.ok ? '' : ` — NOT OK: ${r.problem}`}`);
+    return r;
+  };
+  site.converge = await once('converge', 'site9-converge');
+  if (!site.converge.ok) throw new Error(`site.yml first converge failed: ${site.converge.problem}`);
+  for (let i = 1; i <= o.reps; i++) site.noops.push(await once('noop', `site9-noop-${i}`));
+  return f;
+}
+
+async function writeResults(file: string, markdown: string): Promise<void> {
+  const old = await readFile(file, 'utf8').catch(() => '');
+  const block = `${BEGIN}\n${markdown}\n${END}`;
+  const next = old.includes(BEGIN) && old.includes(END)
+    ? old.slice(0, old.indexOf(BEGIN)) + block + old.slice(old.indexOf(END) + END.length)
+    : `# Benchmark results\n\n${block}\n`;
+  await writeFile(file, next);
+}
+
+async function main(): Promise<void> {
+  const o = options();
+  if (process.getuid?.() !== 0) throw new Error('the bench needs root (it boots lab hosts)');
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  const out = path.join(ROOT, 'bench', 'out');
+  const p: Paths = { root: ROOT, out, logs: path.join(out, 'logs', stamp) };
+  await mkdir(p.logs, { recursive: true });
+  await writeCountingWrappers(out);
+  await writeJinjaTemplates(path.join(ROOT, 'bench', 'templates'), out);
+  log(`logs in ${p.logs}`);
+
+  const sizes: SizeReport[] = [];
+  const inventories: string[] = [];
+  let env: Environment | undefined;
+  let profile: ProfileReport | undefined;
+  let site: SiteReport | undefined;
+  let interrupted = false;
+  const stop = (): void => {
+    interrupted = true;
+    log('interrupted: finishing the current run, then tearing down');
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+
+  const save = async (): Promise<void> => {
+    env ??= await environment(undefined, undefined);
+    await writeFile(path.join(p.logs, 'results.json'), JSON.stringify({ env, sizes, site, profile }, null, 2));
+    await writeResults(o.results, renderMarkdown(env, sizes, site, profile, o));
+  };
+
+  let largest: BenchFiles | undefined;
+  try {
+    for (const n of o.ns) {
+      if (interrupted) break;
+      const f = await writeBenchFiles(out, o.net, n);
+      inventories.push(f.inventory);
+      const size: SizeReport = { n, labUpSeconds: 0, booted: 0, runs: [] };
+      sizes.push(size);
+      try {
+        log(`N=${n}: lab up (${f.inventory})`);
+        const up = await upInChunks(f.inventory, log);
+        Object.assign(size, { labUpSeconds: up.seconds, booted: up.booted });
+        log(`N=${n}: ${up.booted} hosts booted in ${up.seconds.toFixed(1)} s`);
+        largest = f;
+        env ??= await environment(f.hosts[0]?.address, f.knownHosts);
+        await benchSize(p, f, o, size);
+      } catch (e) {
+        size.error = (e as Error).message.split('\n')[0];
+        log(`N=${n}: stopped: ${(e as Error).message}`);
+        break; // larger sizes would fail the same way
+      } finally {
+        await save();
+      }
+      for (const tool of o.tools) {
+        const s = summarize(size, tool);
+        if (s) log(`N=${n} ${tool}: converge ${s.converge?.wallS.toFixed(2)} s, no-op median ${s.noop?.wallS.toFixed(2)} s`);
+      }
+    }
+    if (largest && !o.skip.has('profile') && !interrupted) {
+      try {
+        profile = await profileNoop(p, largest);
+      } catch (e) {
+        log(`profile: ${(e as Error).message}`);
+      }
+      await save();
+    }
+    if (!o.skip.has('site') && !interrupted) {
+      // The bench hosts go first: the site copy is timed on a quiet machine.
+      if (!o.keep && inventories.length > 0) await teardown(inventories, log);
+      site = { hosts: 0, noops: [] };
+      try {
+        const f = await benchSite(p, o, site);
+        inventories.push(f.inventory);
+      } catch (e) {
+        site.error = (e as Error).message.split('\n')[0];
+        log(`site.yml: ${(e as Error).message}`);
+        inventories.push(path.join(out, 'site9.yml'));
+      }
+      await save();
+    }
+  } finally {
+    if (!o.keep && inventories.length > 0) {
+      log('tearing down the bench hosts');
+      await teardown(inventories, log);
+    }
+  }
+  log(`results: ${o.results} (raw: ${path.join(p.logs, 'results.json')})`);
+}
+
+main().catch((e: unknown) => {
+  log(`failed: ${(e as Error).stack ?? String(e)}`);
+  process.exitCode = 1;
+});
