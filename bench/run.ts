@@ -3,7 +3,8 @@
 // (first converge from a cleaned host, then no-op re-runs), measures wall time, controller CPU,
 // peak RSS and SSH round trips per host, and writes the table into bench/RESULTS.md.
 //
-//   npm run bench -- [--n 10,50,100] [--reps 3] [--converge-reps 1] [--tools ours,ansible]
+//   npm run bench -- [--n 10,50,100] [--reps 3] [--converge-reps 1] [--tools ours,ansible,floor]
+//                    [--ansible-n 10,50,100] [--ansible-reps 3]
 //                    [--skip profile,site] [--keep] [--bridge labb0] [--network 10.214.0.0/24]
 //
 // Needs root (the lab), Debian's ansible-core and ansible (community.general for ufw).
@@ -16,10 +17,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { teardown, upInChunks } from './lib/lab.js';
 import { LAB_KEY, writeBenchFiles, writeCountingWrappers, writeJinjaTemplates, type BenchFiles, type BenchNetwork } from './lib/inventory.js';
+import { ensurePythonApt } from './lib/prereqs.js';
 import { summarizeProfile } from './lib/profile.js';
 import { renderMarkdown, summarize, type Environment, type ProfileReport, type SiteReport, type SizeReport } from './lib/report.js';
 import { writeSiteCopy } from './lib/site.js';
-import { cleanup, runAnsible, runOurs, type Kind, type Paths, type RunResult, type Tool } from './lib/tools.js';
+import { cleanup, runAnsible, runFloor, runOurs, type Kind, type Paths, type RunResult, type Tool } from './lib/tools.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -36,7 +38,9 @@ function options() {
       n: { type: 'string', default: '10,50,100' },
       reps: { type: 'string', default: '3' },
       'converge-reps': { type: 'string', default: '1' },
-      tools: { type: 'string', default: 'ours,ansible' },
+      tools: { type: 'string', default: 'ours,ansible,floor' },
+      'ansible-n': { type: 'string' },
+      'ansible-reps': { type: 'string' },
       skip: { type: 'string', default: '' },
       keep: { type: 'boolean', default: false },
       bridge: { type: 'string', default: 'labb0' },
@@ -48,11 +52,15 @@ function options() {
   const ns = list(values.n).map(Number).sort((a, b) => a - b);
   if (ns.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--n: expected host counts like 10,50,100, got ${values.n}`);
   const tools = list(values.tools) as Tool[];
-  if (tools.some((t) => t !== 'ours' && t !== 'ansible')) throw new Error('--tools: ours and/or ansible');
+  if (tools.some((t) => !['ours', 'ansible', 'floor'].includes(t))) throw new Error('--tools: any of ours, ansible, floor');
+  const reps = Math.max(1, Number(values.reps));
   if (values.bridge === 'lab0' || values.network.startsWith('10.213.')) throw new Error('the bench must not use the lab bridge lab0 or its network 10.213.0.0/24');
   return {
     ns,
-    reps: Math.max(1, Number(values.reps)),
+    reps,
+    /** Ansible is slow at large N: where, and how many no-op runs, can be cut separately. */
+    ansibleNs: values['ansible-n'] ? list(values['ansible-n']).map(Number) : ns,
+    ansibleReps: values['ansible-reps'] ? Math.max(1, Number(values['ansible-reps'])) : reps,
     convergeReps: Math.max(1, Number(values['converge-reps'])),
     tools,
     skip: new Set(list(values.skip)),
@@ -96,7 +104,7 @@ async function environment(firstHost: string | undefined, knownHosts: string | u
 }
 
 async function measureTool(p: Paths, f: BenchFiles, tool: Tool, kind: Kind, label: string): Promise<RunResult> {
-  const r = tool === 'ours' ? await runOurs(p, f, kind, label) : await runAnsible(p, f, kind, label);
+  const r = tool === 'ours' ? await runOurs(p, f, kind, label) : tool === 'ansible' ? await runAnsible(p, f, kind, label) : await runFloor(p, f, label);
   log(
     `N=${f.n} ${tool} ${kind}: ${r.wallS.toFixed(2)} s wall, ${(r.cpuUserS + r.cpuSysS).toFixed(2)} s CPU, ` +
       `${r.roundTrips.mean.toFixed(1)} RT/host, ${r.maxRssMiB.toFixed(0)} MiB max RSS${r.ok ? '' : ` — NOT OK: ${r.problem}`}`,
@@ -104,14 +112,22 @@ async function measureTool(p: Paths, f: BenchFiles, tool: Tool, kind: Kind, labe
   return r;
 }
 
-/** All runs for one size: for each tool, clean, converge, then the no-op re-runs. */
+/**
+ * All runs for one size: for each tool, clean, converge, then the no-op re-runs; the floor last,
+ * on the converged hosts.
+ */
 async function benchSize(p: Paths, f: BenchFiles, o: ReturnType<typeof options>, size: SizeReport): Promise<void> {
   for (const tool of o.tools) {
+    if (tool === 'floor' || (tool === 'ansible' && !o.ansibleNs.includes(f.n))) continue;
     for (let i = 1; i <= o.convergeReps; i++) {
       await cleanup(p, f, `n${f.n}-${tool}-cleanup-${i}`);
       size.runs.push(await measureTool(p, f, tool, 'converge', `n${f.n}-${tool}-converge-${i}`));
     }
-    for (let i = 1; i <= o.reps; i++) size.runs.push(await measureTool(p, f, tool, 'noop', `n${f.n}-${tool}-noop-${i}`));
+    const reps = tool === 'ansible' ? o.ansibleReps : o.reps;
+    for (let i = 1; i <= reps; i++) size.runs.push(await measureTool(p, f, tool, 'noop', `n${f.n}-${tool}-noop-${i}`));
+  }
+  if (o.tools.includes('floor')) {
+    for (let i = 1; i <= o.reps; i++) size.runs.push(await measureTool(p, f, 'floor', 'noop', `n${f.n}-floor-${i}`));
   }
   // Leave the hosts clean, as they came.
   await cleanup(p, f, `n${f.n}-cleanup-end`);
@@ -197,6 +213,7 @@ async function main(): Promise<void> {
         Object.assign(size, { labUpSeconds: up.seconds, booted: up.booted });
         log(`N=${n}: ${up.booted} hosts booted in ${up.seconds.toFixed(1)} s`);
         largest = f;
+        if (o.tools.includes('ansible') && o.ansibleNs.includes(n)) await ensurePythonApt(f, out);
         env ??= await environment(f.hosts[0]?.address, f.knownHosts);
         await benchSize(p, f, o, size);
       } catch (e) {

@@ -127,17 +127,21 @@ export function renderMarkdown(env: Environment, sizes: SizeReport[], site: Site
     const ans = summarize(size, 'ansible');
     sums.set(`ours:${size.n}`, ours);
     sums.set(`ansible:${size.n}`, ans);
-    for (const [label, s] of [['foobar-provision', ours], ['Ansible', ans]] as const) {
+    const floor = summarize(size, 'floor');
+    sums.set(`floor:${size.n}`, floor);
+    for (const [label, s] of [['foobar-provision', ours], ['Ansible', ans], ['floor', floor]] as const) {
+      if (!s && label === 'floor') continue;
       out.push(
-        `| ${size.n} | ${label} | ${f1(s?.converge?.wallS)} | ${f1(s?.converge?.cpuS)} | ${f1(s?.converge?.rt)} | ${f1(s?.noop?.wallS)}${s?.noop ? ` (${s.noop.walls.map((w) => w.toFixed(2)).join(', ')})` : ''} | ${f1(s?.noop?.cpuS)} | ${f1(s?.noop?.rt)} | ${s ? `${f1(s.maxRssMiB)} / ${f1(s.peakTreeRssMiB)}` : '—'} | ${label === 'Ansible' ? '' : f1(size.labUpSeconds)} |`,
+        `| ${size.n} | ${label} | ${f1(s?.converge?.wallS)} | ${f1(s?.converge?.cpuS)} | ${f1(s?.converge?.rt)} | ${f1(s?.noop?.wallS)}${s?.noop ? ` (${s.noop.walls.map((w) => w.toFixed(2)).join(', ')})` : ''} | ${f1(s?.noop?.cpuS)} | ${f1(s?.noop?.rt)} | ${s ? `${f1(s.maxRssMiB)} / ${f1(s.peakTreeRssMiB)}` : '—'} | ${label === 'foobar-provision' ? f1(size.labUpSeconds) : ''} |`,
       );
     }
+    if (floor?.noop && ours?.noop) out.push(`| ${size.n} | ours ÷ floor | | | | ${ratio(ours.noop.wallS, floor.noop.wallS)} | ${ratio(ours.noop.cpuS, floor.noop.cpuS)} | | | |`);
     out.push(
       `| ${size.n} | **Ansible ÷ ours** | **${ratio(ans?.converge?.wallS, ours?.converge?.wallS)}** | ${ratio(ans?.converge?.cpuS, ours?.converge?.cpuS)} | | **${ratio(ans?.noop?.wallS, ours?.noop?.wallS)}** | ${ratio(ans?.noop?.cpuS, ours?.noop?.cpuS)} | | | |`,
     );
   }
   out.push('');
-  out.push('RT = SSH round trips per host: for us, exec requests on the one connection (`hosts[].roundTrips` of `--json`); for Ansible, ssh and sftp client invocations (each is one session on its ControlMaster connection), counted by wrapper scripts. CPU is user+sys of the controller process tree, detached ssh masters included (a cpuacct cgroup).', '');
+  out.push('RT = SSH round trips per host: for us, exec requests on the one connection (`hosts[].roundTrips` of `--json`); for Ansible, ssh and sftp client invocations (each is one session on its ControlMaster connection), counted by wrapper scripts. The floor (perf-notes.md) is one OpenSSH connection per host, all at once, running one shell command that reads every fact the no-op needs. CPU is user+sys of the controller process tree, detached ssh masters included (a cpuacct cgroup).', '');
 
   const failed = sizes.flatMap((s) => [...(s.error ? [`N=${s.n}: ${s.error}`] : []), ...s.runs.filter((r) => !r.ok).map((r) => `N=${r.n} ${r.tool} ${r.kind}: ${r.problem} (${r.logFile})`)]);
   if (failed.length) out.push('Runs that did not count:', '', ...failed.map((l) => `- ${l}`), '');
@@ -162,6 +166,13 @@ export function renderMarkdown(env: Environment, sizes: SizeReport[], site: Site
   const oursPts = pts('ours');
   const expo = oursPts.length >= 2 ? fit(oursPts.map((p) => Math.log(p.n)), oursPts.map((p) => Math.log(p.s))).slope : NaN;
   out.push(`- No-op wall time grows less than linearly with N: ${Number.isNaN(expo) ? '**not measured**' : verdict(expo < 1)}. Ours: ${scaling(oursPts)}. Ansible: ${scaling(pts('ansible'))}.`, '');
+
+  const floorRatios = ns.flatMap((n) => {
+    const a = sums.get(`ours:${n}`)?.noop?.wallS;
+    const b = sums.get(`floor:${n}`)?.noop?.wallS;
+    return a && b ? [{ n, r: a / b }] : [];
+  });
+  if (floorRatios.length) out.push(`- (perf-notes.md's aim, not an issue-6 target) no-op within 1.5× of the floor: ${verdict(floorRatios.every((x) => x.r <= 1.5))} (${list(floorRatios)}).`, '');
 
   if (site) {
     out.push(`### \`playbooks/site.yml\` on a ${site.hosts}-host copy of the lab (ours only)`, '');

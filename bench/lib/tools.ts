@@ -4,10 +4,10 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import type { BenchFiles } from './inventory.js';
+import { LAB_KEY, type BenchFiles } from './inventory.js';
 import { measure, type Measured } from './measure.js';
 
-export type Tool = 'ours' | 'ansible';
+export type Tool = 'ours' | 'ansible' | 'floor';
 export type Kind = 'converge' | 'noop';
 
 export interface RunResult extends Omit<Measured, 'stdout' | 'stderr'> {
@@ -156,4 +156,48 @@ export async function runAnsible(p: Paths, f: BenchFiles, kind: Kind, label: str
 export async function cleanup(p: Paths, f: BenchFiles, label: string): Promise<void> {
   const r = await runOurs(p, f, 'converge', label, { playbook: path.join(p.root, 'bench', 'cleanup.yml') });
   if (!r.ok) throw new Error(`cleanup failed: ${r.problem} (see ${r.logFile})`);
+}
+
+/**
+ * The floor (perf-notes.md): one OpenSSH connection per host, all hosts at once, running one
+ * shell command that reads every fact a no-op of the workload must check.
+ */
+const FLOOR_CHECK = [
+  'sha256sum /etc/bench/*.conf',
+  'stat -c "%n %a %U %G" /etc/bench /var/lib/bench /etc/bench/*.conf',
+  'systemctl show -p Id,ActiveState,UnitFileState ssh nginx prometheus-node-exporter',
+  "dpkg-query -W -f='${Package} ${Status}\\n' curl less",
+  'ufw status verbose',
+  'cat /etc/ufw/user.rules /etc/ufw/user6.rules',
+].join('; ');
+
+export async function runFloor(p: Paths, f: BenchFiles, label: string): Promise<RunResult> {
+  const logFile = path.join(p.logs, `${label}.log`);
+  const ssh = ['ssh', '-i', LAB_KEY, '-o', `UserKnownHostsFile=${f.knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-o', 'ControlMaster=no'];
+  const remote = `sudo -n sh -c ${shq(FLOOR_CHECK)}`;
+  const script = [
+    'fail=0',
+    ...f.hosts.map((h) => `${ssh.map(shq).join(' ')} ${shq(`deploy@${h.address}`)} ${shq(remote)} >/dev/null 2>&1 & p${h.name}=$!`),
+    ...f.hosts.map((h) => `wait $p${h.name} || fail=$((fail+1))`),
+    'echo "failed=$fail"',
+  ].join('\n');
+  const m = await measure('sh', ['-c', script], { cwd: p.root, logFile });
+  const { stdout, stderr: _e, ...measured } = m;
+  const failed = Number(/failed=(\d+)/.exec(stdout)?.[1] ?? -1);
+  const problem = failed === 0 ? undefined : `${failed} hosts failed the check command`;
+  return {
+    ...measured,
+    tool: 'floor',
+    kind: 'noop',
+    n: f.n,
+    ok: problem === undefined,
+    ...(problem ? { problem } : {}),
+    changedTasks: 0,
+    roundTrips: { mean: 1, min: 1, max: 1 },
+    logFile,
+  };
+}
+
+function shq(s: string): string {
+  return /^[A-Za-z0-9_.,:/=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
