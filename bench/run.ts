@@ -136,7 +136,11 @@ async function benchSize(p: Paths, f: BenchFiles, o: ReturnType<typeof options>,
 async function profileNoop(p: Paths, f: BenchFiles): Promise<ProfileReport> {
   const dir = path.join(p.logs, 'cpu-prof');
   await mkdir(dir, { recursive: true });
+  // The sizes end with clean hosts: converge first, so that the profiled run is a real no-op.
+  const prep = await runOurs(p, f, 'converge', `n${f.n}-ours-profile-prep`);
+  if (!prep.ok) throw new Error(`converge before the profile failed: ${prep.problem}`);
   const r = await runOurs(p, f, 'noop', `n${f.n}-ours-noop-profiled`, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir] });
+  await cleanup(p, f, `n${f.n}-profile-cleanup`);
   if (!r.ok) throw new Error(`profiled run failed: ${r.problem}`);
   const file = (await readdir(dir)).find((x) => x.endsWith('.cpuprofile'));
   if (!file) throw new Error('no .cpuprofile written');
@@ -225,7 +229,7 @@ async function main(): Promise<void> {
       }
       for (const tool of o.tools) {
         const s = summarize(size, tool);
-        if (s) log(`N=${n} ${tool}: converge ${s.converge?.wallS.toFixed(2)} s, no-op median ${s.noop?.wallS.toFixed(2)} s`);
+        if (s) log(`N=${n} ${tool}: converge ${s.converge?.wallS.toFixed(2) ?? '—'} s, no-op median ${s.noop?.wallS.toFixed(2) ?? '—'} s`);
       }
     }
     if (largest && !o.skip.has('profile') && !interrupted) {
