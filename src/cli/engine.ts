@@ -97,6 +97,16 @@ export async function loadInventoryFor(name: string): Promise<Inventory> {
 }
 
 export async function runCommand(options: RunCommandOptions): Promise<number> {
+  // Listening from the start: an interrupt at any moment takes the careful path.
+  const interrupts = interruptController((m) => process.stderr.write(`${m}\n`));
+  try {
+    return await runCommandWith(options, interrupts.signal);
+  } finally {
+    interrupts.dispose();
+  }
+}
+
+async function runCommandWith(options: RunCommandOptions, signal: AbortSignal): Promise<number> {
   const inventory = await loadInventoryFor(options.inventory);
   const playbook = await loadPlaybook(options.playbook, { knownModules: new Set(knownModuleNames) });
   const byName = new Map(inventory.hosts.map((h) => [h.name, h]));
@@ -134,7 +144,6 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     return settings;
   };
 
-  const interrupts = interruptController(options.json ? () => {} : (m) => process.stderr.write(`${m}\n`));
   const summary = await runPlaybook({
     mode: options.mode,
     playbook,
@@ -150,9 +159,8 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     reporter: makeReporter(options, redactor),
     hostsOfGroup: (group) => selectHosts(inventory, group, { label: 'rolling drain_from' }).map((h) => h.name),
     allHostsForPlay: (play) => selectHosts(inventory, play.hosts, { where: play.hostsWhere }).map((h) => h.name),
-    signal: interrupts.signal,
+    signal,
   });
-  interrupts.dispose();
   return exitCodeFor(summary, options);
 }
 

@@ -16,6 +16,23 @@ async function webRelease(host: string): Promise<string> {
 async function appVersion(host: string): Promise<string> {
   return (await onHost(host, 'curl -s http://127.0.0.1:8000/version')).trim();
 }
+async function serverState(lb: string, server: string): Promise<{ op: number; admin: number }> {
+  const out = await onHost(lb, `echo "show servers state web" | sudo nc -N -U /run/haproxy/admin.sock`);
+  const header = out.split('\n').find((l) => l.startsWith('# '))!.slice(2).split(/\s+/);
+  const fields = out.split('\n').find((l) => l.split(/\s+/)[header.indexOf('srv_name')] === server)!.split(/\s+/);
+  return { op: Number(fields[header.indexOf('srv_op_state')]), admin: Number(fields[header.indexOf('srv_admin_state')]) };
+}
+
+/** Until both load balancers see every web server up and in service. */
+async function waitAllInService(): Promise<void> {
+  for (let i = 0; i < 60; i += 1) {
+    const states = await Promise.all(['lb1', 'lb2'].flatMap((lb) => ['web1', 'web2'].map((web) => serverState(lb, web))));
+    if (states.every((s) => s.op === 2 && s.admin === 0)) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error('the web servers did not come back into service');
+}
+
 async function drainedOn(lb: string, server: string): Promise<boolean> {
   const out = await onHost(lb, `echo "show servers state web" | sudo nc -N -U /run/haproxy/admin.sock`);
   const header = out.split('\n').find((l) => l.startsWith('# '))!.slice(2).split(/\s+/);
@@ -111,10 +128,13 @@ describe('rolling upgrade', () => {
       expect(await webRelease('web1')).toBe('ok web1 3');
     } finally {
       await onHost('web2', 'sudo rm -f /etc/nginx/unhealthy');
+      await waitAllInService();
     }
   });
 
   it('an interrupt finishes the host in progress, starts no new one, and says what is drained', async () => {
+    await roll('app_version=1.1.0', 'web_release=3');
+    await waitAllInService();
     const run = startCli(['apply', '--inventory', 'lab', '--playbook', 'playbooks/rolling-upgrade.yml', '--json', '--var', 'app_version=1.1.0', '--var', 'web_release=7'], { cwd: REPO });
     // Wait until web1 is out of service, then interrupt.
     for (let i = 0; i < 120 && !(await drainedOn('lb1', 'web1')); i += 1) await new Promise((r) => setTimeout(r, 250));

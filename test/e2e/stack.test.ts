@@ -114,17 +114,19 @@ describe('the foobar stack on the lab', () => {
   });
 
   it('Prometheus on mon1 scrapes every target with up == 1', async () => {
-    const url = `http://${addressOf('mon1')}:9090/api/v1/query?query=up`;
-    let results: Array<{ metric: Record<string, string>; value: [number, string] }> = [];
+    const base = `http://${addressOf('mon1')}:9090/api/v1`;
     const expectedTargets = 1 + hosts.length + GROUPS.web!.length + GROUPS.database!.length + GROUPS.loadbalancer!.length;
-    for (let i = 0; i < 40; i += 1) {
-      const body = (await (await fetch(url)).json()) as { data: { result: typeof results } };
-      results = body.data.result;
-      if (results.length >= expectedTargets && results.every((r) => r.value[1] === '1')) break;
-      await new Promise((r) => setTimeout(r, 2000));
+    let instances: string[] = [];
+    let down: string[] = ['(not asked yet)'];
+    for (let i = 0; i < 40 && down.length > 0; i += 1) {
+      const targets = (await (await fetch(`${base}/targets?state=active`)).json()) as { data: { activeTargets: Array<{ scrapeUrl: string; labels: Record<string, string> }> } };
+      instances = targets.data.activeTargets.map((t) => `${t.labels['job']}/${t.labels['instance']}`);
+      const up = (await (await fetch(`${base}/query?query=up`)).json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+      const value = new Map(up.data.result.map((r) => [`${r.metric['job']}/${r.metric['instance']}`, r.value[1]]));
+      down = instances.filter((i) => value.get(i) !== '1');
+      if (down.length > 0) await new Promise((r) => setTimeout(r, 2000));
     }
-    const down = results.filter((r) => r.value[1] !== '1').map((r) => `${r.metric['job']}/${r.metric['instance']}`);
+    expect(instances).toHaveLength(expectedTargets);
     expect(down).toEqual([]);
-    expect(results.length).toBe(expectedTargets);
   });
 });
