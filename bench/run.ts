@@ -4,8 +4,12 @@
 // peak RSS and SSH round trips per host, and writes the table into bench/RESULTS.md.
 //
 //   npm run bench -- [--n 10,50,100] [--reps 3] [--converge-reps 1] [--tools ours,ansible,floor]
-//                    [--ansible-n 10,50,100] [--ansible-reps 3]
-//                    [--skip profile,site] [--keep] [--bridge labb0] [--network 10.214.0.0/24]
+//                    [--ansible 10=1+3,50=1+1,100=0+1] [--skip profile,site] [--keep]
+//
+// --ansible says, per N, how many first converges + no-op runs Ansible gets (an N not listed
+// gets --converge-reps + --reps). The default keeps the whole run near 25 minutes on 2 cores:
+// measured there, one Ansible no-op of this workload costs about 5 s per host.
+//                    [--bridge labb0] [--network 10.214.0.0/24]
 //
 // Needs root (the lab), Debian's ansible-core and ansible (community.general for ufw).
 
@@ -39,8 +43,7 @@ function options() {
       reps: { type: 'string', default: '3' },
       'converge-reps': { type: 'string', default: '1' },
       tools: { type: 'string', default: 'ours,ansible,floor' },
-      'ansible-n': { type: 'string' },
-      'ansible-reps': { type: 'string' },
+      ansible: { type: 'string', default: '10=1+3,50=1+1,100=0+1' },
       skip: { type: 'string', default: '' },
       keep: { type: 'boolean', default: false },
       bridge: { type: 'string', default: 'labb0' },
@@ -58,9 +61,14 @@ function options() {
   return {
     ns,
     reps,
-    /** Ansible is slow at large N: where, and how many no-op runs, can be cut separately. */
-    ansibleNs: values['ansible-n'] ? list(values['ansible-n']).map(Number) : ns,
-    ansibleReps: values['ansible-reps'] ? Math.max(1, Number(values['ansible-reps'])) : reps,
+    /** Ansible is slow at large N: its converges and no-ops per N can be cut separately. */
+    ansiblePlan: new Map(
+      list(values.ansible).map((item) => {
+        const m = /^(\d+)=(\d+)\+(\d+)$/.exec(item);
+        if (!m) throw new Error(`--ansible: expected N=converges+noops like 100=0+1, got ${item}`);
+        return [Number(m[1]), { converge: Number(m[2]), noop: Number(m[3]) }];
+      }),
+    ),
     convergeReps: Math.max(1, Number(values['converge-reps'])),
     tools,
     skip: new Set(list(values.skip)),
@@ -118,13 +126,13 @@ async function measureTool(p: Paths, f: BenchFiles, tool: Tool, kind: Kind, labe
  */
 async function benchSize(p: Paths, f: BenchFiles, o: ReturnType<typeof options>, size: SizeReport): Promise<void> {
   for (const tool of o.tools) {
-    if (tool === 'floor' || (tool === 'ansible' && !o.ansibleNs.includes(f.n))) continue;
-    for (let i = 1; i <= o.convergeReps; i++) {
+    if (tool === 'floor') continue;
+    const plan = (tool === 'ansible' ? o.ansiblePlan.get(f.n) : undefined) ?? { converge: o.convergeReps, noop: o.reps };
+    for (let i = 1; i <= plan.converge; i++) {
       await cleanup(p, f, `n${f.n}-${tool}-cleanup-${i}`);
       size.runs.push(await measureTool(p, f, tool, 'converge', `n${f.n}-${tool}-converge-${i}`));
     }
-    const reps = tool === 'ansible' ? o.ansibleReps : o.reps;
-    for (let i = 1; i <= reps; i++) size.runs.push(await measureTool(p, f, tool, 'noop', `n${f.n}-${tool}-noop-${i}`));
+    for (let i = 1; i <= plan.noop; i++) size.runs.push(await measureTool(p, f, tool, 'noop', `n${f.n}-${tool}-noop-${i}`));
   }
   if (o.tools.includes('floor')) {
     for (let i = 1; i <= o.reps; i++) size.runs.push(await measureTool(p, f, 'floor', 'noop', `n${f.n}-floor-${i}`));
@@ -200,7 +208,7 @@ async function main(): Promise<void> {
   const save = async (): Promise<void> => {
     env ??= await environment(undefined, undefined);
     await writeFile(path.join(p.logs, 'results.json'), JSON.stringify({ env, sizes, site, profile }, null, 2));
-    await writeResults(o.results, renderMarkdown(env, sizes, site, profile, o));
+    await writeResults(o.results, renderMarkdown(env, sizes, site, profile, { ...o, ansible: [...o.ansiblePlan].map(([n, x]) => `N=${n}: ${x.converge}+${x.noop}`).join(', ') }));
   };
 
   let largest: BenchFiles | undefined;
@@ -217,7 +225,7 @@ async function main(): Promise<void> {
         Object.assign(size, { labUpSeconds: up.seconds, booted: up.booted });
         log(`N=${n}: ${up.booted} hosts booted in ${up.seconds.toFixed(1)} s`);
         largest = f;
-        if (o.tools.includes('ansible') && o.ansibleNs.includes(n)) await ensurePythonApt(f, out);
+        if (o.tools.includes('ansible')) await ensurePythonApt(f, out);
         env ??= await environment(f.hosts[0]?.address, f.knownHosts);
         await benchSize(p, f, o, size);
       } catch (e) {

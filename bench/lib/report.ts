@@ -114,9 +114,19 @@ const verdict = (ok: boolean): string => (ok ? '**met**' : '**missed**');
 const verdictOver = (rs: Array<{ r: number }>, ok: (r: number) => boolean): string =>
   rs.length === 0 || rs.some((x) => Number.isNaN(x.r)) ? (rs.some((x) => !Number.isNaN(x.r) && !ok(x.r)) ? '**missed**' : '**not measured at every N**') : verdict(rs.every((x) => ok(x.r)));
 
-export function renderMarkdown(env: Environment, sizes: SizeReport[], site: SiteReport | undefined, profile: ProfileReport | undefined, opts: { reps: number; convergeReps: number }): string {
+export function renderMarkdown(
+  env: Environment,
+  sizes: SizeReport[],
+  site: SiteReport | undefined,
+  profile: ProfileReport | undefined,
+  opts: { reps: number; convergeReps: number; ansible: string },
+): string {
   const out: string[] = [];
-  out.push(`Run of ${env.date}, by \`npm run bench\` (${opts.convergeReps} first converge and ${opts.reps} no-op runs per tool and size; medians).`, '');
+  out.push(
+    `Run of ${env.date}, by \`npm run bench\`: per size, ${opts.convergeReps} first converge and ${opts.reps} no-op runs for foobar-provision and the floor; ` +
+      `Ansible's first converges + no-op runs per size: ${opts.ansible}. Cells are medians; the no-op cell lists every run.`,
+    '',
+  );
   out.push('| machine | versions |', '|---|---|');
   out.push(`| ${env.cores} cores (${env.cpuModel}), ${env.memGiB.toFixed(1)} GiB RAM, kernel ${env.kernel} | node ${env.node}; foobar-provision ${env.ours}; ${env.ansible}; ${env.sshClient} (controller), ${env.sshServer} (hosts) |`, '');
 
@@ -176,6 +186,16 @@ export function renderMarkdown(env: Environment, sizes: SizeReport[], site: Site
     return a && b ? [{ n, r: a / b }] : [];
   });
   if (floorRatios.length) out.push(`- (perf-notes.md's aim, not an issue-6 target) no-op within 1.5× of the floor: ${verdict(floorRatios.every((x) => x.r <= 1.5))} (${list(floorRatios)}).`, '');
+
+  // Where Ansible's time goes, per task, in its largest measured no-op.
+  const ansNoops = sizes.flatMap((sz) => sz.runs.filter((r) => r.tool === 'ansible' && r.kind === 'noop' && r.ok && r.taskSeconds?.length));
+  const biggest = ansNoops.sort((a, b) => b.n - a.n || a.wallS - b.wallS)[0];
+  if (biggest?.taskSeconds) {
+    const total = biggest.taskSeconds.reduce((a, t) => a + t.seconds, 0);
+    out.push(`### Ansible's no-op at N=${biggest.n}, per task (profile_tasks callback, ${biggest.wallS.toFixed(1)} s wall)`, '', '| task | s | share |', '|---|---|---|');
+    for (const t of biggest.taskSeconds) out.push(`| ${t.task} | ${t.seconds.toFixed(1)} | ${((t.seconds / total) * 100).toFixed(0)}% |`);
+    out.push('');
+  }
 
   if (site) {
     out.push(`### \`playbooks/site.yml\` on a ${site.hosts}-host copy of the lab (ours only)`, '');

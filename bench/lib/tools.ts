@@ -18,6 +18,8 @@ export interface RunResult extends Omit<Measured, 'stdout' | 'stderr'> {
   /** Why the run does not count, when ok is false. */
   problem?: string;
   changedTasks: number;
+  /** Ansible only: wall seconds per task, from the profile_tasks callback. */
+  taskSeconds?: Array<{ task: string; seconds: number }>;
   /** SSH round trips (exec requests, or ssh/sftp invocations for Ansible) per host. */
   roundTrips: { mean: number; min: number; max: number };
   logFile: string;
@@ -108,6 +110,9 @@ export async function runAnsible(p: Paths, f: BenchFiles, kind: Kind, label: str
       ANSIBLE_CONFIG: f.ansibleConfig,
       ANSIBLE_SSH_CONTROL_PATH_DIR: controlDir,
       ANSIBLE_NOCOLOR: '1',
+      // Per-task wall times in the log (a timestamp per task; no extra SSH traffic).
+      ANSIBLE_CALLBACKS_ENABLED: 'ansible.posix.profile_tasks',
+      PROFILE_TASKS_TASK_OUTPUT_LIMIT: '30',
       ANSIBLE_LOCAL_TEMP: path.join(p.out, 'ansible-tmp'),
       BENCH_SSH_LOG: sshLog,
     },
@@ -139,9 +144,12 @@ export async function runAnsible(p: Paths, f: BenchFiles, kind: Kind, label: str
     const host = addr ? byAddress.get(addr) : undefined;
     if (host) perHost.set(host, (perHost.get(host) ?? 0) + 1);
   }
+  // profile_tasks' summary: "config files ----------------- 12.34s"
+  const taskSeconds = [...m.stdout.matchAll(/^(.+?) -{3,} (\d+\.\d+)s$/gm)].map((t) => ({ task: t[1]!.trim(), seconds: Number(t[2]) }));
   return {
     ...measured,
     tool: 'ansible',
+    taskSeconds,
     kind,
     n: f.n,
     ok: problem === undefined,
@@ -167,8 +175,8 @@ const FLOOR_CHECK = [
   'stat -c "%n %a %U %G" /etc/bench /var/lib/bench /etc/bench/*.conf',
   'systemctl show -p Id,ActiveState,UnitFileState ssh nginx prometheus-node-exporter',
   "dpkg-query -W -f='${Package} ${Status}\\n' curl less",
-  'ufw status verbose',
-  'cat /etc/ufw/user.rules /etc/ufw/user6.rules',
+  // What `ufw status verbose` says, from its files (ufw itself is a Python program).
+  'grep -h -E "^(ENABLED=|DEFAULT_INPUT_POLICY=|DEFAULT_OUTPUT_POLICY=|### tuple ###)" /etc/ufw/ufw.conf /etc/default/ufw /etc/ufw/user.rules /etc/ufw/user6.rules',
 ].join('; ');
 
 export async function runFloor(p: Paths, f: BenchFiles, label: string): Promise<RunResult> {
