@@ -11,6 +11,7 @@ import type { Transport } from '../transport/types.js';
 import { FactCache } from './fact-cache.js';
 import { clearPendingCommand, pendingFor, pendingLine, recordPendingCommand, ROOT_PENDING_FILE, USER_PENDING_FILE } from './pending-handlers.js';
 import { FLUSH_HANDLERS } from '../modules/flush-handlers.js';
+import type { Lockstep } from './lockstep.js';
 import { instancesOf, prepareTask, type PrepareContext, type TaskInstance } from './prepare.js';
 
 // Modules whose `assume` predicts the host's new state exactly; any other change makes the
@@ -32,6 +33,8 @@ export interface HostPlayInput {
   prepare: PrepareContext;
   /** The login user is root (no sudo needed for the pending-handler record). */
   loginIsRoot: boolean;
+  /** `strategy: linear`: wait for the other hosts before each task. */
+  lockstep?: Lockstep;
 }
 
 export interface HostPlayOutcome {
@@ -52,6 +55,8 @@ export async function runPlayOnHost(input: HostPlayInput): Promise<HostPlayOutco
     if (error instanceof ConnectionError) return { results: run.results, failed: true, unreachable: error.message };
     if (error instanceof HostFailed) return { results: run.results, failed: true };
     throw error;
+  } finally {
+    input.lockstep?.leave(input.host);
   }
 }
 
@@ -79,6 +84,7 @@ class HostPlayRun {
       this.notified.set(pending, 'an earlier run');
     }
     for (const instance of this.input.tasks) {
+      await this.input.lockstep?.arrive(this.input.host, this.input.play.tasks.indexOf(instance.task));
       // `flush_handlers` runs the handlers notified so far, here rather than at the play's end.
       if (instance.module.name === FLUSH_HANDLERS) {
         await this.runHandlers();

@@ -7,6 +7,7 @@ import type { HostRecap, PlayInfo, RunMode, RunSummary, TaskResult } from '../pl
 import type { Reporter } from '../report/reporter.js';
 import { ConnectionPool, type TransportFactory } from './connections.js';
 import { runPlayOnHost } from './host-play.js';
+import { Lockstep } from './lockstep.js';
 import { drain, drainedEarlier, enable, isDrained, preflight, RollError, waitForNoSessions, waitHealthy, type RollContext } from './rolling.js';
 import { renderTemplateString } from '../template/render.js';
 import { instancesOf, type PrepareContext, type TaskInstance } from './prepare.js';
@@ -149,7 +150,10 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
             break;
           }
         }
-        await Promise.all(batch.map((host) => limit(async () => {
+        // Lockstep needs every host of the batch running at once, so it ignores --forks.
+        const lockstep = play.strategy === 'linear' ? new Lockstep(active) : undefined;
+        const slot = lockstep ? (fn: () => Promise<void>) => fn() : limit;
+        await Promise.all(batch.map((host) => slot(async () => {
           const hostState = state.get(host)!;
           if (hostState.out) return reporter.hostDone(host);
           const entry = prepared.perHost.get(host)!;
@@ -165,6 +169,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
               registers: hostState.registers, transport, reporter,
               prepare: { ...options.prepare, runtimeNames: registerNames(options.playbook) },
               loginIsRoot: options.loginIsRoot(host),
+              ...(lockstep ? { lockstep } : {}),
             });
             results.push(...outcome.results);
             count(hostState.recap, outcome.results);
@@ -184,6 +189,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
             else if (error instanceof ConnectionError) markUnreachable(hostState, error.message, reporter);
             else throw error;
           } finally {
+            lockstep?.leave(host);
             if (hostState.out) failedInPlay.add(host);
             hostState.recap.roundTrips = pool.roundTrips(host);
             reporter.hostDone(host);

@@ -433,3 +433,32 @@ describe('flush_handlers', () => {
     expect(second.summary.changes).toBe(0);
   });
 });
+
+describe('strategy', () => {
+  const play = (strategy: string, name: string) => `
+- name: ${name}
+  hosts: all
+  strategy: ${strategy}
+  tasks:
+    - name: first
+      command: 'if [ "<%= inventory_hostname %>" = web1 ]; then sleep 0.4; fi; date +%s%N > "<%= dir %>/first"'
+    - name: second
+      command: 'date +%s%N > "<%= dir %>/second"'
+`;
+  const stamp = (dir: string, name: string) => Number(read(join(dir, name)).trim());
+
+  it('linear: no host starts a task before every host finished the one before', async () => {
+    const playbook = await parsePlaybook(play('linear', uniquePlay('linear')), join(root, 'site.yml'), { knownModules });
+    const hosts = makeHosts(['web1', 'web2']);
+    await run(playbook, hosts, 'apply');
+    // web2 waited for the slow web1 to finish "first" before it ran "second".
+    expect(stamp(hosts.dirs['web2']!, 'second')).toBeGreaterThanOrEqual(stamp(hosts.dirs['web1']!, 'first'));
+  });
+
+  it('free (the default): a fast host runs ahead of a slow one', async () => {
+    const playbook = await parsePlaybook(play('free', uniquePlay('free')), join(root, 'site.yml'), { knownModules });
+    const hosts = makeHosts(['web1', 'web2']);
+    await run(playbook, hosts, 'apply');
+    expect(stamp(hosts.dirs['web2']!, 'second')).toBeLessThan(stamp(hosts.dirs['web1']!, 'first'));
+  });
+});
