@@ -5,29 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadInventory, parseInventory, resolveInventoryPath } from '../../src/config/inventory.js';
 import { ConfigError } from '../../src/errors.js';
+import { rejected, thrown } from '../helpers/errors.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/config/', import.meta.url));
 const staging = join(fixtures, 'inventory/staging');
-
-function failure(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ConfigError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const lines = (...text: string[]) => `${text.join('\n')}\n`;
 
@@ -67,7 +48,7 @@ describe('parseInventory', () => {
   });
 
   it('reports a group listing an unknown host at that line, with a suggestion', () => {
-    const err = failure(() =>
+    const err = thrown(ConfigError, () =>
       parseInventory(lines('hosts:', '  web1:', '  web2:', 'groups:', '  web:', '    hosts:', '      - web1', '      - wbe2'), 'inv.yml'),
     );
     expect(err.message).toBe('group "web" lists unknown host "wbe2"; did you mean "web2"?');
@@ -75,13 +56,13 @@ describe('parseInventory', () => {
   });
 
   it('reports an unknown child group', () => {
-    const err = failure(() => parseInventory(lines('hosts: { a: }', 'groups:', '  web: { hosts: [a] }', '  stack: { children: [webs] }'), 'inv.yml'));
+    const err = thrown(ConfigError, () => parseInventory(lines('hosts: { a: }', 'groups:', '  web: { hosts: [a] }', '  stack: { children: [webs] }'), 'inv.yml'));
     expect(err.message).toBe('group "stack" has unknown child group "webs"; did you mean "web"?');
     expect(err.where?.line).toBe(4);
   });
 
   it('names the whole cycle in group children and the line that closes it', () => {
-    const err = failure(() =>
+    const err = thrown(ConfigError, () =>
       parseInventory(
         lines('hosts: { a: }', 'groups:', '  x:', '    children: [y]', '  y:', '    children: [z]', '  z:', '    children:', '      - x'),
         'inv.yml',
@@ -92,40 +73,40 @@ describe('parseInventory', () => {
   });
 
   it('rejects a group that is its own child', () => {
-    const err = failure(() => parseInventory(lines('hosts: { a: }', 'groups:', '  x: { children: [x] }'), 'inv.yml'));
+    const err = thrown(ConfigError, () => parseInventory(lines('hosts: { a: }', 'groups:', '  x: { children: [x] }'), 'inv.yml'));
     expect(err.message).toBe('cycle in group children: x -> x');
   });
 
   it('rejects host and group names that collide, and defining "all"', () => {
-    expect(failure(() => parseInventory(lines('hosts: { web: }', 'groups:', '  web: { hosts: [web] }'), 'i.yml')).message).toBe(
+    expect(thrown(ConfigError, () => parseInventory(lines('hosts: { web: }', 'groups:', '  web: { hosts: [web] }'), 'i.yml')).message).toBe(
       'group "web" has the same name as a host',
     );
-    expect(failure(() => parseInventory(lines('hosts: { a: }', 'groups:', '  all: { hosts: [a] }'), 'i.yml')).hint).toMatch(/top-level "vars:"/);
+    expect(thrown(ConfigError, () => parseInventory(lines('hosts: { a: }', 'groups:', '  all: { hosts: [a] }'), 'i.yml')).hint).toMatch(/top-level "vars:"/);
   });
 
   it('rejects duplicates: a repeated host key and a host listed twice', () => {
-    expect(failure(() => parseInventory(lines('hosts:', '  a:', '  a:'), 'i.yml')).where?.line).toBe(3);
-    const err = failure(() => parseInventory(lines('hosts: { a: }', 'groups:', '  g:', '    hosts: [a, a]'), 'i.yml'));
+    expect(thrown(ConfigError, () => parseInventory(lines('hosts:', '  a:', '  a:'), 'i.yml')).where?.line).toBe(3);
+    const err = thrown(ConfigError, () => parseInventory(lines('hosts: { a: }', 'groups:', '  g:', '    hosts: [a, a]'), 'i.yml'));
     expect(err.message).toBe('group "g" lists "a" twice in hosts');
   });
 
   it('validates host settings with precise messages', () => {
-    const typo = failure(() => parseInventory(lines('hosts:', '  web1:', '    adress: 10.0.0.1'), 'i.yml'));
+    const typo = thrown(ConfigError, () => parseInventory(lines('hosts:', '  web1:', '    adress: 10.0.0.1'), 'i.yml'));
     expect(typo.message).toBe('unknown key "adress" in host "web1"; did you mean "address"?');
     expect(typo.where?.line).toBe(3);
-    const noAddress = failure(() => parseInventory(lines('hosts:', '  web1:', '    port: 22'), 'i.yml'));
+    const noAddress = thrown(ConfigError, () => parseInventory(lines('hosts:', '  web1:', '    port: 22'), 'i.yml'));
     expect(noAddress.message).toBe('host "web1" has no address');
-    const badPort = failure(() => parseInventory(lines('hosts:', '  web1: { address: 10.0.0.1, port: 70000 }'), 'i.yml'));
+    const badPort = thrown(ConfigError, () => parseInventory(lines('hosts:', '  web1: { address: 10.0.0.1, port: 70000 }'), 'i.yml'));
     expect(badPort.message).toBe('hosts.web1.port: expected a port number (1-65535), got the number 70000');
-    const badAddress = failure(() => parseInventory(lines('hosts:', '  web1: { address: 10.0.0.300 }'), 'i.yml'));
+    const badAddress = thrown(ConfigError, () => parseInventory(lines('hosts:', '  web1: { address: 10.0.0.300 }'), 'i.yml'));
     expect(badAddress.message).toMatch(/"10.0.0.300" is not a valid IP address or DNS name/);
-    const badName = failure(() => parseInventory(lines('hosts:', '  "web,1":'), 'i.yml'));
+    const badName = thrown(ConfigError, () => parseInventory(lines('hosts:', '  "web,1":'), 'i.yml'));
     expect(badName.message).toBe('invalid host name "web,1"');
   });
 
   it('rejects unknown top-level and connection keys', () => {
-    expect(failure(() => parseInventory(lines('host:', '  a:'), 'i.yml')).message).toBe('unknown key "host" in the inventory; did you mean "hosts"?');
-    expect(failure(() => parseInventory(lines('connection: { usr: deploy }'), 'i.yml')).message).toMatch(/did you mean "user"/);
+    expect(thrown(ConfigError, () => parseInventory(lines('host:', '  a:'), 'i.yml')).message).toBe('unknown key "host" in the inventory; did you mean "hosts"?');
+    expect(thrown(ConfigError, () => parseInventory(lines('connection: { usr: deploy }'), 'i.yml')).message).toMatch(/did you mean "user"/);
   });
 });
 
@@ -164,7 +145,7 @@ describe('loadInventory (directory form)', () => {
     await writeFile(join(twice, 'hosts.yml'), lines('vars:', '  a: 1', 'hosts: { web1: }'));
     await mkdir(join(twice, 'group_vars'));
     await writeFile(join(twice, 'group_vars/all.yml'), 'b: 2\na: 3\n');
-    const err = await rejection(loadInventory(twice));
+    const err = await rejected(ConfigError, loadInventory(twice));
     expect(err.message).toBe('variable "a" of group "all" is defined twice');
     expect(err.where).toEqual({ file: join(twice, 'group_vars/all.yml'), line: 2, column: 1 });
     expect(err.hint).toContain(`${join(twice, 'hosts.yml')}:2:3`);
@@ -175,7 +156,7 @@ describe('loadInventory (directory form)', () => {
     await writeFile(join(dir, 'hosts.yml'), 'hosts: { web1: }\n');
     await mkdir(join(dir, 'host_vars'));
     await writeFile(join(dir, 'host_vars/web1.yml'), 'a: [1, 2\nb: 3\n');
-    const err = await rejection(loadInventory(dir));
+    const err = await rejected(ConfigError, loadInventory(dir));
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.where?.file).toBe(join(dir, 'host_vars/web1.yml'));
     expect(err.where?.line).toBeGreaterThan(0);

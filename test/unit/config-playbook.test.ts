@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadPlaybook, parsePlaybook } from '../../src/config/playbook.js';
 import { ConfigError } from '../../src/errors.js';
+import { rejected } from '../helpers/errors.js';
 
 const playbooks = fileURLToPath(new URL('../fixtures/config/playbooks/', import.meta.url));
 const site = join(playbooks, 'site.yml');
@@ -11,16 +12,6 @@ const options = { knownModules };
 const lines = (...text: string[]) => `${text.join('\n')}\n`;
 /** Parse as if the text were a playbook beside the fixture roles. */
 const parse = (...text: string[]) => parsePlaybook(lines(...text), join(playbooks, 'inline.yml'), options);
-
-async function rejection(promise: Promise<unknown>): Promise<ConfigError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('loadPlaybook', () => {
   it('reads plays with roles first, then the play tasks', async () => {
@@ -81,7 +72,7 @@ describe('loadPlaybook', () => {
 
 describe('task validation', () => {
   it('names an unknown module at its line with a suggestion and the known modules', async () => {
-    const err = await rejection(
+    const err = await rejected(ConfigError, 
       parse('- hosts: all', '  tasks:', '    - name: config', '      tempalte:', '        src: a.ejs', '        dest: /etc/a'),
     );
     expect(err.message).toBe(
@@ -91,21 +82,21 @@ describe('task validation', () => {
   });
 
   it('suggests a task keyword when that is the closer match', async () => {
-    const err = await rejection(parse('- hosts: all', '  tasks:', '    - apt: { name: x }', '      notfiy: h'));
+    const err = await rejected(ConfigError, parse('- hosts: all', '  tasks:', '    - apt: { name: x }', '      notfiy: h'));
     expect(err.message).toMatch(/^unknown module or task keyword "notfiy"; did you mean "notify"\?/);
   });
 
   it('rejects two modules in one task, and a task without one', async () => {
-    const two = await rejection(parse('- hosts: all', '  tasks:', '    - apt: { name: x }', '      copy: { dest: /x }'));
+    const two = await rejected(ConfigError, parse('- hosts: all', '  tasks:', '    - apt: { name: x }', '      copy: { dest: /x }'));
     expect(two.message).toBe('a task runs exactly one module, but this one has "apt" and "copy"');
     expect(two.where?.line).toBe(4);
-    const none = await rejection(parse('- hosts: all', '  tasks:', '    - name: nothing'));
+    const none = await rejected(ConfigError, parse('- hosts: all', '  tasks:', '    - name: nothing'));
     expect(none.message).toBe('[0].tasks[0]: this task has no module');
     expect(none.where?.line).toBe(3);
   });
 
   it('rejects a task list that is not a list', async () => {
-    const err = await rejection(parse('- hosts: all', '  tasks:', '    apt: { name: x }'));
+    const err = await rejected(ConfigError, parse('- hosts: all', '  tasks:', '    apt: { name: x }'));
     expect(err.message).toBe('[0].tasks: expected a list of tasks (each starting with "- "), got a map');
     expect(err.where?.line).toBe(3);
   });
@@ -138,14 +129,14 @@ describe('task validation', () => {
       become: true,
       becomeUser: 'postgres',
     });
-    const badRegister = await rejection(parse('- hosts: all', '  tasks:', '    - command: x', '      register: my-out'));
+    const badRegister = await rejected(ConfigError, parse('- hosts: all', '  tasks:', '    - command: x', '      register: my-out'));
     expect(badRegister.message).toMatch(/"my-out" is not a valid variable name/);
-    const badBecome = await rejection(parse('- hosts: all', '  tasks:', '    - command: x', '      become: yes'));
+    const badBecome = await rejected(ConfigError, parse('- hosts: all', '  tasks:', '    - command: x', '      become: yes'));
     expect(badBecome.message).toBe('[0].tasks[0].become: expected true or false, got the string "yes"');
   });
 
   it('rejects a notify that names no handler, at the notify line', async () => {
-    const err = await rejection(
+    const err = await rejected(ConfigError, 
       parse('- hosts: all', '  tasks:', '    - command: x', '      notify:', '        - restart ngnix', '  handlers:', '    - name: restart nginx', '      service: { name: nginx }'),
     );
     expect(err.message).toBe('task "command x" notifies "restart ngnix", but the play has no handler of that name; did you mean "restart nginx"?');
@@ -160,42 +151,42 @@ describe('task validation', () => {
 
 describe('play validation', () => {
   it('requires hosts and rejects unknown play keys', async () => {
-    expect((await rejection(parse('- name: x', '  tasks: []'))).message).toMatch(/missing required key "hosts"/);
-    const err = await rejection(parse('- hosts: all', '  handler: []'));
+    expect((await rejected(ConfigError, parse('- name: x', '  tasks: []'))).message).toMatch(/missing required key "hosts"/);
+    const err = await rejected(ConfigError, parse('- hosts: all', '  handler: []'));
     expect(err.message).toBe('unknown key "handler" in a play; did you mean "handlers"?');
   });
 
   it('explains a playbook that is a single map instead of a list', async () => {
-    const err = await rejection(parse('hosts: all', 'tasks: []'));
+    const err = await rejected(ConfigError, parse('hosts: all', 'tasks: []'));
     expect(err.message).toBe('expected a list of plays, got a map');
     expect(err.hint).toMatch(/start each play with "- "/);
   });
 
   it('validates serial entries where they are written', async () => {
-    const err = await rejection(parse('- hosts: all', '  serial:', '    - 1', '    - "150%"'));
+    const err = await rejected(ConfigError, parse('- hosts: all', '  serial:', '    - 1', '    - "150%"'));
     expect(err.message).toMatch(/^serial: expected .* got "150%"/);
     expect(err.where?.line).toBe(4);
-    expect((await rejection(parse('- hosts: all', '  serial: 0'))).where?.line).toBe(2);
-    expect((await rejection(parse('- hosts: all', '  serial: abc'))).message).toMatch(/got "abc"/);
+    expect((await rejected(ConfigError, parse('- hosts: all', '  serial: 0'))).where?.line).toBe(2);
+    expect((await rejected(ConfigError, parse('- hosts: all', '  serial: abc'))).message).toMatch(/got "abc"/);
     expect((await parse('- hosts: all', '  serial: 30%')).plays[0]?.serial).toEqual(['30%']);
   });
 
   it('checks max_fail_percentage and strategy', async () => {
-    expect((await rejection(parse('- hosts: all', '  max_fail_percentage: 120'))).message).toMatch(/percentage from 0 to 100/);
-    expect((await rejection(parse('- hosts: all', '  strategy: lineer'))).message).toBe('[0].strategy: unknown strategy "lineer"; did you mean "linear"?');
+    expect((await rejected(ConfigError, parse('- hosts: all', '  max_fail_percentage: 120'))).message).toMatch(/percentage from 0 to 100/);
+    expect((await rejected(ConfigError, parse('- hosts: all', '  strategy: lineer'))).message).toBe('[0].strategy: unknown strategy "lineer"; did you mean "linear"?');
   });
 
   it('reports a missing role with the expected path', async () => {
-    const err = await rejection(parse('- hosts: all', '  roles:', '    - common', '    - ngnix'));
+    const err = await rejected(ConfigError, parse('- hosts: all', '  roles:', '    - common', '    - ngnix'));
     expect(err.message).toContain(`role "ngnix" not found: expected ${join(playbooks, 'roles/ngnix/tasks.yml')}`);
     expect(err.message).toContain('did you mean "nginx"?');
     expect(err.where?.line).toBe(4);
-    const empty = await rejection(parse('- hosts: all', '  roles: [empty]'));
+    const empty = await rejected(ConfigError, parse('- hosts: all', '  roles: [empty]'));
     expect(empty.message).toMatch(/role "empty" not found: expected .*roles\/empty\/tasks\.yml/);
   });
 
   it('rejects duplicate handler names', async () => {
-    const err = await rejection(parse('- hosts: web', '  roles: [nginx]', '  handlers:', '    - name: reload nginx', '      command: x'));
+    const err = await rejected(ConfigError, parse('- hosts: web', '  roles: [nginx]', '  handlers:', '    - name: reload nginx', '      command: x'));
     expect(err.message).toBe('two handlers are named "reload nginx"');
     expect(err.where?.line).toBe(4);
   });

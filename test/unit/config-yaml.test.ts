@@ -2,21 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { closestMatch, editDistance } from '../../src/config/suggest.js';
 import { parseYaml } from '../../src/config/yaml.js';
 import { ConfigError } from '../../src/errors.js';
-
-function failure(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { thrown } from '../helpers/errors.js';
 
 describe('parseYaml', () => {
   it('reports malformed YAML with file, line, column and the parser message', () => {
     const text = ['hosts:', '  web1: { address: 10.0.0.1 }', '  web2: address: 10.0.0.2', ''].join('\n');
-    const err = failure(() => parseYaml(text, 'inv.yml'));
+    const err = thrown(ConfigError, () => parseYaml(text, 'inv.yml'));
     expect(err.where).toEqual({ file: 'inv.yml', line: 3, column: 9 });
     expect(err.message).toMatch(/^malformed YAML: Nested mappings are not allowed/);
     expect(err.hint).toContain('web2: address: 10.0.0.2');
@@ -24,11 +15,11 @@ describe('parseYaml', () => {
   });
 
   it('rejects duplicate keys at the duplicate, naming the first', () => {
-    const err = failure(() => parseYaml('a: 1\nb: 2\na: 3\n', 'x.yml'));
+    const err = thrown(ConfigError, () => parseYaml('a: 1\nb: 2\na: 3\n', 'x.yml'));
     expect(err.message).toBe('duplicate key "a"');
     expect(err.where).toEqual({ file: 'x.yml', line: 3, column: 1 });
     expect(err.hint).toBe('first defined at x.yml:1:1; keep one of them');
-    expect(failure(() => parseYaml('hosts:\n  a:\n  b:\n  a:\n', 'x.yml')).where?.line).toBe(4);
+    expect(thrown(ConfigError, () => parseYaml('hosts:\n  a:\n  b:\n  a:\n', 'x.yml')).where?.line).toBe(4);
   });
 
   it('maps every value back to its line and column', () => {
@@ -44,7 +35,7 @@ describe('parseYaml', () => {
   it('says what was expected and what was found, with the path', () => {
     const root = parseYaml(['groups:', '  web:', '    hosts: 42', ''].join('\n'), 'g.yml');
     const hosts = root.asMap().get('groups')!.asMap().get('web')!.asMap().get('hosts')!;
-    const err = failure(() => hosts.asList('a list of host names'));
+    const err = thrown(ConfigError, () => hosts.asList('a list of host names'));
     expect(err.message).toBe('groups.web.hosts: expected a list of host names, got the number 42');
     expect(err.where).toEqual({ file: 'g.yml', line: 3, column: 12 });
   });
@@ -56,13 +47,13 @@ describe('parseYaml', () => {
     expect(map.get('c')!.asBool()).toBe(true);
     expect(map.get('d')!.asNumber()).toBe(1.5);
     // YAML 1.2: "yes" is a string, not a boolean.
-    expect(failure(() => map.get('e')!.asBool()).message).toBe('e: expected true or false, got the string "yes"');
-    expect(failure(() => map.get('d')!.asInteger('a whole number')).message).toMatch(/expected a whole number/);
+    expect(thrown(ConfigError, () => map.get('e')!.asBool()).message).toBe('e: expected true or false, got the string "yes"');
+    expect(thrown(ConfigError, () => map.get('d')!.asInteger('a whole number')).message).toMatch(/expected a whole number/);
   });
 
   it('rejects unknown keys in fixed-shape maps with a suggestion and the allowed keys', () => {
     const map = parseYaml('name: x\nhsots: web\n', 'play.yml').asMap();
-    const err = failure(() => map.checkKeys(['name', 'hosts', 'tasks'], 'a play'));
+    const err = thrown(ConfigError, () => map.checkKeys(['name', 'hosts', 'tasks'], 'a play'));
     expect(err.message).toBe('unknown key "hsots" in a play; did you mean "hosts"?');
     expect(err.where).toEqual({ file: 'play.yml', line: 2, column: 1 });
     expect(err.hint).toBe('allowed keys: name, hosts, tasks');

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, UserInputError } from '../../src/errors.js';
 import { applyLimit, limitedHostNames, openInventory, selectHosts, type Inventory } from '../../src/inventory/index.js';
+import { thrown } from '../helpers/errors.js';
 
 const staging = fileURLToPath(new URL('../fixtures/config/inventory/staging', import.meta.url));
 let inv: Inventory;
@@ -9,16 +10,6 @@ beforeAll(async () => {
   inv = await openInventory(staging);
 });
 const names = (pattern: string) => selectHosts(inv, pattern).map((h) => h.name);
-
-function failure(fn: () => unknown): UserInputError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof UserInputError) return err;
-    throw err;
-  }
-  throw new Error('expected a UserInputError');
-}
 
 describe('selectHosts', () => {
   it('selects all, hosts and groups, in inventory order', () => {
@@ -46,14 +37,14 @@ describe('selectHosts', () => {
   });
 
   it('rejects an unknown exact name with a suggestion', () => {
-    const err = failure(() => selectHosts(inv, 'wbe1'));
+    const err = thrown(UserInputError, () => selectHosts(inv, 'wbe1'));
     expect(err.message).toBe('host pattern: no host or group named "wbe1"; did you mean "web1"?');
     expect(err.hint).toMatch(/^hosts: lb1, web1, web2, db1; groups: all, frontend/);
   });
 
   it("points at the play's hosts line when the pattern came from a file", () => {
     const where = { file: 'site.yml', line: 2, column: 10 };
-    const err = failure(() => selectHosts(inv, 'frontnd', { where, label: 'hosts' }));
+    const err = thrown(UserInputError, () => selectHosts(inv, 'frontnd', { where, label: 'hosts' }));
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.describe()).toMatch(/^site\.yml:2:10: hosts: no host or group named "frontnd"; did you mean "frontend"\?/);
   });
@@ -68,16 +59,16 @@ describe('--limit', () => {
   });
 
   it('is an error when it matches nothing, saying which pattern and listing valid names', () => {
-    const glob = failure(() => limitedHostNames(inv, 'wbe*'));
+    const glob = thrown(UserInputError, () => limitedHostNames(inv, 'wbe*'));
     expect(glob).not.toBeInstanceOf(ConfigError);
     expect(glob.message).toBe('--limit: "wbe*" matched no host or group');
     expect(glob.hint).toMatch(/hosts: lb1, web1, web2, db1/);
-    expect(failure(() => limitedHostNames(inv, 'web*,!web1,!web2')).message).toBe('--limit: "web*,!web1,!web2" matched no host');
-    expect(failure(() => limitedHostNames(inv, 'web1,xyz*')).message).toBe('--limit: "xyz*" matched no host or group');
-    expect(failure(() => limitedHostNames(inv, 'db')).message).toBe('--limit: no host or group named "db"; did you mean "db1"?');
+    expect(thrown(UserInputError, () => limitedHostNames(inv, 'web*,!web1,!web2')).message).toBe('--limit: "web*,!web1,!web2" matched no host');
+    expect(thrown(UserInputError, () => limitedHostNames(inv, 'web1,xyz*')).message).toBe('--limit: "xyz*" matched no host or group');
+    expect(thrown(UserInputError, () => limitedHostNames(inv, 'db')).message).toBe('--limit: no host or group named "db"; did you mean "db1"?');
   });
 
   it('rejects an empty pattern term', () => {
-    expect(failure(() => selectHosts(inv, 'web1,!')).message).toMatch(/is not a valid host pattern/);
+    expect(thrown(UserInputError, () => selectHosts(inv, 'web1,!')).message).toMatch(/is not a valid host pattern/);
   });
 });

@@ -4,16 +4,7 @@ import { ConfigError } from '../../src/errors.js';
 import { ModuleArgs } from '../../src/modules/args.js';
 import { modules, knownModuleNames } from '../../src/modules/registry.js';
 import { where } from '../fixtures/facts/fake-facts.js';
-
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { thrown } from '../helpers/errors.js';
 
 const validate = (module: string, raw: Record<string, unknown> | string): unknown => {
   const definition = modules.get(module);
@@ -23,20 +14,20 @@ const validate = (module: string, raw: Record<string, unknown> | string): unknow
 
 describe('ModuleArgs', () => {
   it('suggests the closest known argument for a typo, at its line', () => {
-    const error = errorOf(() => validate('template', { src: 'a.ejs', dset: '/etc/a' }));
+    const error = thrown(ConfigError, () => validate('template', { src: 'a.ejs', dset: '/etc/a' }));
     expect(error.message).toBe('template: unknown argument "dset"; did you mean "dest"?');
     expect(error.where).toEqual({ file: 'playbooks/site.yml', line: 13 });
     expect(error.hint).toContain('dest');
   });
 
   it('reports a missing required argument at the args block', () => {
-    const error = errorOf(() => validate('template', { src: 'a.ejs' }));
+    const error = thrown(ConfigError, () => validate('template', { src: 'a.ejs' }));
     expect(error.message).toBe('template: missing required argument "dest"');
     expect(error.where?.line).toBe(11);
   });
 
   it('tells the user to quote a mode YAML read as a number', () => {
-    const error = errorOf(() => validate('file', { path: '/srv', mode: 644 }));
+    const error = thrown(ConfigError, () => validate('file', { path: '/srv', mode: 644 }));
     expect(error.message).toContain("must be a quoted string such as '0644'");
     expect(error.hint).toContain('YAML 1.2 reads an unquoted 0644 as the decimal number 644');
     expect(error.where?.line).toBe(13);
@@ -44,12 +35,12 @@ describe('ModuleArgs', () => {
 
   it('normalises modes to 4 digits and rejects non-octal', () => {
     expect(validate('file', { path: '/srv', state: 'directory', mode: '755' })).toMatchObject({ mode: '0755' });
-    expect(errorOf(() => validate('file', { path: '/srv', mode: 'u+x' })).message).toContain('octal permission bits');
-    expect(errorOf(() => validate('file', { path: '/srv', mode: '0999' })).message).toContain('octal');
+    expect(thrown(ConfigError, () => validate('file', { path: '/srv', mode: 'u+x' })).message).toContain('octal permission bits');
+    expect(thrown(ConfigError, () => validate('file', { path: '/srv', mode: '0999' })).message).toContain('octal');
   });
 
   it('checks enums with a suggestion', () => {
-    const error = errorOf(() => validate('service', { name: 'nginx', state: 'start' }));
+    const error = thrown(ConfigError, () => validate('service', { name: 'nginx', state: 'start' }));
     expect(error.message).toBe('service: "state" must be one of started, stopped, restarted, reloaded, got "start"; did you mean "started"?');
     expect(error.where?.line).toBe(13);
   });
@@ -57,12 +48,12 @@ describe('ModuleArgs', () => {
   it('checks booleans, accepting rendered text', () => {
     expect(validate('template', { src: 'a', dest: '/a', backup: 'yes' })).toMatchObject({ backup: true });
     expect(validate('template', { src: 'a', dest: '/a', backup: 'false' })).toMatchObject({ backup: false });
-    expect(errorOf(() => validate('template', { src: 'a', dest: '/a', backup: 'maybe' })).message).toContain('must be true or false');
+    expect(thrown(ConfigError, () => validate('template', { src: 'a', dest: '/a', backup: 'maybe' })).message).toContain('must be true or false');
   });
 
   it('requires absolute paths without newlines', () => {
-    expect(errorOf(() => validate('file', { path: 'etc/x' })).message).toContain('absolute path');
-    expect(errorOf(() => validate('file', { path: '/etc/a\nb' })).message).toContain('newline');
+    expect(thrown(ConfigError, () => validate('file', { path: 'etc/x' })).message).toContain('absolute path');
+    expect(thrown(ConfigError, () => validate('file', { path: '/etc/a\nb' })).message).toContain('newline');
   });
 
   it('accepts values still holding EJS tags at load time', () => {
@@ -71,7 +62,7 @@ describe('ModuleArgs', () => {
   });
 
   it('rejects args that are not a mapping', () => {
-    expect(errorOf(() => ModuleArgs.read('file', ['a'], where(), ['path'])).message).toContain('must be a mapping');
+    expect(thrown(ConfigError, () => ModuleArgs.read('file', ['a'], where(), ['path'])).message).toContain('must be a mapping');
   });
 
   it('lists the modules', () => {
