@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
+import { buildEngine } from './lib/engine.js';
 import { teardown, upInChunks } from './lib/lab.js';
 import { LAB_KEY, writeBenchFiles, writeCountingWrappers, writeJinjaTemplates, type BenchFiles, type BenchNetwork } from './lib/inventory.js';
 import { ensurePythonApt } from './lib/prereqs.js';
@@ -31,6 +32,9 @@ const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BEGIN = '<!-- bench:begin (written by bench/run.ts) -->';
 const END = '<!-- bench:end -->';
+
+/** Set by SIGINT/SIGTERM: no new measured run starts; the hosts are torn down. */
+let interrupted = false;
 
 const log = (line: string): void => {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -49,6 +53,7 @@ function options() {
       bridge: { type: 'string', default: 'labb0' },
       network: { type: 'string', default: '10.214.0.0/24' },
       results: { type: 'string', default: path.join(ROOT, 'bench', 'RESULTS.md') },
+      rev: { type: 'string', default: 'HEAD' },
     },
   });
   const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -75,6 +80,7 @@ function options() {
     keep: values.keep,
     net: { bridge: values.bridge, network: values.network } satisfies BenchNetwork,
     results: path.resolve(values.results),
+    rev: values.rev,
   };
 }
 
@@ -87,10 +93,8 @@ async function text(cmd: string, args: string[]): Promise<string> {
   }
 }
 
-async function environment(firstHost: string | undefined, knownHosts: string | undefined): Promise<Environment> {
-  const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
-  const commit = await text('git', ['rev-parse', '--short', 'HEAD']);
-  const dirty = (await text('git', ['status', '--porcelain', '--', 'src'])) !== '';
+async function environment(commit: string, firstHost: string | undefined, knownHosts: string | undefined): Promise<Environment> {
+  const pkg = JSON.parse(await text('git', ['show', `${commit}:package.json`])) as { version: string };
   const core = (await text('ansible', ['--version'])).split('\n')[0] ?? '';
   const bundle = await text('dpkg-query', ['-W', '-f=${Version}', 'ansible']);
   const server =
@@ -104,14 +108,14 @@ async function environment(firstHost: string | undefined, knownHosts: string | u
     kernel: os.release(),
     cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown CPU',
     node: process.version,
-    ours: `${pkg.version} (${commit}${dirty ? ', src/ modified' : ''})`,
+    ours: `${pkg.version} (commit ${commit}, built by the bench from that commit)`,
     ansible: `${core.replace(/^ansible \[core (.*)\]$/, 'ansible-core $1')} with Debian's ansible ${bundle} for community.general`,
     sshClient: (await text('ssh', ['-V'])).replace(/,.*/, ''),
     sshServer: `OpenSSH ${server}`,
   };
 }
 
-async function measureTool(p: Paths, f: BenchFiles, tool: Tool, kind: Kind, label: string): Promise<RunResult> {
+async function measureOne(p: Paths, f: BenchFiles, tool: Tool, kind: Kind, label: string): Promise<RunResult> {
   const r = tool === 'ours' ? await runOurs(p, f, kind, label) : tool === 'ansible' ? await runAnsible(p, f, kind, label) : await runFloor(p, f, label);
   log(
     `N=${f.n} ${tool} ${kind}: ${r.wallS.toFixed(2)} s wall, ${(r.cpuUserS + r.cpuSysS).toFixed(2)} s CPU, ` +
@@ -125,6 +129,10 @@ async function measureTool(p: Paths, f: BenchFiles, tool: Tool, kind: Kind, labe
  * on the converged hosts.
  */
 async function benchSize(p: Paths, f: BenchFiles, o: ReturnType<typeof options>, size: SizeReport): Promise<void> {
+  const measureTool = async (...a: Parameters<typeof measureOne>): Promise<RunResult> => {
+    if (interrupted) throw new Error('interrupted');
+    return measureOne(...a);
+  };
   for (const tool of o.tools) {
     if (tool === 'floor') continue;
     const plan = (tool === 'ansible' ? o.ansiblePlan.get(f.n) : undefined) ?? { converge: o.convergeReps, noop: o.reps };
@@ -186,8 +194,10 @@ async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the bench needs root (it boots lab hosts)');
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
   const out = path.join(ROOT, 'bench', 'out');
-  const p: Paths = { root: ROOT, out, logs: path.join(out, 'logs', stamp) };
+  const engine = await buildEngine(ROOT, out, o.rev);
+  const p: Paths = { root: ROOT, cli: engine.cli, out, logs: path.join(out, 'logs', stamp) };
   await mkdir(p.logs, { recursive: true });
+  log(`engine: commit ${engine.commit} (${engine.cli})`);
   await writeCountingWrappers(out);
   await writeJinjaTemplates(path.join(ROOT, 'bench', 'templates'), out);
   log(`logs in ${p.logs}`);
@@ -197,7 +207,6 @@ async function main(): Promise<void> {
   let env: Environment | undefined;
   let profile: ProfileReport | undefined;
   let site: SiteReport | undefined;
-  let interrupted = false;
   const stop = (): void => {
     interrupted = true;
     log('interrupted: finishing the current run, then tearing down');
@@ -206,7 +215,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
 
   const save = async (): Promise<void> => {
-    env ??= await environment(undefined, undefined);
+    env ??= await environment(engine.commit, undefined, undefined);
     await writeFile(path.join(p.logs, 'results.json'), JSON.stringify({ env, sizes, site, profile }, null, 2));
     await writeResults(o.results, renderMarkdown(env, sizes, site, profile, { ...o, ansible: [...o.ansiblePlan].map(([n, x]) => `N=${n}: ${x.converge}+${x.noop}`).join(', ') }));
   };
@@ -226,7 +235,7 @@ async function main(): Promise<void> {
         log(`N=${n}: ${up.booted} hosts booted in ${up.seconds.toFixed(1)} s`);
         largest = f;
         if (o.tools.includes('ansible')) await ensurePythonApt(f, out);
-        env ??= await environment(f.hosts[0]?.address, f.knownHosts);
+        env ??= await environment(engine.commit, f.hosts[0]?.address, f.knownHosts);
         await benchSize(p, f, o, size);
       } catch (e) {
         size.error = (e as Error).message.split('\n')[0];

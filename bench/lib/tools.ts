@@ -27,6 +27,8 @@ export interface RunResult extends Omit<Measured, 'stdout' | 'stderr'> {
 
 export interface Paths {
   root: string;
+  /** The CLI under test (a build of one commit, see bench/lib/engine.ts). */
+  cli: string;
   out: string;
   logs: string;
 }
@@ -53,7 +55,7 @@ export async function runOurs(
   const playbook = opts.playbook ?? path.join(p.root, 'bench', 'playbook.yml');
   const m = await measure(
     process.execPath,
-    [...(opts.nodeArgs ?? []), path.join(p.root, 'bin', 'foobar-provision.js'), 'apply', '--inventory', f.inventory, '--playbook', playbook, '--json', '--forks', String(f.n)],
+    [...(opts.nodeArgs ?? []), p.cli, 'apply', '--inventory', f.inventory, '--playbook', playbook, '--json', '--forks', String(f.n)],
     { cwd: p.root, logFile },
   );
   const { stdout: _o, stderr: _e, ...measured } = m;
