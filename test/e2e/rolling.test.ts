@@ -48,6 +48,18 @@ beforeAll(async () => {
 });
 
 describe('rolling upgrade', () => {
+  it('plan shows the batches in order and what each host will get, and drains nothing', async () => {
+    const result = await runCli(['plan', '--inventory', 'lab', '--playbook', 'playbooks/rolling-upgrade.yml', '--json', '--var', 'app_version=1.1.0', '--var', 'web_release=2'], { cwd: REPO });
+    expect(result.code).toBe(0);
+    const report = parseReport(result.stdout) as ReturnType<typeof parseReport> & { messages: string[]; plays: Array<{ name: string; batches: string[][] }> };
+    expect(report.plays.map((p) => p.batches)).toEqual([[['app1'], ['app2']], [['web1'], ['web2']]]);
+    const batches = report.messages.filter((m) => m.startsWith('rolling batch'));
+    expect(batches).toHaveLength(4);
+    expect(batches[2]).toMatch(/^rolling batch 1\/2: web1 — drain from lb1, lb2 \(backend web\)/);
+    expect(report.results.filter((r) => r.host === 'web1' && r.outcome === 'changed').map((r) => r.task)).toContain('nginx config');
+    for (const lb of ['lb1', 'lb2']) for (const web of ['web1', 'web2']) expect(await drainedOn(lb, web)).toBe(false);
+  });
+
   it('rolls the app and web tiers one host at a time with zero failed requests', async () => {
     const load = startLoad(VIP_URL, 20);
     await new Promise((r) => setTimeout(r, 2000));
