@@ -218,3 +218,16 @@ function runWithStdin(cmd: string, args: string[], input: string): Promise<void>
     p.stdin!.end(input);
   });
 }
+
+/**
+ * Integration tests need root, OpenSSH's sshd and sudo; without them they fail with this
+ * message rather than skip, so a run that did not test for real never looks green.
+ */
+export function requireIntegrationHost(): void {
+  const missing = [
+    ...(process.getuid?.() === 0 ? [] : ['root (sshd must switch users)']),
+    ...(existsSync(SSHD_PATH) ? [] : [`${SSHD_PATH} (apt: openssh-server)`]),
+    ...(sudoAvailable() ? [] : ['sudo (apt: sudo)']),
+  ];
+  if (missing.length > 0) throw new Error(`integration tests need ${missing.join(', ')}; run sh .ci/install-deps as root`);
+}

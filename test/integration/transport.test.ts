@@ -8,14 +8,14 @@ import { ConnectionError, HostKeyError, TaskFailedError } from '../../src/errors
 import { fingerprint } from '../../src/transport/known-hosts.js';
 import { SshTransport, type SshTransportDeps } from '../../src/transport/ssh.js';
 import type { ConnectionSettings } from '../../src/transport/types.js';
-import { canRunSshd, ensureTestUsers, freePort, startSshd, sudoAvailable, type TestSshd } from '../helpers/sshd.js';
+import { ensureTestUsers, freePort, requireIntegrationHost, startSshd, type TestSshd } from '../helpers/sshd.js';
 
-const haveSudo = sudoAvailable();
 let sshd: TestSshd;
 const open: SshTransport[] = [];
 
 beforeAll(async () => {
-  if (haveSudo) await ensureTestUsers();
+  requireIntegrationHost();
+  await ensureTestUsers();
   // MaxSessions 10 is stock OpenSSH's default: the channel cap must keep us under it.
   sshd = await startSshd({ maxSessions: 10 });
 }, 30_000);
@@ -54,7 +54,7 @@ function blobOf(pubLine: string): Buffer {
   return Buffer.from(pubLine.split(/\s+/)[1]!, 'base64');
 }
 
-describe.skipIf(!canRunSshd())('SshTransport against a real sshd', () => {
+describe('SshTransport against a real sshd', () => {
   it('authenticates with a key file and returns stdout, stderr and the exit code', async () => {
     const t = transport();
     await t.connect();
@@ -77,7 +77,7 @@ describe.skipIf(!canRunSshd())('SshTransport against a real sshd', () => {
     expect(r.signal).toBe('SIGTERM');
   });
 
-  it.skipIf(!haveSudo)('becomes root through sudo -n as a non-root user', async () => {
+  it('becomes root through sudo -n as a non-root user', async () => {
     const t = transport({ user: 'fbptest' });
     expect((await t.exec('id -u')).stdout.trim()).not.toBe('0');
     expect((await t.exec('id -u', { become: true })).stdout.trim()).toBe('0');
@@ -85,7 +85,7 @@ describe.skipIf(!canRunSshd())('SshTransport against a real sshd', () => {
     expect(r.stdout).toBe('piped\nroot\n');
   });
 
-  it.skipIf(!haveSudo)('becomes root with a sudo password, and the rest of stdin reaches the command', async () => {
+  it('becomes root with a sudo password, and the rest of stdin reaches the command', async () => {
     const t = transport({ user: 'fbptestpw', becomePassword: 'fbp-Test-pw1' });
     const r = await t.exec('id -u; cat', { become: true, stdin: 'after the password\n' });
     expect(r.stderr).toBe('');
@@ -218,7 +218,7 @@ describe.skipIf(!canRunSshd())('SshTransport against a real sshd', () => {
     expect(await t.get(join(sshd.dir, 'no-such-file'))).toBeNull();
     expect(execFileSync('ls', ['-a', sshd.dir]).toString()).not.toContain('.fbp.');
 
-    if (haveSudo) {
+    {
       const u = transport({ user: 'fbptest' });
       const rootOnly = join(sshd.dir, 'root-owned.conf');
       await u.put(rootOnly, Buffer.from('secret=1\n'), { mode: '0640', become: true });
@@ -253,7 +253,7 @@ describe.skipIf(!canRunSshd())('SshTransport against a real sshd', () => {
     expect(spawnSync('pgrep', ['-f', 'sleep 37.25']).stdout.toString()).toBe('');
   });
 
-  it.skipIf(!haveSudo)('stops a timed-out command under sudo too', async () => {
+  it('stops a timed-out command under sudo too', async () => {
     const t = transport({ user: 'fbptest' });
     await expect(t.exec('sleep 37.5', { timeoutMs: 300 })).rejects.toBeInstanceOf(TaskFailedError);
     await expect(t.exec('sleep 37.75; true', { timeoutMs: 300, become: true })).rejects.toBeInstanceOf(TaskFailedError);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseReport, runCli, type CliResult } from '../helpers/cli.js';
-import { canRunSshd, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { requireIntegrationHost, startSshd, type TestSshd } from '../helpers/sshd.js';
 
 const SECRET = 'Vx9-s3cret-Pa55w0rd';
 const NEW_SECRET = 'Qz7-n3w-s3cret-Token';
@@ -60,7 +60,7 @@ function expectNoSecret(result: CliResult, ...secrets: string[]): void {
 }
 
 beforeAll(async () => {
-  if (!canRunSshd()) return;
+  requireIntegrationHost();
   sshd = await startSshd({ users: ['root'] });
   project = await mkdtemp(join(tmpdir(), 'fbp-vault-'));
   await chmod(project, 0o755);
@@ -80,7 +80,7 @@ afterAll(async () => {
   if (project) await rm(project, { recursive: true, force: true });
 });
 
-describe.skipIf(!canRunSshd())('vaulted inventory secrets through the real CLI', () => {
+describe('vaulted inventory secrets through the real CLI', () => {
   it('a plaintext vault file still loads, with a warning on stderr', async () => {
     const result = await cli(['inventory', '--inventory', 'vt'], { withPassword: false });
     expect(result.code).toBe(0);
