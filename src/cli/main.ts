@@ -42,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
       tags: commaList(args['tags']),
       skipTags: commaList(args['skipTags']),
       forks: Number(args['forks']),
-      extraVars: parseExtraVars(commaList([]).concat((args['var'] as string[] | undefined) ?? [])),
+      extraVars: parseExtraVars((args['var'] as string[] | undefined) ?? []),
       json: Boolean(args['json']),
       color: Boolean(args['color']) && !process.env['NO_COLOR'] && Boolean(process.stdout.isTTY),
       verbosity: Number(args['verbose'] ?? 0),
