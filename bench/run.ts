@@ -9,7 +9,8 @@
 // --ansible says, per N, how many first converges + no-op runs Ansible gets (an N not listed
 // gets --converge-reps + --reps). The default keeps the whole run near 25 minutes on 2 cores:
 // measured there, one Ansible no-op of this workload costs about 5 s per host.
-//                    [--bridge labb0] [--network 10.214.0.0/24]
+//                    [--bridge labb0] [--network 10.214.0.0/24] [--rev HEAD]
+//   npm run bench -- --from bench/out/logs/<run>/results.json   (re-render RESULTS.md only)
 //
 // Needs root (the lab), Debian's ansible-core and ansible (community.general for ufw).
 
@@ -54,6 +55,7 @@ function options() {
       network: { type: 'string', default: '10.214.0.0/24' },
       results: { type: 'string', default: path.join(ROOT, 'bench', 'RESULTS.md') },
       rev: { type: 'string', default: 'HEAD' },
+      from: { type: 'string' },
     },
   });
   const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -81,6 +83,8 @@ function options() {
     net: { bridge: values.bridge, network: values.network } satisfies BenchNetwork,
     results: path.resolve(values.results),
     rev: values.rev,
+    /** Re-render the results file from a saved results.json; runs nothing. */
+    from: values.from,
   };
 }
 
@@ -189,8 +193,56 @@ async function writeResults(file: string, markdown: string): Promise<void> {
   await writeFile(file, next);
 }
 
+interface Saved {
+  env: Environment;
+  sizes: SizeReport[];
+  site?: SiteReport;
+  profile?: ProfileReport;
+}
+
+/**
+ * Several saved runs as one: per size and tool, the runs of the last file that has successful
+ * runs of that tool at that size; site and profile from the last file that has them.
+ */
+async function mergeSaved(files: string[]): Promise<Saved> {
+  const saved = await Promise.all(files.map(async (f) => JSON.parse(await readFile(f, 'utf8')) as Saved));
+  const sizes = new Map<number, SizeReport>();
+  for (const s of saved) {
+    for (const size of s.sizes) {
+      const into = sizes.get(size.n) ?? { n: size.n, labUpSeconds: size.labUpSeconds, booted: size.booted, runs: [] };
+      for (const tool of ['ours', 'ansible', 'floor'] as const) {
+        const runs = size.runs.filter((r) => r.tool === tool);
+        if (runs.some((r) => r.ok)) into.runs = [...into.runs.filter((r) => r.tool !== tool), ...runs];
+      }
+      if (size.error) into.error = size.error;
+      sizes.set(size.n, into);
+    }
+  }
+  const last = saved[saved.length - 1]!;
+  const site = [...saved].reverse().find((s) => s.site)?.site;
+  const profile = [...saved].reverse().find((s) => s.profile)?.profile;
+  const dates = [...new Set(saved.map((s) => s.env.date))];
+  return {
+    env: { ...last.env, date: dates.join(' and ') },
+    sizes: [...sizes.values()].sort((a, b) => a.n - b.n),
+    ...(site ? { site } : {}),
+    ...(profile ? { profile } : {}),
+  };
+}
+
+function renderFor(o: ReturnType<typeof options>, env: Environment, sizes: SizeReport[], site: SiteReport | undefined, profile: ProfileReport | undefined): string {
+  const ansible = [...o.ansiblePlan].map(([n, x]) => `N=${n}: ${x.converge}+${x.noop}`).join(', ');
+  return renderMarkdown(env, sizes, site, profile, { ...o, ansible });
+}
+
 async function main(): Promise<void> {
   const o = options();
+  if (o.from) {
+    const merged = await mergeSaved(o.from.split(','));
+    await writeResults(o.results, renderFor(o, merged.env, merged.sizes, merged.site, merged.profile));
+    log(`results: ${o.results} (from ${o.from})`);
+    return;
+  }
   if (process.getuid?.() !== 0) throw new Error('the bench needs root (it boots lab hosts)');
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
   const out = path.join(ROOT, 'bench', 'out');
@@ -217,7 +269,7 @@ async function main(): Promise<void> {
   const save = async (): Promise<void> => {
     env ??= await environment(engine.commit, undefined, undefined);
     await writeFile(path.join(p.logs, 'results.json'), JSON.stringify({ env, sizes, site, profile }, null, 2));
-    await writeResults(o.results, renderMarkdown(env, sizes, site, profile, { ...o, ansible: [...o.ansiblePlan].map(([n, x]) => `N=${n}: ${x.converge}+${x.noop}`).join(', ') }));
+    await writeResults(o.results, renderFor(o, env, sizes, site, profile));
   };
 
   let largest: BenchFiles | undefined;
@@ -259,9 +311,9 @@ async function main(): Promise<void> {
     }
     if (!o.skip.has('site') && !interrupted) {
       // The bench hosts go first: the site copy is timed on a quiet machine.
-      if (!o.keep && inventories.length > 0) await teardown(inventories, log);
       site = { hosts: 0, noops: [] };
       try {
+        if (!o.keep && inventories.length > 0) await teardown(inventories, log);
         const f = await benchSite(p, o, site);
         inventories.push(f.inventory);
       } catch (e) {

@@ -105,6 +105,8 @@ export async function writeBenchFiles(outDir: string, net: BenchNetwork, n: numb
       'gathering = explicit',
       'retry_files_enabled = False',
       'interpreter_python = /usr/bin/python3',
+      // The default 10 s (SSH connect and the sudo prompt) runs out at 100 forks on 2 cores.
+      'timeout = 60',
       '',
       '[ssh_connection]',
       'pipelining = True',

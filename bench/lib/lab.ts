@@ -57,12 +57,16 @@ export async function teardown(inventoryPaths: string[], log: Log): Promise<void
   }
   log(`other lab hosts exist (${others.join(', ')}): stopping only the bench hosts`);
   await withLabLock(log, async () => {
-    await Promise.all(
-      mine.map(async (h) => {
-        await stopHost(h.name);
-        await wipeHost(h.name);
-      }),
-    );
+    // A chunk at a time, and a second try: 100 systemds halting at once on 2 cores can outlast
+    // stopHost's wait, which then finds the host's cgroup still busy.
+    for (let i = 0; i < mine.length; i += BOOT_CHUNK) {
+      await Promise.all(
+        mine.slice(i, i + BOOT_CHUNK).map(async (h) => {
+          await stopHost(h.name).catch(() => stopHost(h.name));
+          await wipeHost(h.name);
+        }),
+      );
+    }
     for (const bridge of new Set(topos.flatMap((t) => (t ? [t.bridge] : [])))) {
       if (await removeBridge(bridge)) log(`removed bridge ${bridge}`);
     }

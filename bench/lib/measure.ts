@@ -26,6 +26,16 @@ export interface Measured {
   /** Largest sum of resident sets of the whole process tree, sampled every 250 ms. */
   peakTreeRssMiB: number;
   peakProcesses: number;
+  /** Share of the whole machine's CPU (all cores) that was busy during the run, hosts included. */
+  machineBusy: number;
+}
+
+/** Busy and total jiffies of all cores, from the first line of /proc/stat. */
+async function cpuTimes(): Promise<{ busy: number; total: number }> {
+  const f = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  const idle = (f[3] ?? 0) + (f[4] ?? 0); // idle + iowait
+  return { busy: total - idle, total };
 }
 
 let serial = 0;
@@ -55,6 +65,7 @@ export async function measure(
     { cwd: opts.cwd, env: { ...process.env, ...opts.env, BENCH_CGROUP: cg, BENCH_TIME_FILE: timeFile }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const started = performance.now();
+  const before = await cpuTimes();
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -79,6 +90,7 @@ export async function measure(
     child.on('close', (c) => resolve(c ?? 255));
   });
   const wallS = (performance.now() - started) / 1000;
+  const after = await cpuTimes();
   running = false;
   await sampler;
 
@@ -104,5 +116,6 @@ export async function measure(
     maxRssMiB: Number(time[3] ?? 0) / 1024,
     peakTreeRssMiB: peakTree / 1024,
     peakProcesses,
+    machineBusy: (after.busy - before.busy) / Math.max(1, after.total - before.total),
   };
 }

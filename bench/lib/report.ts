@@ -43,7 +43,7 @@ export interface Summary {
   tool: Tool;
   n: number;
   converge?: { wallS: number; cpuS: number; rt: number; count: number };
-  noop?: { wallS: number; cpuS: number; rt: number; rtMax: number; count: number; walls: number[] };
+  noop?: { wallS: number; cpuS: number; rt: number; rtMax: number; count: number; walls: number[]; busy: number };
   maxRssMiB: number;
   peakTreeRssMiB: number;
 }
@@ -76,6 +76,7 @@ export function summarize(size: SizeReport, tool: Tool): Summary | undefined {
             rtMax: Math.max(...noop.map((r) => r.roundTrips.max)),
             count: noop.length,
             walls: noop.map((r) => r.wallS),
+            busy: median(noop.flatMap((r) => (r.machineBusy === undefined ? [] : [r.machineBusy]))),
           },
         }
       : {}),
@@ -85,6 +86,7 @@ export function summarize(size: SizeReport, tool: Tool): Summary | undefined {
 }
 
 const f1 = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '—' : x.toFixed(x >= 100 ? 0 : x >= 10 ? 1 : 2));
+const pct = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '—' : `${(x * 100).toFixed(0)}%`);
 const ratio = (a: number | undefined, b: number | undefined): string => (a && b ? `${(a / b).toFixed(1)}×` : '—');
 
 /** Least squares of y on x; returns slope and intercept. */
@@ -131,8 +133,8 @@ export function renderMarkdown(
   out.push(`| ${env.cores} cores (${env.cpuModel}), ${env.memGiB.toFixed(1)} GiB RAM, kernel ${env.kernel} | node ${env.node}; foobar-provision ${env.ours}; ${env.ansible}; ${env.sshClient} (controller), ${env.sshServer} (hosts) |`, '');
 
   out.push(
-    '| N | tool | converge wall s | converge CPU s | converge RT/host | no-op wall s | no-op CPU s | no-op RT/host | peak RSS MiB (largest process / whole tree) | lab up s |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| N | tool | converge wall s | converge CPU s | converge RT/host | no-op wall s | no-op CPU s | machine busy in no-op | no-op RT/host | peak RSS MiB (largest process / whole tree) | lab up s (hosts booted) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   );
   const sums = new Map<string, Summary | undefined>();
   for (const size of sizes) {
@@ -145,16 +147,16 @@ export function renderMarkdown(
     for (const [label, s] of [['foobar-provision', ours], ['Ansible', ans], ['floor', floor]] as const) {
       if (!s && label === 'floor') continue;
       out.push(
-        `| ${size.n} | ${label} | ${f1(s?.converge?.wallS)} | ${f1(s?.converge?.cpuS)} | ${f1(s?.converge?.rt)} | ${f1(s?.noop?.wallS)}${s?.noop ? ` (${s.noop.walls.map((w) => w.toFixed(2)).join(', ')})` : ''} | ${f1(s?.noop?.cpuS)} | ${f1(s?.noop?.rt)} | ${s ? `${f1(s.maxRssMiB)} / ${f1(s.peakTreeRssMiB)}` : '—'} | ${label === 'foobar-provision' ? f1(size.labUpSeconds) : ''} |`,
+        `| ${size.n} | ${label} | ${f1(s?.converge?.wallS)} | ${f1(s?.converge?.cpuS)} | ${f1(s?.converge?.rt)} | ${f1(s?.noop?.wallS)}${s?.noop ? ` (${s.noop.walls.map((w) => w.toFixed(2)).join(', ')})` : ''} | ${f1(s?.noop?.cpuS)} | ${pct(s?.noop?.busy)} | ${f1(s?.noop?.rt)} | ${s ? `${f1(s.maxRssMiB)} / ${f1(s.peakTreeRssMiB)}` : '—'} | ${label === 'foobar-provision' ? `${f1(size.labUpSeconds)} (${size.booted})` : ''} |`,
       );
     }
-    if (floor?.noop && ours?.noop) out.push(`| ${size.n} | ours ÷ floor | | | | ${ratio(ours.noop.wallS, floor.noop.wallS)} | ${ratio(ours.noop.cpuS, floor.noop.cpuS)} | | | |`);
+    if (floor?.noop && ours?.noop) out.push(`| ${size.n} | ours ÷ floor | | | | ${ratio(ours.noop.wallS, floor.noop.wallS)} | ${ratio(ours.noop.cpuS, floor.noop.cpuS)} | | | | |`);
     out.push(
-      `| ${size.n} | **Ansible ÷ ours** | **${ratio(ans?.converge?.wallS, ours?.converge?.wallS)}** | ${ratio(ans?.converge?.cpuS, ours?.converge?.cpuS)} | | **${ratio(ans?.noop?.wallS, ours?.noop?.wallS)}** | ${ratio(ans?.noop?.cpuS, ours?.noop?.cpuS)} | | | |`,
+      `| ${size.n} | **Ansible ÷ ours** | **${ratio(ans?.converge?.wallS, ours?.converge?.wallS)}** | ${ratio(ans?.converge?.cpuS, ours?.converge?.cpuS)} | | **${ratio(ans?.noop?.wallS, ours?.noop?.wallS)}** | ${ratio(ans?.noop?.cpuS, ours?.noop?.cpuS)} | | | | |`,
     );
   }
   out.push('');
-  out.push('RT = SSH round trips per host: for us, exec requests on the one connection (`hosts[].roundTrips` of `--json`); for Ansible, ssh and sftp client invocations (each is one session on its ControlMaster connection), counted by wrapper scripts. The floor (perf-notes.md) is one OpenSSH connection per host, all at once, running one shell command that reads every fact the no-op needs. CPU is user+sys of the controller process tree, detached ssh masters included (a cpuacct cgroup).', '');
+  out.push('RT = SSH round trips per host: for us, exec requests on the one connection (`hosts[].roundTrips` of `--json`); for Ansible, ssh and sftp client invocations (each is one session on its ControlMaster connection), counted by wrapper scripts. The floor (perf-notes.md) is one OpenSSH connection per host, all at once, running one shell command that reads every fact the no-op needs. CPU is user+sys of the controller process tree, detached ssh masters included (a cpuacct cgroup); "machine busy" is the share of all cores busy during the run, the sshd, sudo and commands included, since they share the machine. Peak RSS: the largest single process (ru_maxrss), and the largest sum over the process tree sampled every 250 ms (shared pages counted once per process, so the sum overstates Ansible with its many forks).', '');
 
   const failed = sizes.flatMap((s) => [...(s.error ? [`N=${s.n}: ${s.error}`] : []), ...s.runs.filter((r) => !r.ok).map((r) => `N=${r.n} ${r.tool} ${r.kind}: ${r.problem} (${r.logFile})`)]);
   if (failed.length) out.push('Runs that did not count:', '', ...failed.map((l) => `- ${l}`), '');
