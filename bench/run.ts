@@ -201,8 +201,8 @@ interface Saved {
 }
 
 /**
- * Several saved runs as one: per size and tool, the runs of the last file that has successful
- * runs of that tool at that size; site and profile from the last file that has them.
+ * Several saved runs as one: per size, tool and kind (converge, no-op), the runs of the last file
+ * that has successful ones; site and profile from the last file that has them.
  */
 async function mergeSaved(files: string[]): Promise<Saved> {
   const saved = await Promise.all(files.map(async (f) => JSON.parse(await readFile(f, 'utf8')) as Saved));
@@ -211,8 +211,10 @@ async function mergeSaved(files: string[]): Promise<Saved> {
     for (const size of s.sizes) {
       const into = sizes.get(size.n) ?? { n: size.n, labUpSeconds: size.labUpSeconds, booted: size.booted, runs: [] };
       for (const tool of ['ours', 'ansible', 'floor'] as const) {
-        const runs = size.runs.filter((r) => r.tool === tool);
-        if (runs.some((r) => r.ok)) into.runs = [...into.runs.filter((r) => r.tool !== tool), ...runs];
+        for (const kind of ['converge', 'noop'] as const) {
+          const runs = size.runs.filter((r) => r.tool === tool && r.kind === kind);
+          if (runs.some((r) => r.ok)) into.runs = [...into.runs.filter((r) => r.tool !== tool || r.kind !== kind), ...runs];
+        }
       }
       if (size.error) into.error = size.error;
       sizes.set(size.n, into);
