@@ -23,6 +23,7 @@ import { parseArgs, promisify } from 'node:util';
 import { buildEngine } from './lib/engine.js';
 import { teardown, upInChunks } from './lib/lab.js';
 import { LAB_KEY, writeBenchFiles, writeCountingWrappers, writeJinjaTemplates, type BenchFiles, type BenchNetwork } from './lib/inventory.js';
+import { removeCgroupRoot } from './lib/measure.js';
 import { ensurePythonApt } from './lib/prereqs.js';
 import { summarizeProfile } from './lib/profile.js';
 import { renderMarkdown, summarize, type Environment, type ProfileReport, type SiteReport, type SizeReport } from './lib/report.js';
@@ -331,6 +332,7 @@ async function main(): Promise<void> {
       await teardown(inventories, log);
     }
   }
+  await removeCgroupRoot();
   log(`results: ${o.results} (raw: ${path.join(p.logs, 'results.json')})`);
 }
 

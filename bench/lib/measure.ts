@@ -119,3 +119,8 @@ export async function measure(
     machineBusy: (after.busy - before.busy) / Math.max(1, after.total - before.total),
   };
 }
+
+/** Removes the bench's cgroup parent once every run's cgroup is gone. */
+export async function removeCgroupRoot(): Promise<void> {
+  await rmdir(CGROUP_ROOT).catch(() => undefined);
+}
