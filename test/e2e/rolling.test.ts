@@ -147,20 +147,31 @@ describe('rolling upgrade', () => {
   it('an interrupt finishes the host in progress, starts no new one, and says what is drained', async () => {
     await roll('app_version=1.1.0', 'web_release=3');
     await waitAllInService();
-    const run = startCli(['apply', '--inventory', 'lab', '--playbook', 'playbooks/rolling-upgrade.yml', '--json', '--var', 'app_version=1.1.0', '--var', 'web_release=7'], { cwd: REPO });
-    // Wait until web1 is out of service, then interrupt.
-    for (let i = 0; i < 120 && !(await drainedOn('lb1', 'web1')); i += 1) await new Promise((r) => setTimeout(r, 250));
+    // Human output: progress lines arrive as they happen, so the signal lands while web1 is out.
+    const run = startCli(['apply', '--inventory', 'lab', '--playbook', 'playbooks/rolling-upgrade.yml', '--no-color', '--var', 'app_version=1.1.0', '--var', 'web_release=7'], { cwd: REPO });
+    let seen = '';
+    await new Promise<void>((resolve) => {
+      run.child.stdout!.on('data', (chunk: Buffer) => {
+        seen += chunk.toString();
+        if (seen.includes('web1: drained on')) resolve();
+      });
+      void run.done.then(() => resolve());
+    });
     run.child.kill('SIGINT');
     const result = await run.done;
+    expect(seen, 'the roll ended before web1 was drained').toContain('web1: drained on');
     expect(result.code).toBe(1);
-    const report = parseReport(result.stdout) as ReturnType<typeof parseReport> & { messages: string[] };
-    expect(report.stopped).toBe('interrupted');
+    expect(result.stderr).toMatch(/SIGINT: finishing the step in progress/);
+    expect(result.stdout).toMatch(/stopped: interrupted/);
     // The step in progress finished: web1 has the new release and is back in service.
+    expect(result.stdout).toContain('web1: back in service on');
     expect(await webRelease('web1')).toBe('ok web1 7');
     expect(await drainedOn('lb1', 'web1')).toBe(false);
     // No new host was taken out.
-    expect(report.hosts.find((h) => h.host === 'web2')).toMatchObject({ status: 'not-reached' });
+    expect(result.stdout).not.toContain('web2: drained on');
+    expect(result.stdout).toMatch(/web2 .*the run was interrupted/);
     expect(await drainedOn('lb1', 'web2')).toBe(false);
     expect(await webRelease('web2')).toBe('ok web2 3');
   });
+
 });
