@@ -1,6 +1,6 @@
 // Handlers notified but not yet run are written down on the host, so that a run which fails
 // after the notifying change still runs them next time (Ansible forgets them: ansible#10498).
-import { shellQuote } from '../transport/quote.js';
+import { addLinesCommand, removeLinesCommand } from './record-file.js';
 
 /** Root's record, used when the play can become root or connects as root. */
 export const ROOT_PENDING_FILE = '/var/lib/foobar-provision/pending-handlers';
@@ -18,14 +18,9 @@ export function pendingFor(play: string, lines: string[]): string[] {
 }
 
 export function recordPendingCommand(file: string, lines: string[]): string {
-  const dir = file.includes('/') ? file.slice(0, file.lastIndexOf('/')) : '.';
-  const body = lines.map((l) => shellQuote(l)).join(' ');
-  return `mkdir -p ${shellQuote(dir)} && printf '%s\\n' ${body} >> ${shellQuote(file)}`;
+  return addLinesCommand(file, lines);
 }
 
 export function clearPendingCommand(file: string, lines: string[]): string {
-  const f = shellQuote(file);
-  const patterns = lines.map((l) => `-e ${shellQuote(l)}`).join(' ');
-  // grep -v exits 1 when nothing is left: that is fine, the file is then empty.
-  return `if [ -f ${f} ]; then { grep -vxF ${patterns} ${f} || true; } > ${f}.tmp && mv -f ${f}.tmp ${f}; fi`;
+  return removeLinesCommand(file, lines);
 }

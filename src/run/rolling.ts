@@ -5,6 +5,7 @@
 import type { RollingConfig } from '../config/rolling.js';
 import { ADMIN_DRAIN, haproxySocketCommand, OP_RUNNING, parseCurrentSessions, parseServersState, remainingInService, type ServerState } from '../facts/haproxy.js';
 import { shellQuote } from '../transport/quote.js';
+import { addLinesCommand, removeLinesCommand } from './record-file.js';
 import type { Transport } from '../transport/types.js';
 
 export type RollStep = 'preflight' | 'drain' | 'wait for sessions' | 'apply' | 'health' | 'enable';
@@ -74,10 +75,7 @@ export async function preflight(ctx: RollContext, batch: string[]): Promise<void
 
 async function markDrained(ctx: RollContext, host: string, drained: boolean): Promise<void> {
   const line = `${ctx.config.backend}/${ctx.serverName(host)}`;
-  const file = shellQuote(DRAINED_FILE);
-  const record = drained
-    ? `mkdir -p ${shellQuote(DRAINED_FILE.slice(0, DRAINED_FILE.lastIndexOf('/')))} && { grep -qxF ${shellQuote(line)} ${file} 2>/dev/null || printf '%s\\n' ${shellQuote(line)} >> ${file}; }`
-    : `if [ -f ${file} ]; then { grep -vxF ${shellQuote(line)} ${file} || true; } > ${file}.tmp && mv -f ${file}.tmp ${file}; fi`;
+  const record = drained ? addLinesCommand(DRAINED_FILE, [line]) : removeLinesCommand(DRAINED_FILE, [line]);
   await Promise.all(ctx.loadBalancers.map((lb) => onLb(ctx, lb, record)));
 }
 
