@@ -122,6 +122,7 @@ async function runCommandWith(options: RunCommandOptions, signal: AbortSignal): 
     let vars = varsCache.get(key);
     if (!vars) {
       vars = hostVars(inventory, byName.get(host)!, { roleDefaults: play.roleDefaults, playVars: play.vars, extraVars: options.extraVars });
+      // A secret's name may get another value here (--var): mask that value too.
       redactor.add([...inventory.secretVarNames].map((n) => vars![n]));
       varsCache.set(key, vars);
     }

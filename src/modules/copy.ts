@@ -23,6 +23,7 @@ function containsSecret(content: string, vars: Record<string, unknown>, secretVa
 
 export const copyModule: ModuleDefinition<CopyArgs, FileWrite> = {
   name: 'copy',
+  exactAssume: true,
   summary: 'Write inline content or a local file atomically (validate, backup, owner, mode).',
   validate(raw, where) {
     const args = ModuleArgs.read('copy', raw, where, ['content', 'src', ...FILE_WRITE_KEYS]);

@@ -20,6 +20,7 @@ export interface FileArgs extends WantedMeta {
 
 export const fileModule: ModuleDefinition<FileArgs> = {
   name: 'file',
+  exactAssume: true,
   summary: 'Ensure a path is a file, directory or symlink, or absent, with the given mode and owner.',
   validate(raw, where) {
     const args = ModuleArgs.read('file', raw, where, ['path', 'state', 'src', 'mode', 'owner', 'group', 'recurse']);

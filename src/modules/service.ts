@@ -21,6 +21,7 @@ const ENABLED = new Set(['enabled', 'enabled-runtime', 'alias', 'static', 'indir
 
 export const serviceModule: ModuleDefinition<ServiceArgs> = {
   name: 'service',
+  exactAssume: true,
   summary: 'Start, stop, restart or reload a systemd unit and enable or disable it at boot.',
   validate(raw, where) {
     const args = ModuleArgs.read('service', raw, where, ['name', 'state', 'enabled', 'daemon_reload']);

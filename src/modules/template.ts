@@ -16,6 +16,7 @@ export type TemplateRenderer = typeof renderTemplateFile;
 export function createTemplateModule(render: TemplateRenderer = renderTemplateFile): ModuleDefinition<TemplateArgs, FileWrite> {
   return {
     name: 'template',
+    exactAssume: true,
     summary: 'Render an EJS template and write it atomically (validate, backup, owner, mode).',
     validate(raw, where) {
       const args = ModuleArgs.read('template', raw, where, ['src', ...FILE_WRITE_KEYS]);

@@ -90,6 +90,10 @@ export interface ModuleDefinition<Args = unknown, Resolved = Args> {
   queries(resolved: Resolved): FactQuery[];
   /** Pure: the changes that close the gap between facts and resolved args. */
   plan(resolved: Resolved, facts: HostFacts, ctx: PlanContext): TaskPlan;
+  /** Its plans' `assume` predicts the host's new state exactly, so after applying, later tasks
+   *  trust the fact cache instead of asking the host again. Leave unset when a change may touch
+   *  more than the module knows (a command, a package install). */
+  exactAssume?: boolean;
   /** The steps only read state (a command with `changed_when: false`): `plan` runs them too, so
    *  what later tasks plan from is real, not a guess. */
   readOnly?(resolved: Resolved): boolean;

@@ -14,10 +14,6 @@ import { FLUSH_HANDLERS } from '../modules/flush-handlers.js';
 import type { Lockstep } from './lockstep.js';
 import { instancesOf, prepareTask, type PrepareContext, type TaskInstance } from './prepare.js';
 
-// Modules whose `assume` predicts the host's new state exactly; any other change makes the
-// cached facts stale.
-const EXACT_MODULES = new Set(['template', 'copy', 'file', 'service']);
-
 export interface HostPlayInput {
   host: string;
   play: PlayConfig;
@@ -192,7 +188,7 @@ class HostPlayRun {
       : { changed: true, failed: results.some((r) => r.code !== 0) ? describeStepFailure(results) : undefined };
     const last = results[results.length - 1];
     this.register(instance, commandResult({ changed: verdict.changed, failed: Boolean(verdict.failed), ...(last ? { last } : {}) }));
-    if (EXACT_MODULES.has(instance.module.name) && plan.assume && !verdict.failed) plan.assume(this.cache.facts);
+    if (instance.module.exactAssume && plan.assume && !verdict.failed) plan.assume(this.cache.facts);
     else this.cache.invalidate();
     if (verdict.failed) {
       const output = results.map((r) => [r.stderr, r.stdout].filter(Boolean).join('\n')).join('\n');

@@ -56,8 +56,7 @@ function registerNames(playbook: PlaybookConfig): Set<string> {
   return names;
 }
 
-async function preparePlays(options: RunPlaybookOptions): Promise<PreparedPlay[]> {
-  const ctx: PrepareContext = { ...options.prepare, runtimeNames: registerNames(options.playbook) };
+async function preparePlays(options: RunPlaybookOptions, ctx: PrepareContext): Promise<PreparedPlay[]> {
   const plays: PreparedPlay[] = [];
   for (const play of options.playbook.plays) {
     const hosts = options.hostsForPlay(play);
@@ -95,7 +94,8 @@ function count(recap: HostRecap, results: TaskResult[]): void {
 export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSummary> {
   const started = Date.now();
   // Everything local first: a template error on any host stops the run before any connection.
-  const plays = await preparePlays(options);
+  const prepareContext: PrepareContext = { ...options.prepare, runtimeNames: registerNames(options.playbook) };
+  const plays = await preparePlays(options, prepareContext);
   const allHosts = [...new Set(plays.flatMap((p) => p.info.hosts))];
   const state = new Map<string, HostState>(allHosts.map((h) => [h, { recap: newRecap(h), registers: new Map(), out: false }]));
   const results: TaskResult[] = [];
@@ -167,7 +167,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
             const outcome = await runPlayOnHost({
               host, play, mode: options.mode, tasks: entry.tasks, handlers: entry.handlers, vars: entry.vars,
               registers: hostState.registers, transport, reporter,
-              prepare: { ...options.prepare, runtimeNames: registerNames(options.playbook) },
+              prepare: prepareContext,
               loginIsRoot: options.loginIsRoot(host),
               ...(lockstep ? { lockstep } : {}),
             });
