@@ -1,0 +1,207 @@
+// Several consecutive steps sent to a host as ONE exec: one round trip instead of one per step.
+//
+// The batch is a POSIX sh script. It first saves all of stdin (every step's stdin, concatenated)
+// to a private temp dir, then runs each step in its own `sh -c`, fed exactly its own slice of
+// those bytes, with its stdout and stderr captured to files. After each step it prints one record
+// line on stdout: a per-batch random nonce, the step index, its exit code, its stdout and its
+// stderr in base64, and the nonce again. Base64 never contains a space or a newline, so no output
+// of a step can forge or split a record; the nonce keeps stray text (a login shell's noise) from
+// being read as one. It stops after the first step that exits non-zero and ends with an `end`
+// line, so a record list without that line is known to be cut short.
+import { randomBytes } from 'node:crypto';
+import type { StepResult } from '../modules/types.js';
+import { shellQuote } from '../transport/quote.js';
+import type { ExecResult } from '../transport/types.js';
+
+export interface BatchStep {
+  command: string;
+  stdin?: Buffer | string;
+}
+
+export interface StepBatch {
+  /** One POSIX sh script running every step in order, each in its own `sh -c`, each with its own stdin. */
+  command: string;
+  /** Every step's stdin bytes, framed so that each step gets exactly its own bytes. */
+  stdin: Buffer;
+  /** One StepResult per step that ran, in order; stops after the first step with a non-zero exit
+   *  (later steps are not run and have no result). Throws StepBatchError when the output is not a
+   *  complete batch; the error carries the steps that are known to have run. */
+  parse(result: ExecResult): StepResult[];
+}
+
+/**
+ * The batch's output is not complete: the script did not start (sudo refused, no temp dir), was
+ * killed part way (signal, dropped connection), or printed something that is not a record.
+ * `completed` holds the steps whose records arrived whole: they really ran, with those results,
+ * so their changes are on the host. What happened to the step after them is unknown.
+ */
+export class StepBatchError extends Error {
+  override name = 'StepBatchError';
+  constructor(
+    message: string,
+    readonly completed: StepResult[],
+  ) {
+    super(message);
+  }
+}
+
+/** Where the caller should split steps so each batch stays well inside the host's limits. */
+export interface BatchLimits {
+  /** Bytes of script, after the two quoting levels the transport adds (deadline and sudo).
+   *  Linux refuses a single argument over 128 KiB (MAX_ARG_STRLEN), and sshd passes the whole
+   *  command as one argument of `sh -c`. */
+  maxCommandBytes: number;
+  /** Bytes of stdin in one batch: the host keeps them in a temp file (often tmpfs, i.e. RAM)
+   *  while the batch runs. */
+  maxStdinBytes: number;
+}
+
+export const DEFAULT_BATCH_LIMITS: BatchLimits = { maxCommandBytes: 64 * 1024, maxStdinBytes: 32 * 1024 * 1024 };
+
+export function batchSteps(steps: readonly BatchStep[]): StepBatch {
+  if (steps.length === 0) throw new Error('batchSteps: no steps to run');
+  const nonce = randomBytes(12).toString('hex');
+  const inputs = steps.map((s) => toBuffer(s.stdin));
+  const lines: string[] = [];
+  let offset = 0;
+  steps.forEach((step, index) => {
+    lines.push(stepLine(index, offset, inputs[index]!.length, step.command, index === steps.length - 1));
+    offset += inputs[index]!.length;
+  });
+  return {
+    command: [...prologue(nonce, offset), ...lines, ...epilogue()].join('\n'),
+    stdin: Buffer.concat(inputs),
+    parse: (result) => parseBatchOutput(result, nonce, steps.length),
+  };
+}
+
+/**
+ * Groups consecutive steps into batches under `limits`, keeping their order. A step too big for
+ * any batch on its own still gets a batch of its own (it would fail just the same alone).
+ * The caller must only group steps that run with the same become.
+ */
+export function splitIntoBatches<T extends BatchStep>(steps: readonly T[], limits: BatchLimits = DEFAULT_BATCH_LIMITS): T[][] {
+  const fixed = quotedSize([...prologue('0'.repeat(24), Number.MAX_SAFE_INTEGER), ...epilogue()].join('\n'));
+  const batches: T[][] = [];
+  let current: T[] = [];
+  let commandBytes = fixed;
+  let stdinBytes = 0;
+  for (const step of steps) {
+    const length = toBuffer(step.stdin).length;
+    // Worst case for the numbers in the line, so the estimate never falls short.
+    const line = quotedSize(stepLine(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, length, step.command, false));
+    if (current.length > 0 && (commandBytes + line > limits.maxCommandBytes || stdinBytes + length > limits.maxStdinBytes)) {
+      batches.push(current);
+      current = [];
+      commandBytes = fixed;
+      stdinBytes = 0;
+    }
+    current.push(step);
+    commandBytes += line;
+    stdinBytes += length;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+function toBuffer(stdin: Buffer | string | undefined): Buffer {
+  if (stdin === undefined) return Buffer.alloc(0);
+  return typeof stdin === 'string' ? Buffer.from(stdin, 'utf8') : stdin;
+}
+
+/** Size of a script line once the transport has quoted it twice (remote deadline, then sudo). */
+function quotedSize(text: string): number {
+  return Buffer.byteLength(shellQuote(shellQuote(text))) + 1;
+}
+
+// Variable names carry a prefix so they cannot meet a variable the login environment exported.
+function prologue(nonce: string, stdinBytes: number): string[] {
+  return [
+    `fbp_m=${nonce}`,
+    'fbp_d=$(mktemp -d) || exit 125',
+    `trap 'rm -rf -- "$fbp_d"' EXIT`,
+    // A signal (deadline, hangup, closed stdout) must still remove the saved stdin: it may hold
+    // secrets. The trap is reset to the default in every step, which run as child processes.
+    `trap 'exit 129' HUP INT TERM PIPE`,
+    // All of stdin first, to a file: a pipe read by several readers in turn can lose the bytes one
+    // reader buffered past its share; slices of a file cannot.
+    'cat >"$fbp_d/in" || exit 125',
+    'fbp_n=$(wc -c <"$fbp_d/in")',
+    `[ "$fbp_n" -eq ${stdinBytes} ] || { echo "step batch: stdin has $fbp_n bytes, expected ${stdinBytes}" >&2; exit 125; }`,
+    'echo "$fbp_m begin"',
+    // fbp_step INDEX OFFSET LENGTH COMMAND: run one step on its slice of stdin, print its record.
+    'fbp_step() {',
+    '  if [ "$3" -eq 0 ]; then',
+    '    sh -c "$4" </dev/null >"$fbp_d/o" 2>"$fbp_d/e"',
+    '  else',
+    '    dd if="$fbp_d/in" iflag=skip_bytes,count_bytes skip="$2" count="$3" bs=64K 2>/dev/null | sh -c "$4" >"$fbp_d/o" 2>"$fbp_d/e"',
+    '  fi',
+    '  fbp_c=$?',
+    '  { printf "$fbp_m %s %s " "$1" "$fbp_c" && base64 -w0 <"$fbp_d/o" && printf " " && base64 -w0 <"$fbp_d/e" && echo " $fbp_m"; } || exit 125',
+    '  return "$fbp_c"',
+    '}',
+  ];
+}
+
+/** One step's call; `&&` chains it to the next so the first failure stops the batch. */
+function stepLine(index: number, offset: number, length: number, command: string, last: boolean): string {
+  return `fbp_step ${index} ${offset} ${length} ${shellQuote(command)}${last ? '' : ' &&'}`;
+}
+
+// The batch exits with the code of its last step run: 0 when all succeeded, like a single step.
+function epilogue(): string[] {
+  return ['fbp_c=$?', 'echo "$fbp_m end"', 'exit "$fbp_c"'];
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+function parseBatchOutput(result: ExecResult, nonce: string, stepCount: number): StepResult[] {
+  const lines = result.stdout.split('\n');
+  const begin = lines.indexOf(`${nonce} begin`);
+  if (begin < 0) throw new StepBatchError(`step batch did not start (${exitDescription(result)})${stderrTail(result)}`, []);
+  const completed: StepResult[] = [];
+  for (const line of lines.slice(begin + 1)) {
+    if (line === `${nonce} end`) return checkedEnd(completed, stepCount, result);
+    const record = parseRecord(line, nonce, completed.length);
+    if (record === undefined) break;
+    completed.push(record);
+    if (completed.length > stepCount) break;
+  }
+  throw new StepBatchError(
+    `step batch output ends after ${completed.length} of ${stepCount} steps (${exitDescription(result)})${stderrTail(result)}`,
+    completed.slice(0, stepCount),
+  );
+}
+
+/** One record line: `NONCE INDEX CODE STDOUT64 STDERR64 NONCE`; undefined when it is not whole. */
+function parseRecord(line: string, nonce: string, index: number): StepResult | undefined {
+  const fields = line.split(' ');
+  if (fields.length !== 6 || fields[0] !== nonce || fields[5] !== nonce) return undefined;
+  const [, at, code, out, err] = fields as [string, string, string, string, string, string];
+  if (at !== String(index) || !/^\d{1,3}$/.test(code) || !BASE64.test(out) || !BASE64.test(err)) return undefined;
+  return { code: Number(code), stdout: decode(out), stderr: decode(err) };
+}
+
+// Each step's bytes are decoded on their own, exactly as the transport decodes a single exec.
+function decode(base64: string): string {
+  return Buffer.from(base64, 'base64').toString('utf8');
+}
+
+/** The end line is only valid after every step, or right after the first failing one. */
+function checkedEnd(completed: StepResult[], stepCount: number, result: ExecResult): StepResult[] {
+  const last = completed[completed.length - 1];
+  const whole = last !== undefined && (completed.length === stepCount || last.code !== 0) && completed.slice(0, -1).every((r) => r.code === 0);
+  if (!whole) {
+    throw new StepBatchError(`step batch output is inconsistent: ended after ${completed.length} of ${stepCount} steps (${exitDescription(result)})`, completed);
+  }
+  return completed;
+}
+
+function exitDescription(result: ExecResult): string {
+  return result.signal !== undefined ? `exit ${result.code}, signal ${result.signal}` : `exit ${result.code}`;
+}
+
+function stderrTail(result: ExecResult): string {
+  const text = result.stderr.trim();
+  return text === '' ? '' : `: ${text.length > 500 ? `...${text.slice(-500)}` : text}`;
+}
