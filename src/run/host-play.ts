@@ -8,7 +8,8 @@ import type { StepResult, TaskPlan } from '../modules/types.js';
 import type { RunMode, TaskResult } from '../plan/types.js';
 import type { Reporter } from '../report/reporter.js';
 import type { Transport } from '../transport/types.js';
-import { FactCache } from './fact-cache.js';
+import type { FactCache } from './fact-cache.js';
+import { unionQueries, type HostMemory, type RunChanges } from './host-memory.js';
 import { clearPendingCommand, pendingFor, pendingLine, recordPendingCommand, ROOT_PENDING_FILE, USER_PENDING_FILE } from './pending-handlers.js';
 import { FLUSH_HANDLERS } from '../modules/flush-handlers.js';
 import type { Lockstep } from './lockstep.js';
@@ -31,6 +32,12 @@ export interface HostPlayInput {
   loginIsRoot: boolean;
   /** `strategy: linear`: wait for the other hosts before each task. */
   lockstep?: Lockstep;
+  /** The host's facts as far as the run knows them; shared by every play on the host. */
+  memory: HostMemory;
+  /** Facts later plays will need on this host, probed now so they need no probe of their own. */
+  laterQueries: FactQuery[];
+  /** Counts changes made on any host during the run. */
+  runChanges: RunChanges;
 }
 
 export interface HostPlayOutcome {
@@ -59,15 +66,17 @@ export async function runPlayOnHost(input: HostPlayInput): Promise<HostPlayOutco
 class HostPlayRun {
   readonly results: TaskResult[] = [];
   failed = false;
-  private readonly cache = new FactCache();
   private readonly notified = new Map<string, string>();
   private readonly pendingFile: string;
   private readonly probeBecome: boolean;
 
   constructor(private readonly input: HostPlayInput) {
-    const anyBecome = [...input.tasks, ...input.handlers].some((t) => t.become);
-    this.probeBecome = anyBecome && !input.loginIsRoot;
+    this.probeBecome = probeNeedsBecome(input.tasks, input.handlers, input.loginIsRoot);
     this.pendingFile = input.play.become || input.loginIsRoot ? ROOT_PENDING_FILE : USER_PENDING_FILE;
+  }
+
+  private get cache(): FactCache {
+    return this.input.memory.cache;
   }
 
   private get pendingNeedsBecome(): boolean {
@@ -98,17 +107,25 @@ class HostPlayRun {
     await this.runHandlers();
   }
 
-  /** One exec: system facts, pending handlers, and every fact the play's tasks need. */
+  /**
+   * One exec: system facts, pending handlers, every fact this play's tasks need and those of the
+   * later plays. None at all when an earlier play's probe still holds (nothing changed since).
+   */
   private async gatherFacts(): Promise<void> {
-    const queries = [...this.input.tasks, ...this.input.handlers].flatMap((t) => (t.prepared.state === 'ready' ? t.prepared.queries : []));
-    const probe = buildProbe(queries, { system: true, pendingHandlerFiles: [ROOT_PENDING_FILE, USER_PENDING_FILE] });
+    const { memory, runChanges } = this.input;
+    const queries = playQueries(this.input.tasks, this.input.handlers);
+    if (memory.canReuse(runChanges, this.probeBecome, queries)) return;
+    const all = unionQueries(queries, this.input.laterQueries);
+    const probe = buildProbe(all, { system: true, pendingHandlerFiles: [ROOT_PENDING_FILE, USER_PENDING_FILE] });
     const result = await this.input.transport.exec(probe.script, { become: this.probeBecome });
     if (result.code !== 0) {
       this.fail(this.syntheticResult('gather facts', 'failed', `fact gathering failed (exit ${result.code})`, result.stderr || result.stdout));
     }
     const facts = probe.parse(result.stdout);
-    this.cache.store(queries, facts);
+    memory.prepareProbe();
+    this.cache.store(all, facts);
     this.cache.facts.pendingHandlers = facts.pendingHandlers;
+    memory.markProbed(runChanges, this.probeBecome);
   }
 
   private async refresh(queries: FactQuery[], become: boolean): Promise<void> {
@@ -188,6 +205,7 @@ class HostPlayRun {
       : { changed: true, failed: results.some((r) => r.code !== 0) ? describeStepFailure(results) : undefined };
     const last = results[results.length - 1];
     this.register(instance, commandResult({ changed: verdict.changed, failed: Boolean(verdict.failed), ...(last ? { last } : {}) }));
+    if (verdict.changed || verdict.failed) this.input.runChanges.count += 1;
     if (instance.module.exactAssume && plan.assume && !verdict.failed) plan.assume(this.cache.facts);
     else this.cache.invalidate();
     if (verdict.failed) {
@@ -295,6 +313,16 @@ class HostPlayRun {
     this.input.reporter.taskResult(result);
     throw new HostFailed();
   }
+}
+
+/** The facts a play's prepared tasks and handlers ask for. */
+export function playQueries(tasks: TaskInstance[], handlers: TaskInstance[]): FactQuery[] {
+  return [...tasks, ...handlers].flatMap((t) => (t.prepared.state === 'ready' ? t.prepared.queries : []));
+}
+
+/** The probe needs sudo when any task or handler of the play becomes another user. */
+export function probeNeedsBecome(tasks: TaskInstance[], handlers: TaskInstance[], loginIsRoot: boolean): boolean {
+  return !loginIsRoot && [...tasks, ...handlers].some((t) => t.become);
 }
 
 /** What `register` stores: the same shape whether the task ran, was satisfied, or was planned. */

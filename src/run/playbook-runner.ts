@@ -6,7 +6,9 @@ import type { PlayConfig, PlaybookConfig, TaskConfig } from '../config/types.js'
 import type { HostRecap, PlayInfo, RunMode, RunSummary, TaskResult } from '../plan/types.js';
 import type { Reporter } from '../report/reporter.js';
 import { ConnectionPool, type TransportFactory } from './connections.js';
-import { runPlayOnHost } from './host-play.js';
+import type { FactQuery } from '../facts/types.js';
+import { playQueries, probeNeedsBecome, runPlayOnHost } from './host-play.js';
+import { HostMemory, unionQueries, type RunChanges } from './host-memory.js';
 import { Lockstep } from './lockstep.js';
 import { drain, enable, preflight, RollError, waitForNoSessions, waitHealthy } from './rolling.js';
 import { describeRoll, reportDrained, returnEarlierDrained, rollContext } from './rolling-play.js';
@@ -42,6 +44,7 @@ interface HostState {
   registers: Map<string, unknown>;
   /** Out of the run: unreachable or failed. */
   out: boolean;
+  memory: HostMemory;
 }
 
 export interface PreparedPlay {
@@ -97,13 +100,14 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
   const prepareContext: PrepareContext = { ...options.prepare, runtimeNames: registerNames(options.playbook) };
   const plays = await preparePlays(options, prepareContext);
   const allHosts = [...new Set(plays.flatMap((p) => p.info.hosts))];
-  const state = new Map<string, HostState>(allHosts.map((h) => [h, { recap: newRecap(h), registers: new Map(), out: false }]));
+  const state = new Map<string, HostState>(allHosts.map((h) => [h, { recap: newRecap(h), registers: new Map(), out: false, memory: new HostMemory() }]));
   const results: TaskResult[] = [];
   const pool = new ConnectionPool(options.transportFor);
   const limit = pLimit(Math.max(1, options.forks));
   const { reporter } = options;
   let stopped: string | undefined;
   const aborted = () => options.signal?.aborted === true;
+  const runChanges: RunChanges = { count: 0 };
 
   const notReached = (hosts: string[], why: string) => {
     for (const host of hosts) {
@@ -161,6 +165,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
           try {
             const transport = await pool.connect(host);
             if (rolling) {
+              runChanges.count += 1; // the load balancers' state moves
               await drain(roll, host);
               await waitForNoSessions(roll, host);
             }
@@ -170,6 +175,9 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
               prepare: prepareContext,
               loginIsRoot: options.loginIsRoot(host),
               ...(lockstep ? { lockstep } : {}),
+              memory: hostState.memory,
+              laterQueries: laterQueries(plays, plays.indexOf(prepared), host, options.loginIsRoot(host)),
+              runChanges,
             });
             results.push(...outcome.results);
             count(hostState.recap, outcome.results);
@@ -224,6 +232,23 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
   };
   reporter.runEnd(summary);
   return summary;
+}
+
+/**
+ * Facts that later plays need on a host and that a probe with this play's privileges can answer:
+ * asking for them now spares each later play a probe of its own when nothing changes meanwhile.
+ */
+function laterQueries(plays: PreparedPlay[], index: number, host: string, loginIsRoot: boolean): FactQuery[] {
+  const current = plays[index]?.perHost.get(host);
+  if (!current) return [];
+  const become = probeNeedsBecome(current.tasks, current.handlers, loginIsRoot);
+  let queries: FactQuery[] = [];
+  for (const later of plays.slice(index + 1)) {
+    const entry = later.perHost.get(host);
+    if (!entry || probeNeedsBecome(entry.tasks, entry.handlers, loginIsRoot) !== become) continue;
+    queries = unionQueries(queries, playQueries(entry.tasks, entry.handlers));
+  }
+  return queries;
 }
 
 function markUnreachable(hostState: HostState, message: string, reporter: Reporter): void {

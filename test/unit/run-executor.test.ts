@@ -12,6 +12,7 @@ import type { PlayConfig, PlaybookConfig } from '../../src/config/types.js';
 import { computeBatches } from '../../src/inventory/index.js';
 import { knownModuleNames, modules } from '../../src/modules/registry.js';
 import type { RunMode, RunSummary, TaskResult } from '../../src/plan/types.js';
+import { HostMemory } from '../../src/run/host-memory.js';
 import { runPlayOnHost } from '../../src/run/host-play.js';
 import { pendingLine, USER_PENDING_FILE } from '../../src/run/pending-handlers.js';
 import { runPlaybook } from '../../src/run/playbook-runner.js';
@@ -27,6 +28,9 @@ beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'run executor-'));
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+/** What runPlayOnHost needs for a host's only play in a run. */
+const firstPlay = () => ({ memory: new HostMemory(), laterQueries: [], runChanges: { count: 0 } });
 
 /** A play name no earlier run (on this machine's root pending file) can have used. */
 const uniquePlay = (base: string) => `${base} ${randomBytes(4).toString('hex')}`;
@@ -79,7 +83,7 @@ interface Run {
   byHost(host: string): TaskResult[];
 }
 
-async function run(playbook: PlaybookConfig, hosts: Hosts, mode: RunMode): Promise<Run> {
+async function run(playbook: PlaybookConfig, hosts: Hosts, mode: RunMode, varsFor?: (host: string) => Record<string, unknown>): Promise<Run> {
   const names = Object.keys(hosts.dirs);
   const transports = new Map<string, LocalTransport>();
   const reporter = new CollectingReporter();
@@ -87,8 +91,9 @@ async function run(playbook: PlaybookConfig, hosts: Hosts, mode: RunMode): Promi
     mode,
     playbook,
     inventoryName: 'test',
-    hostsForPlay: () => names,
-    varsFor: (host) => ({ inventory_hostname: host, dir: hosts.dirs[host], role: hosts.roles[host], port: 8080 }),
+    // A play's `hosts` is `all` or one host's name.
+    hostsForPlay: (play) => (play.hosts === 'all' ? names : [play.hosts]),
+    varsFor: (host) => ({ inventory_hostname: host, dir: hosts.dirs[host], role: hosts.roles[host], port: 8080, ...varsFor?.(host) }),
     batchesFor: (play: PlayConfig, list: string[]) => computeBatches(list, play.serial),
     selected: () => true,
     prepare: { modules, secretVarNames: new Set(), searchPathFor: () => [templates] },
@@ -173,6 +178,90 @@ describe('runPlaybook: apply, then apply again', () => {
     expect(reporter.of('hostDone').map((c) => c.host).sort()).toEqual(['web1', 'web2']);
     expect(reporter.of('runEnd').map((c) => c.summary)).toEqual([summary]);
     expect(reporter.calls.at(-1)?.kind).toBe('runEnd');
+  });
+});
+
+describe('runPlaybook: facts across plays', () => {
+  const threePlays = (name: string) => `
+- name: ${name} one
+  hosts: all
+  tasks:
+    - name: one
+      copy: { content: "1\\n", dest: "<%= dir %>/one" }
+- name: ${name} two
+  hosts: all
+  tasks:
+    - name: two
+      template: { src: app.conf.ejs, dest: "<%= dir %>/two" }
+- name: ${name} three
+  hosts: web2
+  tasks:
+    - name: three
+      file: { path: "<%= dir %>/three", state: directory }
+`;
+
+  it('a converged fleet costs one probe per host for the whole playbook, in apply and in plan', async () => {
+    const playbook = await parsePlaybook(threePlays(uniquePlay('plays')), join(root, 'site.yml'), { knownModules });
+    const hosts = makeHosts(['web1', 'web2']);
+    const first = await run(playbook, hosts, 'apply');
+    expect(first.summary.changes).toBe(5);
+    // Changes in play one make play two probe again: its facts may have moved.
+    // Changes in a play make the next play probe again (its facts may have moved): a probe and a
+    // write per play.
+    expect(first.summary.hosts.map((h) => [h.host, h.roundTrips])).toEqual([['web1', 4], ['web2', 6]]);
+    for (const mode of ['apply', 'plan'] as const) {
+      const again = await run(playbook, hosts, mode);
+      expect(again.summary.changes).toBe(0);
+      expect(outcomes(again.byHost('web2'))).toEqual([['one', 'ok'], ['two', 'ok'], ['three', 'ok']]);
+      expect(again.summary.hosts.map((h) => [h.host, h.roundTrips])).toEqual([['web1', 1], ['web2', 1]]);
+    }
+  });
+
+  it('a change on one host in an earlier play makes every later play probe again', async () => {
+    // Both "hosts" work in the same directory: what play one does on web1 is visible to web2,
+    // as a primary's change is to its replica.
+    const shared = join(root, 'shared');
+    mkdirSync(shared);
+    const playbook = await parsePlaybook(`
+- name: ${uniquePlay('cross')} create
+  hosts: all
+  # Lockstep: web1 runs the task only once web2 has probed, facts of play two included.
+  strategy: linear
+  tasks:
+    - name: create
+      command: { cmd: "touch '<%= dir %>/made-by-web1'" }
+      when: inventory_hostname == 'web1'
+- name: ${uniquePlay('cross')} remove
+  hosts: web2
+  tasks:
+    - name: remove
+      file: { path: "<%= dir %>/made-by-web1", state: absent }
+`, join(root, 'site.yml'), { knownModules });
+    const hosts = makeHosts(['web1', 'web2']);
+    const result = await run(playbook, hosts, 'apply', () => ({ dir: shared }));
+    expect(outcomes(result.byHost('web1'))).toEqual([['create', 'changed']]);
+    expect(outcomes(result.byHost('web2'))).toEqual([['create', 'skipped'], ['remove', 'changed']]);
+    expect(existsSync(join(shared, 'made-by-web1'))).toBe(false);
+  });
+
+  it('a plan changes nothing, so later plays plan from the first probe and see earlier predictions', async () => {
+    const playbook = await parsePlaybook(`
+- name: ${uniquePlay('predict')} first
+  hosts: all
+  tasks:
+    - name: write
+      copy: { content: "x\\n", dest: "<%= dir %>/f" }
+- name: ${uniquePlay('predict')} second
+  hosts: all
+  tasks:
+    - name: write again
+      copy: { content: "x\\n", dest: "<%= dir %>/f" }
+`, join(root, 'site.yml'), { knownModules });
+    const hosts = makeHosts(['web1']);
+    const plan = await run(playbook, hosts, 'plan');
+    expect(outcomes(plan.summary.results)).toEqual([['write', 'changed'], ['write again', 'ok']]);
+    expect(plan.summary.hosts[0]?.roundTrips).toBe(1);
+    expect(existsSync(join(hosts.dirs.web1!, 'f'))).toBe(false);
   });
 });
 
@@ -322,7 +411,7 @@ describe('runPlayOnHost', () => {
     const registers = new Map<string, unknown>();
     const transport = new LocalTransport({ hostName: 'h', cwd: dir });
     const reporter = new CollectingReporter();
-    const outcome = await runPlayOnHost({ host: 'h', play, mode: 'apply', tasks, handlers, vars, registers, transport, reporter, prepare, loginIsRoot: false });
+    const outcome = await runPlayOnHost({ host: 'h', play, mode: 'apply', tasks, handlers, vars, registers, transport, reporter, prepare, loginIsRoot: false, ...firstPlay() });
     expect(outcome.failed).toBe(false);
     expect(outcome.unreachable).toBeUndefined();
     expect(outcomes(outcome.results)).toEqual([
@@ -348,7 +437,7 @@ describe('runPlayOnHost', () => {
     const vars = { dir, inventory_hostname: 'h', role: 'bad', port: 1 };
     const { play: config, tasks, handlers, prepare } = await prepareHost(playbook, vars);
     const transport = new LocalTransport({ hostName: 'h', cwd: dir });
-    const outcome = await runPlayOnHost({ host: 'h', play: config, mode: 'apply', tasks, handlers, vars, registers: new Map(), transport, reporter: new CollectingReporter(), prepare, loginIsRoot: false });
+    const outcome = await runPlayOnHost({ host: 'h', play: config, mode: 'apply', tasks, handlers, vars, registers: new Map(), transport, reporter: new CollectingReporter(), prepare, loginIsRoot: false, ...firstPlay() });
     expect(outcome.failed).toBe(true);
     expect(outcomes(outcome.results).map(([t]) => t)).toEqual(['app dir', 'config', 'motd', 'gate']);
     expect(outcome.results.at(-1)?.outcome).toBe('failed');
