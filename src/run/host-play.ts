@@ -1,13 +1,15 @@
 // One play on one host: gather facts in one exec, then plan each task against them and (in
-// apply mode) run the steps that close the gap, then the notified handlers.
+// apply mode) run the steps that close the gap, then the notified handlers. Consecutive changes
+// whose outcome is known in advance (file writes) go to the host together, in one exec.
 import { ConnectionError } from '../errors.js';
 import type { PlayConfig } from '../config/types.js';
 import { buildProbe } from '../facts/probe.js';
 import type { FactQuery } from '../facts/types.js';
-import type { StepResult, TaskPlan } from '../modules/types.js';
+import type { Step, StepResult, TaskPlan } from '../modules/types.js';
 import type { RunMode, TaskResult } from '../plan/types.js';
 import type { Reporter } from '../report/reporter.js';
-import type { Transport } from '../transport/types.js';
+import type { BecomeOptions, Transport } from '../transport/types.js';
+import { execBatched } from './batched-exec.js';
 import type { FactCache } from './fact-cache.js';
 import { unionQueries, type HostMemory, type RunChanges } from './host-memory.js';
 import { clearPendingCommand, pendingFor, pendingLine, recordPendingCommand, ROOT_PENDING_FILE, USER_PENDING_FILE } from './pending-handlers.js';
@@ -49,6 +51,13 @@ export interface HostPlayOutcome {
 
 class HostFailed extends Error {}
 
+/** A task waiting for the queued steps before it to reach the host. */
+type ChangePlan = Extract<TaskPlan, { status: 'changed' }>;
+type Queued =
+  | { kind: 'change'; instance: TaskInstance; plan: ChangePlan; started: number }
+  /** A result to report once the changes queued before it are done, to keep the order. */
+  | { kind: 'note'; report: () => void };
+
 export async function runPlayOnHost(input: HostPlayInput): Promise<HostPlayOutcome> {
   const run = new HostPlayRun(input);
   try {
@@ -69,6 +78,11 @@ class HostPlayRun {
   private readonly notified = new Map<string, string>();
   private readonly pendingFile: string;
   private readonly probeBecome: boolean;
+  /** Changes planned but not yet sent, all with the same become (`queuedAs`). */
+  private queued: Queued[] = [];
+  private queuedAs = '';
+  /** Index of the task being run, so a re-check can include the facts of the tasks after it. */
+  private position = 0;
 
   constructor(private readonly input: HostPlayInput) {
     this.probeBecome = probeNeedsBecome(input.tasks, input.handlers, input.loginIsRoot);
@@ -88,23 +102,28 @@ class HostPlayRun {
     for (const pending of pendingFor(this.input.play.name, this.cache.facts.pendingHandlers)) {
       this.notified.set(pending, 'an earlier run');
     }
-    for (const instance of this.input.tasks) {
+    for (const [index, instance] of this.input.tasks.entries()) {
+      this.position = index;
       await this.input.lockstep?.arrive(this.input.host, this.input.play.tasks.indexOf(instance.task));
       // `flush_handlers` runs the handlers notified so far, here rather than at the play's end.
       if (instance.module.name === FLUSH_HANDLERS) {
+        if (!(await this.settle())) this.stop();
         await this.runHandlers();
         continue;
       }
-      const ok = await this.runInstance(instance, false);
-      if (!ok) {
-        this.failed = true;
-        if (this.notified.size > 0) {
-          this.input.reporter.log(`${this.input.host}: handlers ${[...this.notified.keys()].join(', ')} stay pending; the next apply runs them`, 1);
-        }
-        throw new HostFailed();
-      }
+      if (!(await this.runInstance(instance, false))) this.stop();
     }
+    if (!(await this.settle())) this.stop();
     await this.runHandlers();
+  }
+
+  /** A task failed: the host goes no further in this run. */
+  private stop(): never {
+    this.failed = true;
+    if (this.notified.size > 0) {
+      this.input.reporter.log(`${this.input.host}: handlers ${[...this.notified.keys()].join(', ')} stay pending; the next apply runs them`, 1);
+    }
+    throw new HostFailed();
   }
 
   /**
@@ -128,9 +147,14 @@ class HostPlayRun {
     memory.markProbed(runChanges, this.probeBecome);
   }
 
+  /**
+   * Re-reads stale facts of a task, and in the same exec those of the tasks after it that run
+   * with the same privileges: after one unpredictable change they would each ask in turn.
+   */
   private async refresh(queries: FactQuery[], become: boolean): Promise<void> {
-    const needed = this.cache.needed(queries);
-    if (needed.length === 0) return;
+    if (this.cache.needed(queries).length === 0) return;
+    const ahead = this.input.tasks.slice(this.position + 1).filter((t) => t.become === become);
+    const needed = this.cache.needed(unionQueries(queries, playQueries(ahead, [])));
     const probe = buildProbe(needed, { system: false, pendingHandlerFiles: [] });
     const result = await this.input.transport.exec(probe.script, { become: become && !this.input.loginIsRoot });
     if (result.code !== 0) throw new Error(`re-checking facts failed (exit ${result.code}): ${result.stderr.trim()}`);
@@ -149,20 +173,30 @@ class HostPlayRun {
     let prepared = instance.prepared;
     try {
       if (prepared.state === 'deferred') {
+        // Its arguments may read registered results of the queued tasks.
+        if (!(await this.settle())) return false;
         if (instance.deferredLoop) return await this.runDeferredLoop(instance, isHandler);
         prepared = await prepareTask(instance.task, instance.module, this.vars(instance.hasItem ? { item: instance.item } : {}), this.input.prepare);
         if (prepared.state === 'deferred') throw new Error(prepared.reason);
       }
       if (prepared.state === 'skipped') {
-        this.record(instance, 'skipped', prepared.reason, started, isHandler);
-        this.register(instance, { changed: false, skipped: true, failed: false });
+        const reason = prepared.reason;
+        this.afterQueued(() => {
+          this.record(instance, 'skipped', reason, started, isHandler);
+          this.register(instance, { changed: false, skipped: true, failed: false });
+        });
         return true;
       }
-      if (mode === 'apply' || this.cache.needed(prepared.queries).length > 0) await this.refresh(prepared.queries, instance.become);
+      if (this.cache.needed(prepared.queries).length > 0) {
+        // Facts read from the host must not predate changes still queued for it.
+        if (!(await this.settle())) return false;
+        await this.refresh(prepared.queries, instance.become);
+      }
       const plan = instance.module.plan(prepared.resolved, this.cache.facts, { become: instance.become, taskName: instance.label });
       return await this.handlePlan(instance, prepared.resolved, plan, started, isHandler);
     } catch (error) {
       if (error instanceof ConnectionError) throw error;
+      if (!(await this.settle())) return false;
       return this.failInstance(instance, (error as Error).message, started, isHandler);
     }
   }
@@ -178,11 +212,16 @@ class HostPlayRun {
 
   private async handlePlan(instance: TaskInstance, resolved: unknown, plan: TaskPlan, started: number, isHandler: boolean): Promise<boolean> {
     if (plan.status === 'ok') {
-      this.record(instance, 'ok', plan.reason, started, isHandler);
-      this.register(instance, commandResult({ changed: false }));
+      this.afterQueued(() => {
+        this.record(instance, 'ok', plan.reason, started, isHandler);
+        this.register(instance, commandResult({ changed: false }));
+      });
       return true;
     }
-    if (plan.status === 'failed') return this.failInstance(instance, plan.reason, started, isHandler);
+    if (plan.status === 'failed') {
+      if (!(await this.settle())) return false;
+      return this.failInstance(instance, plan.reason, started, isHandler);
+    }
 
     if (this.input.mode === 'plan' && !instance.module.readOnly?.(resolved)) {
       plan.assume?.(this.cache.facts);
@@ -193,9 +232,20 @@ class HostPlayRun {
       return true;
     }
 
+    const queueAs = isHandler ? undefined : this.queueKey(instance, plan);
+    if (queueAs !== undefined) {
+      if (this.queued.length > 0 && queueAs !== this.queuedAs && !(await this.settle())) return false;
+      this.queuedAs = queueAs;
+      // Later tasks plan against the state these steps will leave.
+      plan.assume?.(this.cache.facts);
+      this.queued.push({ kind: 'change', instance, plan, started });
+      return true;
+    }
+    if (!(await this.settle())) return false;
+
     const results: StepResult[] = [];
     for (const step of plan.steps) {
-      const become = step.become && !this.input.loginIsRoot ? { user: instance.becomeUser ?? 'root' } : false;
+      const become = this.stepBecome(instance, step);
       const result = await this.input.transport.exec(step.command, { stdin: step.stdin, become });
       results.push(result);
       if (result.code !== 0 && !instance.module.interpret) break;
@@ -217,8 +267,72 @@ class HostPlayRun {
       return true;
     }
     this.record(instance, 'changed', plan.summary, started, isHandler, plan.diff);
-    await this.notifyAndRecord(instance);
+    await this.notifyAndRecord([instance]);
     return true;
+  }
+
+  private stepBecome(instance: TaskInstance, step: Step): BecomeOptions | false {
+    return step.become && !this.input.loginIsRoot ? { user: instance.becomeUser ?? 'root' } : false;
+  }
+
+  /**
+   * The become under which this change may wait in the queue, or undefined when it must run at
+   * once: its result must be known before the next task (a command's output, `ignore_errors`),
+   * its outcome cannot be predicted, or the play runs in lockstep.
+   */
+  private queueKey(instance: TaskInstance, plan: ChangePlan): string | undefined {
+    const { module } = instance;
+    if (this.input.mode !== 'apply' || this.input.lockstep || instance.task.ignoreErrors) return undefined;
+    if (!module.exactAssume || module.interpret || !plan.assume || plan.steps.length === 0) return undefined;
+    const users = new Set(plan.steps.map((step) => becomeKey(this.stepBecome(instance, step))));
+    return users.size === 1 ? [...users][0] : undefined;
+  }
+
+  /** Reports now, or after the queued changes when there are any, so results keep task order. */
+  private afterQueued(report: () => void): void {
+    if (this.queued.length > 0) this.queued.push({ kind: 'note', report });
+    else report();
+  }
+
+  /**
+   * Sends the queued changes in one exec and reports each task as it would have been reported on
+   * its own. False when one failed: the tasks after it did not run, and the host must stop.
+   */
+  private async settle(): Promise<boolean> {
+    if (this.queued.length === 0) return true;
+    const queued = this.queued;
+    this.queued = [];
+    const changes = queued.flatMap((q) => (q.kind === 'change' ? [q] : []));
+    const first = changes[0];
+    const steps = changes.flatMap((q) => q.plan.steps.map((step) => ({ command: step.command, ...(step.stdin !== undefined ? { stdin: step.stdin } : {}) })));
+    const outcome = first ? await execBatched(this.input.transport, steps, this.stepBecome(first.instance, first.plan.steps[0]!)) : { results: [] };
+    if (outcome.results.length > 0) this.input.runChanges.count += 1;
+    const done: TaskInstance[] = [];
+    let offset = 0;
+    let ok = true;
+    for (const q of queued) {
+      if (q.kind === 'note') {
+        q.report();
+        continue;
+      }
+      const results = outcome.results.slice(offset, offset + q.plan.steps.length);
+      offset += q.plan.steps.length;
+      const complete = results.length === q.plan.steps.length && results.every((r) => r.code === 0);
+      if (!complete) {
+        this.cache.invalidate();
+        const reason = results.some((r) => r.code !== 0) ? describeStepFailure(results) : `no answer from the host for this task: ${outcome.error ?? 'the run was cut short'}`;
+        const output = results.map((r) => [r.stderr, r.stdout].filter(Boolean).join('\n')).join('\n');
+        this.register(q.instance, commandResult({ changed: true, failed: true, ...(results.length > 0 ? { last: results[results.length - 1]! } : {}) }));
+        this.failInstance(q.instance, reason, q.started, false, output || undefined);
+        ok = false;
+        break;
+      }
+      this.register(q.instance, commandResult({ changed: true, last: results[results.length - 1]! }));
+      this.record(q.instance, 'changed', q.plan.summary, q.started, false, q.plan.diff);
+      done.push(q.instance);
+    }
+    await this.notifyAndRecord(done);
+    return ok;
   }
 
   private notify(instance: TaskInstance): string[] {
@@ -230,9 +344,10 @@ class HostPlayRun {
     return fresh;
   }
 
-  /** Notifies the task's handlers and writes them down on the host before going on. */
-  private async notifyAndRecord(instance: TaskInstance): Promise<void> {
-    const fresh = this.notify(instance).filter((h) => !pendingFor(this.input.play.name, this.cache.facts.pendingHandlers).includes(h));
+  /** Notifies the tasks' handlers and writes them down on the host (one exec) before going on. */
+  private async notifyAndRecord(instances: TaskInstance[]): Promise<void> {
+    const recorded = pendingFor(this.input.play.name, this.cache.facts.pendingHandlers);
+    const fresh = [...new Set(instances.flatMap((instance) => this.notify(instance)))].filter((h) => !recorded.includes(h));
     if (fresh.length === 0) return;
     const lines = fresh.map((h) => pendingLine(this.input.play.name, h));
     const result = await this.input.transport.exec(recordPendingCommand(this.pendingFile, lines), { become: this.pendingNeedsBecome });
@@ -313,6 +428,10 @@ class HostPlayRun {
     this.input.reporter.taskResult(result);
     throw new HostFailed();
   }
+}
+
+function becomeKey(become: BecomeOptions | false): string {
+  return become ? `user:${become.user ?? 'root'}` : 'login';
 }
 
 /** The facts a play's prepared tasks and handlers ask for. */

@@ -551,3 +551,74 @@ describe('strategy', () => {
     expect(stamp(hosts.dirs['web2']!, 'second')).toBeLessThan(stamp(hosts.dirs['web1']!, 'first'));
   });
 });
+
+describe('consecutive file changes go to the host together', () => {
+  const files = (play: string, options: { badThird?: boolean; between?: string } = {}) => `
+- name: ${play}
+  hosts: all
+  tasks:
+    - name: dir
+      file: { path: "<%= dir %>/etc", state: directory }
+    - name: a
+      copy: { content: "a\\n", dest: "<%= dir %>/etc/a" }
+      notify: reload
+    - name: b
+      template: { src: app.conf.ejs, dest: "<%= dir %>/etc/b" }
+${options.between ?? ''}    - name: c
+      copy: { content: "${options.badThird ? 'bad' : 'good'}\\n", dest: "<%= dir %>/etc/c", validate: "grep -q good %s" }
+    - name: d
+      copy: { content: "d\\n", dest: "<%= dir %>/etc/d" }
+  handlers:
+    - name: reload
+      command: "echo reloaded >> '<%= dir %>/reload.log'"
+`;
+
+  it('a first converge sends the directory and every file in one exec, reported in task order', async () => {
+    const playbook = await parsePlaybook(files(uniquePlay('batch')), join(root, 'site.yml'), { knownModules });
+    const hosts = makeHosts(['web1']);
+    const dir = hosts.dirs.web1!;
+    const first = await run(playbook, hosts, 'apply');
+    expect(outcomes(first.summary.results)).toEqual([['dir', 'changed'], ['a', 'changed'], ['b', 'changed'], ['c', 'changed'], ['d', 'changed'], ['reload', 'changed']]);
+    expect(read(join(dir, 'etc', 'c'))).toBe('good\n');
+    expect(read(join(dir, 'etc', 'b'))).toBe('# managed by foobar-provision\nhost=web1\nport=8080\n');
+    // probe, the batch, the pending-handler record, the handler, clearing the record
+    expect(first.summary.hosts[0]?.roundTrips).toBe(5);
+    const again = await run(playbook, hosts, 'apply');
+    expect(again.summary.changes).toBe(0);
+    expect(again.summary.hosts[0]?.roundTrips).toBe(1);
+  });
+
+  it('a write that fails stops the host there: earlier files written, later ones not, handlers kept pending', async () => {
+    const play = uniquePlay('batch-fail');
+    const playbook = await parsePlaybook(files(play, { badThird: true }), join(root, 'site.yml'), { knownModules });
+    const hosts = makeHosts(['web1']);
+    const dir = hosts.dirs.web1!;
+    const result = await run(playbook, hosts, 'apply');
+    expect(outcomes(result.summary.results)).toEqual([['dir', 'changed'], ['a', 'changed'], ['b', 'changed'], ['c', 'failed']]);
+    const failed = result.summary.results.at(-1)!;
+    expect(failed.reason).toMatch(/^exit 1/);
+    expect(failed.output).toContain('validation failed (grep -q good %s)');
+    expect(existsSync(join(dir, 'etc', 'b'))).toBe(true);
+    expect(existsSync(join(dir, 'etc', 'c'))).toBe(false);
+    expect(existsSync(join(dir, 'etc', 'd'))).toBe(false);
+    expect(result.summary.hosts[0]).toMatchObject({ status: 'failed', changed: 3 });
+    expect(pendingIn(dir)).toEqual([pendingLine(play, 'reload')]);
+    expect(existsSync(join(dir, 'reload.log'))).toBe(false);
+  });
+
+  it('a task whose result is needed at once (a command) runs between two batches, in order', async () => {
+    const between = `    - name: stamp
+      command: "cat '<%= dir %>/etc/a' > '<%= dir %>/stamp'"
+`;
+    const playbook = await parsePlaybook(files(uniquePlay('batch-split'), { between }), join(root, 'site.yml'), { knownModules });
+    const hosts = makeHosts(['web1']);
+    const dir = hosts.dirs.web1!;
+    const result = await run(playbook, hosts, 'apply');
+    expect(outcomes(result.summary.results).map(([t]) => t)).toEqual(['dir', 'a', 'b', 'stamp', 'c', 'd', 'reload']);
+    // The command saw the file the batch before it wrote.
+    expect(read(join(dir, 'stamp'))).toBe('a\n');
+    // probe, batch (dir a b), record, command, one re-check for c and d (a command's effect is
+    // unknown), batch (c d), handler, clear
+    expect(result.summary.hosts[0]?.roundTrips).toBe(8);
+  });
+});
