@@ -1,20 +1,21 @@
 // Where the credentials for a connection come from: a private key file (passphrase from an env var
 // or, on a terminal, one prompt) or else the ssh-agent. Errors say what to set.
 
-import { readFile } from 'node:fs/promises';
-import ssh2 from 'ssh2';
+import type { ParsedKey } from 'ssh2';
 import { ConnectionError } from '../errors.js';
+import type { PrivateKeyCache } from './private-keys.js';
 import type { ConnectionSettings } from './types.js';
 
-export type AuthMethod =
-  | { kind: 'key'; path: string; privateKey: Buffer; passphrase?: string }
-  | { kind: 'agent'; socket: string };
+/** A key is handed over decrypted, so the passphrase goes no further than this file. */
+export type AuthMethod = { kind: 'key'; path: string; key: ParsedKey } | { kind: 'agent'; socket: string };
 
 export interface AuthDeps {
   env: NodeJS.ProcessEnv;
   /** Whether we may ask the operator (stdin is a terminal). */
   interactive: boolean;
   prompt: (question: string) => Promise<string>;
+  /** Key files read and parsed once per run, whichever hosts use them. */
+  keys: PrivateKeyCache;
 }
 
 export const DEFAULT_PASSPHRASE_ENV = 'FOOBAR_SSH_PASSPHRASE';
@@ -41,14 +42,13 @@ export async function resolveAuth(settings: ConnectionSettings, deps: AuthDeps):
 async function loadKey(settings: ConnectionSettings, deps: AuthDeps): Promise<AuthMethod> {
   const host = settings.hostName;
   const path = settings.privateKeyPath!;
-  let privateKey: Buffer;
+  let plain: ParsedKey | Error;
   try {
-    privateKey = await readFile(path);
+    plain = await deps.keys.load(path);
   } catch (err) {
     throw new ConnectionError(host, `${host}: cannot read private key ${path}: ${(err as Error).message}`);
   }
-  const plain = ssh2.utils.parseKey(privateKey);
-  if (!(plain instanceof Error)) return { kind: 'key', path, privateKey };
+  if (!(plain instanceof Error)) return usableKey(host, path, plain);
   if (!/passphrase/i.test(plain.message)) {
     throw new ConnectionError(host, `${host}: ${path} is not a usable private key: ${plain.message}`);
   }
@@ -72,12 +72,20 @@ async function loadKey(settings: ConnectionSettings, deps: AuthDeps): Promise<Au
         `set ${envName}, run from a terminal to be prompted, or load the key into ssh-agent.`,
     );
   }
-  const decrypted = ssh2.utils.parseKey(privateKey, passphrase);
+  const decrypted = await deps.keys.load(path, passphrase);
   if (decrypted instanceof Error) {
     // A wrong typed passphrase must not be reused for the next host.
     if (fromEnv === undefined) prompted.delete(path);
     const source = fromEnv !== undefined ? `from ${envName}` : 'entered';
     throw new ConnectionError(host, `${host}: cannot decrypt ${path} with the passphrase ${source}: ${decrypted.message}`);
   }
-  return { kind: 'key', path, privateKey, passphrase };
+  return usableKey(host, path, decrypted);
+}
+
+// ssh2 would refuse a public key only when connecting, with an error that names no file.
+function usableKey(host: string, path: string, key: ParsedKey): AuthMethod {
+  if (!key.isPrivateKey()) {
+    throw new ConnectionError(host, `${host}: ${path} is not a usable private key: it holds a public key only`);
+  }
+  return { kind: 'key', path, key };
 }

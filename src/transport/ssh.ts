@@ -2,7 +2,7 @@
 // on it, host keys checked against known_hosts before any credential is sent.
 
 import pLimit, { type LimitFunction } from 'p-limit';
-import ssh2, { type ClientChannel, type ConnectConfig } from 'ssh2';
+import ssh2, { type AnyAuthMethod, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { ConnectionError, TaskFailedError } from '../errors.js';
 import { algorithmsFor } from './algorithms.js';
 import { describeAuth, resolveAuth, type AuthDeps, type AuthMethod } from './auth.js';
@@ -10,7 +10,8 @@ import { wrapBecome } from './become.js';
 import { shellQuote } from './quote.js';
 import { getViaExec, putViaExec } from './file-ops.js';
 import { decideHostKey } from './host-key-check.js';
-import { appendKnownHost, knownHostsName, loadKnownHosts, recordedKeyTypes } from './known-hosts.js';
+import { appendKnownHost, knownHostsName, recordedKeyTypes, sharedKnownHostsCache, type KnownHostsCache } from './known-hosts.js';
+import { sharedPrivateKeys } from './private-keys.js';
 import { promptHidden } from './prompt.js';
 import type { BecomeOptions, ConnectionSettings, ExecOptions, ExecResult, Transport } from './types.js';
 
@@ -21,7 +22,10 @@ const CLOSE_GRACE_MS = 1000;
 const KILL_AFTER_S = 5;
 
 /** I/O the transport needs from its surroundings, injectable for tests. */
-export type SshTransportDeps = AuthDeps;
+export interface SshTransportDeps extends AuthDeps {
+  /** known_hosts files parsed once per run, whichever hosts use them. */
+  knownHosts: KnownHostsCache;
+}
 
 type Client = InstanceType<typeof ssh2.Client>;
 
@@ -45,6 +49,8 @@ export class SshTransport implements Transport {
       env: deps.env ?? process.env,
       interactive: deps.interactive ?? Boolean(process.stdin.isTTY),
       prompt: deps.prompt ?? promptHidden,
+      keys: deps.keys ?? sharedPrivateKeys,
+      knownHosts: deps.knownHosts ?? sharedKnownHostsCache,
     };
     this.#limit = pLimit(settings.maxChannels > 0 ? settings.maxChannels : DEFAULT_MAX_CHANNELS);
   }
@@ -67,7 +73,8 @@ export class SshTransport implements Transport {
   async #open(): Promise<void> {
     const s = this.#settings;
     const auth = await resolveAuth(s, this.#deps);
-    const entries = await loadKnownHosts(s.knownHostsFiles);
+    // Only this host's entries: the policy below then never looks at the rest of the fleet's.
+    const hostEntries = (await this.#deps.knownHosts.load(s.knownHostsFiles)).forHost(s.address, s.port);
     const client = new ssh2.Client();
     // The verifier can only say yes or no to ssh2; the reason travels beside it.
     let hostKeyFailure: ConnectionError | undefined;
@@ -80,9 +87,9 @@ export class SshTransport implements Transport {
       // Notice a silently dead peer within about a minute instead of hanging until TCP gives up.
       keepaliveInterval: 15_000,
       keepaliveCountMax: 4,
-      algorithms: algorithmsFor(recordedKeyTypes(entries, s.address, s.port)),
+      algorithms: algorithmsFor(recordedKeyTypes(hostEntries, s.address, s.port)),
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void): void => {
-        const decision = decideHostKey(s, entries, key);
+        const decision = decideHostKey(s, hostEntries, key);
         if (decision.action === 'accept') return verify(true);
         if (decision.action === 'reject') {
           hostKeyFailure = decision.error;
@@ -99,7 +106,7 @@ export class SshTransport implements Transport {
           },
         );
       },
-      ...authConfig(auth),
+      ...authConfig(auth, s.user),
     };
 
     await new Promise<void>((resolveReady, rejectReady) => {
@@ -317,9 +324,15 @@ export class SshTransport implements Transport {
   }
 }
 
-function authConfig(auth: AuthMethod): Partial<ConnectConfig> {
+function authConfig(auth: AuthMethod, username: string): Partial<ConnectConfig> {
   if (auth.kind === 'agent') return { agent: auth.socket };
-  return { privateKey: auth.privateKey, ...(auth.passphrase !== undefined ? { passphrase: auth.passphrase } : {}) };
+  // ssh2 drops a parsed key given as `privateKey` (it keeps only a string or Buffer there) but uses
+  // one from authHandler as it is. 'none' first, as ssh2 does by default with `privateKey`.
+  const methods: AnyAuthMethod[] = [
+    { type: 'none', username },
+    { type: 'publickey', username, key: auth.key },
+  ];
+  return { authHandler: methods };
 }
 
 /**

@@ -3,9 +3,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionError, HostKeyError, TaskFailedError } from '../../src/errors.js';
-import { fingerprint } from '../../src/transport/known-hosts.js';
+import { fingerprint, KnownHostsCache, knownHostsDisk } from '../../src/transport/known-hosts.js';
+import { PrivateKeyCache } from '../../src/transport/private-keys.js';
 import { SshTransport, type SshTransportDeps } from '../../src/transport/ssh.js';
 import type { ConnectionSettings } from '../../src/transport/types.js';
 import { ensureTestUsers, freePort, requireIntegrationHost, startSshd, type TestSshd } from '../helpers/sshd.js';
@@ -144,6 +146,38 @@ describe('SshTransport against a real sshd', () => {
     const t = transport({ knownHostsFiles: [file] });
     await t.connect();
     expect(t.negotiatedHostKey).toMatch(/^rsa-sha2-/);
+  });
+
+  it('reads known_hosts and the key file once for many hosts connecting at once', async () => {
+    const knownHostsReads: string[] = [];
+    const keyReads: string[] = [];
+    let keyParses = 0;
+    const knownHosts = new KnownHostsCache({
+      version: knownHostsDisk.version,
+      read: (file) => {
+        knownHostsReads.push(file);
+        return knownHostsDisk.read(file);
+      },
+    });
+    const keys = new PrivateKeyCache({
+      read: async (path) => {
+        keyReads.push(path);
+        return readFileSync(path);
+      },
+      parse: (data, passphrase) => {
+        keyParses++;
+        return ssh2.utils.parseKey(data, passphrase);
+      },
+    });
+    // Under sshd's MaxStartups (10 unauthenticated connections at once).
+    const many = Array.from({ length: 8 }, () =>
+      transport({ knownHostsFiles: [join(sshd.dir, 'no_user_known_hosts'), sshd.knownHostsFile] }, { ...quietDeps, knownHosts, keys }),
+    );
+    const results = await Promise.all(many.map((t, i) => t.exec(`echo ${i}`)));
+    expect(results.map((r) => r.stdout)).toEqual(many.map((_, i) => `${i}\n`));
+    expect(knownHostsReads).toEqual([sshd.knownHostsFile]);
+    expect(keyReads).toEqual([sshd.clientKeyPath]);
+    expect(keyParses).toBe(1);
   });
 
   it('fails fast with a ConnectionError when nothing listens', async () => {
