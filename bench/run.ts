@@ -10,9 +10,16 @@
 // gets --converge-reps + --reps). The default keeps the whole run near 25 minutes on 2 cores:
 // measured there, one Ansible no-op of this workload costs about 5 s per host.
 //                    [--bridge labb0] [--network 10.214.0.0/24] [--rev HEAD]
+//                    [--site-prefix s] [--out bench/out] [--skip sizes]
+// --site-prefix names the site copy's hosts (<prefix>lb1 ...) and --out holds every generated
+// file and log: lab host names are machine-wide, so a second bench beside another one needs its
+// own bridge, network, prefix and output directory (and --skip sizes, whose b001.. would collide).
+// With ansible among --tools, site.yml is also run as a no-op by Ansible, from a playbook
+// generated out of our resolved tasks (bench/lib/site-ansible.ts).
 //   npm run bench -- --from bench/out/logs/<run>/results.json   (re-render RESULTS.md only)
 //
-// Needs root (the lab), Debian's ansible-core and ansible (community.general for ufw).
+// Needs root (the lab), Debian's ansible-core and ansible (community.general for ufw, community.mysql
+// for the site.yml databases).
 
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
@@ -28,6 +35,7 @@ import { ensurePythonApt } from './lib/prereqs.js';
 import { summarizeProfile } from './lib/profile.js';
 import { renderMarkdown, summarize, type Environment, type ProfileReport, type SiteReport, type SizeReport } from './lib/report.js';
 import { writeSiteCopy } from './lib/site.js';
+import { ensurePyMysql, runSiteAnsible, writeSiteAnsible } from './lib/site-ansible.js';
 import { cleanup, runAnsible, runFloor, runOurs, type Kind, type Paths, type RunResult, type Tool } from './lib/tools.js';
 
 const run = promisify(execFile);
@@ -57,6 +65,8 @@ function options() {
       results: { type: 'string', default: path.join(ROOT, 'bench', 'RESULTS.md') },
       rev: { type: 'string', default: 'HEAD' },
       from: { type: 'string' },
+      'site-prefix': { type: 'string', default: 's' },
+      out: { type: 'string', default: path.join(ROOT, 'bench', 'out') },
     },
   });
   const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -66,6 +76,8 @@ function options() {
   if (tools.some((t) => !['ours', 'ansible', 'floor'].includes(t))) throw new Error('--tools: any of ours, ansible, floor');
   const reps = Math.max(1, Number(values.reps));
   if (values.bridge === 'lab0' || values.network.startsWith('10.213.')) throw new Error('the bench must not use the lab bridge lab0 or its network 10.213.0.0/24');
+  // The engine build under --out finds its dependencies in the repository's node_modules.
+  if (path.relative(ROOT, path.resolve(values.out)).startsWith('..')) throw new Error(`--out must be inside ${ROOT}`);
   return {
     ns,
     reps,
@@ -86,6 +98,8 @@ function options() {
     rev: values.rev,
     /** Re-render the results file from a saved results.json; runs nothing. */
     from: values.from,
+    sitePrefix: values['site-prefix'],
+    out: path.resolve(values.out),
   };
 }
 
@@ -169,11 +183,29 @@ async function profileNoop(p: Paths, f: BenchFiles): Promise<ProfileReport> {
 }
 
 async function benchSite(p: Paths, o: ReturnType<typeof options>, site: SiteReport): Promise<BenchFiles> {
-  const f = await writeSiteCopy(ROOT, p.out, o.net);
+  const f = await writeSiteCopy(ROOT, p.out, o.net, o.sitePrefix);
   site.hosts = f.n;
+  const playbook = path.join(ROOT, 'playbooks', 'site.yml');
+  // The Ansible side is generated before any host is up: a task it cannot translate stops here.
+  const withAnsible = o.tools.includes('ansible');
+  const gen = withAnsible
+    ? await writeSiteAnsible({ engineDir: path.resolve(path.dirname(p.cli), '..'), outDir: p.out, site: f, playbook }).catch((e: unknown) => {
+        site.ansible = { noops: [], error: `generating the Ansible playbook: ${(e as Error).message.split('\n')[0]}` };
+        log(`site.yml: ${site.ansible.error}`);
+        return undefined;
+      })
+    : undefined;
+  if (gen) {
+    site.ansible = { noops: [], tasks: gen.tasks, mapping: gen.mapping, approximations: gen.approximations };
+    log(`site.yml: Ansible playbook ${gen.playbook} (${gen.tasks} tasks)`);
+  }
   log(`site.yml: bringing up ${f.n} hosts (${f.hosts.map((h) => h.name).join(', ')})`);
   await upInChunks(f.inventory, log);
-  const playbook = path.join(ROOT, 'playbooks', 'site.yml');
+  if (gen) {
+    // Ansible's prerequisites first, so that both tools' no-ops see the same hosts.
+    await ensurePythonApt(f, p.out);
+    await ensurePyMysql(f, gen.mysqlHosts, p.out);
+  }
   const once = async (kind: Kind, label: string): Promise<RunResult> => {
     const r = await runOurs(p, f, kind, label, { playbook });
     log(`site.yml ${kind}: ${r.wallS.toFixed(2)} s wall, ${(r.cpuUserS + r.cpuSysS).toFixed(2)} s CPU, ${r.roundTrips.mean.toFixed(1)} RT/host${r.ok ? '' : ` — NOT OK: ${r.problem}`}`);
@@ -182,6 +214,15 @@ async function benchSite(p: Paths, o: ReturnType<typeof options>, site: SiteRepo
   site.converge = await once('converge', 'site9-converge');
   if (!site.converge.ok) throw new Error(`site.yml first converge failed: ${site.converge.problem}`);
   for (let i = 1; i <= o.reps; i++) site.noops.push(await once('noop', `site9-noop-${i}`));
+  // Ansible's no-op of the same state on the same, converged hosts.
+  if (gen && site.ansible) {
+    for (let i = 1; i <= o.reps; i++) {
+      if (interrupted) break;
+      const r = await runSiteAnsible(p, f, gen, 'noop', `site9-ansible-noop-${i}`);
+      log(`site.yml Ansible noop: ${r.wallS.toFixed(2)} s wall, ${(r.cpuUserS + r.cpuSysS).toFixed(2)} s CPU, ${r.roundTrips.mean.toFixed(1)} RT/host${r.ok ? '' : ` — NOT OK: ${r.problem}`}`);
+      site.ansible.noops.push(r);
+    }
+  }
   return f;
 }
 
@@ -248,7 +289,7 @@ async function main(): Promise<void> {
   }
   if (process.getuid?.() !== 0) throw new Error('the bench needs root (it boots lab hosts)');
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
-  const out = path.join(ROOT, 'bench', 'out');
+  const out = o.out;
   const engine = await buildEngine(ROOT, out, o.rev);
   const p: Paths = { root: ROOT, cli: engine.cli, out, logs: path.join(out, 'logs', stamp) };
   await mkdir(p.logs, { recursive: true });
@@ -277,7 +318,7 @@ async function main(): Promise<void> {
 
   let largest: BenchFiles | undefined;
   try {
-    for (const n of o.ns) {
+    for (const n of o.skip.has('sizes') ? [] : o.ns) {
       if (interrupted) break;
       const f = await writeBenchFiles(out, o.net, n);
       inventories.push(f.inventory);

@@ -1,6 +1,7 @@
 // A copy of the 9-host lab (inventory/lab.yml) on the bench network, for timing site.yml without
-// touching the lab that CI uses: same groups, roles and secrets; hosts renamed with an "s" prefix
-// and moved to .2xx addresses of the bench network.
+// touching the lab that CI uses: same groups, roles and secrets; hosts renamed with a prefix ("s"
+// by default, `--site-prefix`: lab host names are machine-wide, so two benches at once need
+// different ones) and moved to .2xx addresses of the bench network.
 
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,13 +10,14 @@ import type { BenchFiles, BenchHost, BenchNetwork } from './inventory.js';
 
 type Doc = Record<string, unknown>;
 
-export async function writeSiteCopy(root: string, outDir: string, net: BenchNetwork): Promise<BenchFiles> {
+export async function writeSiteCopy(root: string, outDir: string, net: BenchNetwork, hostPrefix = 's'): Promise<BenchFiles> {
+  if (!/^[a-z][a-z0-9-]{0,8}$/.test(hostPrefix)) throw new Error(`site host prefix "${hostPrefix}": lower-case letters, digits and dashes, starting with a letter, at most 9`);
   const src = path.join(root, 'inventory', 'lab.yml');
   const doc = parse(await readFile(src, 'utf8')) as Doc;
   const [base] = net.network.split('/');
   const prefix = (base ?? '').split('.').slice(0, 3).join('.');
   const gateway = `${prefix}.1`;
-  const rename = (h: string): string => `s${h}`;
+  const rename = (h: string): string => `${hostPrefix}${h}`;
 
   const hosts: BenchHost[] = [];
   const newHosts: Doc = {};
