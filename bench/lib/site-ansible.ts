@@ -13,17 +13,16 @@
 // Everything this writes holds vault values: it stays under the bench's output directory
 // (git-ignored), files are 0600, and the playbook's tasks name no secret.
 
-import { spawn, execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { LAB_KEY, type BenchFiles } from './inventory.js';
 import { measure } from './measure.js';
+import { fetchDebs, installDebs } from './prereqs.js';
 import type { Kind, Paths, RunResult } from './tools.js';
 
-const run = promisify(execFile);
 
 // Types only: at run time the modules come from the engine build under test (bench/lib/engine.ts),
 // not from src/, which other sessions edit.
@@ -454,32 +453,14 @@ const PYMYSQL = ['python3-pymysql'];
  */
 export async function ensurePyMysql(f: BenchFiles, hosts: string[], outDir: string): Promise<void> {
   const debDir = path.join(outDir, 'debs-pymysql');
-  await mkdir(debDir, { recursive: true });
-  let debs = (await readdir(debDir)).filter((d) => d.endsWith('.deb'));
-  if (PYMYSQL.some((p) => !debs.some((d) => d.startsWith(`${p}_`)))) {
-    await run('apt-get', ['download', ...PYMYSQL], { cwd: debDir });
-    debs = (await readdir(debDir)).filter((d) => d.endsWith('.deb'));
-  }
+  const debs = await fetchDebs(debDir, PYMYSQL);
   const byName = new Map(f.hosts.map((h) => [h.name, h.address]));
   await Promise.all(
-    hosts.map(
-      (name) =>
-        new Promise<void>((resolve, reject) => {
-          const address = byName.get(name);
-          if (!address) return reject(new Error(`${name}: not a host of ${f.inventory}`));
-          const remote = 'dpkg-query -W -f=\'${Status}\' python3-pymysql 2>/dev/null | grep -q "ok installed" && exit 0; ' +
-            'd=$(mktemp -d) && tar x -C "$d" && sudo -n dpkg -i "$d"/*.deb >/dev/null && rm -rf "$d"';
-          const ssh = spawn('ssh', ['-i', LAB_KEY, '-o', `UserKnownHostsFile=${f.knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', `deploy@${address}`, remote], {
-            stdio: ['pipe', 'ignore', 'pipe'],
-          });
-          const tar = spawn('tar', ['c', '-C', debDir, ...debs], { stdio: ['ignore', 'pipe', 'ignore'] });
-          tar.stdout.pipe(ssh.stdin);
-          ssh.stdin.on('error', () => undefined);
-          let err = '';
-          ssh.stderr.on('data', (b: Buffer) => (err += b.toString()));
-          ssh.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`python3-pymysql on ${name}: exit ${code}: ${err.trim()}`))));
-        }),
-    ),
+    hosts.map(async (name) => {
+      const address = byName.get(name);
+      if (!address) throw new Error(`${name}: not a host of ${f.inventory}`);
+      await installDebs(f, address, debDir, debs, 'python3-pymysql');
+    }),
   );
 }
 
