@@ -100,21 +100,29 @@ async function closeMasters(controlDir: string): Promise<void> {
   await rm(controlDir, { recursive: true, force: true });
 }
 
-export async function runAnsible(p: Paths, f: BenchFiles, kind: Kind, label: string): Promise<RunResult> {
+/** What Ansible runs: the bench workload by default, or another playbook with its own config. */
+export interface AnsibleWorkload {
+  playbook: string;
+  config: string;
+  /** Tasks listed in profile_tasks' summary. */
+  slowestTasks?: number;
+}
+
+export async function runAnsible(p: Paths, f: BenchFiles, kind: Kind, label: string, workload?: AnsibleWorkload): Promise<RunResult> {
   const logFile = path.join(p.logs, `${label}.log`);
   const sshLog = path.join(p.logs, `${label}.ssh`);
   // A fresh control directory per run: each run pays for its own connections, as ours does.
   const controlDir = path.join(p.out, 'cp', label);
   await rm(sshLog, { force: true });
-  const m = await measure('ansible-playbook', [path.join(p.root, 'bench', 'ansible', 'playbook.yml')], {
+  const m = await measure('ansible-playbook', [workload?.playbook ?? path.join(p.root, 'bench', 'ansible', 'playbook.yml')], {
     cwd: p.out,
     env: {
-      ANSIBLE_CONFIG: f.ansibleConfig,
+      ANSIBLE_CONFIG: workload?.config ?? f.ansibleConfig,
       ANSIBLE_SSH_CONTROL_PATH_DIR: controlDir,
       ANSIBLE_NOCOLOR: '1',
       // Per-task wall times in the log (a timestamp per task; no extra SSH traffic).
       ANSIBLE_CALLBACKS_ENABLED: 'ansible.posix.profile_tasks',
-      PROFILE_TASKS_TASK_OUTPUT_LIMIT: '30',
+      PROFILE_TASKS_TASK_OUTPUT_LIMIT: String(workload?.slowestTasks ?? 30),
       ANSIBLE_LOCAL_TEMP: path.join(p.out, 'ansible-tmp'),
       BENCH_SSH_LOG: sshLog,
     },
@@ -135,7 +143,7 @@ export async function runAnsible(p: Paths, f: BenchFiles, kind: Kind, label: str
   let problem: string | undefined;
   if (m.code !== 0 || bad.length > 0) problem = `exit ${m.code}; ${bad.length} hosts failed or unreachable${bad[0] ? `, e.g. ${bad[0].host}` : ''}`;
   else if (recap.length !== f.n) problem = `${recap.length} hosts in PLAY RECAP, expected ${f.n}`;
-  else if (kind === 'noop' && changed > 0) problem = `a no-op run changed ${changed} tasks`;
+  else if (kind === 'noop' && changed > 0) problem = `a no-op run changed ${changed} tasks (${recap.filter((r) => r.changed > 0).map((r) => `${r.host}: ${r.changed}`).join(', ')})`;
 
   const byAddress = new Map(f.hosts.map((h) => [h.address, h.name]));
   const perHost = new Map(f.hosts.map((h) => [h.name, 0]));

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { ConnectionSettings } from '../../src/transport/types.js';
 
 const run = promisify(execFile);
 
@@ -40,6 +41,23 @@ export interface TestSshd {
   /** TCP connections sshd accepted so far. */
   connectionCount(): number;
   stop(): Promise<void>;
+}
+
+/** Settings that reach the test sshd as root with its client key and strict host keys. */
+export function sshdSettings(sshd: TestSshd, over: Partial<ConnectionSettings> = {}): ConnectionSettings {
+  return {
+    hostName: 'sshd-test',
+    address: '127.0.0.1',
+    port: sshd.port,
+    user: 'root',
+    privateKeyPath: sshd.clientKeyPath,
+    knownHostsFiles: [sshd.knownHostsFile],
+    acceptNewHostKeys: false,
+    connectTimeoutMs: 5000,
+    commandTimeoutMs: 20_000,
+    maxChannels: 8,
+    ...over,
+  };
 }
 
 export function canRunSshd(): boolean {

@@ -8,7 +8,7 @@ import { writeFileScript } from '../../src/modules/file-write-script.js';
 import { batchSteps, StepBatchError, type BatchStep } from '../../src/run/step-batch.js';
 import { SshTransport } from '../../src/transport/ssh.js';
 import type { ConnectionSettings } from '../../src/transport/types.js';
-import { ensureTestUsers, requireIntegrationHost, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { ensureTestUsers, requireIntegrationHost, sshdSettings, startSshd, type TestSshd } from '../helpers/sshd.js';
 
 let sshd: TestSshd;
 const open: SshTransport[] = [];
@@ -34,19 +34,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function transport(over: Partial<ConnectionSettings> = {}): SshTransport {
   const t = new SshTransport(
-    {
-      hostName: 'sshd-test',
-      address: '127.0.0.1',
-      port: sshd.port,
-      user: 'root',
-      privateKeyPath: sshd.clientKeyPath,
-      knownHostsFiles: [sshd.knownHostsFile],
-      acceptNewHostKeys: false,
-      connectTimeoutMs: 5000,
-      commandTimeoutMs: 60_000,
-      maxChannels: 8,
-      ...over,
-    },
+    sshdSettings(sshd, { commandTimeoutMs: 60_000, ...over }),
     { env: {}, interactive: false },
   );
   open.push(t);

@@ -10,7 +10,7 @@ import { fingerprint, KnownHostsCache, knownHostsDisk } from '../../src/transpor
 import { PrivateKeyCache } from '../../src/transport/private-keys.js';
 import { SshTransport, type SshTransportDeps } from '../../src/transport/ssh.js';
 import type { ConnectionSettings } from '../../src/transport/types.js';
-import { ensureTestUsers, freePort, requireIntegrationHost, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { ensureTestUsers, freePort, requireIntegrationHost, sshdSettings, startSshd, type TestSshd } from '../helpers/sshd.js';
 
 let sshd: TestSshd;
 const open: SshTransport[] = [];
@@ -31,19 +31,7 @@ afterAll(async () => {
 const quietDeps: Partial<SshTransportDeps> = { env: {}, interactive: false };
 
 function settings(over: Partial<ConnectionSettings> = {}): ConnectionSettings {
-  return {
-    hostName: 'sshd-test',
-    address: '127.0.0.1',
-    port: sshd.port,
-    user: 'root',
-    privateKeyPath: sshd.clientKeyPath,
-    knownHostsFiles: [sshd.knownHostsFile],
-    acceptNewHostKeys: false,
-    connectTimeoutMs: 5000,
-    commandTimeoutMs: 20_000,
-    maxChannels: 8,
-    ...over,
-  };
+  return sshdSettings(sshd, over);
 }
 
 function transport(over: Partial<ConnectionSettings> = {}, deps: Partial<SshTransportDeps> = quietDeps): SshTransport {
