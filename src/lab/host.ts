@@ -55,6 +55,12 @@ async function readPid(file: string): Promise<number | null> {
 }
 
 /** The launcher's pid when it is alive and really ours (pids get reused after a crash). */
+/** The bridge a host was last booted on; null when unknown (state from before this record). */
+export async function hostBridge(name: string): Promise<string | null> {
+  const text = await readFile(hostPaths(name).bridgeFile, 'utf8').catch(() => null);
+  return text?.trim() || null;
+}
+
 export async function launcherPid(name: string): Promise<number | null> {
   const pid = await readPid(hostPaths(name).pidFile);
   if (pid === null || !isAlive(pid)) return null;
@@ -189,6 +195,7 @@ export async function launchHost(topo: LabTopology, host: LabHost): Promise<numb
     if (child.pid === undefined) throw new LabError(`cannot start the launcher for ${host.name}`, 'check that bash is installed');
     child.unref();
     await writeFile(p.pidFile, `${child.pid}\n`);
+    await writeFile(p.bridgeFile, `${topo.bridge}\n`);
     return child.pid;
   } finally {
     closeSync(out);

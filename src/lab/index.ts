@@ -5,7 +5,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { LabError } from '../errors.js';
 import { cgroupHostNames, removeLabCgroups } from './cgroup.js';
-import { launchHost, launcherPid, prepareHost, refreshHostsFile, stopHost, wipeHost } from './host.js';
+import { hostBridge, launchHost, launcherPid, prepareHost, refreshHostsFile, stopHost, wipeHost } from './host.js';
 import { ensureImage, isImageReady } from './image.js';
 import { ensureLabKey, writeKnownHosts } from './keys.js';
 import { withLabLock } from './lock.js';
@@ -97,8 +97,10 @@ async function stateHostNames(): Promise<string[]> {
 }
 
 /**
- * Stops every host and removes what `lab up` made (host overlays, mounts, cgroups, bridge,
- * known_hosts), keeping the cached image and the lab key. Also cleans up after a crash.
+ * Stops the inventory's hosts and removes what `lab up` made for them (host overlays, bridge,
+ * known_hosts), keeping the cached image and the lab key. Also cleans up after a crash: leftover
+ * hosts go too, unless they were booted on another bridge (another inventory's lab, such as the
+ * benchmark's, still running). The shared cgroups and nspawn runtime dir go with the last host.
  */
 export function labDown(opts: { inventoryPath: string; log: Log }): Promise<void> {
   return withLabLock(opts.log, () => down(opts));
@@ -108,8 +110,8 @@ async function down(opts: { inventoryPath: string; log: Log }): Promise<void> {
   const { log } = opts;
   const topo = await loadTopology(opts.inventoryPath);
   await checkMachine({ needImageTools: false });
-  // Hosts no longer in the inventory, or known only from leftovers, go down too.
-  const names = [...new Set([...topo.hosts.map((h) => h.name), ...(await stateHostNames()), ...(await cgroupHostNames())])];
+  const leftovers = await Promise.all((await labHostNames()).map(async (name) => ({ name, bridge: await hostBridge(name) })));
+  const names = hostsToStop(topo.hosts.map((h) => h.name), leftovers, topo.bridge);
   await Promise.all(
     names.map(async (n) => {
       const wasUp = (await launcherPid(n)) !== null;
@@ -118,11 +120,30 @@ async function down(opts: { inventoryPath: string; log: Log }): Promise<void> {
       if (wasUp) log(`${n}: stopped`);
     }),
   );
-  if (!(await removeLabCgroups())) throw new LabError('the lab cgroups are still in use', 'run `lab down` again');
   if (await removeBridge(topo.bridge)) log(`network: removed bridge ${topo.bridge}`);
-  if ((await mountAt(NSPAWN_RUN_DIR))?.fsType === 'tmpfs') await unmountUnder(NSPAWN_RUN_DIR);
   await rm(topo.knownHostsPath, { force: true });
+  const others = await labHostNames();
+  if (others.length > 0) {
+    log(`lab is down; ${others.length} host(s) of another bridge stay up (${others.slice(0, 5).join(', ')}${others.length > 5 ? ', ...' : ''})`);
+    return;
+  }
+  if (!(await removeLabCgroups())) throw new LabError('the lab cgroups are still in use', 'run `lab down` again');
+  if ((await mountAt(NSPAWN_RUN_DIR))?.fsType === 'tmpfs') await unmountUnder(NSPAWN_RUN_DIR);
   log('lab is down (the base image stays cached)');
+}
+
+/** Hosts with any trace on the machine: a state directory or a cgroup. */
+async function labHostNames(): Promise<string[]> {
+  return [...new Set([...(await stateHostNames()), ...(await cgroupHostNames())])];
+}
+
+/**
+ * What `lab down` stops: the inventory's hosts, and leftovers of this bridge or of an unknown
+ * one (a crash before the record was written, or state from an older version).
+ */
+export function hostsToStop(inventoryHosts: string[], leftovers: Array<{ name: string; bridge: string | null }>, bridge: string): string[] {
+  const mine = leftovers.filter((h) => h.bridge === null || h.bridge === bridge).map((h) => h.name);
+  return [...new Set([...inventoryHosts, ...mine])];
 }
 
 /** Each host's state, as seen from the machine and over SSH. */

@@ -20,6 +20,8 @@ export interface HostPaths {
   pidFile: string;
   logFile: string;
   imageFile: string;
+  /** The bridge the host was booted on: `lab down` of another inventory leaves it alone. */
+  bridgeFile: string;
 }
 
 export function hostPaths(name: string): HostPaths {
@@ -32,5 +34,6 @@ export function hostPaths(name: string): HostPaths {
     pidFile: path.join(dir, 'launcher.pid'),
     logFile: path.join(dir, 'console.log'),
     imageFile: path.join(dir, 'image'),
+    bridgeFile: path.join(dir, 'bridge'),
   };
 }
