@@ -78,9 +78,9 @@ class HostPlayRun {
   private readonly notified = new Map<string, string>();
   private readonly pendingFile: string;
   private readonly probeBecome: boolean;
-  /** Changes planned but not yet sent, all with the same become (`queuedAs`). */
+  /** Changes planned but not yet sent, all with the same become (`queuedBecome`). */
   private queued: Queued[] = [];
-  private queuedAs = '';
+  private queuedBecome: BecomeOptions | false = false;
   /** Index of the task being run, so a re-check can include the facts of the tasks after it. */
   private position = 0;
 
@@ -232,10 +232,10 @@ class HostPlayRun {
       return true;
     }
 
-    const queueAs = isHandler ? undefined : this.queueKey(instance, plan);
-    if (queueAs !== undefined) {
-      if (this.queued.length > 0 && queueAs !== this.queuedAs && !(await this.settle())) return false;
-      this.queuedAs = queueAs;
+    const become = isHandler ? undefined : this.queueableBecome(instance, plan);
+    if (become !== undefined) {
+      if (this.queued.length > 0 && becomeKey(become) !== becomeKey(this.queuedBecome) && !(await this.settle())) return false;
+      this.queuedBecome = become;
       // Later tasks plan against the state these steps will leave.
       plan.assume?.(this.cache.facts);
       this.queued.push({ kind: 'change', instance, plan, started });
@@ -276,16 +276,17 @@ class HostPlayRun {
   }
 
   /**
-   * The become under which this change may wait in the queue, or undefined when it must run at
-   * once: its result must be known before the next task (a command's output, `ignore_errors`),
-   * its outcome cannot be predicted, or the play runs in lockstep.
+   * The become under which this change may wait in the queue (every step shares it), or
+   * undefined when it must run at once: its result must be known before the next task (a
+   * command's output, `ignore_errors`), its outcome cannot be predicted, or the play runs in
+   * lockstep.
    */
-  private queueKey(instance: TaskInstance, plan: ChangePlan): string | undefined {
+  private queueableBecome(instance: TaskInstance, plan: ChangePlan): BecomeOptions | false | undefined {
     const { module } = instance;
     if (this.input.mode !== 'apply' || this.input.lockstep || instance.task.ignoreErrors) return undefined;
     if (!module.exactAssume || module.interpret || !plan.assume || plan.steps.length === 0) return undefined;
-    const users = new Set(plan.steps.map((step) => becomeKey(this.stepBecome(instance, step))));
-    return users.size === 1 ? [...users][0] : undefined;
+    const [first, ...rest] = plan.steps.map((step) => this.stepBecome(instance, step));
+    return rest.every((b) => becomeKey(b) === becomeKey(first!)) ? first : undefined;
   }
 
   /** Reports now, or after the queued changes when there are any, so results keep task order. */
@@ -303,9 +304,8 @@ class HostPlayRun {
     const queued = this.queued;
     this.queued = [];
     const changes = queued.flatMap((q) => (q.kind === 'change' ? [q] : []));
-    const first = changes[0];
     const steps = changes.flatMap((q) => q.plan.steps.map((step) => ({ command: step.command, ...(step.stdin !== undefined ? { stdin: step.stdin } : {}) })));
-    const outcome = first ? await execBatched(this.input.transport, steps, this.stepBecome(first.instance, first.plan.steps[0]!)) : { results: [] };
+    const outcome = steps.length > 0 ? await execBatched(this.input.transport, steps, this.queuedBecome) : { results: [] };
     if (outcome.results.length > 0) this.input.runChanges.count += 1;
     const done: TaskInstance[] = [];
     let offset = 0;

@@ -1,7 +1,7 @@
 // known_hosts: parse the files OpenSSH writes, decide whether a presented host key is known,
 // changed or new, and record new keys. Pure functions over parsed entries, an index that finds a
-// host's entries without scanning them all, and small I/O helpers (load, a per-run cache, append)
-// so the rules can be unit-tested without a server.
+// host's entries without scanning them all, and small I/O helpers (a per-run cache of parsed
+// files, append) so the rules can be unit-tested without a server.
 
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { mkdir, open, readFile, stat } from 'node:fs/promises';
@@ -204,13 +204,6 @@ export function lookupHostKey(
   const sameType = live.filter((e) => e.keyType === type);
   if (sameType.length > 0) return { status: 'mismatch', recorded: sameType };
   return { status: 'unknown', otherTypes: [...new Set(live.map((e) => e.keyType))] };
-}
-
-/** Reads and parses every file that exists; a missing file is simply empty. */
-export async function loadKnownHosts(files: readonly string[]): Promise<KnownHostEntry[]> {
-  const all: KnownHostEntry[] = [];
-  for (const file of files) all.push(...parseKnownHosts((await readIfPresent(file)) ?? '', file));
-  return all;
 }
 
 async function readIfPresent(file: string): Promise<string | undefined> {

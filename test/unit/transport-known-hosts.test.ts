@@ -14,7 +14,6 @@ import {
   knownHostsDisk,
   KnownHostsIndex,
   knownHostsName,
-  loadKnownHosts,
   lookupHostKey,
   parseKnownHosts,
   recordedKeyTypes,
@@ -154,11 +153,11 @@ describe('parseKnownHosts and lookupHostKey', () => {
   });
 });
 
-describe('loadKnownHosts and appendKnownHost', () => {
+describe('loading and appendKnownHost', () => {
   it('skips files that do not exist and reads the rest in order', async () => {
     const a = join(dir, 'a_known_hosts');
     writeFileSync(a, `web1 ${k('ed').type} ${k('ed').b64}\n`);
-    const entries = await loadKnownHosts([join(dir, 'nope'), a]);
+    const { entries } = await new KnownHostsCache().load([join(dir, 'nope'), a]);
     expect(entries).toHaveLength(1);
     expect(entries[0]!.file).toBe(a);
   });
