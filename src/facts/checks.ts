@@ -1,6 +1,6 @@
 // Guard commands (`unless`): each runs in its own `sh -c`, output discarded, and only its exit
 // status comes back, so the guard costs no extra round trip.
-import { shellQuote } from '../transport/quote.js';
+import { shellQuote } from '../shell/quote.js';
 import type { ProbePart, SectionMarker } from './sections.js';
 import type { FactQuery } from './types.js';
 

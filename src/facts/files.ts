@@ -1,7 +1,7 @@
 // File facts: type, mode, owner, size of every path a play manages, the sha256 of every regular
 // file, link targets, and (only where it differs from what a task wants) the current content,
 // all from one `stat`, one `sha256sum` and shell builtins.
-import { shellQuote } from '../transport/quote.js';
+import { shellQuote } from '../shell/quote.js';
 import type { SectionMarker, ProbePart } from './sections.js';
 import type { FactQuery, FileFact, FileType } from './types.js';
 

@@ -1,6 +1,6 @@
 // HAProxy's runtime API over its admin socket: the commands the rolling upgrade sends, and pure
 // parsers of what HAProxy answers. Nothing is needed on the load balancer but nc or socat.
-import { shellQuote } from '../transport/quote.js';
+import { shellQuote } from '../shell/quote.js';
 
 /** A shell command that sends runtime-API commands (joined with `;`) and prints the answer. */
 export function haproxySocketCommand(socket: string, commands: string[]): string {

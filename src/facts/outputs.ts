@@ -1,6 +1,6 @@
 // Read-only commands whose output a module parses itself (ufw status, SHOW SLAVE STATUS). The
 // output travels base64-encoded so it can never be mistaken for a section marker.
-import { shellQuote } from '../transport/quote.js';
+import { shellQuote } from '../shell/quote.js';
 import type { ProbePart, SectionMarker } from './sections.js';
 import type { FactQuery } from './types.js';
 

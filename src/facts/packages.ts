@@ -1,6 +1,6 @@
 // Package facts from one `dpkg-query` for every package a play names, plus one
 // `apt-cache policy` for the candidates of those that must be the latest version.
-import { shellQuote } from '../transport/quote.js';
+import { shellQuote } from '../shell/quote.js';
 import type { ProbePart, SectionMarker } from './sections.js';
 import type { FactQuery, PackageFact } from './types.js';
 

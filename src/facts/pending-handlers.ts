@@ -1,6 +1,6 @@
 // Handlers notified by an earlier run that never got to run them: files of `play<TAB>handler`
 // lines kept on the host by the executor. A missing file simply means none are pending.
-import { shellQuote } from '../transport/quote.js';
+import { shellQuote } from '../shell/quote.js';
 import type { ProbePart, SectionMarker } from './sections.js';
 
 export function pendingHandlerProbe(files: readonly string[], marker: SectionMarker): ProbePart {

@@ -1,5 +1,6 @@
 // One shell script that gathers every fact a play needs on a host, so a whole play's facts cost
 // one exec. Each domain contributes a snippet and reads back its own marked sections.
+import { FoobarError } from '../errors.js';
 import { checkProbe } from './checks.js';
 import { fileProbe } from './files.js';
 import { outputProbe } from './outputs.js';
@@ -24,7 +25,7 @@ export interface Probe {
 }
 
 /** Raised when the probe's output is cut short or not the probe's at all. */
-export class ProbeOutputError extends Error {
+export class ProbeOutputError extends FoobarError {
   override name = 'ProbeOutputError';
 }
 

@@ -1,6 +1,6 @@
 // Service facts from one `systemctl show` naming only the units a play manages (never --all,
 // which lists every unit and costs ~90 ms of host CPU).
-import { shellQuote } from '../transport/quote.js';
+import { shellQuote } from '../shell/quote.js';
 import type { ProbePart, SectionMarker } from './sections.js';
 import type { FactQuery, ServiceFact } from './types.js';
 

@@ -1,7 +1,7 @@
 // apt: Debian packages present, absent or at the candidate version; the cache is refreshed only
 // when something must actually be installed.
 import type { PackageFact } from '../facts/types.js';
-import { shellQuote } from '../transport/quote.js';
+import { shellQuote } from '../shell/quote.js';
 import { isUnrendered, ModuleArgs } from './args.js';
 import type { ModuleDefinition } from './types.js';
 

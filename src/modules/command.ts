@@ -1,6 +1,6 @@
 // command: run a shell command unless a guard (creates, removes, unless) says it is done already.
 import type { FactQuery } from '../facts/types.js';
-import { shellJoin, shellQuote } from '../transport/quote.js';
+import { shellJoin, shellQuote } from '../shell/quote.js';
 import { ModuleArgs } from './args.js';
 import type { ModuleDefinition, StepResult } from './types.js';
 

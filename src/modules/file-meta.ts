@@ -1,6 +1,6 @@
 // Mode, owner and group: compared against file facts, described in words, applied with one
 // chmod/chown. Shared by template, copy and file.
-import { shellQuote } from '../transport/quote.js';
+import { shellQuote } from '../shell/quote.js';
 import type { FileFact } from '../facts/types.js';
 
 export interface WantedMeta {

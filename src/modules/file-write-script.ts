@@ -1,7 +1,7 @@
 // The one command that writes a file atomically on the host, the content arriving on stdin:
 // temp file beside the target, mode and owner set, validated, optional backup, then renamed.
 // A failure at any point removes the temp file and leaves the old file untouched.
-import { shellQuote } from '../transport/quote.js';
+import { shellQuote } from '../shell/quote.js';
 import { ownerSpec, type WantedMeta } from './file-meta.js';
 
 export interface WriteScriptOptions extends WantedMeta {

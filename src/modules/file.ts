@@ -1,7 +1,7 @@
 // file: a path's kind (file, directory, link, absent) and its mode and owner.
 import { createHash } from 'node:crypto';
 import type { FactQuery, FileFact, HostFacts } from '../facts/types.js';
-import { shellQuote } from '../transport/quote.js';
+import { shellQuote } from '../shell/quote.js';
 import { ModuleArgs } from './args.js';
 import { matchReason, metaChanges, metaCommands, withMeta, type WantedMeta } from './file-meta.js';
 import type { ModuleDefinition, PlanContext, TaskPlan } from './types.js';

@@ -3,7 +3,7 @@
 // become), so no credentials are needed to talk to the local server.
 import { createHash } from 'node:crypto';
 import type { CommandOutput, HostFacts } from '../facts/types.js';
-import { shellQuote } from '../transport/quote.js';
+import { shellQuote } from '../shell/quote.js';
 import { isUnrendered, type ModuleArgs } from './args.js';
 import type { Step } from './types.js';
 

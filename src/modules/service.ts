@@ -1,6 +1,6 @@
 // service: a systemd unit started/stopped/restarted/reloaded and enabled or not, in one step.
 import type { ServiceFact } from '../facts/types.js';
-import { shellQuote } from '../transport/quote.js';
+import { shellQuote } from '../shell/quote.js';
 import { isUnrendered, ModuleArgs } from './args.js';
 import type { ModuleDefinition } from './types.js';
 

@@ -1,7 +1,7 @@
 // ufw: the whole firewall of a host, declared. Rules not declared are removed, defaults are set,
 // and ufw is enabled last, after the rule that lets the operator's SSH in is in place.
 import { parseUfwState, UFW_STATE_COMMAND, type UfwTuple } from '../facts/ufw.js';
-import { shellQuote } from '../transport/quote.js';
+import { shellQuote } from '../shell/quote.js';
 import { isUnrendered, ModuleArgs } from './args.js';
 import type { ArgsLocation, ModuleDefinition } from './types.js';
 import { ConfigError } from '../errors.js';

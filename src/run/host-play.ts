@@ -1,7 +1,7 @@
 // One play on one host: gather facts in one exec, then plan each task against them and (in
 // apply mode) run the steps that close the gap, then the notified handlers. Consecutive changes
 // whose outcome is known in advance (file writes) go to the host together, in one exec.
-import { ConnectionError } from '../errors.js';
+import { ConnectionError, FoobarError } from '../errors.js';
 import type { PlayConfig } from '../config/types.js';
 import { buildProbe } from '../facts/probe.js';
 import type { FactQuery } from '../facts/types.js';
@@ -49,7 +49,7 @@ export interface HostPlayOutcome {
   unreachable?: string;
 }
 
-class HostFailed extends Error {}
+class HostFailed extends FoobarError {}
 
 /** A task waiting for the queued steps before it to reach the host. */
 type ChangePlan = Extract<TaskPlan, { status: 'changed' }>;

@@ -1,6 +1,6 @@
 // Small records the tool keeps on hosts (pending handlers, servers it drained): a file of
 // lines, changed by one shell command each, so that a record costs no extra round trip.
-import { shellQuote } from '../transport/quote.js';
+import { shellQuote } from '../shell/quote.js';
 
 /** Appends the lines that are not there yet (creating the file and its folder). */
 export function addLinesCommand(file: string, lines: string[]): string {

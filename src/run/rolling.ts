@@ -2,15 +2,16 @@
 // apply, wait until it is healthy by its own endpoint and as every load balancer sees it, then
 // put it back. A failure leaves the host drained and stops the roll; hosts this tool drained are
 // written down on the load balancers, so a later run puts them back once they are healthy.
+import { FoobarError } from '../errors.js';
 import type { RollingConfig } from '../config/rolling.js';
 import { ADMIN_DRAIN, haproxySocketCommand, OP_RUNNING, parseCurrentSessions, parseServersState, remainingInService, type ServerState } from '../facts/haproxy.js';
-import { shellQuote } from '../transport/quote.js';
+import { shellQuote } from '../shell/quote.js';
 import { addLinesCommand, removeLinesCommand } from './record-file.js';
 import type { Transport } from '../transport/types.js';
 
 export type RollStep = 'preflight' | 'drain' | 'wait for sessions' | 'apply' | 'health' | 'enable';
 
-export class RollError extends Error {
+export class RollError extends FoobarError {
   constructor(
     readonly host: string,
     readonly step: RollStep,

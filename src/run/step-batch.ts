@@ -8,9 +8,10 @@
 // of a step can forge or split a record; the nonce keeps stray text (a login shell's noise) from
 // being read as one. It stops after the first step that exits non-zero and ends with an `end`
 // line, so a record list without that line is known to be cut short.
+import { FoobarError } from '../errors.js';
 import { randomBytes } from 'node:crypto';
 import type { StepResult } from '../modules/types.js';
-import { shellQuote } from '../transport/quote.js';
+import { shellQuote } from '../shell/quote.js';
 import type { ExecResult } from '../transport/types.js';
 
 export interface BatchStep {
@@ -35,7 +36,7 @@ export interface StepBatch {
  * `completed` holds the steps whose records arrived whole: they really ran, with those results,
  * so their changes are on the host. What happened to the step after them is unknown.
  */
-export class StepBatchError extends Error {
+export class StepBatchError extends FoobarError {
   override name = 'StepBatchError';
   constructor(
     message: string,

@@ -1,7 +1,7 @@
 // Privilege escalation: wrap a shell command so it runs as another user through sudo.
 // Shared by every transport so local and SSH runs escalate identically.
 
-import { shellQuote } from './quote.js';
+import { shellQuote } from '../shell/quote.js';
 import type { BecomeOptions } from './types.js';
 
 export interface BecomeContext {

@@ -3,7 +3,7 @@
 
 import { posix } from 'node:path';
 import { TaskFailedError } from '../errors.js';
-import { shellQuote } from './quote.js';
+import { shellQuote } from '../shell/quote.js';
 import type { BecomeOptions, ExecOptions, ExecResult } from './types.js';
 
 type Exec = (command: string, options?: ExecOptions) => Promise<ExecResult>;

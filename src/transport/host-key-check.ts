@@ -3,7 +3,7 @@
 
 import { HostKeyError } from '../errors.js';
 import { fingerprint, keyTypeOfBlob, knownHostsName, lookupHostKey, type KnownHostEntry } from './known-hosts.js';
-import { shellQuote } from './quote.js';
+import { shellQuote } from '../shell/quote.js';
 import type { ConnectionSettings } from './types.js';
 
 export type HostKeyDecision = { action: 'accept' } | { action: 'record'; file: string } | { action: 'reject'; error: HostKeyError };

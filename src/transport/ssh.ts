@@ -7,7 +7,7 @@ import { ConnectionError, TaskFailedError } from '../errors.js';
 import { algorithmsFor } from './algorithms.js';
 import { describeAuth, resolveAuth, type AuthDeps, type AuthMethod } from './auth.js';
 import { wrapBecome } from './become.js';
-import { shellQuote } from './quote.js';
+import { shellQuote } from '../shell/quote.js';
 import { getViaExec, putViaExec } from './file-ops.js';
 import { decideHostKey } from './host-key-check.js';
 import { appendKnownHost, knownHostsName, recordedKeyTypes, sharedKnownHostsCache, type KnownHostsCache } from './known-hosts.js';

@@ -10,7 +10,7 @@ import type { StepResult } from '../../src/modules/types.js';
 import { batchSteps, DEFAULT_BATCH_LIMITS, splitIntoBatches, StepBatchError, type BatchStep, type StepBatch } from '../../src/run/step-batch.js';
 import { wrapBecome } from '../../src/transport/become.js';
 import { LocalTransport } from '../../src/transport/local.js';
-import { shellQuote } from '../../src/transport/quote.js';
+import { shellQuote } from '../../src/shell/quote.js';
 import { remoteDeadline } from '../../src/transport/ssh.js';
 import type { ExecResult } from '../../src/transport/types.js';
 

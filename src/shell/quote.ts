@@ -1,5 +1,5 @@
-// POSIX shell quoting. Every command string we build for a remote shell goes through here, so
-// there is exactly one place to get quoting right.
+// POSIX shell quoting, a bottom layer: facts, modules, run and transport all build commands with it.
+// Every command string for a remote shell goes through here, so there is one place to get it right.
 
 /** Quote one word for a POSIX shell: safe words stay bare, everything else is single-quoted. */
 export function shellQuote(s: string): string {

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { shellJoin, shellQuote } from '../../src/transport/quote.js';
+import { shellJoin, shellQuote } from '../../src/shell/quote.js';
 
 // What /bin/sh actually makes of a quoted word is the only test that matters.
 function roundTrip(words: string[]): string[] {
