@@ -14,6 +14,7 @@ import { JsonReporter } from '../report/json.js';
 import { Redactor } from '../report/redact.js';
 import type { Reporter } from '../report/reporter.js';
 import { hasUsableWidth } from '../report/progress.js';
+import { terminalLine } from '../report/terminal-text.js';
 import { uncheckedHosts } from '../report/unchecked.js';
 import { runPlaybook } from '../run/playbook-runner.js';
 import { renderTemplateString } from '../template/render.js';
@@ -98,7 +99,9 @@ export async function loadInventoryFor(name: string): Promise<Inventory> {
     ...(siblingPasswordFile ? { siblingPasswordFile } : {}),
     inventoryDir: await inventoryDirOf(path),
   });
-  const inventory = await openInventory(path, { decrypt: vaultDecryptHook({ password }) });
+  // File names are shown, never obeyed: a control character in one is escaped.
+  const warn = (message: string) => process.stderr.write(`warning: ${terminalLine(message)}\n`);
+  const inventory = await openInventory(path, { decrypt: vaultDecryptHook({ password, warn }) });
   refuseShortSecrets(inventory);
   return inventory;
 }
