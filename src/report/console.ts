@@ -55,8 +55,17 @@ export class ConsoleReporter implements Reporter {
 
   /** Prints a line whose pieces are already safe; masks once more in case a piece was not. */
   private print(line = ''): void {
+    const text = `${this.options.redactor.redact(line)}\n`;
     this.progress?.clear();
-    this.out.write(`${this.options.redactor.redact(line)}\n`);
+    try {
+      this.out.write(text);
+    } catch (error) {
+      // ora hooks stdout's write: if the spinner broke it, drop the spinner and write again.
+      if (!this.progress) throw error;
+      this.progress.drop();
+      this.progress = undefined;
+      this.out.write(text);
+    }
     this.progress?.render();
   }
 

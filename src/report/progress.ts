@@ -43,6 +43,7 @@ export class ProgressLine {
     const line = new ProgressLine(stream);
     try {
       line.spinner = factory(stream);
+      line.containFailures(line.spinner);
       stream.on('resize', line.onResize);
       stream.on('error', line.onError);
       line.spinner.start(line.fit(text));
@@ -88,8 +89,27 @@ export class ProgressLine {
     }
   }
 
+  /**
+   * ora draws from its own timer and from its hook on stdout/stderr writes, outside our calls:
+   * a throw there would be an uncaught exception. Its render and clear, wrapped on the
+   * instance (which its timer and hook call through), drop the spinner instead.
+   */
+  private containFailures(spinner: SpinnerLike): void {
+    for (const method of ['render', 'clear'] as const) {
+      const original = spinner[method].bind(spinner);
+      spinner[method] = () => {
+        try {
+          return original();
+        } catch {
+          this.drop();
+          return undefined;
+        }
+      };
+    }
+  }
+
   /** Stops the spinner without drawing or erasing anything: the terminal may be what failed. */
-  private drop(): void {
+  drop(): void {
     const spinner = this.spinner;
     this.spinner = undefined;
     this.detach();

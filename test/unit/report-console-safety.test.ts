@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/plan/types.js';
 import { ConsoleReporter, type ConsoleOptions } from '../../src/report/console.js';
-import type { SpinnerLike } from '../../src/report/progress.js';
+import { ProgressLine, type SpinnerLike } from '../../src/report/progress.js';
 import { Redactor } from '../../src/report/redact.js';
 import { CollectingStream, recap, result, summary } from '../fixtures/run/helpers.js';
 
@@ -48,6 +48,10 @@ class RecordingSpinner implements SpinnerLike {
   clear(): void {}
   render(): void {
     if (this.failOn === 'render') throw new Error('EPIPE: write after end');
+  }
+  /** What ora's own timer does: calls render through the instance. */
+  tick(): void {
+    this.render();
   }
 }
 
@@ -243,4 +247,35 @@ describe('ConsoleReporter: the progress line', () => {
     expect(cleared).toBe(before);
     expect(out.text).toContain('after the resize');
   });
+
+  it('a throw from the spinner\'s own timer drops it instead of escaping as an uncaught exception', () => {
+    // ora's timer calls the instance's render, outside any call of ours.
+    const spinner = new RecordingSpinner('render');
+    expect(ProgressLine.start(new FakeTerminal(80), 'connecting', () => spinner)).toBeDefined();
+    expect(() => spinner.tick()).not.toThrow();
+    expect(spinner.isEnabled).toBe(false);
+    expect(spinner.stopped).toBe(true);
+  });
+
+  it('when the spinner\'s hook breaks a write, the spinner goes and the line is written', () => {
+    const stream = new FakeTerminal(80);
+    const out = new CollectingStream();
+    const realWrite = out.write.bind(out);
+    let broken = true;
+    out.write = ((chunk: string) => {
+      if (broken) {
+        broken = false;
+        throw new Error('spinner hook failed');
+      }
+      return realWrite(chunk);
+    }) as typeof out.write;
+    const spinner = new RecordingSpinner();
+    const redactor = new Redactor();
+    const console = new ConsoleReporter({ color: false, progress: true, verbosity: 0, redactor, out, progressStream: stream, spinner: () => spinner });
+    console.runStart({ mode: 'apply', playbook: 'p', inventory: 'i', hosts: ['web1'] });
+    expect(() => console.log('still printed')).not.toThrow();
+    expect(out.text).toContain('still printed');
+    expect(spinner.isEnabled).toBe(false);
+  });
 });
+
