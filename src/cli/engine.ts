@@ -72,8 +72,10 @@ function connectionSettings(host: Host, vars: Record<string, unknown>, secrets: 
 
 function makeReporter(options: RunCommandOptions, redactor: Redactor): Reporter {
   if (options.json) return new JsonReporter(redactor);
-  // No spinner without a terminal of known width (`script`, `docker run -t` report 0 columns).
-  return new ConsoleReporter({ color: options.color, verbosity: options.verbosity, redactor, progress: hasUsableWidth(process.stderr) });
+  // No spinner without a terminal of known width (`script`, `docker run -t` report 0 columns),
+  // nor on one that cannot move the cursor.
+  const progress = hasUsableWidth(process.stderr) && process.env['TERM'] !== 'dumb';
+  return new ConsoleReporter({ color: options.color, verbosity: options.verbosity, redactor, progress });
 }
 
 export function exitCodeFor(summary: RunSummary, options: Pick<RunCommandOptions, 'mode' | 'exitCode'>): number {
