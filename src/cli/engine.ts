@@ -13,10 +13,13 @@ import { ConsoleReporter } from '../report/console.js';
 import { JsonReporter } from '../report/json.js';
 import { Redactor } from '../report/redact.js';
 import type { Reporter } from '../report/reporter.js';
+import { hasUsableWidth } from '../report/progress.js';
+import { terminalLine } from '../report/terminal-text.js';
+import { uncheckedHosts } from '../report/unchecked.js';
 import { runPlaybook } from '../run/playbook-runner.js';
 import { renderTemplateString } from '../template/render.js';
 import { SshTransport } from '../transport/ssh.js';
-import { inventoryDirOf, lazyPassword, secretValues, vaultDecryptHook } from '../vault/index.js';
+import { inventoryDirOf, lazyPassword, refuseShortSecrets, refuseUnmaskableSecret, secretValues, vaultDecryptHook } from '../vault/index.js';
 import type { ConnectionSettings } from '../transport/types.js';
 import { EXIT } from './exit-codes.js';
 
@@ -69,11 +72,16 @@ function connectionSettings(host: Host, vars: Record<string, unknown>, secrets: 
 
 function makeReporter(options: RunCommandOptions, redactor: Redactor): Reporter {
   if (options.json) return new JsonReporter(redactor);
-  return new ConsoleReporter({ color: options.color, verbosity: options.verbosity, redactor, progress: Boolean(process.stderr.isTTY) });
+  // No spinner without a terminal of known width (`script`, `docker run -t` report 0 columns),
+  // nor on one that cannot move the cursor.
+  const progress = hasUsableWidth(process.stderr) && process.env['TERM'] !== 'dumb';
+  return new ConsoleReporter({ color: options.color, verbosity: options.verbosity, redactor, progress });
 }
 
 export function exitCodeFor(summary: RunSummary, options: Pick<RunCommandOptions, 'mode' | 'exitCode'>): number {
   if (summary.hosts.some((h) => h.status === 'failed' || h.status === 'unreachable') || summary.stopped) return EXIT.hostFailed;
+  // An incomplete plan never passes for "nothing pending" (or for "only these changes").
+  if (uncheckedHosts(summary).length > 0) return EXIT.hostFailed;
   if (options.mode === 'plan' && options.exitCode && summary.changes > 0) return EXIT.changesPending;
   return EXIT.ok;
 }
@@ -93,7 +101,11 @@ export async function loadInventoryFor(name: string): Promise<Inventory> {
     ...(siblingPasswordFile ? { siblingPasswordFile } : {}),
     inventoryDir: await inventoryDirOf(path),
   });
-  return openInventory(path, { decrypt: vaultDecryptHook({ password }) });
+  // File names are shown, never obeyed: a control character in one is escaped.
+  const warn = (message: string) => process.stderr.write(`warning: ${terminalLine(message)}\n`);
+  const inventory = await openInventory(path, { decrypt: vaultDecryptHook({ password, warn }) });
+  refuseShortSecrets(inventory);
+  return inventory;
 }
 
 export async function runCommand(options: RunCommandOptions): Promise<number> {
@@ -122,8 +134,12 @@ async function runCommandWith(options: RunCommandOptions, signal: AbortSignal): 
     let vars = varsCache.get(key);
     if (!vars) {
       vars = hostVars(inventory, byName.get(host)!, { roleDefaults: play.roleDefaults, playVars: play.vars, extraVars: options.extraVars });
-      // A secret's name may get another value here (--var): mask that value too.
-      redactor.add([...inventory.secretVarNames].map((n) => vars![n]));
+      // A secret's name may get another value here (--var, play vars): mask that value too,
+      // once it is known to be long enough to mask (inventory values were checked at load).
+      for (const name of inventory.secretVarNames) {
+        refuseUnmaskableSecret(name, vars[name], name in options.extraVars ? `--var ${name}` : `play "${play.name}", its vars or a role's defaults`);
+        redactor.add([vars[name]]);
+      }
       varsCache.set(key, vars);
     }
     return vars;

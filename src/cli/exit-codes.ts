@@ -2,7 +2,7 @@
 export const EXIT = {
   /** Everything succeeded (and, for `plan --exit-code`, nothing is pending). */
   ok: 0,
-  /** At least one host failed or was unreachable. */
+  /** At least one host failed or was unreachable; for `plan`, the plan is incomplete (never 0 or 3 then). */
   hostFailed: 1,
   /** Bad input: malformed YAML, unknown module, undefined variable, no host matched. No host touched. */
   badInput: 2,

@@ -2,6 +2,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import { hostVars, MAGIC_VAR_NAMES } from '../inventory/index.js';
 import { Redactor } from '../report/redact.js';
+import { jsonForTerminal, terminalLine } from '../report/terminal-text.js';
+import { secretValues } from '../vault/index.js';
 import { loadInventoryFor } from './engine.js';
 import { EXIT } from './exit-codes.js';
 import { parseExtraVars } from './extra-vars.js';
@@ -28,6 +30,8 @@ export function inventoryCommand(setExit: (code: number) => void): CommandModule
       const inventory = await loadInventoryFor(args.inventory);
       const extraVars = parseExtraVars(args.var ?? []);
       const redactor = new Redactor();
+      // Every host's secrets, not only the shown host's: a plain var may quote another's.
+      redactor.add(secretValues(inventory));
       const hosts = inventory.hosts.filter((h) => !args.host || h.name === args.host);
       const report = {
         inventory: inventory.config.file,
@@ -46,7 +50,7 @@ export function inventoryCommand(setExit: (code: number) => void): CommandModule
         })),
       };
       const safe = redactor.redactDeep(report);
-      if (args.json) process.stdout.write(`${JSON.stringify(safe, null, 2)}\n`);
+      if (args.json) process.stdout.write(`${jsonForTerminal(safe)}\n`);
       else {
         const lines: string[] = [`inventory ${safe.inventory}`, '', 'groups:'];
         for (const [name, g] of Object.entries(safe.groups)) {
@@ -57,7 +61,8 @@ export function inventoryCommand(setExit: (code: number) => void): CommandModule
           lines.push(`  ${name}  ${h.user}@${h.address}:${h.port}  groups: ${h.groups.join(', ')}`);
           for (const [k, v] of Object.entries(h.vars)) lines.push(`    ${k}: ${JSON.stringify(v)}`);
         }
-        process.stdout.write(`${lines.join('\n')}\n`);
+        // Values are data: their control characters (C1, bidi: JSON.stringify keeps those) are shown, not obeyed.
+        process.stdout.write(`${lines.map(terminalLine).join('\n')}\n`);
       }
       setExit(EXIT.ok);
     },

@@ -1,6 +1,7 @@
 // argv → options → engine. The only place that prints usage or chooses the exit code.
 import yargs from 'yargs';
 import { FoobarError, LabError, UserInputError } from '../errors.js';
+import { terminalLines } from '../report/terminal-text.js';
 import { EXIT } from './exit-codes.js';
 import { parseExtraVars } from './extra-vars.js';
 import { runCommand, useVaultPasswordFile, type RunCommandOptions } from './engine.js';
@@ -15,19 +16,21 @@ function commaList(values: unknown): string[] {
 
 /** Prints an error the way users should see it, and returns the exit code. */
 export function reportError(error: unknown): number {
+  // Messages quote files, hosts and values: their control characters are shown, never obeyed.
+  const say = (text: string) => process.stderr.write(`${terminalLines(text).join('\n')}\n`);
   if (error instanceof UserInputError) {
-    process.stderr.write(`error: ${error.describe()}\n`);
+    say(`error: ${error.describe()}`);
     return EXIT.badInput;
   }
   if (error instanceof LabError) {
-    process.stderr.write(`lab: ${error.message}${error.hint ? `\n  fix: ${error.hint}` : ''}\n`);
+    say(`lab: ${error.message}${error.hint ? `\n  fix: ${error.hint}` : ''}`);
     return EXIT.internal;
   }
   if (error instanceof FoobarError) {
-    process.stderr.write(`error: ${error.message}\n`);
+    say(`error: ${error.message}`);
     return EXIT.internal;
   }
-  process.stderr.write(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  say(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   return EXIT.internal;
 }
 
@@ -74,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
             .option('color', { type: 'boolean', default: true, describe: 'colour output (--no-color to disable)' })
             .option('verbose', { alias: 'v', type: 'count', describe: 'more detail (-vv: every task as it ends)' })
             .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'record unknown host keys (a changed key is still refused)' });
-          if (name === 'plan') b = b.option('exit-code', { type: 'boolean', default: false, describe: 'exit 3 when changes are pending' });
+          if (name === 'plan') b = b.option('exit-code', { type: 'boolean', default: false, describe: 'exit 3 when changes are pending; 1 when a host could not be checked' });
           else b = b.option('dry-run', { type: 'boolean', default: false, describe: 'same as plan' });
           return b;
         },

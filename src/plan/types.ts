@@ -16,6 +16,8 @@ export interface TaskResult {
   reason: string;
   diff?: FileDiff;
   handler?: boolean;
+  /** A failure that `ignore_errors` let pass: the host went on. */
+  ignored?: boolean;
   /** Failure output (stderr/stdout), already redacted. */
   output?: string;
   durationMs: number;

@@ -1,27 +1,47 @@
 // Human output: a progress line while running, then per-host results, diffs and a recap.
-import ora, { type Ora } from 'ora';
+// Every piece of text from a host or a value is masked, cut to size, then escaped for the
+// terminal, in that order, before it is coloured: a secret is masked whole before a cut could
+// split it, and our colour codes are the only control sequences that reach the terminal.
 import { renderFileDiff } from '../plan/diff.js';
 import type { HostRecap, PlayInfo, RunMode, RunSummary, TaskResult } from '../plan/types.js';
+import { capLines, capText } from './cap.js';
 import { palette, type Palette } from './colors.js';
+import { ProgressLine, type ProgressStream, type SpinnerFactory } from './progress.js';
 import type { Redactor } from './redact.js';
 import type { Reporter } from './reporter.js';
+import { terminalLine } from './terminal-text.js';
+import { incompleteNote } from './unchecked.js';
 
 export interface ConsoleOptions {
   color: boolean;
   verbosity: number;
   redactor: Redactor;
   out?: NodeJS.WritableStream;
-  /** Show a spinner (only when stderr is a terminal). */
+  /** Show a spinner (it starts only on a terminal of known width). */
   progress: boolean;
+  /** Where the spinner draws (default stderr). */
+  progressStream?: ProgressStream;
+  /** Makes the spinner (default ora); tests pass a fake. */
+  spinner?: SpinnerFactory;
 }
 
 // Past this many hosts the recap lists only hosts that need attention.
 const FULL_RECAP_MAX_HOSTS = 30;
 
+// Console caps (the JSON report keeps everything). A host's message is shown in full (up to
+// LINE_MAX, and OUTPUT_* for its output) once, in the host's section; the live line and the
+// recap repeat only its start.
+const LINE_MAX = 300;
+const SHORT_MAX = 120;
+const OUTPUT_LINES = 20;
+const OUTPUT_LINE_MAX = 500;
+const DIFF_LINES = 1000;
+const DIFF_LINE_MAX = 1000;
+
 export class ConsoleReporter implements Reporter {
   private readonly c: Palette;
   private readonly out: NodeJS.WritableStream;
-  private spinner: Ora | undefined;
+  private progress: ProgressLine | undefined;
   private mode: RunMode = 'plan';
   private totalHosts = 0;
   private readonly doneHosts = new Set<string>();
@@ -33,16 +53,36 @@ export class ConsoleReporter implements Reporter {
     this.out = options.out ?? process.stdout;
   }
 
+  /** Prints a line whose pieces are already safe; masks once more in case a piece was not. */
   private print(line = ''): void {
-    this.spinner?.clear();
-    this.out.write(`${this.options.redactor.redact(line)}\n`);
-    this.spinner?.render();
+    const text = `${this.options.redactor.redact(line)}\n`;
+    this.progress?.clear();
+    try {
+      this.out.write(text);
+    } catch (error) {
+      // ora hooks stdout's write: if the spinner broke it, drop the spinner and write again.
+      if (!this.progress) throw error;
+      this.progress.drop();
+      this.progress = undefined;
+      this.out.write(text);
+    }
+    this.progress?.render();
+  }
+
+  /** Host or value text as one terminal line: masked, cut to `max`, escaped. */
+  private one(text: string, max = LINE_MAX): string {
+    return terminalLine(capText(this.options.redactor.redact(text), max));
+  }
+
+  /** Host text of many lines: masked whole (a secret may span lines), then cut and escaped line by line. */
+  private block(text: string, maxLines: number, maxLineLength: number): string[] {
+    return capLines(this.options.redactor.redact(text).split('\n'), maxLines).map((line) => terminalLine(capText(line, maxLineLength)));
   }
 
   runStart(info: { mode: RunMode; playbook: string; inventory: string; hosts: string[] }): void {
     this.mode = info.mode;
     this.totalHosts = info.hosts.length;
-    if (this.options.progress) this.spinner = ora({ stream: process.stderr, isEnabled: true }).start('connecting');
+    if (this.options.progress) this.progress = ProgressLine.start(this.options.progressStream ?? process.stderr, 'connecting', this.options.spinner);
   }
 
   playStart(play: PlayInfo): void {
@@ -61,11 +101,11 @@ export class ConsoleReporter implements Reporter {
   }
 
   taskResult(result: TaskResult): void {
-    if (this.options.verbosity >= 2) this.print(this.c.dim(`  [${result.host}] ${result.outcome}: ${result.task} — ${result.reason}`));
+    if (this.options.verbosity >= 2) this.print(this.c.dim(`  [${this.one(result.host)}] ${result.outcome}: ${this.one(result.task)} — ${this.one(result.reason)}`));
   }
 
   hostUnreachable(host: string, message: string): void {
-    this.print(this.c.red(`${host}: UNREACHABLE: ${message}`));
+    this.print(this.c.red(`${this.one(host)}: UNREACHABLE: ${this.one(message, SHORT_MAX)}`));
   }
 
   hostDone(host: string): void {
@@ -75,20 +115,20 @@ export class ConsoleReporter implements Reporter {
   }
 
   log(message: string, verbosity = 0): void {
-    if (verbosity <= this.options.verbosity) this.print(message);
+    if (verbosity <= this.options.verbosity) this.print(this.one(message, OUTPUT_LINE_MAX));
   }
 
   private updateProgress(): void {
-    if (!this.spinner) return;
+    if (!this.progress) return;
     let slowest: [string, { task: string; since: number }] | undefined;
     for (const entry of this.currentTask) if (!slowest || entry[1].since < slowest[1].since) slowest = entry;
     const wait = slowest ? ` — waiting on ${slowest[0]}: ${slowest[1].task}` : '';
-    this.spinner.text = `${this.playName}: ${this.doneHosts.size}/${this.totalHosts} hosts done${wait}`;
+    this.progress.text = this.one(`${this.playName}: ${this.doneHosts.size}/${this.totalHosts} hosts done${wait}`);
   }
 
   runEnd(summary: RunSummary): void {
-    this.spinner?.stop();
-    this.spinner = undefined;
+    this.progress?.stop();
+    this.progress = undefined;
     const byHost = new Map<string, TaskResult[]>();
     for (const r of summary.results) byHost.set(r.host, [...(byHost.get(r.host) ?? []), r]);
     for (const recap of summary.hosts) this.printHost(recap, byHost.get(recap.host) ?? []);
@@ -99,15 +139,22 @@ export class ConsoleReporter implements Reporter {
     const shown = results.filter((r) => this.mode === 'plan' || this.options.verbosity >= 1 || r.outcome === 'changed' || r.outcome === 'failed');
     if (shown.length === 0 && !recap.message) return;
     this.print();
-    this.print(this.c.bold(`${recap.host}`) + this.c.dim(` (${recap.roundTrips} round trips)`));
-    if (recap.message && recap.status !== 'failed') this.print(`  ${this.statusColour(recap.status)(recap.status)}: ${recap.message}`);
+    this.print(this.c.bold(this.one(recap.host)) + this.c.dim(` (${recap.roundTrips} round trips)`));
+    if (recap.message && recap.status !== 'failed') this.print(`  ${this.statusColour(recap.status)(recap.status)}: ${this.one(recap.message)}`);
     for (const r of shown) {
       const label = this.outcomeLabel(r.outcome);
       const handler = r.handler ? this.c.dim(' (handler)') : '';
-      this.print(`  ${label} ${r.task}${handler}${this.c.dim(` — ${r.reason}`)}`);
-      if (r.diff) for (const line of renderFileDiff(r.diff)) this.print(`      ${this.colourDiffLine(line)}`);
-      if (r.output) for (const line of r.output.trimEnd().split('\n').slice(-20)) this.print(this.c.red(`      | ${line}`));
+      this.print(`  ${label} ${this.one(r.task)}${handler}${this.c.dim(` — ${this.one(r.reason)}`)}`);
+      if (r.diff) for (const line of this.diffLines(r.diff)) this.print(`      ${this.colourDiffLine(line)}`);
+      if (r.output) for (const line of this.block(r.output.trimEnd(), OUTPUT_LINES, OUTPUT_LINE_MAX)) this.print(this.c.red(`      | ${line}`));
     }
+  }
+
+  /** The diff of a file change, from content masked before diffing (a secret may span lines). */
+  private diffLines(diff: NonNullable<TaskResult['diff']>): string[] {
+    const redact = (text: string | null) => (text === null ? null : this.options.redactor.redact(text));
+    const lines = renderFileDiff({ ...diff, before: redact(diff.before), after: redact(diff.after) });
+    return capLines(lines, DIFF_LINES).map((line) => this.one(line, DIFF_LINE_MAX));
   }
 
   private outcomeLabel(outcome: TaskResult['outcome']): string {
@@ -144,19 +191,22 @@ export class ConsoleReporter implements Reporter {
     const hosts = summary.hosts.length > FULL_RECAP_MAX_HOSTS
       ? summary.hosts.filter((h) => h.status === 'failed' || h.status === 'unreachable' || h.status === 'not-reached')
       : summary.hosts;
-    const width = Math.max(4, ...hosts.map((h) => h.host.length));
+    const width = Math.max(4, ...hosts.map((h) => this.one(h.host).length));
     for (const h of hosts) {
       const counts = `ok=${h.ok} ${summary.mode === 'plan' ? 'change' : 'changed'}=${h.changed} failed=${h.failed} skipped=${h.skipped} unreachable=${h.unreachable ? 1 : 0}`;
-      const tail = h.message && (h.status === 'failed' || h.status === 'unreachable' || h.status === 'not-reached') ? `  ${h.message}` : '';
-      this.print(`${this.statusColour(h.status)(h.host.padEnd(width))}  ${counts}${this.c.dim(tail)}`);
+      const tail = h.message && (h.status === 'failed' || h.status === 'unreachable' || h.status === 'not-reached') ? `  ${this.one(h.message, SHORT_MAX)}` : '';
+      this.print(`${this.statusColour(h.status)(this.one(h.host).padEnd(width))}  ${counts}${this.c.dim(tail)}`);
     }
     if (hosts.length < summary.hosts.length) {
       const tally = new Map<string, number>();
       for (const h of summary.hosts) tally.set(h.status, (tally.get(h.status) ?? 0) + 1);
       this.print(`hosts by status: ${[...tally].map(([s, n]) => `${s}=${n}`).join(' ')}`);
     }
-    if (summary.stopped) this.print(this.c.red(`stopped: ${summary.stopped}`));
+    if (summary.stopped) this.print(this.c.red(`stopped: ${this.one(summary.stopped)}`));
     const noun = summary.mode === 'plan' ? 'change(s) pending' : 'change(s) made';
     this.print(`${summary.changes} ${noun}`);
+    // Last, where the eye lands: "0 change(s) pending" alone would read as "all is as wanted".
+    const incomplete = incompleteNote(summary);
+    if (incomplete) this.print(this.c.red(incomplete));
   }
 }

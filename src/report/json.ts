@@ -1,8 +1,12 @@
-// One structured report at the end of the run, on stdout, for scripts and benchmarks.
+// One structured report at the end of the run, on stdout, for scripts and benchmarks. Full
+// text (no caps), secrets masked; control characters are escaped by JSON itself, and the few
+// JSON leaves raw (DEL, C1, bidi controls) as \u escapes.
 import type { PlayInfo, RunSummary, TaskResult } from '../plan/types.js';
 import { renderFileDiff } from '../plan/diff.js';
 import type { Redactor } from './redact.js';
 import type { Reporter } from './reporter.js';
+import { jsonForTerminal } from './terminal-text.js';
+import { uncheckedHosts } from './unchecked.js';
 
 export class JsonReporter implements Reporter {
   private readonly messages: string[] = [];
@@ -23,14 +27,20 @@ export class JsonReporter implements Reporter {
   }
 
   runEnd(summary: RunSummary): void {
+    const unchecked = uncheckedHosts(summary);
+    // Content is masked before diffing: a secret spanning lines is masked whole.
+    const redact = (text: string | null) => (text === null ? null : this.redactor.redact(text));
     const report = {
       ...summary,
+      ...(summary.mode === 'plan' ? { incomplete: unchecked.length > 0, unchecked } : {}),
       results: summary.results.map(({ diff, ...rest }) => ({
         ...rest,
-        ...(diff ? { diff: { path: diff.path, sensitive: diff.sensitive, metaChanges: diff.metaChanges, patch: renderFileDiff(diff).join('\n') } } : {}),
+        ...(diff
+          ? { diff: { path: diff.path, sensitive: diff.sensitive, metaChanges: diff.metaChanges, patch: renderFileDiff({ ...diff, before: redact(diff.before), after: redact(diff.after) }).join('\n') } }
+          : {}),
       })),
       messages: this.messages,
     };
-    this.out.write(`${JSON.stringify(this.redactor.redactDeep(report), null, 2)}\n`);
+    this.out.write(`${jsonForTerminal(this.redactor.redactDeep(report))}\n`);
   }
 }

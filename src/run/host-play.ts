@@ -394,14 +394,14 @@ class HostPlayRun {
   private failInstance(instance: TaskInstance, reason: string, started: number, isHandler: boolean, output?: string): boolean {
     this.register(instance, { changed: false, skipped: false, failed: true, msg: reason });
     if (instance.task.ignoreErrors) {
-      this.record(instance, 'failed', `${reason} (ignored)`, started, isHandler, undefined, output);
+      this.record(instance, 'failed', `${reason} (ignored)`, started, isHandler, undefined, output, true);
       return true;
     }
     this.record(instance, 'failed', reason, started, isHandler, undefined, output);
     return false;
   }
 
-  private record(instance: TaskInstance, outcome: TaskResult['outcome'], reason: string, started: number, handler: boolean, diff?: TaskResult['diff'], output?: string): void {
+  private record(instance: TaskInstance, outcome: TaskResult['outcome'], reason: string, started: number, handler: boolean, diff?: TaskResult['diff'], output?: string, ignored = false): void {
     const result: TaskResult = {
       host: this.input.host,
       play: this.input.play.name,
@@ -412,6 +412,7 @@ class HostPlayRun {
       reason,
       durationMs: Date.now() - started,
       ...(handler ? { handler: true } : {}),
+      ...(ignored ? { ignored: true } : {}),
       ...(diff ? { diff } : {}),
       ...(output ? { output } : {}),
     };

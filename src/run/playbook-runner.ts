@@ -88,7 +88,8 @@ function count(recap: HostRecap, results: TaskResult[]): void {
   for (const r of results) {
     if (r.outcome === 'ok') recap.ok += 1;
     else if (r.outcome === 'changed') recap.changed += 1;
-    else if (r.outcome === 'failed' && !r.reason.endsWith('(ignored)')) recap.failed += 1;
+    // The flag, not the reason's wording: a host's text could end in "(ignored)".
+    else if (r.outcome === 'failed' && !r.ignored) recap.failed += 1;
     else if (r.outcome === 'failed') recap.ok += 1;
     else if (r.outcome === 'skipped') recap.skipped += 1;
   }
@@ -183,7 +184,8 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
             count(hostState.recap, outcome.results);
             if (outcome.unreachable) markUnreachable(hostState, outcome.unreachable, reporter);
             else if (outcome.failed) {
-              const bad = outcome.results.find((r) => r.outcome === 'failed');
+              // The failure that stopped the host, not an earlier one that ignore_errors let pass.
+              const bad = [...outcome.results].reverse().find((r) => r.outcome === 'failed' && !r.ignored);
               hostState.out = true;
               hostState.recap.status = 'failed';
               hostState.recap.message = `${rolling ? 'apply: ' : ''}${bad ? `${bad.task}: ${bad.reason}` : 'failed'}${rolling ? ' (left drained)' : ''}`;

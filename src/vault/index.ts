@@ -14,4 +14,4 @@ export {
   type PasswordGetter,
   type PasswordSourceOptions,
 } from './password.js';
-export { secretValues } from './secret-values.js';
+export { MIN_SECRET_LENGTH, refuseShortSecrets, refuseUnmaskableSecret, secretValues } from './secret-values.js';

@@ -56,4 +56,14 @@ describe('exit codes', () => {
     const s = withChanges('plan', { hosts: [recap('web1', { status: 'changed', changed: 1 }), recap('web2', { status: 'failed', failed: 1 })] });
     expect(exitCodeFor(s, planExit)).toBe(1);
   });
+
+  it('plan with a host that could not be checked → 1, with or without --exit-code, changes pending or not', () => {
+    const unreachable = recap('web2', { status: 'unreachable', unreachable: true });
+    expect(exitCodeFor(withChanges('plan', { hosts: [recap('web1', { status: 'changed', changed: 1 }), unreachable] }), planExit)).toBe(1);
+    expect(exitCodeFor(summary({ mode: 'plan', hosts: [recap('web1'), unreachable] }), planExit)).toBe(1);
+    expect(exitCodeFor(summary({ mode: 'plan', hosts: [recap('web1'), unreachable] }), plan)).toBe(1);
+    // A host never reached leaves the plan incomplete too, even without a stop reason.
+    expect(exitCodeFor(summary({ mode: 'plan', hosts: [recap('web1'), recap('web2', { status: 'not-reached' })] }), planExit)).toBe(1);
+  });
 });
+

@@ -75,4 +75,37 @@ describe('JsonReporter', () => {
     expect(motd!.diff['patch']).toContain('-hello');
     expect(motd!.diff['patch']).toContain('+welcome');
   });
+
+  it('plan: says when hosts could not be checked, and which', () => {
+    const out = new CollectingStream();
+    const json = new JsonReporter(new Redactor(), out);
+    const s = summary({
+      mode: 'plan',
+      hosts: [recap('web1'), recap('web2', { status: 'unreachable', unreachable: true, message: 'refused' }), recap('db1', { status: 'failed', failed: 1 })],
+    });
+    json.runEnd(s);
+    const report = JSON.parse(out.text) as Record<string, unknown>;
+    expect(report['incomplete']).toBe(true);
+    expect(report['unchecked']).toEqual(['web2', 'db1']);
+    const complete = new CollectingStream();
+    new JsonReporter(new Redactor(), complete).runEnd(summary({ mode: 'plan', hosts: [recap('web1')] }));
+    expect(JSON.parse(complete.text)).toMatchObject({ incomplete: false, unchecked: [] });
+  });
+
+  it('holds no raw control character, and keeps the full output of a failure', () => {
+    const out = new CollectingStream();
+    const json = new JsonReporter(new Redactor(), out);
+    const hostile = '\u001b]0;t\u0007\u001b[2J\u009b\u202e\u007f';
+    const long = 'x'.repeat(2 * 1024 * 1024);
+    json.runEnd(summary({
+      mode: 'apply',
+      hosts: [recap('web1', { status: 'failed', failed: 1, message: hostile })],
+      results: [result('web1', 'build', { outcome: 'failed', reason: hostile, output: `${long}${hostile}` })],
+    }));
+    expect(out.text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    const report = JSON.parse(out.text) as { results: Array<{ output: string; reason: string }> };
+    expect(report.results[0]!.output).toBe(`${long}${hostile}`);
+    expect(report.results[0]!.reason).toBe(hostile);
+  });
 });
+

@@ -1,6 +1,8 @@
 // Every printed string passes the Redactor: known secret values become "********".
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../../src/report/redact.js';
+import { terminalLine } from '../../src/report/terminal-text.js';
+import { shellJoin, shellQuote } from '../../src/shell/quote.js';
 
 const MASK = '********';
 
@@ -78,4 +80,44 @@ describe('Redactor', () => {
     expect(input.reason).toBe('wrote s3cr3t-value');
     expect(JSON.stringify(out)).not.toContain('s3cr3t-value');
   });
+
+  describe('every form a secret takes on the way out', () => {
+    const SECRET = `it's "a&b" 50% /x\\y`;
+    const r = redactorWith(SECRET);
+
+    it('shell-quoted, exactly as src/shell/quote.ts writes it, alone or inside a longer word', () => {
+      const line = `will run: ${shellJoin(['mysql', '-p', SECRET])} && ${shellQuote(`--password=${SECRET}`)}`;
+      const out = r.redact(line);
+      expect(out).not.toContain('a&b');
+      expect(out).toBe(`will run: mysql -p '${MASK}' && '--password=${MASK}'`);
+    });
+
+    it('JSON-escaped', () => {
+      const json = JSON.stringify({ password: SECRET, nested: JSON.stringify({ p: SECRET }) });
+      expect(r.redact(json)).not.toContain('a&b');
+    });
+
+    it('URL-encoded', () => {
+      const url = `https://user:${encodeURIComponent(SECRET)}@db.example/?p=${encodeURIComponent(SECRET)}`;
+      expect(r.redact(url)).toBe(`https://user:${MASK}@db.example/?p=${MASK}`);
+    });
+
+    it('control characters escaped for a terminal', () => {
+      const withEsc = redactorWith('pa\u001b[31mss-word\nline');
+      const shown = terminalLine('x pa\u001b[31mss-word\nline y');
+      expect(withEsc.redact(shown)).toBe(`x ${MASK} y`);
+    });
+
+    it('a number secret in its printed form', () => {
+      expect(redactorWith(12345678).redact('pin=12345678')).toBe(`pin=${MASK}`);
+    });
+  });
+
+  it('masks each line of a multi-line secret, as a diff or an output block shows it', () => {
+    const key = '-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG9w0B\nAQEFAASCBKcwggSjAgEAAoIB\n-----END KEY-----\n';
+    const r = redactorWith(key);
+    const diff = '-MIIEvQIBADANBgkqhkiG9w0B\n-AQEFAASCBKcwggSjAgEAAoIB\n';
+    expect(r.redact(diff)).toBe(`-${MASK}\n-${MASK}\n`);
+  });
 });
+
