@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { FactQuery, FileFact, HostFacts } from '../facts/types.js';
 import type { ModuleArgs } from './args.js';
 import { formatSize, matchReason, metaChanges, metaCommands, withMeta, type WantedMeta } from './file-meta.js';
-import { DEFAULT_NEW_FILE_MODE, parentDir, writeFileScript } from './file-write-script.js';
+import { DEFAULT_NEW_FILE_MODE, parentDir, writeFileStep } from './file-write-script.js';
 import { markUnitFileChanged, unitOfPath } from './systemd-units.js';
 import type { FileDiff, PlanContext, TaskPlan } from './types.js';
 
@@ -101,7 +101,7 @@ export function planFileWrite(write: FileWrite, facts: HostFacts, ctx: PlanConte
     status: 'changed',
     summary,
     diff: contentDiff(write, current, meta),
-    steps: [{ command: writeFileScript(write), stdin: write.content, become: ctx.become, description: `write ${write.dest}` }],
+    steps: [{ ...writeFileStep(write, write.content), become: ctx.become, description: `write ${write.dest}` }],
     assume,
     ...(unitFileChanged ? { unitFileChanged } : {}),
   };
