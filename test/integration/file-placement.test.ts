@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseReport, runCli } from '../helpers/cli.js';
+import { removeLinesCommand } from '../../src/run/record-file.js';
 import { requireIntegrationHost, startSshd, type TestSshd } from '../helpers/sshd.js';
 
 const run = promisify(execFile);
@@ -149,5 +150,27 @@ describe('parents', () => {
     expect(refused.code).toBe(1);
     expect(parseReport(refused.stdout).results[0]?.reason).toMatch(/is a symlink to real\.conf/);
     expect(await readFile(join(target, 'run', 'real.conf'), 'utf8')).toBe('real\n');
+  });
+});
+
+describe('records of lines kept on hosts', () => {
+  it('removing a line on a full disk keeps the record whole', async () => {
+    const record = join(smallDisk, 'pending-handlers');
+    const lines = Array.from({ length: 2000 }, (_, i) => `play\thandler ${i}`);
+    await writeFile(record, `${lines.join('\n')}\n`);
+    // Fill what is left of the filesystem.
+    await run('sh', ['-c', `dd if=/dev/zero of=${smallDisk}/fill bs=4k 2>/dev/null; true`]);
+    try {
+      const removed = await run('sh', ['-c', removeLinesCommand(record, ['play\thandler 0'])]).then(
+        () => 0,
+        (e: { code: number }) => e.code,
+      );
+      expect(removed).not.toBe(0);
+      expect((await readFile(record, 'utf8')).split('\n').filter(Boolean)).toEqual(lines);
+      expect((await readdir(smallDisk)).sort()).toEqual(['fill', 'pending-handlers']);
+    } finally {
+      await rm(join(smallDisk, 'fill'), { force: true });
+      await rm(record, { force: true });
+    }
   });
 });
