@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { writeFileStep } from '../../src/modules/file-write-script.js';
 import { batchSteps } from '../../src/run/step-batch.js';
 import { SshTransport } from '../../src/transport/ssh.js';
+import { startCli } from '../helpers/cli.js';
 import { requireIntegrationHost, sshdSettings, startSshd, type TestSshd } from '../helpers/sshd.js';
 
 const run = promisify(execFile);
@@ -128,5 +129,35 @@ describe('a cut upload', () => {
     expect(r.code).toBe(0);
     expect(readFileSync(dest, 'utf8')).toBe('whole\n');
     expect(hidden()).toEqual([live]);
+  });
+});
+
+describe('the CLI killed mid-upload', () => {
+  it('apply killed while a large file streams: the old file stays, the small one before it is whole, no temp file', async () => {
+    const project = mkdtempSync(join(tmpdir(), 'fbp-integrity-project-'));
+    try {
+      mkdirSync(join(project, 'inventory'));
+      mkdirSync(join(project, 'playbooks'));
+      writeFileSync(
+        join(project, 'inventory', 'test.yml'),
+        `connection: { user: root, key: ${sshd.clientKeyPath}, known_hosts: ${sshd.knownHostsFile}, connect_timeout: 5 }\nhosts:\n  node1: { address: 127.0.0.1, port: ${sshd.port} }\n`,
+      );
+      writeFileSync(join(project, 'big.bin'), randomBytes(64 * 1024 * 1024));
+      writeFileSync(join(dir, 'big.bin'), 'old big\n');
+      writeFileSync(
+        join(project, 'playbooks', 'site.yml'),
+        `- name: files\n  hosts: all\n  tasks:\n    - copy: { content: "small\\n", dest: ${dir}/small.conf }\n    - copy: { src: big.bin, dest: ${dir}/big.bin }\n`,
+      );
+      const cli = startCli(['apply', '--inventory', 'test'], { cwd: project });
+      await poll('the temp file to grow', () => (hidden().some((n) => statSync(join(dir, n)).size > 4 * 1024 * 1024) ? true : undefined));
+      cli.child.kill('SIGKILL');
+      await cli.done;
+      await poll('the temp files to be removed', () => (hidden().length === 0 ? true : undefined));
+      expect(readFileSync(join(dir, 'big.bin')).length).toBe('old big\n'.length);
+      expect(readFileSync(join(dir, 'small.conf'), 'utf8')).toBe('small\n');
+      expect(readdirSync(dir).sort()).toEqual(['big.bin', 'small.conf']);
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
   });
 });
