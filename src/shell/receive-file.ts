@@ -54,9 +54,11 @@ export function receiveLines(opts: ReceiveOptions): string[] {
     '}',
     // Temp files of earlier writers of this file that died without cleaning up.
     'for fbp_old in "$fbp_pre"*; do',
-    '  fbp_pid=${fbp_old#"$fbp_pre"}; fbp_pid=${fbp_pid%%.*}',
+    // Only PID.XXXXXX exactly: a file named like "app.conf.fbp-12" has temp files of its own.
+    '  fbp_rest=${fbp_old#"$fbp_pre"}; fbp_pid=${fbp_rest%.*}',
     '  case $fbp_pid in ""|*[!0-9]*) continue ;; esac',
-    '  [ -f "$fbp_old" ] && [ ! -d "/proc/$fbp_pid" ] && rm -f -- "$fbp_old"',
+    '  case ${fbp_rest#*.} in ??????) ;; *) continue ;; esac',
+    '  [ -f "$fbp_old" ] && [ ! -d "/proc/$fbp_pid" ] && rm -f -- "$fbp_old" 2>/dev/null',
     'done',
     // Temp names beside the target: a leading dot keeps them out of globs such as conf.d/*.conf.
     'fbp_err=$(LC_ALL=C mktemp "$fbp_pre$$.XXXXXX" 2>&1) || { fbp_room "cannot create a temp file for" "$fbp_err"; exit 1; }',

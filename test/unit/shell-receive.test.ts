@@ -54,6 +54,16 @@ describe('the write script', () => {
     expect(readFileSync(dest, 'utf8')).toBe('whole content\n');
   });
 
+  it('removes temp files of dead writers of this file only', () => {
+    const dest = join(dir, 'app.conf');
+    const dead = 999_999_999; // above any pid_max
+    const mine = [`.app.conf.fbp-${dead}.AbC123`];
+    const kept = [`.app.conf.fbp-${process.pid}.XyZ789`, `.app.conf.fbp-12.fbp-${dead}.QwE456`, `.app.conf.fbp-${dead}.toolong1`, '.app.conf.fbp-x.AbC123'];
+    for (const name of [...mine, ...kept]) writeFileSync(join(dir, name), 'partial');
+    expect(sh(writeFileStep({ dest, backup: false }, content).command, content).code).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(['app.conf', ...kept].sort());
+  });
+
   it('never names /tmp or TMPDIR, nor relies on mktemp defaults', () => {
     const scripts = [
       writeFileScript({ dest: '/etc/app.conf', backup: true, validate: 'check %s', size: 1, sha256: sha256('x') }),
