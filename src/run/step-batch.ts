@@ -152,7 +152,7 @@ function prologue(nonce: string): string[] {
     // pipeline's status is its last command's, and only that stream is sure to end after it.
     'fbp_step() {',
     `  printf '%s %s ' "$fbp_m" "$1" || exit 125`,
-    `  fbp_e=$( { { fbp_run "$2" "$3" "$4" 2>&3 3>&-; printf '\\n%s %s\\n' "$fbp_m" "$?" >&3; } | base64 -w0 >&4; } 3>&1 | base64 -w0 ) || exit 125`,
+    `  fbp_e=$( { { fbp_run "$2" "$3" "$4" 2>&3 3>&- 4>&-; printf '\\n%s %s\\n' "$fbp_m" "$?" >&3; } | base64 -w0 >&4; } 3>&1 | base64 -w0 ) || exit 125`,
     `  fbp_c=$(printf '%s' "$fbp_e" | base64 -d | tail -n 1)`,
     '  case $fbp_c in "$fbp_m "[0-9]*) fbp_c=${fbp_c#"$fbp_m "} ;; *) exit 125 ;; esac',
     `  printf ' %s %s %s\\n' "$fbp_c" "$fbp_e" "$fbp_m" || exit 125`,

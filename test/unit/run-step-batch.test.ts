@@ -176,6 +176,15 @@ describe('a step cannot break the wrapper', () => {
     ]);
   });
 
+  it('the wrapper’s own descriptors are closed in a step: it cannot write into the records', async () => {
+    const results = await runBatch([{ command: 'echo junk >&4; echo junk >&3; echo after' }, { command: 'echo next' }]);
+    expect(results.map((r) => [r.code, r.stdout])).toEqual([
+      [0, 'after\n'],
+      [0, 'next\n'],
+    ]);
+    expect(results[0]!.stderr).toMatch(/4.*\n.*3/s);
+  });
+
   it('set -e in a step ends only that step', async () => {
     const { batch, raw } = await execBatch([{ command: 'set -e; false; echo unreachable' }, { command: 'echo never' }]);
     expect(batch.parse(raw)).toEqual([{ code: 1, stdout: '', stderr: '' }]);
