@@ -65,6 +65,9 @@ export function fileProbe(queries: readonly FileQuery[], marker: SectionMarker):
     `stat --printf '%n\\t%F\\t%a\\t%U\\t%G\\t%s\\n' -- "$@" 2>/dev/null`,
     marker.print('files-links'),
     `for p do if [ -L "$p" ]; then printf '%s\\t' "$p"; readlink -- "$p" || echo; fi; done`,
+    // Links that lead to a directory: a fine parent for a file (Debian's /var/run -> /run).
+    marker.print('files-link-dirs'),
+    `for p do if [ -L "$p" ] && [ -d "$p" ]; then printf '%s\\n' "$p"; fi; done`,
     // Keep only what sha256sum can read as a regular file (links to files included), then hash
     // them all at once. The `for` list is expanded before the loop rewrites "$@".
     `for p do shift; [ -f "$p" ] && set -- "$@" "$p"; done`,
@@ -79,6 +82,7 @@ export function fileProbe(queries: readonly FileQuery[], marker: SectionMarker):
     parse(sections, facts) {
       const stats = parseStatLines(sections.get('files-stat') ?? []);
       const links = parseLinkLines(sections.get('files-links') ?? []);
+      const linkDirs = new Set(sections.get('files-link-dirs') ?? []);
       const sums = parseSha256Lines(sections.get('files-sha256') ?? []);
       probes.forEach((probe, index) => {
         const fact: FileFact = stats.get(probe.path) ?? { path: probe.path, exists: false };
@@ -86,6 +90,7 @@ export function fileProbe(queries: readonly FileQuery[], marker: SectionMarker):
         if (sha256 !== undefined) fact.sha256 = sha256;
         const linkTarget = links.get(probe.path);
         if (linkTarget !== undefined) fact.linkTarget = linkTarget;
+        if (fact.type === 'link' && linkDirs.has(probe.path)) fact.linkToDirectory = true;
         const content = decodeContent(sections.get(`file-content ${index}`));
         if (content !== undefined) fact.content = content;
         facts.files.set(probe.path, fact);

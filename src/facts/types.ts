@@ -24,6 +24,8 @@ export interface FileFact {
   /** sha256 of a regular file's content (of the target, for a link to a file). */
   sha256?: string;
   linkTarget?: string;
+  /** A symlink that resolves (through every link on the way) to a directory, e.g. /var/run -> /run. */
+  linkToDirectory?: boolean;
   /** The current content, fetched in the same round trip when it differs from what is wanted. */
   content?: Buffer;
 }

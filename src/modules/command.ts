@@ -1,8 +1,9 @@
 // command: run a shell command unless a guard (creates, removes, unless) says it is done already.
 import type { FactQuery } from '../facts/types.js';
 import { shellJoin, shellQuote } from '../shell/quote.js';
+import { wholeInputCommand } from '../shell/whole-input.js';
 import { ModuleArgs } from './args.js';
-import type { ModuleDefinition, StepResult } from './types.js';
+import type { ModuleDefinition, Step, StepResult } from './types.js';
 
 export interface CommandArgs {
   /** Shell text run by the host's sh (argv lists are quoted into it). */
@@ -100,7 +101,7 @@ export const commandModule: ModuleDefinition<CommandArgs, ResolvedCommand> = {
     return {
       status: 'changed',
       summary: `will run: ${args.cmd}${args.chdir === undefined ? '' : ` (in ${args.chdir})`}`,
-      steps: [{ command, become: ctx.become, description: `run ${args.cmd}`, ...(args.stdin === undefined ? {} : { stdin: Buffer.from(args.stdin, 'utf8') }) }],
+      steps: [commandStep(command, args.stdin, ctx.become, `run ${args.cmd}`)],
       // After it ran, what it creates exists and what it removes is gone.
       assume(cache) {
         if (args.creates !== undefined) cache.files.set(args.creates, { path: args.creates, exists: true });
@@ -124,4 +125,11 @@ function unlessCheck(args: CommandArgs): (FactQuery & { kind: 'check' }) | undef
   if (args.unless === undefined) return undefined;
   const command = args.chdir === undefined ? args.unless : `cd -- ${shellQuote(args.chdir)} && ${args.unless}`;
   return { kind: 'check', id: `command:unless:${command}`, command };
+}
+
+/** The step; with `stdin`, the command runs only once all of it has arrived. */
+function commandStep(command: string, stdin: string | undefined, become: boolean, description: string): Step {
+  if (stdin === undefined) return { command, become, description };
+  const bytes = Buffer.from(stdin, 'utf8');
+  return { command: wholeInputCommand(command, bytes.length), stdin: bytes, checksInput: true, become, description };
 }

@@ -1,11 +1,13 @@
 // The one command that writes a file atomically on the host, the content arriving on stdin:
-// temp file beside the target, mode and owner set, validated, optional backup, then renamed.
-// A failure at any point removes the temp file and leaves the old file untouched.
+// temp file beside the target, its size and sha256 checked, mode and owner set, validated,
+// optional backup, then renamed. A failure at any point (a cut connection included) removes the
+// temp file and leaves the old file untouched.
+import { createHash } from 'node:crypto';
 import { shellQuote } from '../shell/quote.js';
+import { parentOf, receiveLines, type ReceiveOptions } from '../shell/receive-file.js';
 import { ownerSpec, type WantedMeta } from './file-meta.js';
 
-export interface WriteScriptOptions extends WantedMeta {
-  dest: string;
+export interface WriteScriptOptions extends WantedMeta, ReceiveOptions {
   /** Command with %s standing for the temp file, e.g. "nginx -t -c %s". */
   validate?: string;
   backup: boolean;
@@ -14,25 +16,13 @@ export interface WriteScriptOptions extends WantedMeta {
 /** Mode for a new file when none is asked for: what most config files want. */
 export const DEFAULT_NEW_FILE_MODE = '0644';
 
-export function parentDir(path: string): string {
-  const slash = path.lastIndexOf('/');
-  return slash <= 0 ? '/' : path.slice(0, slash);
-}
-
-function baseName(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
+/** The directory a path is in ("/" for a top-level path). */
+export const parentDir = parentOf;
 
 export function writeFileScript(opts: WriteScriptOptions): string {
-  const dest = shellQuote(opts.dest);
   const lines = [
-    `dest=${dest}`,
-    // Beside the target so the final mv is a rename on one filesystem; the leading dot and random
-    // suffix keep it out of globs such as conf.d/*.conf.
-    `tmp=$(mktemp ${shellQuote(`${parentDir(opts.dest)}/.${baseName(opts.dest)}.XXXXXX`)}) || exit 1`,
-    `trap 'rm -f -- "$tmp"' EXIT`,
-    `trap 'exit 1' HUP INT TERM`,
-    `cat > "$tmp" || exit 1`,
+    // Stages stdin beside the target and checks its size and sha256: a cut upload stops here.
+    ...receiveLines(opts),
     opts.mode !== undefined
       ? `chmod ${opts.mode} -- "$tmp" || exit 1`
       : `if [ -e "$dest" ]; then chmod --reference="$dest" -- "$tmp"; else chmod ${DEFAULT_NEW_FILE_MODE} -- "$tmp"; fi || exit 1`,
@@ -57,11 +47,24 @@ export function writeFileScript(opts: WriteScriptOptions): string {
     lines.push(
       'if [ -f "$dest" ]; then',
       '  backup="$dest.$(date +%Y-%m-%d@%H:%M:%S)~"',
-      '  cp -p -- "$dest" "$backup" || exit 1',
+      // A hard link keeps the old file byte for byte at no cost in space, and appears whole or
+      // not at all; where links are refused, a copy goes through a temp file and a rename.
+      '  if ! ln -f -- "$dest" "$backup" 2>/dev/null; then',
+      `    fbp_bak=$(mktemp "$fbp_pre$$.XXXXXX") || exit 1`,
+      `    trap 'rm -f -- "$tmp" "$fbp_bak"' EXIT`,
+      '    fbp_err=$(LC_ALL=C cp -p -- "$dest" "$fbp_bak" 2>&1) || { fbp_room "cannot back up" "$fbp_err"; exit 1; }',
+      '    mv -f -- "$fbp_bak" "$backup" || exit 1',
+      '  fi',
       `  printf 'backup: %s\\n' "$backup"`,
       'fi',
     );
   }
   lines.push(`mv -f -- "$tmp" "$dest" || exit 1`, 'trap - EXIT');
   return lines.join('\n');
+}
+
+/** The write script for `content` with its size and hash filled in, and the content to send. */
+export function writeFileStep(opts: Omit<WriteScriptOptions, 'size' | 'sha256'>, content: Buffer | string): { command: string; stdin: Buffer; checksInput: true } {
+  const stdin = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+  return { command: writeFileScript({ ...opts, size: stdin.length, sha256: createHash('sha256').update(stdin).digest('hex') }), stdin, checksInput: true };
 }

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { FactQuery, FileFact, HostFacts } from '../facts/types.js';
 import type { ModuleArgs } from './args.js';
 import { formatSize, matchReason, metaChanges, metaCommands, withMeta, type WantedMeta } from './file-meta.js';
-import { DEFAULT_NEW_FILE_MODE, parentDir, writeFileScript } from './file-write-script.js';
+import { DEFAULT_NEW_FILE_MODE, parentDir, writeFileStep } from './file-write-script.js';
 import { markUnitFileChanged, unitOfPath } from './systemd-units.js';
 import type { FileDiff, PlanContext, TaskPlan } from './types.js';
 
@@ -53,6 +53,7 @@ export function fileWriteQueries(write: FileWrite): FactQuery[] {
     // The probe sends the current content only if its hash differs, and never for secrets.
     { kind: 'file', path: write.dest, expectSha256: write.sha256, fetchContent: !write.sensitive },
     // A missing parent is an error, as in Ansible: we do not guess the directory's owner and mode.
+    // One made by an earlier task of the run is in the fact cache by then (that task's assume).
     { kind: 'file', path: parentDir(write.dest) },
   ];
 }
@@ -69,7 +70,12 @@ export function planFileWrite(write: FileWrite, facts: HostFacts, ctx: PlanConte
     if (!parent?.exists) {
       return { status: 'failed', reason: `parent directory ${parentDir(write.dest)} does not exist; create it first with a file task (state: directory)` };
     }
-    if (parent.type !== 'directory') return { status: 'failed', reason: `${parentDir(write.dest)} is not a directory` };
+    // A symlink to a directory is a fine parent (/var/run -> /run); only the destination itself
+    // must not be a link.
+    if (parent.type === 'link' && !parent.linkToDirectory) {
+      return { status: 'failed', reason: `${parent.path} is a symlink to ${parent.linkTarget ?? '?'}, which is not a directory` };
+    }
+    if (parent.type !== 'directory' && parent.type !== 'link') return { status: 'failed', reason: `${parentDir(write.dest)} is not a directory` };
   }
   const contentMatches = current.exists && current.sha256 === write.sha256;
   const meta = current.exists ? metaChanges(current, write) : [];
@@ -101,7 +107,7 @@ export function planFileWrite(write: FileWrite, facts: HostFacts, ctx: PlanConte
     status: 'changed',
     summary,
     diff: contentDiff(write, current, meta),
-    steps: [{ command: writeFileScript(write), stdin: write.content, become: ctx.become, description: `write ${write.dest}` }],
+    steps: [{ ...writeFileStep(write, write.content), become: ctx.become, description: `write ${write.dest}` }],
     assume,
     ...(unitFileChanged ? { unitFileChanged } : {}),
   };

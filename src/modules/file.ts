@@ -4,6 +4,7 @@ import type { FactQuery, FileFact, HostFacts } from '../facts/types.js';
 import { shellQuote } from '../shell/quote.js';
 import { ModuleArgs } from './args.js';
 import { matchReason, metaChanges, metaCommands, withMeta, type WantedMeta } from './file-meta.js';
+import { parentDir } from './file-write-script.js';
 import type { ModuleDefinition, PlanContext, TaskPlan } from './types.js';
 
 export const FILE_STATES = ['file', 'directory', 'absent', 'link', 'touch'] as const;
@@ -81,7 +82,28 @@ function setFact(fact: FileFact): (facts: HostFacts) => void {
 function planAbsent(args: FileArgs, current: FileFact, ctx: PlanContext): TaskPlan {
   if (!current.exists) return { status: 'ok', reason: `${args.path} is absent` };
   const what = current.type === 'directory' ? `directory ${args.path} (recursively)` : args.path;
-  return { ...step(`rm -rf -- ${shellQuote(args.path)}`, `remove ${what}`, ctx), assume: setFact({ path: args.path, exists: false }) };
+  // rm -rf takes everything under a directory with it (not what is under a link's target).
+  const gone = (cache: HostFacts): void => {
+    const under = current.type === 'directory' ? [...cache.files.keys()].filter((p) => isUnder(p, args.path)) : [];
+    for (const path of [args.path, ...under]) cache.files.set(path, { path, exists: false });
+  };
+  return { ...step(`rm -rf -- ${shellQuote(args.path)}`, `remove ${what}`, ctx), assume: gone };
+}
+
+function isUnder(path: string, dir: string): boolean {
+  return path.startsWith(dir.endsWith('/') ? dir : `${dir}/`) && path !== dir;
+}
+
+/** The directories above a path, nearest first, without "/". */
+function ancestorsOf(path: string): string[] {
+  const out: string[] = [];
+  for (let dir = parentDir(path); dir !== '/' && dir !== ''; dir = parentDir(dir)) out.push(dir);
+  return out;
+}
+
+/** Who owns what a task creates: root through sudo, else the login user (when known). */
+function creatorOf(facts: HostFacts, ctx: PlanContext): string | undefined {
+  return ctx.become ? 'root' : facts.system?.user;
 }
 
 /** "directory /srv exists; mode and owner match" */
@@ -123,8 +145,16 @@ function planDirectory(args: FileArgs, current: FileFact, facts: HostFacts, ctx:
   }
   if (!current.exists) {
     const commands = [`mkdir -p -- ${shellQuote(args.path)}`, ...metaCommands(args.path, undefined, args)];
-    const created: FileFact = { path: args.path, exists: true, type: 'directory', mode: args.mode ?? '0755' };
-    return { ...step(commands.join(' && '), `create directory ${args.path}`, ctx), assume: setFact(withMeta(created, args)) };
+    const owner = creatorOf(facts, ctx);
+    const made = (path: string): FileFact => ({ path, exists: true, type: 'directory', mode: '0755', ...(owner !== undefined ? { owner } : {}) });
+    const assume = (cache: HostFacts): void => {
+      // mkdir -p makes the missing directories above it too: later tasks may write into them.
+      for (const dir of ancestorsOf(args.path)) {
+        if (!cache.files.get(dir)?.exists) cache.files.set(dir, made(dir));
+      }
+      cache.files.set(args.path, withMeta(made(args.path), args));
+    };
+    return { ...step(commands.join(' && '), `create directory ${args.path}`, ctx), assume };
   }
   const check = recurseCheck(args);
   if (!check) return planMeta(args, current, `directory ${args.path}`, ctx);
@@ -153,11 +183,33 @@ function recurseCheck(args: FileArgs): (FactQuery & { kind: 'check' }) | undefin
   return { kind: 'check', id: `file:recurse:${command}`, command };
 }
 
+/** Whether a link's target is, as far as the cache knows, a directory (or a link to one). */
+function targetIsDirectory(linkPath: string, target: string, facts: HostFacts): boolean {
+  const resolved = target.startsWith('/') ? target : `${parentDir(linkPath)}/${target}`;
+  const fact = facts.files.get(normalize(resolved));
+  return fact?.exists === true && (fact.type === 'directory' || fact.linkToDirectory === true);
+}
+
+/** "/a/./b/../c/" -> "/a/c", lexically (enough to find a fact by its key). */
+function normalize(path: string): string {
+  const parts: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') parts.pop();
+    else parts.push(part);
+  }
+  return `/${parts.join('/')}`;
+}
+
 function planLink(args: FileArgs, current: FileFact, ctx: PlanContext): TaskPlan {
   const target = args.src ?? '';
-  const created: FileFact = { path: args.path, exists: true, type: 'link', linkTarget: target };
-  const link = `ln -sfn -- ${shellQuote(target)} ${shellQuote(args.path)}`;
-  if (!current.exists) return { ...step(link, `link ${args.path} -> ${target}`, ctx), assume: setFact(created) };
+  const link: FileFact = { path: args.path, exists: true, type: 'link', linkTarget: target };
+  // Decided when the prediction is applied, against the state the tasks before it left.
+  const setLink = (cache: HostFacts): void => {
+    cache.files.set(args.path, targetIsDirectory(args.path, target, cache) ? { ...link, linkToDirectory: true } : link);
+  };
+  const command = `ln -sfn -- ${shellQuote(target)} ${shellQuote(args.path)}`;
+  if (!current.exists) return { ...step(command, `link ${args.path} -> ${target}`, ctx), assume: setLink };
   if (current.type !== 'link') {
     return { status: 'failed', reason: `${args.path} exists and is a ${current.type ?? 'special file'}, not a link; remove it first (state: absent)` };
   }
@@ -170,5 +222,5 @@ function planLink(args: FileArgs, current: FileFact, ctx: PlanContext): TaskPlan
       assume: setFact(withMeta(current, { owner: args.owner, group: args.group })),
     };
   }
-  return { ...step(link, `relink ${args.path} -> ${target} (was -> ${current.linkTarget ?? '?'})`, ctx), assume: setFact(created) };
+  return { ...step(command, `relink ${args.path} -> ${target} (was -> ${current.linkTarget ?? '?'})`, ctx), assume: setLink };
 }

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { CommandOutput, HostFacts } from '../facts/types.js';
 import { shellQuote } from '../shell/quote.js';
+import { wholeInputCommand } from '../shell/whole-input.js';
 import { isUnrendered, type ModuleArgs } from './args.js';
 import type { Step } from './types.js';
 
@@ -44,9 +45,13 @@ export const MYSQL_STDIN_COMMAND =
 
 export function mysqlStep(statements: readonly string[], description: string, become: boolean, then?: string): Step {
   const sql = `${statements.map((s) => `${s};`).join('\n')}\n`;
+  const stdin = Buffer.from(sql, 'utf8');
+  const command = then === undefined ? MYSQL_STDIN_COMMAND : `${MYSQL_STDIN_COMMAND}\n${then}`;
   return {
-    command: then === undefined ? MYSQL_STDIN_COMMAND : `${MYSQL_STDIN_COMMAND}\n${then}`,
-    stdin: Buffer.from(sql, 'utf8'),
+    // A cut connection must not run the statements that happened to arrive.
+    command: wholeInputCommand(command, stdin.length),
+    stdin,
+    checksInput: true,
     become,
     description,
   };

@@ -15,6 +15,8 @@ export interface ArgsLocation {
 export interface Step {
   command: string;
   stdin?: Buffer;
+  /** The command checks its stdin itself (size and sha256), so it may read it as it arrives. */
+  checksInput?: boolean;
   /** Run through sudo (the task's `become`). */
   become: boolean;
   /** What the step does, for logs. */

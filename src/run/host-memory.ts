@@ -2,7 +2,7 @@
 // cache was last filled. The first play probes for the facts of every later play too, so a
 // converged fleet costs one probe per host for the whole playbook, not one per play.
 import type { FactQuery } from '../facts/types.js';
-import { FactCache, queryKey } from './fact-cache.js';
+import { FactCache, queryKey, type FactCacheOptions } from './fact-cache.js';
 
 /** Changes made on any host so far in this run (apply mode only; a plan changes nothing). */
 export interface RunChanges {
@@ -10,9 +10,13 @@ export interface RunChanges {
 }
 
 export class HostMemory {
-  readonly cache = new FactCache();
+  readonly cache: FactCache;
   private probedAtChange: number | undefined;
   private probedWithBecome: boolean | undefined;
+
+  constructor(options: FactCacheOptions = {}) {
+    this.cache = new FactCache(options);
+  }
 
   /**
    * True when a play may plan from facts probed earlier in the run: nothing changed on any host

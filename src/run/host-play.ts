@@ -304,7 +304,7 @@ class HostPlayRun {
     const queued = this.queued;
     this.queued = [];
     const changes = queued.flatMap((q) => (q.kind === 'change' ? [q] : []));
-    const steps = changes.flatMap((q) => q.plan.steps.map((step) => ({ command: step.command, ...(step.stdin !== undefined ? { stdin: step.stdin } : {}) })));
+    const steps = changes.flatMap((q) => q.plan.steps.map((step) => ({ command: step.command, ...(step.stdin !== undefined ? { stdin: step.stdin } : {}), ...(step.checksInput ? { checksInput: true } : {}) })));
     const outcome = steps.length > 0 ? await execBatched(this.input.transport, steps, this.queuedBecome) : { results: [] };
     if (outcome.results.length > 0) this.input.runChanges.count += 1;
     const done: TaskInstance[] = [];

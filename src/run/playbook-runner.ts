@@ -101,7 +101,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
   const prepareContext: PrepareContext = { ...options.prepare, runtimeNames: registerNames(options.playbook) };
   const plays = await preparePlays(options, prepareContext);
   const allHosts = [...new Set(plays.flatMap((p) => p.info.hosts))];
-  const state = new Map<string, HostState>(allHosts.map((h) => [h, { recap: newRecap(h), registers: new Map(), out: false, memory: new HostMemory() }]));
+  const state = new Map<string, HostState>(allHosts.map((h) => [h, { recap: newRecap(h), registers: new Map(), out: false, memory: new HostMemory({ keepPredictions: options.mode === 'plan' }) }]));
   const results: TaskResult[] = [];
   const pool = new ConnectionPool(options.transportFor);
   const limit = pLimit(Math.max(1, options.forks));

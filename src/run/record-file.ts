@@ -10,10 +10,15 @@ export function addLinesCommand(file: string, lines: string[]): string {
   return `mkdir -p ${shellQuote(dir)} && ${adds.join(' && ')}`;
 }
 
-/** Removes exactly these lines; a missing file is fine. */
+/**
+ * Removes exactly these lines; a missing file is fine. The rest is written to a temp file beside
+ * the record and renamed over it only when grep wrote all of it: a full disk leaves the record as
+ * it was, never cut short (a lost line is a handler that never runs, or a server left drained).
+ */
 export function removeLinesCommand(file: string, lines: string[]): string {
   const f = shellQuote(file);
   const patterns = lines.map((l) => `-e ${shellQuote(l)}`).join(' ');
-  // grep -v exits 1 when nothing is left: that is fine, the file is then empty.
-  return `if [ -f ${f} ]; then { grep -vxF ${patterns} ${f} || true; } > ${f}.tmp && mv -f ${f}.tmp ${f}; fi`;
+  // grep -v exits 1 when nothing is left (the file is then empty, which is fine) and 2 on error.
+  const keep = `{ grep -vxF ${patterns} ${f}; [ $? -le 1 ]; }`;
+  return `if [ -f ${f} ]; then ( t=$(mktemp ${shellQuote(`${file}.XXXXXX`)}) || exit 1; ${keep} > "$t" && mv -f -- "$t" ${f} || { rm -f -- "$t"; exit 1; } ); fi`;
 }

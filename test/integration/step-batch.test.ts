@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
-import { writeFileScript } from '../../src/modules/file-write-script.js';
+import { writeFileStep } from '../../src/modules/file-write-script.js';
 import { batchSteps, StepBatchError, type BatchStep } from '../../src/run/step-batch.js';
 import { SshTransport } from '../../src/transport/ssh.js';
 import type { ConnectionSettings } from '../../src/transport/types.js';
@@ -41,10 +41,8 @@ function transport(over: Partial<ConnectionSettings> = {}): SshTransport {
   return t;
 }
 
-const write = (name: string, content: Buffer | string, extra: { validate?: string } = {}): BatchStep => ({
-  command: writeFileScript({ dest: join(dir, name), backup: false, mode: '0640', ...extra }),
-  stdin: content,
-});
+const write = (name: string, content: Buffer | string, extra: { validate?: string } = {}): BatchStep =>
+  writeFileStep({ dest: join(dir, name), backup: false, mode: '0640', ...extra }, content);
 
 describe('step batches over SSH', () => {
   it('writes binary, empty and 5 MiB files in one round trip as root, stopping at a failed validate', async () => {

@@ -103,6 +103,21 @@ describe('probe run by /bin/sh', () => {
     expect(facts.files.get('/')?.type).toBe('directory');
   });
 
+  it('tells a symlink to a directory (a fine parent, as /var/run -> /run) from other links', () => {
+    symlinkSync('sub dir', join(dir, 'dir link'));
+    symlinkSync('dir link', join(dir, 'link to dir link'));
+    const paths = ['dir link', 'link to dir link', 'link', 'dangling', 'sub dir'].map((n) => join(dir, n));
+    const probe = buildProbe(paths.map((path) => ({ kind: 'file', path })), { system: false, pendingHandlerFiles: [] });
+    const facts = probe.parse(run(probe.script));
+    expect(paths.map((p) => [facts.files.get(p)?.type, facts.files.get(p)?.linkToDirectory])).toEqual([
+      ['link', true],
+      ['link', true],
+      ['link', undefined],
+      ['link', undefined],
+      ['directory', undefined],
+    ]);
+  });
+
   it('an empty play still yields a valid probe', () => {
     const probe = buildProbe([], { system: false, pendingHandlerFiles: [] });
     expect(probe.parse(run(probe.script))).toEqual(emptyFacts());

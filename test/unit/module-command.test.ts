@@ -1,6 +1,7 @@
 // command: guards, plan, changed_when.
 import { describe, expect, it } from 'vitest';
 import { commandModule, type ResolvedCommand } from '../../src/modules/command.js';
+import { wholeInputCommand } from '../../src/shell/whole-input.js';
 import { evaluateExpression } from '../../src/template/expression.js';
 import type { ResolveContext } from '../../src/modules/types.js';
 import { ctx, facts, file, missing, where } from '../fixtures/facts/fake-facts.js';
@@ -55,8 +56,12 @@ describe('command', () => {
     const cmd = resolve({ argv: ['echo', 'a b', "it's"], stdin: 'data' });
     const plan = commandModule.plan(cmd, facts(), ctx);
     if (plan.status !== 'changed') throw new Error(plan.status);
-    expect(plan.steps[0]?.command).toBe(`echo 'a b' 'it'\\''s'`);
+    // The command runs only once all of its stdin has arrived.
+    expect(plan.steps[0]?.command).toBe(wholeInputCommand(`echo 'a b' 'it'\\''s'`, 4));
     expect(plan.steps[0]?.stdin?.toString()).toBe('data');
+    expect(plan.steps[0]?.checksInput).toBe(true);
+    const bare = commandModule.plan(resolve({ argv: ['echo', 'a b'] }), facts(), ctx);
+    expect(bare.status === 'changed' && bare.steps[0]?.command).toBe(`echo 'a b'`);
   });
 
   it('interpret: failed on non-zero rc, changed_when decides otherwise', () => {

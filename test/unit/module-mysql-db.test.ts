@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptyFacts, type HostFacts } from '../../src/facts/types.js';
 import { MYSQL_STDIN_COMMAND } from '../../src/modules/mysql-client.js';
+import { wholeInputCommand } from '../../src/shell/whole-input.js';
 import { mysqlDbModule } from '../../src/modules/mysql-db.js';
 import type { TaskPlan } from '../../src/modules/types.js';
 import { ctx, where } from '../fixtures/facts/fake-facts.js';
@@ -29,7 +30,7 @@ describe('mysql_db', () => {
 
   it('creates a missing database, SQL on stdin', () => {
     const p = plan({ name: 'foobar', encoding: 'utf8mb4', collation: 'utf8mb4_unicode_ci' }, '');
-    expect(p).toMatchObject({ status: 'changed', summary: 'create database foobar (character set utf8mb4 collate utf8mb4_unicode_ci)', steps: [{ command: MYSQL_STDIN_COMMAND, become: true }] });
+    expect(p).toMatchObject({ status: 'changed', summary: 'create database foobar (character set utf8mb4 collate utf8mb4_unicode_ci)', steps: [{ command: wholeInputCommand(MYSQL_STDIN_COMMAND, sql(p).length), become: true }] });
     expect(sql(p)).toBe('CREATE DATABASE `foobar` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;\n');
   });
 

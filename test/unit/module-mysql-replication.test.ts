@@ -2,7 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { emptyFacts, type HostFacts } from '../../src/facts/types.js';
+import { MYSQL_STDIN_COMMAND } from '../../src/modules/mysql-client.js';
 import { mysqlReplicationModule, waitForThreads } from '../../src/modules/mysql-replication.js';
+import { shellQuote } from '../../src/shell/quote.js';
 import type { TaskPlan } from '../../src/modules/types.js';
 import { ctx, where } from '../fixtures/facts/fake-facts.js';
 
@@ -68,7 +70,8 @@ describe('mysql_replication', () => {
   it('the step waits for both threads and gives up with their errors', () => {
     const p = plan(args, fixture('replica-stopped.txt'));
     if (p.status !== 'changed') throw new Error('expected a change');
-    expect(p.steps[0]?.command).toContain(waitForThreads(60));
+    // The wait runs after the SQL, inside the command that gets the SQL only once it is whole.
+    expect(p.steps[0]?.command).toContain(shellQuote(`${MYSQL_STDIN_COMMAND}\n${waitForThreads(60)}`));
     expect(waitForThreads(7)).toContain('"$n" -ge 7');
   });
 

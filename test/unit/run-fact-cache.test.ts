@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FactQuery } from '../../src/facts/types.js';
 import { FactCache, queryKey } from '../../src/run/fact-cache.js';
-import { facts, file, pkg, service } from '../fixtures/facts/fake-facts.js';
+import { dir, facts, file, missing, pkg, service } from '../fixtures/facts/fake-facts.js';
 
 const conf: FactQuery = { kind: 'file', path: '/etc/app.conf' };
 const nginx: FactQuery = { kind: 'service', unit: 'nginx.service' };
@@ -58,5 +58,27 @@ describe('FactCache', () => {
   it('keys tell kinds apart', () => {
     const keys = [queryKey(conf), queryKey(nginx), queryKey(pkgs), queryKey(check), queryKey({ kind: 'output', id: 'c1', command: 'true' }), queryKey({ kind: 'file', path: 'nginx.service' })];
     expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('in a plan, a prediction outlives a re-check of the host, which still shows the old state', () => {
+    const data: FactQuery = { kind: 'file', path: '/srv/app' };
+    const cache = new FactCache({ keepPredictions: true });
+    cache.store([data, nginx], facts({ files: [missing('/srv/app')], services: [service('nginx.service')] }));
+    // An earlier task's assume: the directory will exist.
+    cache.facts.files.set('/srv/app', dir('/srv/app'));
+    cache.invalidate();
+    cache.store([data, nginx], facts({ files: [missing('/srv/app')], services: [service('nginx.service', { activeState: 'inactive' })] }));
+    expect(cache.facts.files.get('/srv/app')).toMatchObject({ exists: true, type: 'directory' });
+    expect(cache.facts.services.get('nginx.service')?.activeState).toBe('inactive');
+  });
+
+  it('in an apply, the host is the truth after a change nobody could predict', () => {
+    const data: FactQuery = { kind: 'file', path: '/srv/app' };
+    const cache = new FactCache();
+    cache.store([data], facts({ files: [missing('/srv/app')] }));
+    cache.facts.files.set('/srv/app', dir('/srv/app'));
+    cache.invalidate();
+    cache.store([data], facts({ files: [missing('/srv/app')] }));
+    expect(cache.facts.files.get('/srv/app')).toEqual(missing('/srv/app'));
   });
 });

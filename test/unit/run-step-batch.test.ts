@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeFileScript } from '../../src/modules/file-write-script.js';
+import { writeFileStep } from '../../src/modules/file-write-script.js';
 import type { StepResult } from '../../src/modules/types.js';
 import { batchSteps, DEFAULT_BATCH_LIMITS, splitIntoBatches, StepBatchError, type BatchStep, type StepBatch } from '../../src/run/step-batch.js';
 import { wrapBecome } from '../../src/transport/become.js';
@@ -84,14 +84,29 @@ describe('stdin: each step gets exactly its own bytes', () => {
     expect(readFileSync(join(dir, 'next'), 'utf8')).toBe('mine\n');
   });
 
-  it('refuses to run any step when stdin arrives short', async () => {
-    const batch = batchSteps([writeTo('first', 'abc'), writeTo('second', 'def')]);
+  it('a step whose stdin arrives short does not run; those before it did', async () => {
+    const batch = batchSteps([writeTo('first', 'abc'), writeTo('second', 'def'), writeTo('third', 'ghi')]);
     const raw = await transport.exec(batch.command, { stdin: batch.stdin.subarray(0, 5) });
-    const error = parseError(() => batch.parse(raw));
-    expect(error.message).toContain('did not start');
-    expect(error.message).toContain('stdin has 5 bytes, expected 6');
-    expect(error.completed).toEqual([]);
-    expect(existsSync(join(dir, 'first'))).toBe(false);
+    const results = batch.parse(raw);
+    expect(results.map((r) => r.code)).toEqual([0, 125]);
+    expect(results[1]!.stderr).toBe('step input cut short: 2 of 3 bytes arrived; the step did not run\n');
+    expect(readFileSync(join(dir, 'first'), 'utf8')).toBe('abc');
+    expect(existsSync(join(dir, 'second'))).toBe(false);
+    expect(existsSync(join(dir, 'third'))).toBe(false);
+  });
+
+  it('a step that checks its own input reads it as it arrives', async () => {
+    const batch = batchSteps([{ ...writeTo('streamed', 'abc'), checksInput: true }, writeTo('next', 'def')]);
+    const raw = await transport.exec(batch.command, { stdin: batch.stdin.subarray(0, 2) });
+    expect(batch.parse(raw).map((r) => r.code)).toEqual([0, 125]);
+    // A plain `cat` cannot tell; the file write script can (see the write script tests).
+    expect(readFileSync(join(dir, 'streamed'), 'utf8')).toBe('ab');
+  });
+
+  it('stages nothing in TMPDIR', async () => {
+    await runBatch([writeTo('a', randomBytes(100_000)), { ...writeTo('b', randomBytes(100_000)), checksInput: true }]);
+    expect(readdirSync(scratch)).toEqual([]);
+    expect(batchSteps([{ command: 'cat', stdin: 'x' }]).command).not.toMatch(/mktemp|\/tmp|TMPDIR/);
   });
 });
 
@@ -161,6 +176,15 @@ describe('a step cannot break the wrapper', () => {
     ]);
   });
 
+  it('the wrapper’s own descriptors are closed in a step: it cannot write into the records', async () => {
+    const results = await runBatch([{ command: 'echo junk >&4; echo junk >&3; echo after' }, { command: 'echo next' }]);
+    expect(results.map((r) => [r.code, r.stdout])).toEqual([
+      [0, 'after\n'],
+      [0, 'next\n'],
+    ]);
+    expect(results[0]!.stderr).toMatch(/4.*\n.*3/s);
+  });
+
   it('set -e in a step ends only that step', async () => {
     const { batch, raw } = await execBatch([{ command: 'set -e; false; echo unreachable' }, { command: 'echo never' }]);
     expect(batch.parse(raw)).toEqual([{ code: 1, stdout: '', stderr: '' }]);
@@ -219,7 +243,7 @@ describe('output cut short or malformed: parse throws, keeping the steps that su
     expect(parseError(() => batch.parse({ code: 1, stdout: '', stderr: 'sudo: a password is required\n' })).message).toBe(
       'step batch did not start (exit 1): sudo: a password is required',
     );
-    const garbled = raw.stdout.replace(/^(\S+ 1 0 )(\S+)/m, '$1!!$2');
+    const garbled = raw.stdout.replace(/^(\S+ 1 )(\S+)/m, '$1!!$2');
     expect(parseError(() => batch.parse({ ...raw, stdout: garbled })).completed).toHaveLength(1);
     const [begin, first] = raw.stdout.split('\n');
     const earlyEnd = `${begin}\n${first}\n${nonce} end\n`;
@@ -233,10 +257,10 @@ describe('output cut short or malformed: parse throws, keeping the steps that su
     expect(batch.parse({ ...raw, stdout: `Welcome!\n${raw.stdout}` })).toHaveLength(3);
   });
 
-  it('the wrapper killed part way: the steps before are reported, the temp dir is removed', async () => {
+  it('the wrapper killed part way: the steps before are reported, nothing is left in TMPDIR', async () => {
     const { batch, raw } = await execBatch([writeTo('one', 'secret\n'), { command: 'kill -TERM $PPID; sleep 1' }, writeTo('three', 'x')]);
     const error = parseError(() => batch.parse(raw));
-    expect(error.message).toContain('ends after 1 of 3 steps (exit 129)');
+    expect(error.message).toMatch(/ends after 1 of 3 steps \(exit 12[59]\)/);
     expect(error.completed).toEqual([{ code: 0, stdout: '', stderr: '' }]);
     expect(existsSync(join(dir, 'three'))).toBe(false);
     expect(readdirSync(scratch)).toEqual([]);
@@ -260,9 +284,9 @@ describe('with the real file write script', () => {
     writeFileSync(a, 'old a\n');
     writeFileSync(b, 'ok old b\n');
     const { batch, raw } = await execBatch([
-      { command: writeFileScript({ dest: a, backup: true, mode: '0600' }), stdin: Buffer.from('new a\n') },
-      { command: writeFileScript({ dest: b, backup: false, validate: 'grep -q ^ok %s' }), stdin: 'broken b\n' },
-      { command: writeFileScript({ dest: c, backup: false }), stdin: 'c\n' },
+      writeFileStep({ dest: a, backup: true, mode: '0600' }, 'new a\n'),
+      writeFileStep({ dest: b, backup: false, validate: 'grep -q ^ok %s' }, 'broken b\n'),
+      writeFileStep({ dest: c, backup: false }, 'c\n'),
     ]);
     const results = batch.parse(raw);
     expect(results).toHaveLength(2);
@@ -278,10 +302,7 @@ describe('with the real file write script', () => {
   });
 
   it('ten templated files in one exec', async () => {
-    const steps = Array.from({ length: 10 }, (_, i) => ({
-      command: writeFileScript({ dest: join(dir, `f${i}.conf`), backup: false, mode: '0644' }),
-      stdin: Buffer.from(`file ${i}\n`),
-    }));
+    const steps = Array.from({ length: 10 }, (_, i) => writeFileStep({ dest: join(dir, `f${i}.conf`), backup: false, mode: '0644' }, `file ${i}\n`));
     const before = transport.roundTrips;
     const results = await runBatch(steps);
     expect(transport.roundTrips - before).toBe(1);

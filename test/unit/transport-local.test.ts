@@ -65,7 +65,7 @@ describe('LocalTransport', () => {
   });
 
   it('rejects a bad mode before running anything', () => {
-    expect(() => putScript('/x', '0644; rm -rf /')).toThrow(/invalid file mode/);
+    expect(() => putScript('/x', Buffer.from(''), '0644; rm -rf /')).toThrow(/invalid file mode/);
   });
 
   it('become to the current user runs without sudo', async () => {
