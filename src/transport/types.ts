@@ -56,4 +56,8 @@ export interface ConnectionSettings {
   becomePassword?: string;
   /** Most channels open at once on the one connection. */
   maxChannels: number;
+  /** Milliseconds between SSH keepalives (0: none); default DEFAULT_KEEPALIVE_INTERVAL_MS. */
+  keepaliveIntervalMs?: number;
+  /** Unanswered keepalives tolerated before the host is declared unreachable. */
+  keepaliveCountMax?: number;
 }
