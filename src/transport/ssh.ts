@@ -66,6 +66,10 @@ export class SshTransport implements Transport {
     return this.#settings.hostName;
   }
 
+  get port(): number {
+    return this.#settings.port;
+  }
+
   get roundTrips(): number {
     return this.#roundTrips;
   }

@@ -23,6 +23,8 @@ export interface ExecResult {
 
 export interface Transport {
   readonly hostName: string;
+  /** The SSH port the run connects to; undefined for a local transport. */
+  readonly port?: number;
   /** Opens the connection (verifies the host key, authenticates). Idempotent. */
   connect(): Promise<void>;
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
