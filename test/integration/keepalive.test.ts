@@ -3,11 +3,15 @@
 // a bound instead of hanging, and a peer that accepts TCP but never speaks SSH is given up on.
 
 import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionError } from '../../src/errors.js';
 import { SshTransport } from '../../src/transport/ssh.js';
 import type { ConnectionSettings } from '../../src/transport/types.js';
+import { parseReport, startCli } from '../helpers/cli.js';
 import { requireIntegrationHost, sshdSettings, startSshd, type TestSshd } from '../helpers/sshd.js';
 
 let sshd: TestSshd;
@@ -34,17 +38,17 @@ function transport(over: Partial<ConnectionSettings>): SshTransport {
 }
 
 /** Every process below `pid`, depth first. */
-function descendants(pid: number): number[] {
+function descendants(pid: number): Array<{ pid: number; comm: string }> {
   const out = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,comm='], { encoding: 'utf8' });
   const rows = out.trim().split('\n').map((l) => l.trim().split(/\s+/)).map(([p, pp, comm]) => ({ pid: Number(p), ppid: Number(pp), comm: comm ?? '' }));
   const below = (parent: number): Array<{ pid: number; comm: string }> =>
     rows.filter((r) => r.ppid === parent).flatMap((r) => [r, ...below(r.pid)]);
-  return below(pid).filter((r) => r.comm.startsWith('sshd')).map((r) => r.pid);
+  return below(pid);
 }
 
 /** Freezes the sshd processes serving connections: the TCP socket stays open, nothing answers. */
 function freezeSessions(): void {
-  frozen = descendants(sshd.pid);
+  frozen = descendants(sshd.pid).filter((p) => p.comm.startsWith('sshd')).map((p) => p.pid);
   expect(frozen.length).toBeGreaterThan(0);
   for (const pid of frozen) process.kill(pid, 'SIGSTOP');
 }
@@ -102,4 +106,43 @@ describe('keepalives against a real sshd', () => {
       await new Promise((r) => mute.close(r));
     }
   }, 40_000);
+
+  it('the CLI reports a host whose connection went silent mid-run as unreachable, with the inventory\'s keepalive settings', async () => {
+    const project = await mkdtemp(join(tmpdir(), 'fbp-keepalive-'));
+    try {
+      await mkdir(join(project, 'inventory'));
+      await mkdir(join(project, 'playbooks'));
+      await writeFile(join(project, 'inventory', 'test.yml'), [
+        'connection:',
+        '  user: root',
+        `  key: ${sshd.clientKeyPath}`,
+        `  known_hosts: ${sshd.knownHostsFile}`,
+        '  keepalive_interval: 1',
+        '  keepalive_count_max: 3',
+        'hosts:',
+        `  node1: { address: 127.0.0.1, port: ${sshd.port} }`,
+        '',
+      ].join('\n'));
+      await writeFile(join(project, 'playbooks', 'site.yml'), '- name: long\n  hosts: all\n  tasks:\n    - name: a long command\n      command: sleep 117\n');
+      const run = startCli(['apply', '--inventory', 'test', '--json'], { cwd: project });
+      // Freeze sshd once the command is running on the host.
+      let running = false;
+      for (let i = 0; i < 200 && !running; i++) {
+        running = descendants(sshd.pid).some((p) => p.comm === 'sleep');
+        if (!running) await sleep(100);
+      }
+      expect(running, 'the command never started').toBe(true);
+      freezeSessions();
+      const result = await Promise.race([run.done, sleep(45_000).then(() => undefined)]);
+      if (!result) run.child.kill('SIGKILL');
+      expect(result, 'the run still hangs 45 s after the partition').toBeDefined();
+      expect(result!.code).toBe(1);
+      const host = parseReport(result!.stdout).hosts.find((h) => h.host === 'node1');
+      expect(host).toMatchObject({ status: 'unreachable' });
+      expect(host!.message).toMatch(/went silent: no answer to 3 keepalive\(s\)/);
+    } finally {
+      thaw();
+      await rm(project, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
