@@ -80,7 +80,8 @@ const isAnywhere = (a: string): boolean => a === '0.0.0.0/0' || a === '::/0' || 
 
 /** Identity of a declared rule, comparable with keyOfTuple (comments aside). */
 export function tupleKey(rule: { action: string; proto: string; port?: string; from?: string; to?: string; interface?: string }): string {
-  return `${rule.action} ${rule.proto} ${rule.port ?? 'any'} from ${rule.from ?? 'any'} to ${rule.to ?? 'any'} on ${rule.interface ?? '*'}`;
+  const where = (a: string | undefined): string => (a === undefined || isAnywhere(a) ? 'any' : a);
+  return `${rule.action} ${rule.proto} ${rule.port ?? 'any'} from ${where(rule.from)} to ${where(rule.to)} on ${rule.interface ?? '*'}`;
 }
 
 /** A rule ufw holds; what no declared rule can express (outgoing, source port, app, logging) never
@@ -132,7 +133,7 @@ function describe(r: UfwRule): string {
 function describeTuple(t: UfwTuple): string {
   const ports = t.app ? `app ${t.app}` : `${t.dport === 'any' ? 'all ports' : t.dport}${t.proto !== 'any' ? `/${t.proto}` : ''}`;
   return `${t.action}${t.log ? ` ${t.log}` : ''}${t.direction === 'out' ? ' out' : ''} ${ports} from ${isAnywhere(t.src) ? 'anywhere' : t.src}` +
-    `${t.sport !== 'any' ? ` port ${t.sport}` : ''}${isAnywhere(t.dst) ? '' : ` to ${t.dst}`}${t.interface ? ` on ${t.interface}` : ''}`;
+    `${t.sport !== 'any' ? ` port ${t.sport}` : ''}${isAnywhere(t.dst) ? '' : ` to ${t.dst}`}${t.interface ? ` ${t.direction} on ${t.interface}` : ''}`;
 }
 
 function reachOfTuple(t: UfwTuple): ReachRule {

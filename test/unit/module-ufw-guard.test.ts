@@ -182,3 +182,19 @@ describe('the SSH connection fact', () => {
     expect(parseSshConnection('10.0.0.1 1 10.0.0.2 22', '$(rm -rf /)')).not.toHaveProperty('interface');
   });
 });
+
+describe('ufw rules on one interface or IPv6 only converge', () => {
+  it('a declared rule on an interface that is in place is ok, and shown alike before and after', () => {
+    const f = facts(LAB, ufwState(true, 'allow tcp 22 0.0.0.0/0 any 10.213.0.1 in', 'allow tcp 8080 0.0.0.0/0 any 0.0.0.0/0 in_eth1', 'allow tcp 8080 ::/0 any ::/0 in_eth1'));
+    const rules = [{ port: 22, proto: 'tcp', from: '10.213.0.1' }, { port: 8080, proto: 'tcp', interface: 'eth1' }];
+    expect(plan({ rules }, f)).toMatchObject({ status: 'ok' });
+    const p = plan({ rules, default_outgoing: 'deny' }, f);
+    expect(p.status === 'changed' && p.diff!.before!.split('\n').filter((l) => l.includes('8080'))).toEqual(['allow 8080/tcp from anywhere in on eth1']);
+    expect(p.status === 'changed' && p.diff!.after!.split('\n').filter((l) => l.includes('8080'))).toEqual(['allow 8080/tcp from anywhere in on eth1']);
+  });
+
+  it('a declared rule from ::/0 that is in place is not added again', () => {
+    const f = facts(LAB, ufwState(true, 'allow tcp 22 0.0.0.0/0 any 10.213.0.1 in', 'allow tcp 443 ::/0 any ::/0 in'));
+    expect(plan({ rules: [{ port: 22, proto: 'tcp', from: '10.213.0.1' }, { port: 443, proto: 'tcp', from: '::/0' }] }, f)).toMatchObject({ status: 'ok' });
+  });
+});
