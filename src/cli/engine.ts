@@ -67,6 +67,8 @@ function connectionSettings(host: Host, vars: Record<string, unknown>, secrets: 
     commandTimeoutMs: (c.commandTimeout ?? 0) * 1000,
     ...(becomePassword ? { becomePassword } : {}),
     maxChannels: c.maxChannels,
+    ...(c.keepaliveInterval !== undefined ? { keepaliveIntervalMs: c.keepaliveInterval * 1000 } : {}),
+    ...(c.keepaliveCountMax !== undefined ? { keepaliveCountMax: c.keepaliveCountMax } : {}),
   };
 }
 

@@ -18,6 +18,9 @@ const READERS = {
     (out.becomePassword = map.require(key, 'a password').asText('a password (normally a reference to a vault var)')),
   max_channels: (map, key, _dir, out) =>
     (out.maxChannels = map.require(key, 'a channel count').asInteger('a whole number of channels (1-64)', 1, 64)),
+  keepalive_interval: (map, key, _dir, out) => (out.keepaliveInterval = seconds(map, key, { zero: 'turns keepalives off' })),
+  keepalive_count_max: (map, key, _dir, out) =>
+    (out.keepaliveCountMax = map.require(key, 'a count').asInteger('a whole number of unanswered keepalives (1-100)', 1, 100)),
 } satisfies Record<string, (map: YamlMap, key: string, dir: string, out: ConnectionConfig) => unknown>;
 
 export const CONNECTION_KEYS: readonly string[] = Object.keys(READERS);
@@ -38,9 +41,11 @@ export function resolvePath(path: string, dir: string): string {
   return isAbsolute(path) ? path : resolve(dir, path);
 }
 
-function seconds(map: YamlMap, key: string): number {
+function seconds(map: YamlMap, key: string, allow: { zero?: string } = {}): number {
   const value = map.require(key, 'seconds');
   const n = value.asNumber('a number of seconds');
-  if (n <= 0) value.expected('a positive number of seconds');
+  if (allow.zero !== undefined ? n < 0 : n <= 0) {
+    value.expected(allow.zero !== undefined ? `a number of seconds (0 ${allow.zero})` : 'a positive number of seconds');
+  }
   return n;
 }

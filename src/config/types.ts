@@ -28,6 +28,10 @@ export interface ConnectionConfig {
   /** Raw string, normally a template referring to a (vault) var; rendered later with the host's vars. */
   becomePassword?: string;
   maxChannels?: number;
+  /** Seconds between SSH keepalives; 0 turns them off. */
+  keepaliveInterval?: number;
+  /** Unanswered keepalives tolerated; one more and the host is declared unreachable. */
+  keepaliveCountMax?: number;
 }
 
 export interface HostConfig {

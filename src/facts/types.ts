@@ -59,6 +59,18 @@ export interface SystemFact {
   user: string;
   uid: number;
   initSystem: 'systemd' | 'other';
+  /** The SSH connection the run came in on, as the host sees it (from $SSH_CONNECTION). */
+  sshConnection?: SshConnectionFact;
+}
+
+/** Under NAT or through a jump host, the client is whatever address reaches the host. */
+export interface SshConnectionFact {
+  clientAddress: string;
+  clientPort: number;
+  serverAddress: string;
+  serverPort: number;
+  /** The interface the host routes replies to the client through (`ip route get`), if known. */
+  interface?: string;
 }
 
 export interface CommandOutput {

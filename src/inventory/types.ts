@@ -14,6 +14,9 @@ export interface HostConnection {
   /** Raw, normally a template referring to a vault var: render it with the host's vars. */
   becomePassword?: string;
   maxChannels: number;
+  /** Seconds; transport default when absent (see transport/ssh.ts). */
+  keepaliveInterval?: number;
+  keepaliveCountMax?: number;
 }
 
 export interface Host {

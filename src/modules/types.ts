@@ -78,6 +78,8 @@ export interface PlanContext {
   become: boolean;
   /** The task's `name`, for messages. */
   taskName: string;
+  /** The inventory's SSH port for the host; undefined when the run does not reach it over SSH. */
+  sshPort?: number;
 }
 
 export interface ModuleDefinition<Args = unknown, Resolved = Args> {

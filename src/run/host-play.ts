@@ -192,7 +192,7 @@ class HostPlayRun {
         if (!(await this.settle())) return false;
         await this.refresh(prepared.queries, instance.become);
       }
-      const plan = instance.module.plan(prepared.resolved, this.cache.facts, { become: instance.become, taskName: instance.label });
+      const plan = instance.module.plan(prepared.resolved, this.cache.facts, { become: instance.become, taskName: instance.label, ...(this.input.transport.port !== undefined ? { sshPort: this.input.transport.port } : {}) });
       return await this.handlePlan(instance, prepared.resolved, plan, started, isHandler);
     } catch (error) {
       if (error instanceof ConnectionError) throw error;

@@ -16,6 +16,13 @@ import { promptHidden } from './prompt.js';
 import type { BecomeOptions, ConnectionSettings, ExecOptions, ExecResult, Transport } from './types.js';
 
 export const DEFAULT_MAX_CHANNELS = 8;
+/**
+ * A keepalive every 5 s; the third tick without an answer declares the host gone, so a silent
+ * peer is noticed within about 15 s (interval x (count + 1)). sshd answers keepalives while a
+ * command runs, so a long healthy command is never cut by them.
+ */
+export const DEFAULT_KEEPALIVE_INTERVAL_MS = 5000;
+export const DEFAULT_KEEPALIVE_COUNT_MAX = 2;
 /** How long a timed-out command gets to exit before we close its channel. */
 const CLOSE_GRACE_MS = 1000;
 /** After TERM at the deadline, coreutils timeout sends KILL this many seconds later. */
@@ -59,6 +66,10 @@ export class SshTransport implements Transport {
     return this.#settings.hostName;
   }
 
+  get port(): number {
+    return this.#settings.port;
+  }
+
   get roundTrips(): number {
     return this.#roundTrips;
   }
@@ -83,10 +94,13 @@ export class SshTransport implements Transport {
       host: s.address,
       port: s.port,
       username: s.user,
+      // Covers TCP connect, the SSH handshake and authentication: a peer that accepts the TCP
+      // connection but never speaks SSH fails here too.
       readyTimeout: s.connectTimeoutMs,
-      // Notice a silently dead peer within about a minute instead of hanging until TCP gives up.
-      keepaliveInterval: 15_000,
-      keepaliveCountMax: 4,
+      // Notice a silently dead peer (a partition, a frozen host) instead of hanging until TCP
+      // gives up, minutes later.
+      keepaliveInterval: this.#keepalive.intervalMs,
+      keepaliveCountMax: this.#keepalive.countMax,
       algorithms: algorithmsFor(recordedKeyTypes(hostEntries, s.address, s.port)),
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void): void => {
         const decision = decideHostKey(s, hostEntries, key);
@@ -127,6 +141,7 @@ export class SshTransport implements Transport {
       });
       client.on('error', (err: Error & { level?: string; code?: string }) => {
         if (!ready) reject(hostKeyFailure ?? this.#connectError(err, auth));
+        else if (err.level === 'client-timeout') this.#lose(this.#silentMessage());
         else this.#lose(`connection to ${this.#where()} failed: ${err.message}`);
       });
       client.on('close', () => {
@@ -141,6 +156,23 @@ export class SshTransport implements Transport {
       // tens of milliseconds to every one of them.
       client.setNoDelay(true);
     });
+  }
+
+  get #keepalive(): { intervalMs: number; countMax: number } {
+    return {
+      intervalMs: this.#settings.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_INTERVAL_MS,
+      countMax: this.#settings.keepaliveCountMax ?? DEFAULT_KEEPALIVE_COUNT_MAX,
+    };
+  }
+
+  /** ssh2 gives up on the tick after `countMax` unanswered keepalives. */
+  #silentMessage(): string {
+    const { intervalMs, countMax } = this.#keepalive;
+    const silentS = (intervalMs * (countMax + 1)) / 1000;
+    return (
+      `connection to ${this.#where()} went silent: no answer to ${countMax} keepalive(s) in about ${silentS} s ` +
+      `(the host, its sshd or the network in between stopped responding; keepalive_interval / keepalive_count_max tune this)`
+    );
   }
 
   #where(): string {

@@ -23,6 +23,8 @@ export interface ExecResult {
 
 export interface Transport {
   readonly hostName: string;
+  /** The SSH port the run connects to; undefined for a local transport. */
+  readonly port?: number;
   /** Opens the connection (verifies the host key, authenticates). Idempotent. */
   connect(): Promise<void>;
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
@@ -56,4 +58,8 @@ export interface ConnectionSettings {
   becomePassword?: string;
   /** Most channels open at once on the one connection. */
   maxChannels: number;
+  /** Milliseconds between SSH keepalives (0: none); default DEFAULT_KEEPALIVE_INTERVAL_MS. */
+  keepaliveIntervalMs?: number;
+  /** Unanswered keepalives tolerated before the host is declared unreachable. */
+  keepaliveCountMax?: number;
 }

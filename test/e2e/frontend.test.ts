@@ -110,9 +110,15 @@ describe('frontend: HAProxy + keepalived, nginx, app', () => {
     expect(redirect.status).toBe(301);
     expect(redirect.headers.location).toBe(`https://${VIP}/`);
 
+    // Apply waits for HAProxy's health checks after a reload, but a web server may still flap on a
+    // loaded machine: ask until both web and both app servers have answered, within a generous
+    // bound, and check every reply on the way.
     const webs = new Set<string>();
     const apps = new Set<string>();
-    for (let i = 0; i < 16; i++) {
+    const deadline = Date.now() + 30_000;
+    let requests = 0;
+    while ((webs.size < 2 || apps.size < 2 || requests < 16) && Date.now() < deadline) {
+      requests++;
       const reply = await fetchVip('/?format=json');
       expect(reply.status, reply.body).toBe(200);
       expect(reply.headers['x-load-balancer']).toBe('lb1');
@@ -127,9 +133,10 @@ describe('frontend: HAProxy + keepalived, nginx, app', () => {
       expect(Number.isInteger(page.rows)).toBe(true);
       webs.add(web!);
       apps.add(app!);
+      if (webs.size < 2 || apps.size < 2) await sleep(100);
     }
-    expect([...webs].sort()).toEqual(['web1', 'web2']);
-    expect([...apps].sort()).toEqual(['app1', 'app2']);
+    expect([...webs].sort(), `after ${requests} requests in 30 s`).toEqual(['web1', 'web2']);
+    expect([...apps].sort(), `after ${requests} requests in 30 s`).toEqual(['app1', 'app2']);
 
     const html = await fetchVip('/');
     expect(html.status).toBe(200);
@@ -204,10 +211,33 @@ describe('frontend: HAProxy + keepalived, nginx, app', () => {
     const reloadsBefore = { lb1: await haproxyReloads('lb1'), lb2: await haproxyReloads('lb2') };
     const applied = await cli('apply');
     expect(applied.code, applied.stdout).toBe(0);
-    expect(changedTasks(parseReport(applied.stdout))).toEqual(['lb2:haproxy config', 'lb2:reload haproxy', 'lb2:check haproxy runs the new config']);
+    expect(changedTasks(parseReport(applied.stdout))).toEqual(['lb2:haproxy config', 'lb2:reload haproxy', 'lb2:check haproxy runs the new config', "lb2:wait until haproxy's web servers are up"]);
     expect(await onHost('lb2', 'sudo grep -c e2e-manual-edit-7f3a /etc/haproxy/haproxy.cfg || true')).toBe('0\n');
     expect(await haproxyReloads('lb2')).toBe(reloadsBefore.lb2 + 1);
     expect(await haproxyReloads('lb1')).toBe(reloadsBefore.lb1);
+  });
+
+  it('after a reload, apply waits for the web servers: one that stays down fails the run by name; once back, the next apply passes', async () => {
+    await onHost('web2', 'sudo systemctl stop nginx');
+    try {
+      await onHost('lb2', `sudo sh -c 'echo "# e2e-health-wait-4c1d" >> /etc/haproxy/haproxy.cfg'`);
+      const result = await cli('apply', '--limit', 'lb2', '--var', 'lb_backends_up_timeout=4');
+      expect(result.code, result.stdout).toBe(1);
+      const failed = parseReport(result.stdout).results.filter((r) => r.outcome === 'failed');
+      expect(failed.map((r) => `${r.host}:${r.task}`)).toEqual(["lb2:wait until haproxy's web servers are up"]);
+      const said = JSON.stringify(failed[0]);
+      expect(said).toContain('not all up 4 s after the reload');
+      expect(said).toMatch(/web2: (DOWN|UP 1\/2)/);
+      expect(said).not.toMatch(/web1:/);
+    } finally {
+      await onHost('web2', 'sudo systemctl start nginx');
+    }
+    // The handlers stayed pending; the next apply runs them and waits until web2 is checked UP.
+    const again = await cli('apply', '--limit', 'lb2');
+    expect(again.code, again.stdout).toBe(0);
+    expect(changedTasks(parseReport(again.stdout))).toContain("lb2:wait until haproxy's web servers are up");
+    const out = await onHost('lb2', 'echo "show stat" | sudo nc -N -U /run/haproxy/admin.sock | cut -d, -f1,2,18');
+    expect(out).toMatch(/^web,web2,UP$/m);
   });
 
   it('a config that haproxy -c rejects is stopped by validate: file, running config and service untouched', async () => {

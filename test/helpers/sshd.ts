@@ -40,6 +40,8 @@ export interface TestSshd {
   log(): string;
   /** TCP connections sshd accepted so far. */
   connectionCount(): number;
+  /** The listening sshd; each connection is served by its descendants. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -155,6 +157,7 @@ export async function startSshd(opts: StartSshdOptions = {}): Promise<TestSshd> 
     wrongKnownHostsFile,
     log: () => log,
     connectionCount: () => (log.match(/^Connection from /gm) ?? []).length,
+    pid: child.pid!,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));

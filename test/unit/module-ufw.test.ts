@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { emptyFacts, type HostFacts } from '../../src/facts/types.js';
+import { parseSshConnection } from '../../src/facts/system.js';
 import { parseUfwState } from '../../src/facts/ufw.js';
 import { ufwModule } from '../../src/modules/ufw.js';
+import { thrown } from '../helpers/errors.js';
 
 const where = { task: { file: 'site.yml', line: 3 }, args: { file: 'site.yml', line: 4 }, arg: { rules: { file: 'site.yml', line: 7 } } };
 
@@ -14,9 +16,12 @@ DEFAULT_OUTPUT_POLICY="ACCEPT"
 ### tuple ### allow tcp 80 0.0.0.0/0 any 0.0.0.0/0 in
 ### tuple ### allow tcp 80 ::/0 any ::/0 in`;
 
-function factsWith(output: string): HostFacts {
+/** ufw's state, and the run's SSH connection as the lab host web1 sees it (unless told otherwise). */
+function factsWith(output: string, connection: string | null = '10.213.0.1 40000 10.213.0.21 22', iface = 'host0'): HostFacts {
   const facts = emptyFacts();
   facts.outputs.set('ufw:state', { code: 0, output });
+  const sshConnection = connection === null ? undefined : parseSshConnection(connection, iface);
+  facts.system = { hostname: 'web1', kernel: '6.1', osId: 'debian', osVersion: '12', user: 'root', uid: 0, initSystem: 'systemd', ...(sshConnection ? { sshConnection } : {}) };
   return facts;
 }
 
@@ -70,14 +75,10 @@ describe('ufw module', () => {
     expect(plan.status === 'changed' && plan.steps[0]!.command).toContain('ufw default deny outgoing');
   });
 
-  it('refuses to enable a deny-by-default firewall without an SSH rule, naming the argument line', () => {
-    expect(() => ufwModule.validate({ rules: [{ port: 80, proto: 'tcp' }] }, where)).toThrow(ConfigError);
-    try {
-      ufwModule.validate({ rules: [{ port: 80, proto: 'tcp' }] }, where);
-    } catch (error) {
-      expect((error as ConfigError).where?.line).toBe(7);
-      expect((error as Error).message).toMatch(/locked out/);
-    }
+  it('refuses ssh_port, which the guard no longer needs, naming its line', () => {
+    const error = thrown(ConfigError, () => ufwModule.validate({ rules: [ssh], ssh_port: 22 }, { ...where, arg: { ...where.arg, ssh_port: { file: 'site.yml', line: 9 } } }));
+    expect(error.where?.line).toBe(9);
+    expect(error.message).toMatch(/no longer needed/);
   });
 
   it('rejects a port range without a protocol and an unknown protocol', () => {
