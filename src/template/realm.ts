@@ -1,0 +1,369 @@
+// The sandbox templates and expressions run in: a separate V8 realm (node:vm context) that
+// cannot generate code from strings, whose built-ins are frozen, and which holds no Node object.
+//
+// The rule that keeps it closed: no object of the controller's realm ever becomes reachable from
+// template code. Variables are seen through proxies made inside the realm over inner dummy
+// targets; the outer side answers only with primitives (and symbols standing for "object",
+// "array", "missing"). The outer functions the realm calls are held in a closure of realm code
+// that template code cannot reach, and are guarded so that no outer error is ever thrown into it.
+import vm from 'node:vm';
+
+/** Script name of compiled templates: stack frames with this name are template lines. */
+export const TEMPLATE_FILENAME = 'foobar-template';
+const REALM_FILENAME = 'foobar-realm';
+
+export const MISSING = Symbol('missing');
+export const OBJECT = Symbol('object');
+export const ARRAY = Symbol('array');
+export const FAILED = Symbol('failed');
+
+/** What a variable read answers: a primitive, or one of the symbols above. */
+export type Answer = string | number | boolean | bigint | null | undefined | symbol;
+
+/** The outer side of variable access. Every function returns primitives and never throws. */
+export interface VariableHost {
+  /** Top-level variable `name` (OBJECT/ARRAY: its handle is `lastHandle()`). */
+  readVar(name: string): Answer;
+  hasVar(name: string): boolean;
+  /** Own key `key` of the object or array behind handle `h`. */
+  read(h: number, key: string): Answer;
+  has(h: number, key: string): boolean;
+  /** Own keys of an object handle, as a JSON array. */
+  keys(h: number): string;
+  length(h: number): number;
+  lastHandle(): number;
+  /** The name (path) of the last missing variable, for the error message. */
+  missing(): string;
+}
+
+/** An error thrown inside the realm, described with primitives only. */
+export interface RealmFailure {
+  name: string;
+  message: string;
+  stack: string;
+}
+
+export type RealmResult =
+  | { ok: true; kind: 'value'; value: Answer }
+  | { ok: true; kind: 'json'; json: string | undefined }
+  | { ok: false; error: RealmFailure };
+
+/** A compiled template or expression: a function living in the realm. */
+export type RealmFunction = object & { readonly __realmFunction: unique symbol };
+
+// Names template code may use from the realm's global object. Everything else that the global
+// has (Function, eval, Reflect, Proxy, globalThis, WebAssembly, console, constructor, ...) is
+// reported as an undefined variable; names the global lacks (process, require, Buffer, ...) are
+// undefined anyway.
+export const ALLOWED_GLOBALS = [
+  'undefined', 'NaN', 'Infinity',
+  'Object', 'Array', 'String', 'Number', 'Boolean', 'Symbol', 'BigInt', 'Date', 'RegExp', 'JSON', 'Math',
+  'Map', 'Set', 'Error', 'TypeError', 'RangeError', 'parseInt', 'parseFloat', 'isNaN', 'isFinite',
+  'encodeURIComponent', 'decodeURIComponent', 'encodeURI', 'decodeURI', 'Intl',
+] as const;
+
+// Realm code (strict). Hardens the realm, then returns the entry points the outer side uses.
+// It receives the outer host functions once and keeps them in this closure only.
+const REALM_SOURCE = String.raw`'use strict';
+(function (host, MISSING, OBJECT, ARRAY, FAILED, ALLOWED, RESERVED) {
+  const g = globalThis;
+  const { Proxy, Reflect, JSON, Object: O, Array: A, String: S, Set: SetC, Error: E, ReferenceError: RefE, TypeError: TypeE } = g;
+  const { ownKeys, getOwnPropertyDescriptor: reflectDescriptor, apply } = Reflect;
+  const { freeze, getPrototypeOf, getOwnPropertyDescriptor, defineProperty, create } = O;
+  const isArray = A.isArray;
+  const stringify = JSON.stringify, parse = JSON.parse;
+  const setHas = SetC.prototype.has, setAdd = SetC.prototype.add;
+
+  // Nothing that can reach the outside or compile code stays on the global.
+  for (const name of ['eval', 'console', 'WebAssembly', 'SharedArrayBuffer', 'Atomics', 'FinalizationRegistry', 'WeakRef']) delete g[name];
+  // A realm-level prepareStackTrace would hand template code the functions on the stack.
+  defineProperty(E, 'prepareStackTrace', { value: undefined, writable: false, enumerable: false, configurable: false });
+  defineProperty(E, 'stackTraceLimit', { value: 30, writable: false, enumerable: false, configurable: false });
+
+  // Reading a missing property of a string, number or boolean is an error, as it is for the
+  // variables' objects and lists: a lookup that reaches past String.prototype (and the others)
+  // meets this proxy, which knows only Object.prototype's members.
+  const objectProto = O.prototype;
+  const primitiveTail = new Proxy(create(objectProto), {
+    __proto__: null,
+    get(t, key, receiver) {
+      if (typeof key === 'symbol' || key in objectProto) return Reflect.get(objectProto, key, receiver);
+      throw new TypeE('a ' + typeof receiver + ' has no property ' + stringify(key));
+    },
+    has(t, key) { return key in objectProto; },
+  });
+  for (const proto of [g.String.prototype, g.Number.prototype, g.Boolean.prototype]) O.setPrototypeOf(proto, primitiveTail);
+
+  // Freeze every intrinsic reachable from the global, plus the hidden ones reachable by syntax,
+  // so that one render cannot change what another render (another host) sees.
+  // The global object itself cannot be frozen (node:vm); its bindings are made read-only below.
+  const seen = new SetC([g]);
+  const harden = (value) => {
+    if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return;
+    if (apply(setHas, seen, [value])) return;
+    apply(setAdd, seen, [value]);
+    freeze(value);
+    harden(getPrototypeOf(value));
+    for (const key of ownKeys(value)) {
+      const d = reflectDescriptor(value, key);
+      if (!d) continue;
+      if ('value' in d) harden(d.value);
+      else { harden(d.get); harden(d.set); }
+    }
+  };
+  const hidden = [
+    async function () {}, function* () {}, async function* () {}, () => {},
+    [][Symbol.iterator](), new g.Map().entries(), new g.Set().values(), ''[Symbol.iterator](),
+    /x/[Symbol.matchAll](''), (function* () {})(), (async function* () {})(),
+  ];
+  for (const value of hidden) { harden(value); harden(getPrototypeOf(value)); }
+  const globalNames = new SetC();
+  for (const key of ownKeys(g)) {
+    const d = reflectDescriptor(g, key);
+    if (!d) continue;
+    if (typeof key === 'string') apply(setAdd, globalNames, [key]);
+    if ('value' in d) {
+      harden(d.value);
+      defineProperty(g, key, { value: d.value, writable: false, enumerable: false, configurable: false });
+    }
+  }
+  for (let p = getPrototypeOf(g); p !== null; p = getPrototypeOf(p)) {
+    harden(p);
+    for (const key of ownKeys(p)) if (typeof key === 'string') apply(setAdd, globalNames, [key]);
+  }
+  const baseGlobalCount = ownKeys(g).length;
+  const allowed = new SetC(ALLOWED);
+  const reserved = new SetC(RESERVED);
+  const isReserved = (key) => apply(setHas, reserved, [key]);
+
+  // Calls into the outer side. Whatever happens there (even a stack overflow thrown before its
+  // own try/catch runs) never reaches template code as an outer object.
+  const ask = (fn, a, b) => {
+    let answer;
+    try { answer = fn(a, b); } catch { throw new E('internal error while reading a variable'); }
+    if (answer === FAILED) throw new E('reading a variable failed');
+    return answer;
+  };
+  const notDefined = (name) => new RefE(name + ' is not defined');
+  const readOnly = () => { throw new TypeE('variables are read-only in templates'); };
+  const INDEX = /^(?:0|[1-9][0-9]*)$/;
+
+  const wrap = (answer) => {
+    if (answer === OBJECT) return objectView(ask(host.lastHandle));
+    if (answer === ARRAY) return arrayView(ask(host.lastHandle));
+    return answer;
+  };
+
+  const readOnlyTraps = {
+    set: readOnly, defineProperty: readOnly, deleteProperty: readOnly, setPrototypeOf: readOnly, preventExtensions: readOnly,
+  };
+
+  const objectView = (h) => new Proxy(create(O.prototype), {
+    __proto__: null,
+    ...readOnlyTraps,
+    get(t, key) {
+      if (typeof key === 'symbol') return t[key];
+      const answer = ask(host.read, h, key);
+      if (answer !== MISSING) return wrap(answer);
+      if (key in t) return t[key];
+      if (key === 'toJSON' || key === 'then') return undefined;
+      throw notDefined(ask(host.missing));
+    },
+    has(t, key) {
+      if (typeof key === 'symbol') return key in t;
+      return ask(host.has, h, key) || key in t;
+    },
+    ownKeys() { return parse(ask(host.keys, h)); },
+    getOwnPropertyDescriptor(t, key) {
+      if (typeof key === 'symbol' || !ask(host.has, h, key)) return undefined;
+      return { value: wrap(ask(host.read, h, key)), writable: true, enumerable: true, configurable: true };
+    },
+  });
+
+  const arrayView = (h) => {
+    const length = ask(host.length, h);
+    const dummy = [];
+    dummy.length = length;
+    const element = (key) => {
+      const answer = ask(host.read, h, key);
+      if (answer === MISSING) throw notDefined(ask(host.missing));
+      return wrap(answer);
+    };
+    return new Proxy(dummy, {
+      __proto__: null,
+      ...readOnlyTraps,
+      get(t, key) {
+        if (typeof key === 'symbol' || key === 'length') return t[key];
+        if (INDEX.test(key) && +key < length) return element(key);
+        if (key in t) return t[key];
+        if (key === 'toJSON' || key === 'then') return undefined;
+        ask(host.read, h, key);
+        throw notDefined(ask(host.missing));
+      },
+      has(t, key) {
+        if (typeof key === 'string' && INDEX.test(key)) return +key < length;
+        return key in t;
+      },
+      ownKeys() {
+        const keys = [];
+        for (let i = 0; i < length; i++) keys.push(S(i));
+        keys.push('length');
+        return keys;
+      },
+      getOwnPropertyDescriptor(t, key) {
+        if (key === 'length') return getOwnPropertyDescriptor(t, 'length');
+        if (typeof key !== 'string' || !INDEX.test(key) || +key >= length) return undefined;
+        return { value: element(key), writable: true, enumerable: true, configurable: true };
+      },
+    });
+  };
+
+  // The top-level scope for 'with'. Known variables and names set by the template itself are
+  // answered here; allowed built-ins fall through to the realm's global; every other name the
+  // global has is an undefined variable; names the global lacks fall through to a plain
+  // ReferenceError (so 'typeof x' still works for an undefined x).
+  const makeScope = () => {
+    const locals = create(null);
+    return new Proxy(create(null), {
+      __proto__: null,
+      has(t, key) {
+        if (typeof key !== 'string' || isReserved(key)) return false;
+        if (key in locals) return true;
+        if (ask(host.hasVar, key)) return true;
+        if (apply(setHas, allowed, [key])) return false;
+        return key === 'arguments' || apply(setHas, globalNames, [key]);
+      },
+      get(t, key) {
+        if (typeof key !== 'string') return undefined;
+        if (key in locals) return locals[key];
+        const answer = ask(host.readVar, key);
+        if (answer === MISSING) throw notDefined(key);
+        return wrap(answer);
+      },
+      set(t, key, value) {
+        if (typeof key !== 'string') return false;
+        locals[key] = value;
+        return true;
+      },
+      defineProperty: readOnly, deleteProperty: readOnly,
+    });
+  };
+
+  const text = (value) => (value === undefined || value === null ? '' : S(value));
+  const topThis = freeze(create(null));
+
+  const describe = (error) => {
+    let name = 'Error', message = '', stack = '';
+    try {
+      if (error !== null && (typeof error === 'object' || typeof error === 'function')) {
+        name = S(error.name);
+        message = S(error.message);
+        stack = S(error.stack);
+      } else {
+        message = S(error);
+      }
+    } catch {
+      message = 'a value was thrown that cannot be shown';
+    }
+    return [name, message, stack];
+  };
+
+  // Undeclared assignments ('x = 1') land on the global: remove them so no render sees another's.
+  const sweepGlobal = () => {
+    const keys = ownKeys(g);
+    if (keys.length === baseGlobalCount) return;
+    for (const key of keys) if (typeof key !== 'string' || !apply(setHas, globalNames, [key])) delete g[key];
+  };
+
+  /** Runs a compiled function; returns [true, 'value'|'json', result] or [false, name, message, stack]. */
+  const run = (fn, exportAsData) => {
+    sweepGlobal();
+    try {
+      const value = apply(fn, topThis, [makeScope(), text]);
+      if (!exportAsData || value === null || (typeof value !== 'object' && typeof value !== 'function')) {
+        return [true, 'value', typeof value === 'function' || typeof value === 'symbol' ? S(value) : value];
+      }
+      return [true, 'json', stringify(value)];
+    } catch (error) {
+      return [false, ...describe(error)];
+    } finally {
+      sweepGlobal();
+    }
+  };
+  return freeze({ run });
+})`;
+
+/** Names used by generated code; the scope never answers for them. */
+export const RESERVED_NAMES = ['__fp_out', '__fp_text', '__fp_scope'] as const;
+
+interface RealmEntry {
+  run(fn: RealmFunction, exportAsData: boolean): unknown[];
+}
+
+let realm: { context: vm.Context; entry: RealmEntry } | undefined;
+let host: VariableHost = {
+  readVar: () => MISSING, hasVar: () => false, read: () => MISSING, has: () => false, keys: () => '[]', length: () => 0, lastHandle: () => 0, missing: () => '',
+};
+
+/** The outer side the realm asks from now on (one at a time: renders are synchronous). */
+export function setVariableHost(next: VariableHost): VariableHost {
+  const previous = host;
+  host = next;
+  return previous;
+}
+
+// Each function the realm may call forwards to the current host and never throws.
+function guarded<A extends unknown[]>(pick: (h: VariableHost) => (...args: A) => Answer | boolean): (...args: A) => unknown {
+  return (...args: A) => {
+    try {
+      return pick(host)(...args);
+    } catch {
+      return FAILED;
+    }
+  };
+}
+
+function createRealm(): { context: vm.Context; entry: RealmEntry } {
+  const context = vm.createContext(Object.create(null), { name: 'foobar templates', codeGeneration: { strings: false, wasm: false } });
+  const factory = new vm.Script(REALM_SOURCE, { filename: REALM_FILENAME }).runInContext(context) as (...args: unknown[]) => RealmEntry;
+  const bridge = {
+    readVar: guarded((h) => h.readVar),
+    hasVar: guarded((h) => h.hasVar),
+    read: guarded((h) => h.read),
+    has: guarded((h) => h.has),
+    keys: guarded((h) => h.keys),
+    length: guarded((h) => h.length),
+    lastHandle: guarded((h) => h.lastHandle),
+    missing: guarded((h) => h.missing),
+  };
+  // The bridge object itself is an outer object: the realm copies its functions into a closure
+  // at once (the destructuring happens in realm code that template code never sees).
+  const entry = factory(Object.freeze(bridge), MISSING, OBJECT, ARRAY, FAILED, [...ALLOWED_GLOBALS], [...RESERVED_NAMES]);
+  return { context, entry };
+}
+
+function theRealm(): { context: vm.Context; entry: RealmEntry } {
+  realm ??= createRealm();
+  return realm;
+}
+
+/** Compiles JavaScript source (which must evaluate to a function) in the realm. Throws the
+ *  SyntaxError of node:vm, whose stack starts with "foobar-template:LINE". */
+export function compileInRealm(source: string): RealmFunction {
+  const script = new vm.Script(source, { filename: TEMPLATE_FILENAME });
+  return script.runInContext(theRealm().context) as RealmFunction;
+}
+
+/** Runs a compiled function with the given host answering its variable reads. */
+export function runInRealm(fn: RealmFunction, variables: VariableHost, exportAsData: boolean): RealmResult {
+  const previous = setVariableHost(variables);
+  try {
+    const out = theRealm().entry.run(fn, exportAsData);
+    if (out[0] === true) {
+      return out[1] === 'json' ? { ok: true, kind: 'json', json: out[2] as string | undefined } : { ok: true, kind: 'value', value: out[2] as Answer };
+    }
+    return { ok: false, error: { name: String(out[1]), message: String(out[2]), stack: String(out[3]) } };
+  } finally {
+    setVariableHost(previous);
+  }
+}
