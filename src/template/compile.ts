@@ -20,6 +20,9 @@ export class TemplateSyntaxError extends Error {
   }
 }
 
+// Line breaks as V8 counts them (so positions in errors match).
+const countLines = (text: string): number => text.match(/\r\n|[\n\r\u2028\u2029]/g)?.length ?? 0;
+
 // `import(...)` and `import.meta` would reach Node's module loader, whose errors come from the
 // controller's realm: refuse the keyword anywhere in template code (a property named import,
 // `x.import`, is fine).
@@ -28,12 +31,11 @@ const IMPORT = /(^|[^.\w$])import\b/;
 function checkCode(code: string, line: number): void {
   const match = IMPORT.exec(code);
   if (match) {
-    const at = line + (code.slice(0, match.index + match[1]!.length).match(/\n/g)?.length ?? 0);
+    const at = line + countLines(code.slice(0, match.index + match[1]!.length));
     throw new TemplateSyntaxError('"import" is not available in templates and expressions', at);
   }
 }
 
-const countLines = (text: string): number => text.match(/\n/g)?.length ?? 0;
 
 // A `//` comment on the last line of a code chunk would swallow what follows on that line.
 const endsInLineComment = (code: string): boolean => code.lastIndexOf('//') > code.lastIndexOf('\n');
