@@ -11,9 +11,9 @@ export class UndefinedInExpressionError extends ConfigError {
     expression: string,
     where: SourceRef,
     host?: string,
+    hint = `define "${topNameOf(variable)}" or guard it: typeof ${topNameOf(variable)} !== 'undefined' && ...`,
   ) {
-    const top = topNameOf(variable);
-    super(`undefined variable "${variable}" in expression "${expression}"${host === undefined ? '' : ` (host ${host})`}`, where, `define "${top}" or guard it: typeof ${top} !== 'undefined' && ...`);
+    super(`undefined variable "${variable}" in expression "${expression}"${host === undefined ? '' : ` (host ${host})`}`, where, hint);
   }
 }
 
@@ -38,10 +38,9 @@ export function evaluateExpression(
     case 'syntax':
       throw new ConfigError(`invalid expression "${expression}": ${failure.message}`, where, 'expressions are JavaScript, e.g. role == "web" && port > 1024');
     case 'undefined': {
-      const error = new UndefinedInExpressionError(failure.name, expression, where, host);
       // A missing key of a defined variable says so, as templates do.
-      if (Object.prototype.hasOwnProperty.call(vars, topNameOf(failure.name))) Object.assign(error, { hint: undefinedHint(failure.name, vars) });
-      throw error;
+      const known = Object.prototype.hasOwnProperty.call(vars, topNameOf(failure.name));
+      throw new UndefinedInExpressionError(failure.name, expression, where, host, known ? undefinedHint(failure.name, vars) : undefined);
     }
     case 'runtime':
       throw new ConfigError(`expression "${expression}" failed: ${failure.message}${host === undefined ? '' : ` (host ${host})`}`, where);
