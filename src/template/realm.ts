@@ -80,6 +80,10 @@ const REALM_SOURCE = String.raw`'use strict';
   defineProperty(E, 'prepareStackTrace', { value: undefined, writable: false, enumerable: false, configurable: false });
   defineProperty(E, 'stackTraceLimit', { value: 30, writable: false, enumerable: false, configurable: false });
 
+  // RegExp's legacy statics (RegExp.$1, RegExp.input, ...) would carry one render's matches
+  // into the next one.
+  for (const key of ownKeys(g.RegExp)) if (typeof key === 'string' && (key[0] === '$' || /^(?:input|last|left|right)/.test(key))) delete g.RegExp[key];
+
   // Reading a missing property of a string, number or boolean is an error, as it is for the
   // variables' objects and lists: a lookup that reaches past String.prototype (and the others)
   // meets this proxy, which knows only Object.prototype's members.
@@ -117,21 +121,26 @@ const REALM_SOURCE = String.raw`'use strict';
     /x/[Symbol.matchAll](''), (function* () {})(), (async function* () {})(),
   ];
   for (const value of hidden) { harden(value); harden(getPrototypeOf(value)); }
+  // The global's own bindings keep their values here. Template code reads allowed built-ins
+  // from these (through the scope), never from the global, so a template that overwrites a
+  // global binding (through a sloppy function's 'this') changes nothing another render sees;
+  // the sweep below puts it back. (Making the bindings read-only would copy all of them onto
+  // node:vm's sandbox object, and make the cheap "did a template add a global" check slow.)
   const globalNames = new SetC();
+  const originals = create(null);
   for (const key of ownKeys(g)) {
     const d = reflectDescriptor(g, key);
-    if (!d) continue;
-    if (typeof key === 'string') apply(setAdd, globalNames, [key]);
+    if (!d || typeof key !== 'string') continue;
+    apply(setAdd, globalNames, [key]);
     if ('value' in d) {
       harden(d.value);
-      defineProperty(g, key, { value: d.value, writable: false, enumerable: false, configurable: false });
+      originals[key] = d.value;
     }
   }
   for (let p = getPrototypeOf(g); p !== null; p = getPrototypeOf(p)) {
     harden(p);
     for (const key of ownKeys(p)) if (typeof key === 'string') apply(setAdd, globalNames, [key]);
   }
-  const baseGlobalCount = ownKeys(g).length;
   const allowed = new SetC(ALLOWED);
   const reserved = new SetC(RESERVED);
   const isReserved = (key) => apply(setHas, reserved, [key]);
@@ -230,15 +239,17 @@ const REALM_SOURCE = String.raw`'use strict';
         if (typeof key !== 'string' || isReserved(key)) return false;
         if (key in locals) return true;
         if (ask(host.hasVar, key)) return true;
-        if (apply(setHas, allowed, [key])) return false;
-        return key === 'arguments' || apply(setHas, globalNames, [key]);
+        // 'key in g' catches globals a template made (x = 1): undefined variables, like any
+        // other name nobody defined.
+        return key === 'arguments' || apply(setHas, globalNames, [key]) || key in g;
       },
       get(t, key) {
         if (typeof key !== 'string') return undefined;
         if (key in locals) return locals[key];
         const answer = ask(host.readVar, key);
-        if (answer === MISSING) throw notDefined(key);
-        return wrap(answer);
+        if (answer !== MISSING) return wrap(answer);
+        if (apply(setHas, allowed, [key])) return originals[key];
+        throw notDefined(key);
       },
       set(t, key, value) {
         if (typeof key !== 'string') return false;
@@ -269,15 +280,22 @@ const REALM_SOURCE = String.raw`'use strict';
   };
 
   // Undeclared assignments ('x = 1') land on the global: remove them so no render sees another's.
+  // (Listing the global's keys is slow; the outer side calls this only when node:vm's sandbox
+  // object, which receives a copy of every new global, is not empty.)
   const sweepGlobal = () => {
-    const keys = ownKeys(g);
-    if (keys.length === baseGlobalCount) return;
-    for (const key of keys) if (typeof key !== 'string' || !apply(setHas, globalNames, [key])) delete g[key];
+    for (const key of ownKeys(g)) {
+      if (typeof key === 'string' && apply(setHas, globalNames, [key])) {
+        if (key in originals && g[key] !== originals[key]) {
+          try { g[key] = originals[key]; } catch { /* a non-writable redefinition stays; the scope never reads it */ }
+        }
+      } else {
+        try { delete g[key]; } catch { /* non-configurable: the scope never reads globals a template made */ }
+      }
+    }
   };
 
   /** Runs a compiled function; returns [true, 'value'|'json', result] or [false, name, message, stack]. */
   const run = (fn, exportAsData) => {
-    sweepGlobal();
     try {
       const value = apply(fn, topThis, [makeScope(), text]);
       if (!exportAsData || value === null || (typeof value !== 'object' && typeof value !== 'function')) {
@@ -286,11 +304,9 @@ const REALM_SOURCE = String.raw`'use strict';
       return [true, 'json', stringify(value)];
     } catch (error) {
       return [false, ...describe(error)];
-    } finally {
-      sweepGlobal();
     }
   };
-  return freeze({ run });
+  return freeze({ run, sweepGlobal });
 })`;
 
 /** Names used by generated code; the scope never answers for them. */
@@ -298,9 +314,19 @@ export const RESERVED_NAMES = ['__fp_out', '__fp_text', '__fp_scope'] as const;
 
 interface RealmEntry {
   run(fn: RealmFunction, exportAsData: boolean): unknown[];
+  sweepGlobal(): void;
 }
 
-let realm: { context: vm.Context; entry: RealmEntry } | undefined;
+interface Realm {
+  context: vm.Context;
+  /** node:vm's sandbox object: every global a template creates appears here too. */
+  sandbox: object;
+  /** Its number of keys once the realm is set up. */
+  sandboxKeys: number;
+  entry: RealmEntry;
+}
+
+let realm: Realm | undefined;
 let host: VariableHost = {
   readVar: () => MISSING, hasVar: () => false, read: () => MISSING, has: () => false, keys: () => '[]', length: () => 0, lastHandle: () => 0, missing: () => '',
 };
@@ -323,8 +349,9 @@ function guarded<A extends unknown[]>(pick: (h: VariableHost) => (...args: A) =>
   };
 }
 
-function createRealm(): { context: vm.Context; entry: RealmEntry } {
-  const context = vm.createContext(Object.create(null), { name: 'foobar templates', codeGeneration: { strings: false, wasm: false } });
+function createRealm(): Realm {
+  const sandbox = Object.create(null) as object;
+  const context = vm.createContext(sandbox, { name: 'foobar templates', codeGeneration: { strings: false, wasm: false } });
   const factory = new vm.Script(REALM_SOURCE, { filename: REALM_FILENAME }).runInContext(context) as (...args: unknown[]) => RealmEntry;
   const bridge = {
     readVar: guarded((h) => h.readVar),
@@ -339,10 +366,10 @@ function createRealm(): { context: vm.Context; entry: RealmEntry } {
   // The bridge object itself is an outer object: the realm copies its functions into a closure
   // at once (the destructuring happens in realm code that template code never sees).
   const entry = factory(Object.freeze(bridge), MISSING, OBJECT, ARRAY, FAILED, [...ALLOWED_GLOBALS], [...RESERVED_NAMES]);
-  return { context, entry };
+  return { context, sandbox, sandboxKeys: Reflect.ownKeys(sandbox).length, entry };
 }
 
-function theRealm(): { context: vm.Context; entry: RealmEntry } {
+function theRealm(): Realm {
   realm ??= createRealm();
   return realm;
 }
@@ -357,8 +384,10 @@ export function compileInRealm(source: string): RealmFunction {
 /** Runs a compiled function with the given host answering its variable reads. */
 export function runInRealm(fn: RealmFunction, variables: VariableHost, exportAsData: boolean): RealmResult {
   const previous = setVariableHost(variables);
+  const { entry, sandbox, sandboxKeys } = theRealm();
   try {
-    const out = theRealm().entry.run(fn, exportAsData);
+    const out = entry.run(fn, exportAsData);
+    if (Reflect.ownKeys(sandbox).length !== sandboxKeys) entry.sweepGlobal();
     if (out[0] === true) {
       return out[1] === 'json' ? { ok: true, kind: 'json', json: out[2] as string | undefined } : { ok: true, kind: 'value', value: out[2] as Answer };
     }

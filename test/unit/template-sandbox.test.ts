@@ -236,3 +236,15 @@ describe('play vars and role defaults are templates, rendered when read', () => 
     expect(() => renderTemplateString('<%= loop_a %>', v, at, none)).toThrow(/refers to itself/);
   });
 });
+
+describe('renders do not share state', () => {
+  it('a match in one render is not visible to the next (RegExp statics are gone)', () => {
+    renderTemplateString(`<% /(h)i/.test(greeting) %>`, vars(), at, none);
+    expect(renderTemplateString(`<%= typeof RegExp.$1 %>/<%= typeof RegExp.input %>`, vars(), at, none).content).toBe('undefined/undefined');
+  });
+
+  it('a global assigned by one render is gone in the next', () => {
+    renderTemplateString(`<% leaked = greeting %>`, vars(), at, none);
+    expect(renderTemplateString(`<%= typeof leaked %>`, vars(), at, none).content).toBe('undefined');
+  });
+});
