@@ -163,68 +163,82 @@ const REALM_SOURCE = String.raw`'use strict';
     return answer;
   };
 
+  // One handler per kind, shared by every view; the view's handle number sits on its dummy
+  // target under a symbol only this code knows (template code never sees a target).
+  const HANDLE = Symbol('handle');
   const readOnlyTraps = {
     set: readOnly, defineProperty: readOnly, deleteProperty: readOnly, setPrototypeOf: readOnly, preventExtensions: readOnly,
   };
 
-  const objectView = (h) => new Proxy(create(O.prototype), {
+  const objectHandler = freeze({
     __proto__: null,
     ...readOnlyTraps,
     get(t, key) {
       if (typeof key === 'symbol') return t[key];
-      const answer = ask(host.read, h, key);
+      const answer = ask(host.read, t[HANDLE], key);
       if (answer !== MISSING) return wrap(answer);
       if (key in t) return t[key];
       if (key === 'toJSON' || key === 'then') return undefined;
       throw notDefined(ask(host.missing));
     },
     has(t, key) {
-      if (typeof key === 'symbol') return key in t;
-      return ask(host.has, h, key) || key in t;
+      if (typeof key === 'symbol') return key !== HANDLE && key in t;
+      return ask(host.has, t[HANDLE], key) || key in t;
     },
-    ownKeys() { return parse(ask(host.keys, h)); },
+    ownKeys(t) { return parse(ask(host.keys, t[HANDLE])); },
     getOwnPropertyDescriptor(t, key) {
-      if (typeof key === 'symbol' || !ask(host.has, h, key)) return undefined;
-      return { value: wrap(ask(host.read, h, key)), writable: true, enumerable: true, configurable: true };
+      if (typeof key === 'symbol' || !ask(host.has, t[HANDLE], key)) return undefined;
+      return { value: wrap(ask(host.read, t[HANDLE], key)), writable: true, enumerable: true, configurable: true };
     },
   });
+  const objectView = (h) => {
+    const dummy = create(O.prototype);
+    dummy[HANDLE] = h;
+    return new Proxy(dummy, objectHandler);
+  };
 
+  const isIndex = (key, length) => {
+    const n = +key;
+    return n >= 0 && n < length && INDEX.test(key);
+  };
+  const element = (t, key) => {
+    const answer = ask(host.read, t[HANDLE], key);
+    if (answer === MISSING) throw notDefined(ask(host.missing));
+    return wrap(answer);
+  };
+  const arrayHandler = freeze({
+    __proto__: null,
+    ...readOnlyTraps,
+    get(t, key) {
+      if (typeof key === 'symbol' || key === 'length') return t[key];
+      if (isIndex(key, t.length)) return element(t, key);
+      if (key in t) return t[key];
+      if (key === 'toJSON' || key === 'then') return undefined;
+      ask(host.read, t[HANDLE], key);
+      throw notDefined(ask(host.missing));
+    },
+    has(t, key) {
+      if (typeof key === 'symbol') return key !== HANDLE && key in t;
+      if (INDEX.test(key)) return +key < t.length;
+      return key in t;
+    },
+    ownKeys(t) {
+      const keys = [];
+      for (let i = 0; i < t.length; i++) keys.push(S(i));
+      keys.push('length');
+      return keys;
+    },
+    getOwnPropertyDescriptor(t, key) {
+      if (key === 'length') return getOwnPropertyDescriptor(t, 'length');
+      if (typeof key !== 'string' || !isIndex(key, t.length)) return undefined;
+      return { value: element(t, key), writable: true, enumerable: true, configurable: true };
+    },
+  });
   const arrayView = (h) => {
-    const length = ask(host.length, h);
     const dummy = [];
-    dummy.length = length;
-    const element = (key) => {
-      const answer = ask(host.read, h, key);
-      if (answer === MISSING) throw notDefined(ask(host.missing));
-      return wrap(answer);
-    };
-    return new Proxy(dummy, {
-      __proto__: null,
-      ...readOnlyTraps,
-      get(t, key) {
-        if (typeof key === 'symbol' || key === 'length') return t[key];
-        if (INDEX.test(key) && +key < length) return element(key);
-        if (key in t) return t[key];
-        if (key === 'toJSON' || key === 'then') return undefined;
-        ask(host.read, h, key);
-        throw notDefined(ask(host.missing));
-      },
-      has(t, key) {
-        if (typeof key === 'string' && INDEX.test(key)) return +key < length;
-        return key in t;
-      },
-      ownKeys() {
-        const keys = [];
-        for (let i = 0; i < length; i++) keys.push(S(i));
-        keys.push('length');
-        return keys;
-      },
-      getOwnPropertyDescriptor(t, key) {
-        if (key === 'length') return getOwnPropertyDescriptor(t, 'length');
-        if (typeof key !== 'string' || !INDEX.test(key) || +key >= length) return undefined;
-        return { value: element(key), writable: true, enumerable: true, configurable: true };
-      },
-    });
+    dummy.length = ask(host.length, h);
+    dummy[HANDLE] = h;
+    return new Proxy(dummy, arrayHandler);
   };
 
   // The top-level scope for 'with'. Known variables and names set by the template itself are
@@ -233,11 +247,14 @@ const REALM_SOURCE = String.raw`'use strict';
   // ReferenceError (so 'typeof x' still works for an undefined x).
   const makeScope = () => {
     const locals = create(null);
+    // Variables are read-only during a render: a name read again (hostvars in a loop) gets the
+    // same value or view without asking the outer side again.
+    const known = create(null);
     return new Proxy(create(null), {
       __proto__: null,
       has(t, key) {
         if (typeof key !== 'string' || isReserved(key)) return false;
-        if (key in locals) return true;
+        if (key in locals || key in known) return true;
         if (ask(host.hasVar, key)) return true;
         // 'key in g' catches globals a template made (x = 1): undefined variables, like any
         // other name nobody defined.
@@ -246,8 +263,9 @@ const REALM_SOURCE = String.raw`'use strict';
       get(t, key) {
         if (typeof key !== 'string') return undefined;
         if (key in locals) return locals[key];
+        if (key in known) return known[key];
         const answer = ask(host.readVar, key);
-        if (answer !== MISSING) return wrap(answer);
+        if (answer !== MISSING) return (known[key] = wrap(answer));
         if (apply(setHas, allowed, [key])) return originals[key];
         throw notDefined(key);
       },

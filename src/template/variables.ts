@@ -20,9 +20,18 @@ const INDEX = /^(?:0|[1-9][0-9]*)$/;
 const childPath = (path: string, key: string, inList: boolean): string =>
   inList ? `${path}[${key}]` : IDENTIFIER.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
 
+/** An object or list the template holds a view of. Its path (for error messages) is built
+ *  only when needed: reading 1000 hosts' `hostvars` must not build 1000 strings. */
 interface Handle {
   value: object;
-  path: string;
+  parent: Handle | undefined;
+  key: string;
+}
+
+function pathOf(handle: Handle | undefined, key: string, isList: boolean): string {
+  if (!handle) return key;
+  const parentPath = pathOf(handle.parent, handle.key, handle.parent ? Array.isArray(handle.parent.value) : false);
+  return childPath(parentPath, key, isList && INDEX.test(key));
 }
 
 export function variableHost(
@@ -35,32 +44,26 @@ export function variableHost(
   let last = -1;
   let missing = '';
 
-  const resolve = (container: object, key: string, value: unknown, path: string): unknown => {
+  const resolve = (container: object, key: string, value: unknown, path: () => string): unknown => {
     const slot = templateSlot(container, key, value);
     if (!slot) return value;
-    const rendered = renderSlot(slot, path);
+    const rendered = renderSlot(slot, path());
     if (rendered.usedSecrets) state.usedSecrets = true;
     return rendered.value;
   };
 
-  const answer = (value: unknown, path: string): Answer => {
+  const answer = (value: unknown, parent: Handle | undefined, key: string): Answer => {
     if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return value as Answer;
     if (typeof value === 'function') return undefined;
-    handles.push({ value, path });
+    handles.push({ value, parent, key });
     last = handles.length - 1;
     return Array.isArray(value) ? ARRAY : OBJECT;
   };
 
-  const own = (h: number, key: string): { found: boolean; value?: unknown; path: string; container?: object } => {
-    const handle = handles[h];
-    if (!handle) return { found: false, path: key };
-    const list = Array.isArray(handle.value);
-    const path = childPath(handle.path, key, list && INDEX.test(key));
-    const found = list ? INDEX.test(key) && Number(key) < (handle.value as unknown[]).length : Object.prototype.hasOwnProperty.call(handle.value, key);
-    return found ? { found, value: (handle.value as Record<string, unknown>)[key], path, container: handle.value } : { found, path };
-  };
+  const isOwn = (container: object, key: string): boolean =>
+    Array.isArray(container) ? INDEX.test(key) && Number(key) < container.length : Object.prototype.hasOwnProperty.call(container, key);
 
-  const guardNested = <T>(read: () => T): T | symbol => {
+  const guardNested = <T>(read: () => T): T => {
     try {
       return read();
     } catch (error) {
@@ -76,18 +79,25 @@ export function variableHost(
         return MISSING;
       }
       if (secretVarNames.has(name)) state.usedSecrets = true;
-      return guardNested(() => answer(resolve(vars, name, vars[name], name), name)) as Answer;
+      return guardNested(() => answer(resolve(vars, name, vars[name], () => name), undefined, name));
     },
     hasVar: (name) => Object.prototype.hasOwnProperty.call(vars, name),
     read(h, key) {
-      const found = own(h, key);
-      if (!found.found) {
-        missing = found.path;
+      const handle = handles[h];
+      if (!handle) return MISSING;
+      const container = handle.value;
+      const isList = Array.isArray(container);
+      if (!isOwn(container, key)) {
+        missing = pathOf(handle, key, isList);
         return MISSING;
       }
-      return guardNested(() => answer(resolve(found.container!, key, found.value, found.path), found.path)) as Answer;
+      const value = (container as Record<string, unknown>)[key];
+      return guardNested(() => answer(resolve(container, key, value, () => pathOf(handle, key, isList)), handle, key));
     },
-    has: (h, key) => own(h, key).found,
+    has(h, key) {
+      const handle = handles[h];
+      return handle !== undefined && isOwn(handle.value, key);
+    },
     keys(h) {
       const handle = handles[h];
       return JSON.stringify(handle && !Array.isArray(handle.value) ? Object.keys(handle.value) : []);
