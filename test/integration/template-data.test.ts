@@ -64,6 +64,40 @@ afterAll(async () => {
   if (project) await rm(project, { recursive: true, force: true });
 });
 
+describe('template errors (issue 10, item 15)', () => {
+  it('an undefined variable names the file, the real line and the host; exit 2, nothing touched', async () => {
+    await writeFile(join(project, 'playbooks', 'typo.yml'), `- hosts: all
+  tasks:
+    - name: root
+      file: { path: "<%= target %>/typo", state: directory }
+    - name: uses a typo
+      copy:
+        dest: "<%= target %>/typo/x"
+        content: |
+          line one
+          <%= web_rot %>
+`);
+    const result = await runCli(['plan', '--inventory', 'test', '--playbook', 'playbooks/typo.yml'], { cwd: project });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('typo.yml:10: undefined variable "web_rot" (host node1)');
+    expect(result.stderr).toContain('hint: define "web_rot"');
+    expect(existsSync(join(target, 'typo'))).toBe(false);
+  });
+
+  it('a syntax error in a template file is at its real line, in plain words', async () => {
+    await mkdir(join(project, 'templates'), { recursive: true });
+    await writeFile(join(project, 'templates', 'broken.ejs'), 'one\ntwo\n<% if (x { %>\nfour\n');
+    await writeFile(join(project, 'playbooks', 'broken.yml'), `- hosts: all
+  tasks:
+    - template: { src: broken.ejs, dest: "<%= target %>/broken" }
+`);
+    const result = await runCli(['plan', '--inventory', 'test', '--playbook', 'playbooks/broken.yml'], { cwd: project });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/broken\.ejs:3: template syntax error: Unexpected token '\{'/);
+    expect(result.stderr).not.toMatch(/catch|while compiling/);
+  });
+});
+
 describe('values from a host, the inventory and --var are never rendered', () => {
   it('writes the literal text and runs nothing on the controller', async () => {
     const result = await runCli(['apply', '--inventory', 'test', '--json', '--var', 'x=<%= 6*7 %>'], { cwd: project });
