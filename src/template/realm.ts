@@ -70,7 +70,6 @@ const REALM_SOURCE = String.raw`'use strict';
   const { Proxy, Reflect, JSON, Object: O, Array: A, String: S, Set: SetC, Error: E, ReferenceError: RefE, TypeError: TypeE } = g;
   const { ownKeys, getOwnPropertyDescriptor: reflectDescriptor, apply } = Reflect;
   const { freeze, getPrototypeOf, getOwnPropertyDescriptor, defineProperty, create } = O;
-  const isArray = A.isArray;
   const stringify = JSON.stringify, parse = JSON.parse;
   const setHas = SetC.prototype.has, setAdd = SetC.prototype.add;
 
@@ -141,8 +140,8 @@ const REALM_SOURCE = String.raw`'use strict';
     harden(p);
     for (const key of ownKeys(p)) if (typeof key === 'string') apply(setAdd, globalNames, [key]);
   }
-  const allowed = new SetC(ALLOWED);
-  const reserved = new SetC(RESERVED);
+  const allowed = new SetC(parse(ALLOWED));
+  const reserved = new SetC(parse(RESERVED));
   const isReserved = (key) => apply(setHas, reserved, [key]);
 
   // Calls into the outer side. Whatever happens there (even a stack overflow thrown before its
@@ -278,7 +277,8 @@ const REALM_SOURCE = String.raw`'use strict';
     });
   };
 
-  const text = (value) => (value === undefined || value === null ? '' : S(value));
+  // Reachable by template code as '__fp_text' (a parameter of every compiled function): frozen.
+  const text = freeze((value) => (value === undefined || value === null ? '' : S(value)));
   const topThis = freeze(create(null));
 
   const describe = (error) => {
@@ -381,9 +381,10 @@ function createRealm(): Realm {
     lastHandle: guarded((h) => h.lastHandle),
     missing: guarded((h) => h.missing),
   };
-  // The bridge object itself is an outer object: the realm copies its functions into a closure
-  // at once (the destructuring happens in realm code that template code never sees).
-  const entry = factory(Object.freeze(bridge), MISSING, OBJECT, ARRAY, FAILED, [...ALLOWED_GLOBALS], [...RESERVED_NAMES]);
+  // The bridge is an outer object holding outer functions: realm code keeps it in a closure that
+  // template code never reaches, and only calls its functions (which return primitives).
+  // Only primitives besides the bridge: lists go in as JSON text.
+  const entry = factory(Object.freeze(bridge), MISSING, OBJECT, ARRAY, FAILED, JSON.stringify(ALLOWED_GLOBALS), JSON.stringify(RESERVED_NAMES));
   return { context, sandbox, sandboxKeys: Reflect.ownKeys(sandbox).length, entry };
 }
 

@@ -60,6 +60,18 @@ const ESCAPES: Array<[string, string]> = [
   ['Object.constructor', write(`Object.constructor('return process')()`)],
   ['JSON.constructor', write(`JSON.constructor.constructor('return process')()`)],
   ['getter this', write(`({ get x() { return this } }).x.constructor.constructor('return process')()`)],
+  ['the output helper', write(`__fp_text.constructor('return process')()`)],
+  ['the scope object', write(`__fp_scope.constructor.constructor('return process')()`)],
+  ['past String.prototype', write(`Object.getPrototypeOf(''.__proto__).constructor.constructor('return process')()`)],
+  ['Intl', write(`Intl.constructor.constructor('return process')()`)],
+  ['Symbol.for', write(`Symbol.for('x').constructor.constructor('return process')()`)],
+  ['defineProperty on Error', write(`(() => { Object.defineProperty(Error, 'prepareStackTrace', { value: (e, s) => s }); return new Error('x').stack[0].getThis() })()`)],
+  ['computed global name', write(`(function () { return this })()['pro' + 'cess']`)],
+  ['Promise', `Promise.resolve(1)`],
+  ['async function awaiting import', `(async () => { await import('node:fs') })()`],
+  ['toJSON of a value', `JSON.stringify({ toJSON() { return process } })`],
+  ['with and a fresh scope', write(`(() => { with ({}) { return constructor.constructor('return process')() } })()`)],
+  ['getter on an exported value', write(`({ get p() { return [].constructor.constructor('return process')() } }).p`)],
   ['stack overflow near a trap', write(`(() => { let leaked = null; const f = () => { try { f() } catch (e) { try { hostvars.web1.role } catch (e2) { if (!leaked) leaked = e2 } } }; f(); return leaked.constructor.constructor('return process')() })()`)],
 ];
 
