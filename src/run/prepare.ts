@@ -5,6 +5,7 @@
 import { ConfigError, UserInputError, type SourceRef } from '../errors.js';
 import type { TaskConfig } from '../config/types.js';
 import type { FactQuery } from '../facts/types.js';
+import { validateRendered } from '../modules/args.js';
 import type { AnyModule, ArgsLocation } from '../modules/types.js';
 import { evaluateExpression, UndefinedInExpressionError } from '../template/expression.js';
 import { renderTemplateString, renderValue, topNameOf, UndefinedVariableError } from '../template/render.js';
@@ -97,7 +98,9 @@ export async function prepareTask(
       }
     }
     const where = locationOf(task);
-    const args = module.validate(renderArgsWithLines(task, vars, ctx), where);
+    const rendered = renderArgsWithLines(task, vars, ctx);
+    // Rendered values are data: text in them that looks like a tag gets every check too.
+    const args = validateRendered(() => module.validate(rendered, where));
     const resolved = await module.resolve(args, {
       vars,
       secretVarNames: ctx.secretVarNames,

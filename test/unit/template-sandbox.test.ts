@@ -260,3 +260,38 @@ describe('renders do not share state', () => {
     expect(renderTemplateString(`<%= typeof leaked %>`, vars(), at, none).content).toBe('undefined');
   });
 });
+
+describe('data holding "<%" gets the same argument checks as any other value', () => {
+  async function prepareOne(taskLine: string, v: Record<string, unknown>) {
+    const text = ['- name: site', '  hosts: all', '  tasks:', `    - ${taskLine}`, ''].join('\n');
+    const book = await parsePlaybook(text, '/nonexistent/site.yml', { knownModules: new Set(knownModuleNames) });
+    const task = book.plays[0]!.tasks[0]!;
+    return prepareTask(task, modules.get(task.module)!, { inventory_hostname: 'web1', ...v }, {
+      modules, secretVarNames: new Set(), searchPathFor: () => [], runtimeNames: new Set(),
+    });
+  }
+
+  it('a service name from a variable is checked even when it holds "<%"', async () => {
+    await expect(prepareOne('service: { name: "<%= svc %>", state: started }', { svc: '--root=/tmp <%' })).rejects.toThrow(UserInputError);
+  });
+
+  it("ufw's SSH lock-out guard is not skipped for rules that render to text holding \"<%\"", async () => {
+    await expect(prepareOne('ufw: { rules: "<%= fw %>" }', { fw: '<%= rules %>' })).rejects.toThrow(UserInputError);
+  });
+
+  it('a file path from a variable must still be absolute', async () => {
+    await expect(prepareOne('file: { path: "<%= p %>", state: directory }', { p: 'relative/<%' })).rejects.toThrow(/absolute/);
+  });
+});
+
+describe('data holding "<%" cannot slip into SQL', () => {
+  it('a mysql_db encoding from a variable is checked even when it holds "<%"', async () => {
+    const text = ['- name: site', '  hosts: all', '  tasks:', '    - mysql_db: { name: app, encoding: "<%= enc %>" }', ''].join('\n');
+    const book = await parsePlaybook(text, '/nonexistent/site.yml', { knownModules: new Set(knownModuleNames) });
+    const task = book.plays[0]!.tasks[0]!;
+    const run = prepareTask(task, modules.get('mysql_db')!, { inventory_hostname: 'db1', enc: 'utf8; DROP DATABASE mysql; -- <%' }, {
+      modules, secretVarNames: new Set(), searchPathFor: () => [], runtimeNames: new Set(),
+    });
+    await expect(run).rejects.toThrow(/not a character set/);
+  });
+});
