@@ -46,7 +46,8 @@ export interface RealmFailure {
 export type RealmResult =
   | { ok: true; kind: 'value'; value: Answer }
   | { ok: true; kind: 'json'; json: string | undefined }
-  | { ok: false; error: RealmFailure };
+  /** `thrown`: what the outer side threw while answering a read, if that is why it failed. */
+  | { ok: false; error: RealmFailure; thrown?: { error: unknown } };
 
 /** A compiled template or expression: a function living in the realm. */
 export type RealmFunction = object & { readonly __realmFunction: unique symbol };
@@ -356,12 +357,16 @@ export function setVariableHost(next: VariableHost): VariableHost {
   return previous;
 }
 
+// What a host function threw during the current run (kept out of the realm, reported after).
+let hostError: { error: unknown } | undefined;
+
 // Each function the realm may call forwards to the current host and never throws.
 function guarded<A extends unknown[]>(pick: (h: VariableHost) => (...args: A) => Answer | boolean): (...args: A) => unknown {
   return (...args: A) => {
     try {
       return pick(host)(...args);
-    } catch {
+    } catch (error) {
+      hostError ??= { error };
       return FAILED;
     }
   };
@@ -403,6 +408,8 @@ export function compileInRealm(source: string): RealmFunction {
 /** Runs a compiled function with the given host answering its variable reads. */
 export function runInRealm(fn: RealmFunction, variables: VariableHost, exportAsData: boolean): RealmResult {
   const previous = setVariableHost(variables);
+  const previousError = hostError;
+  hostError = undefined;
   const { entry, sandbox, sandboxKeys } = theRealm();
   try {
     const out = entry.run(fn, exportAsData);
@@ -410,8 +417,9 @@ export function runInRealm(fn: RealmFunction, variables: VariableHost, exportAsD
     if (out[0] === true) {
       return out[1] === 'json' ? { ok: true, kind: 'json', json: out[2] as string | undefined } : { ok: true, kind: 'value', value: out[2] as Answer };
     }
-    return { ok: false, error: { name: String(out[1]), message: String(out[2]), stack: String(out[3]) } };
+    return { ok: false, error: { name: String(out[1]), message: String(out[2]), stack: String(out[3]) }, ...(hostError ? { thrown: hostError } : {}) };
   } finally {
     setVariableHost(previous);
+    hostError = previousError;
   }
 }

@@ -89,6 +89,8 @@ function run(compiled: Compiled, vars: Record<string, unknown>, options: RunOpti
     return { ok: true, value, usedSecrets: state.usedSecrets };
   }
   if (state.nestedError !== undefined) return { ok: false, failure: { kind: 'nested', error: state.nestedError } };
+  // A bug on our side while answering a read: report it as it is, not as the template's fault.
+  if (result.thrown) throw result.thrown.error;
   const { name, message, stack } = result.error;
   const frame = stack.split('\n').find((l) => l.trimStart().startsWith('at ') && LINE_OF_FRAME.test(l));
   const line = frame ? Number(LINE_OF_FRAME.exec(frame)![1]) : undefined;
