@@ -24,7 +24,6 @@ export type Answer = string | number | boolean | bigint | null | undefined | sym
 export interface VariableHost {
   /** Top-level variable `name` (OBJECT/ARRAY: its handle is `lastHandle()`). */
   readVar(name: string): Answer;
-  hasVar(name: string): boolean;
   /** Own key `key` of the object or array behind handle `h`. */
   read(h: number, key: string): Answer;
   has(h: number, key: string): boolean;
@@ -255,7 +254,12 @@ const REALM_SOURCE = String.raw`'use strict';
       has(t, key) {
         if (typeof key !== 'string' || isReserved(key)) return false;
         if (key in locals || key in known) return true;
-        if (ask(host.hasVar, key)) return true;
+        // 'with' asks has() then get() for every name: read the variable now, once.
+        const answer = ask(host.readVar, key);
+        if (answer !== MISSING) {
+          known[key] = wrap(answer);
+          return true;
+        }
         // 'key in g' catches globals a template made (x = 1): undefined variables, like any
         // other name nobody defined.
         return key === 'arguments' || apply(setHas, globalNames, [key]) || key in g;
@@ -347,7 +351,7 @@ interface Realm {
 
 let realm: Realm | undefined;
 let host: VariableHost = {
-  readVar: () => MISSING, hasVar: () => false, read: () => MISSING, has: () => false, keys: () => '[]', length: () => 0, lastHandle: () => 0, missing: () => '',
+  readVar: () => MISSING, read: () => MISSING, has: () => false, keys: () => '[]', length: () => 0, lastHandle: () => 0, missing: () => '',
 };
 
 /** The outer side the realm asks from now on (one at a time: renders are synchronous). */
@@ -378,7 +382,6 @@ function createRealm(): Realm {
   const factory = new vm.Script(REALM_SOURCE, { filename: REALM_FILENAME }).runInContext(context) as (...args: unknown[]) => RealmEntry;
   const bridge = {
     readVar: guarded((h) => h.readVar),
-    hasVar: guarded((h) => h.hasVar),
     read: guarded((h) => h.read),
     has: guarded((h) => h.has),
     keys: guarded((h) => h.keys),

@@ -81,7 +81,6 @@ export function variableHost(
       if (secretVarNames.has(name)) state.usedSecrets = true;
       return guardNested(() => answer(resolve(vars, name, vars[name], () => name), undefined, name));
     },
-    hasVar: (name) => Object.prototype.hasOwnProperty.call(vars, name),
     read(h, key) {
       const handle = handles[h];
       if (!handle) return MISSING;
