@@ -240,10 +240,10 @@ const REALM_SOURCE = String.raw`'use strict';
     return new Proxy(dummy, arrayHandler);
   };
 
-  // The top-level scope for 'with'. Known variables and names set by the template itself are
-  // answered here; allowed built-ins fall through to the realm's global; every other name the
-  // global has is an undefined variable; names the global lacks fall through to a plain
-  // ReferenceError (so 'typeof x' still works for an undefined x).
+  // The top-level scope for 'with'. Variables, names the template set itself and the allowed
+  // built-ins (their values as they were at setup) are answered here; every other name the
+  // global has (Function, Reflect, globalThis, constructor, ...) is an undefined variable; names
+  // nobody has fall through to a plain ReferenceError (so 'typeof x' works for an undefined x).
   const makeScope = () => {
     const locals = create(null);
     // Variables are read-only during a render: a name read again (hostvars in a loop) gets the
