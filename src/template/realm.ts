@@ -304,7 +304,7 @@ const REALM_SOURCE = String.raw`'use strict';
 
   // Undeclared assignments ('x = 1') land on the global: remove them so no render sees another's.
   // (Listing the global's keys is slow; the outer side calls this only when node:vm's sandbox
-  // object, which receives a copy of every new global, is not empty.)
+  // object, which receives a copy of every global a template makes or overwrites, changed.)
   const sweepGlobal = () => {
     for (const key of ownKeys(g)) {
       if (typeof key === 'string' && apply(setHas, globalNames, [key])) {

@@ -295,3 +295,15 @@ describe('data holding "<%" cannot slip into SQL', () => {
     await expect(run).rejects.toThrow(/not a character set/);
   });
 });
+
+describe('a template that overwrites a global binding', () => {
+  it('changes nothing the next render sees', () => {
+    try {
+      renderTemplateString(`<% (function () { return this })().JSON = { stringify: () => 'pwned' } %>`, vars(), at, none);
+    } catch {
+      // refusing is fine too
+    }
+    expect(renderTemplateString(`<%= JSON.stringify(list) %>`, vars(), at, none).content).toBe('["a","b"]');
+    expect(renderTemplateString(`<%= (function () { return this })().JSON === JSON %>`, vars(), at, none).content).toBe('true');
+  });
+});
