@@ -1,6 +1,6 @@
 // Compiles templates and expressions once, runs them in the template realm over one host's
 // variables, and says what went wrong in terms of the template: its line, the undefined name.
-import { TemplateError } from '../errors.js';
+import { FoobarError, TemplateError } from '../errors.js';
 import { expressionToScript, templateToScript, TemplateSyntaxError } from './compile.js';
 import type { TemplateSlot } from '../config/template-origin.js';
 import { compileInRealm, runInRealm, TEMPLATE_FILENAME, type RealmFunction } from './realm.js';
@@ -67,7 +67,7 @@ function renderSlotOnce(slot: TemplateSlot, name: string, vars: Record<string, u
   if (rendering.has(slot)) {
     throw new TemplateError(`variable "${name}" refers to itself through templates`, slot.where, 'a variable written as a template must not read itself, directly or through other variables');
   }
-  if (!renderSlot) throw new Error('no renderer for variables made of templates');
+  if (!renderSlot) throw new FoobarError('no renderer for variables made of templates');
   rendering.add(slot);
   try {
     const rendered = renderSlot(slot, vars, options);
