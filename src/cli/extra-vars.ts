@@ -1,5 +1,6 @@
 // `--var key=value` (repeatable). Values are YAML scalars, so `--var port=8080` is a number and
-// `--var 'backends=[a, b]'` a list.
+// `--var 'backends=[a, b]'` a list. They are data: `--var 'x=<%= 6*7 %>'` is that text, never a
+// template (only strings written in playbooks and roles are).
 import { parse } from 'yaml';
 import { UserInputError } from '../errors.js';
 

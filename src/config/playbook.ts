@@ -4,7 +4,8 @@ import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { ConfigError, formatSourceRef } from '../errors.js';
 import { readRolling } from './rolling.js';
-import { loadRole, readRoleReference } from './roles.js';
+import { mergeLayers } from './template-origin.js';
+import { loadRole, readRoleReference, templatesIn } from './roles.js';
 import { parseSerialSize } from './serial.js';
 import { didYouMean, listNames } from './suggest.js';
 import { readTaskList } from './task.js';
@@ -71,7 +72,7 @@ async function readPlay(node: YamlNode, playbookDir: string, options: PlaybookOp
   const hostsNode = map.require('hosts', 'a host pattern such as "all", "web" or "web*,!web2"');
   const hosts = hostsNode.asStringList('a host pattern or a list of patterns').join(',');
   const tags = optionalStringList(map.get('tags'), 'a tag or a list of tags');
-  const vars = map.get('vars')?.asMapOrEmpty('a map of variable: value').toVars() ?? { values: {}, where: new Map() };
+  const vars = templatesIn(map.get('vars')?.asMapOrEmpty('a map of variable: value').toVars() ?? { values: {}, where: new Map() });
 
   const roleNodes = map.get('roles');
   const references = roleNodes && !roleNodes.isNull ? roleNodes.asList('a list of roles').map(readRoleReference) : [];
@@ -105,7 +106,7 @@ async function readPlay(node: YamlNode, playbookDir: string, options: PlaybookOp
     ...(rolling && !rolling.isNull ? { rolling: readRolling(rolling) } : {}),
     tags,
     // Later roles win, as later layers do everywhere else.
-    roleDefaults: Object.assign({}, ...roles.map((r) => r.defaults.values)) as Record<string, unknown>,
+    roleDefaults: mergeLayers(roles.map((r) => r.defaults.values)),
   };
 }
 

@@ -3,6 +3,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, type SourceRef } from '../errors.js';
+import { markTemplates } from './template-origin.js';
 import { didYouMean, listNames } from './suggest.js';
 import { readTaskList } from './task.js';
 import type { RoleConfig, VarScope } from './types.js';
@@ -31,7 +32,7 @@ export function readRoleReference(node: YamlNode): RoleReference {
     name: checkedName(nameNode),
     where: nameNode.where,
     tags: tags && !tags.isNull ? tags.asStringList('a tag or a list of tags') : [],
-    vars: vars ? vars.asMapOrEmpty('a map of variable: value').toVars() : emptyScope(),
+    vars: templatesIn(vars ? vars.asMapOrEmpty('a map of variable: value').toVars() : emptyScope()),
   };
 }
 
@@ -69,7 +70,7 @@ export async function loadRole(
     dir,
     tags: reference.tags,
     vars: reference.vars,
-    defaults: defaultsRoot ? defaultsRoot.asMapOrEmpty('a map of variable: default value').toVars() : emptyScope(),
+    defaults: templatesIn(defaultsRoot ? defaultsRoot.asMapOrEmpty('a map of variable: default value').toVars() : emptyScope()),
     tasks: readTaskList(tasksRoot, context),
     handlers: readTaskList(handlersRoot, context),
   };
@@ -89,6 +90,12 @@ async function loadIfPresent(file: string): Promise<YamlNode | undefined> {
 async function roleNames(rolesDir: string): Promise<string[]> {
   const entries = await readdir(rolesDir, { withFileTypes: true }).catch(() => []);
   return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+}
+
+/** Strings written in role files are templates, rendered when read (src/config/template-origin.ts). */
+export function templatesIn(scope: VarScope): VarScope {
+  markTemplates(scope.values, (key) => scope.where.get(key) ?? { file: '(unknown)' });
+  return scope;
 }
 
 function emptyScope(): VarScope {

@@ -1,6 +1,7 @@
 // Variable layers and how they combine. Precedence, low to high:
 // role defaults < group all < parent groups < child groups < host < play vars < --var.
 
+import { mergeLayers } from '../config/template-origin.js';
 import type { Host, Inventory } from './types.js';
 
 /**
@@ -10,7 +11,9 @@ import type { Host, Inventory } from './types.js';
  * impossible. It also keeps "where did this value come from" a single answer.
  */
 export function mergeVars(layers: ReadonlyArray<Record<string, unknown>>): Record<string, unknown> {
-  return Object.assign({}, ...layers) as Record<string, unknown>;
+  // Keeps which winning values were written as templates (play vars, role defaults): only those
+  // are ever rendered; inventory values, --var and everything else are data.
+  return mergeLayers(layers);
 }
 
 export interface HostVarLayers {

@@ -8,9 +8,25 @@ import { didYouMean } from '../config/suggest.js';
 import { ConfigError } from '../errors.js';
 import type { ArgsLocation } from './types.js';
 
-/** True while a value still holds EJS tags the executor will render per host. */
+// Set while validating arguments the executor already rendered for a host: then a value that
+// holds `<%` is data (a variable's value, a host's output), checked like any other value.
+let validatingRendered = false;
+
+/** Runs a module's validate() on arguments already rendered for a host. */
+export function validateRendered<T>(validate: () => T): T {
+  const before = validatingRendered;
+  validatingRendered = true;
+  try {
+    return validate();
+  } finally {
+    validatingRendered = before;
+  }
+}
+
+/** True while a value still holds EJS tags the executor will render per host (only before
+ *  rendering: after it, text holding `<%` is data and gets every check). */
 export function isUnrendered(value: unknown): boolean {
-  return typeof value === 'string' && value.includes('<%');
+  return !validatingRendered && typeof value === 'string' && value.includes('<%');
 }
 
 const TRUE_WORDS = new Set(['true', 'yes', 'on']);

@@ -1,7 +1,7 @@
 // mysql_db: a database present (with its character set and collation) or absent.
 import { parseBatchRows } from '../facts/mysql.js';
 import type { HostFacts } from '../facts/types.js';
-import { ModuleArgs } from './args.js';
+import { isUnrendered, ModuleArgs } from './args.js';
 import { checkedName, mysqlQueryCommand, mysqlStep, queryOutput, sqlIdent, sqlString } from './mysql-client.js';
 import type { ModuleDefinition } from './types.js';
 
@@ -25,7 +25,7 @@ export const mysqlDbModule: ModuleDefinition<MysqlDbArgs> = {
     for (const key of ['encoding', 'collation'] as const) {
       const value = args.string(key);
       if (value === undefined) continue;
-      if (!CHARSET.test(value) && !value.includes('<%')) throw args.error(key, `"${value}" is not a character set or collation name`, 'e.g. utf8mb4 / utf8mb4_unicode_ci');
+      if (!CHARSET.test(value) && !isUnrendered(value)) throw args.error(key, `"${value}" is not a character set or collation name`, 'e.g. utf8mb4 / utf8mb4_unicode_ci');
       result[key] = value;
     }
     return result;

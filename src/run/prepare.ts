@@ -2,12 +2,13 @@
 // rendering string arguments, validating them, and resolving local inputs (templates, files).
 // A task whose `when` or arguments need a value only known at run time (a registered result)
 // is deferred and prepared again on the host just before it runs.
-import { ConfigError, TemplateError, UserInputError, type SourceRef } from '../errors.js';
+import { ConfigError, UserInputError, type SourceRef } from '../errors.js';
 import type { TaskConfig } from '../config/types.js';
 import type { FactQuery } from '../facts/types.js';
+import { validateRendered } from '../modules/args.js';
 import type { AnyModule, ArgsLocation } from '../modules/types.js';
 import { evaluateExpression, UndefinedInExpressionError } from '../template/expression.js';
-import { renderTemplateString, renderValue } from '../template/render.js';
+import { renderTemplateString, renderValue, topNameOf, UndefinedVariableError } from '../template/render.js';
 
 export interface PrepareContext {
   modules: ReadonlyMap<string, AnyModule>;
@@ -44,24 +45,20 @@ function locationOf(task: TaskConfig): ArgsLocation {
 /** True when the error is about a name that only exists at run time. */
 function isDeferrable(error: unknown, runtimeNames: ReadonlySet<string>): boolean {
   let name: string | undefined;
-  if (error instanceof UndefinedInExpressionError) name = error.variable;
-  else if (error instanceof TemplateError) name = /undefined variable "([^"]+)"/.exec(error.message)?.[1];
-  return name !== undefined && runtimeNames.has(name.split('.')[0] ?? name);
+  if (error instanceof UndefinedInExpressionError || error instanceof UndefinedVariableError) name = error.variable;
+  return name !== undefined && runtimeNames.has(topNameOf(name));
 }
 
-/** Renders every string in args that holds EJS tags. */
-const MAX_NESTING = 8;
-
-function renderArgs(value: unknown, vars: Record<string, unknown>, where: SourceRef, ctx: PrepareContext, depth = 0): unknown {
+/** Renders every string written in the task that holds EJS tags, once: what comes out (a
+ *  variable's value, a registered result) is data and is never rendered again. */
+function renderArgs(value: unknown, vars: Record<string, unknown>, where: SourceRef, ctx: PrepareContext): unknown {
   if (typeof value === 'string') {
     if (!value.includes('<%')) return value;
-    const { value: rendered } = renderValue(value, vars, where, { secretVarNames: ctx.secretVarNames });
-    // Variables may hold templated strings themselves (role defaults built from other vars).
-    return rendered !== null && typeof rendered === 'object' && depth < MAX_NESTING ? renderArgs(rendered, vars, where, ctx, depth + 1) : rendered;
+    return renderValue(value, vars, where, { secretVarNames: ctx.secretVarNames }).value;
   }
-  if (Array.isArray(value)) return value.map((v) => renderArgs(v, vars, where, ctx, depth));
+  if (Array.isArray(value)) return value.map((v) => renderArgs(v, vars, where, ctx));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderArgs(v, vars, where, ctx, depth)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderArgs(v, vars, where, ctx)]));
   }
   return value;
 }
@@ -101,7 +98,9 @@ export async function prepareTask(
       }
     }
     const where = locationOf(task);
-    const args = module.validate(renderArgsWithLines(task, vars, ctx), where);
+    const rendered = renderArgsWithLines(task, vars, ctx);
+    // Rendered values are data: text in them that looks like a tag gets every check too.
+    const args = validateRendered(() => module.validate(rendered, where));
     const resolved = await module.resolve(args, {
       vars,
       secretVarNames: ctx.secretVarNames,

@@ -1,25 +1,13 @@
-// EJS rendering with strict variables. Errors name the template file and line.
+// EJS rendering in the template sandbox, with strict variables. Errors name the template file,
+// its real line and the host.
 import { readFile } from 'node:fs/promises';
-import ejs from 'ejs';
 import { TemplateError, type SourceRef } from '../errors.js';
-import { evaluateExpression } from './expression.js';
-import { strictScope, undefinedNameOf, type ScopeTracker } from './strict-scope.js';
+import type { TemplateSlot } from '../config/template-origin.js';
+import { hostOf, runExpression, runTemplate, useSlotRenderer, type Failure } from './sandbox.js';
 
 export interface RenderOptions {
   secretVarNames: ReadonlySet<string>;
-  /** How deep in variables-made-of-templates this render is (guards against cycles). */
-  depth?: number;
 }
-
-const MAX_NESTED_RENDER = 8;
-
-class NestedRenderError extends Error {
-  constructor(readonly inner: unknown) {
-    super('nested render failed');
-  }
-}
-
-const asText = (value: unknown): string => (value === undefined || value === null ? '' : String(value));
 
 export interface Rendered {
   content: string;
@@ -27,27 +15,51 @@ export interface Rendered {
   usedSecrets: boolean;
 }
 
-// EJS's rethrow prefixes the message with "file:line\n<context>\n\n<original message>".
-function locateEjsError(error: unknown, file: string): { line?: number; message: string } {
-  const text = error instanceof Error ? error.message : String(error);
-  const match = /^(.*):(\d+)\n[\s\S]*?\n\n([\s\S]*)$/.exec(text);
-  if (match && match[2] && match[3] !== undefined) return { line: Number(match[2]), message: match[3] };
-  return { message: text.replace(`${file}`, '').trim() };
+/** An undefined variable (or a missing key or index of one) read by a template. */
+export class UndefinedVariableError extends TemplateError {
+  override name = 'UndefinedVariableError';
+  constructor(
+    readonly variable: string,
+    message: string,
+    where: SourceRef,
+    hint: string,
+  ) {
+    super(message, where, hint);
+  }
 }
 
-function toTemplateError(error: unknown, where: SourceRef, vars: Record<string, unknown>): TemplateError {
-  const { line, message } = locateEjsError(error, where.file);
-  const at: SourceRef = line === undefined ? where : { file: where.file, line: (where.line ?? 1) - 1 + line };
-  const name = undefinedNameOf(error);
-  if (name) {
-    const top = name.split('.')[0] ?? name;
-    const defined = Object.keys(vars).filter((k) => !k.startsWith('_')).sort();
-    const hint = top in vars
-      ? `"${top}" is defined but has no key "${name.slice(top.length + 1)}"`
-      : `define "${top}" in the inventory (vars, group_vars, host_vars), the play's vars, a role's defaults.yml, or --var ${top}=...; defined names include: ${defined.slice(0, 12).join(', ')}${defined.length > 12 ? ', ...' : ''}`;
-    return new TemplateError(`undefined variable "${name}"`, at, hint);
+/** The top-level name of a path such as `a.b[2]`. */
+export const topNameOf = (path: string): string => path.split(/[.[]/)[0] ?? path;
+
+const at = (where: SourceRef, line: number | undefined): SourceRef =>
+  line === undefined ? where : { ...where, line: (where.line ?? 1) - 1 + line };
+
+const forHost = (vars: Record<string, unknown>): string => {
+  const host = hostOf(vars);
+  return host === undefined ? '' : ` (host ${host})`;
+};
+
+export function undefinedHint(name: string, vars: Record<string, unknown>): string {
+  const top = topNameOf(name);
+  if (Object.prototype.hasOwnProperty.call(vars, top)) {
+    return `"${top}" is defined but has no ${name.slice(top.length).startsWith('[') ? 'element' : 'key'} "${name.slice(top.length).replace(/^\./, '')}"`;
   }
-  return new TemplateError(`template error: ${message.split('\n')[0]}`, at);
+  const defined = Object.keys(vars).filter((k) => !k.startsWith('_')).sort();
+  return `define "${top}" in the inventory (vars, group_vars, host_vars), the play's vars, a role's defaults.yml, or --var ${top}=...; defined names include: ${defined.slice(0, 12).join(', ')}${defined.length > 12 ? ', ...' : ''}`;
+}
+
+/** The error of a failed template, at the template's real line, naming the host. */
+function templateError(failure: Failure, where: SourceRef, vars: Record<string, unknown>): unknown {
+  switch (failure.kind) {
+    case 'nested':
+      return failure.error;
+    case 'syntax':
+      return new TemplateError(`template syntax error: ${failure.message}`, at(where, failure.line), 'EJS tags are <%= value %>, <% code %> and <%# comment %>');
+    case 'undefined':
+      return new UndefinedVariableError(failure.name, `undefined variable "${failure.name}"${forHost(vars)}`, at(where, failure.line), undefinedHint(failure.name, vars));
+    case 'runtime':
+      return new TemplateError(`template error: ${failure.message}${forHost(vars)}`, at(where, failure.line));
+  }
 }
 
 /** Renders EJS source. `where` is the file (and starting line, for strings inside YAML). */
@@ -57,37 +69,17 @@ export function renderTemplateString(
   where: SourceRef,
   options: RenderOptions,
 ): Rendered {
-  const depth = options.depth ?? 0;
-  const tracker: ScopeTracker = {
-    usedSecrets: false,
-    renderString: (text, name) => {
-      if (depth >= MAX_NESTED_RENDER) throw new NestedRenderError(new TemplateError(`variable "${name}" refers to itself through templates`, where));
-      try {
-        const nested = renderValue(text, vars, where, { ...options, depth: depth + 1 });
-        if (nested.usedSecrets) tracker.usedSecrets = true;
-        return nested.value;
-      } catch (error) {
-        // EJS rewrites the message of whatever passes through it: carry the real error inside.
-        throw new NestedRenderError(error);
-      }
-    },
-  };
-  const scope = strictScope(vars, options.secretVarNames, tracker);
-  try {
-    // Config files are not HTML: `<%= %>` writes values as they are, never entity-escaped.
-    const content = ejs.render(source, scope, { filename: where.file, async: false, compileDebug: true, strict: false, escape: asText });
-    return { content, usedSecrets: tracker.usedSecrets };
-  } catch (error) {
-    if (error instanceof NestedRenderError) throw error.inner;
-    throw toTemplateError(error, where, vars);
-  }
+  const outcome = runTemplate(source, vars, options);
+  if (!outcome.ok) throw templateError(outcome.failure, where, vars);
+  return { content: String(outcome.value), usedSecrets: outcome.usedSecrets };
 }
 
 // A value that is exactly one output tag keeps its type: `"<%= packages %>"` is the list itself.
-const SINGLE_TAG = /^\s*<%[=-]\s*([\s\S]+?)\s*%>\s*$/;
+const SINGLE_TAG = /^(\s*)<%[=-]([\s\S]+?)%>(\s*)$/;
 
-/** Renders a string that holds EJS tags into a value: a single tag gives the expression's value
- *  (a list stays a list), anything else the rendered text. */
+/** Renders a string written in a playbook or role into a value: a single tag gives the
+ *  expression's value (a list stays a list, copied out as plain data), anything else the
+ *  rendered text. The result is data: it is never rendered again. */
 export function renderValue(
   text: string,
   vars: Record<string, unknown>,
@@ -95,14 +87,21 @@ export function renderValue(
   options: RenderOptions,
 ): { value: unknown; usedSecrets: boolean } {
   const single = SINGLE_TAG.exec(text);
-  if (single?.[1] && !single[1].includes('%>')) {
-    const tracker = { usedSecrets: false };
-    const value = evaluateExpression(single[1], vars, where, options.secretVarNames, tracker, (options.depth ?? 0) + 1);
-    if (value !== null && typeof value === 'object') return { value, usedSecrets: tracker.usedSecrets };
+  const expression = single?.[2];
+  if (single && expression !== undefined && !expression.includes('%>') && !expression.includes('<%') && !/[-_]$/.test(expression)) {
+    const outcome = runExpression(expression.replace(/;\s*$/, ''), vars, options);
+    if (!outcome.ok) throw templateError(outcome.failure, where, vars);
+    const { value } = outcome;
+    if (value !== null && typeof value === 'object') return { value, usedSecrets: outcome.usedSecrets };
+    const content = value === undefined || value === null ? '' : String(value);
+    return { value: `${single[1]}${content}${single[3]}`, usedSecrets: outcome.usedSecrets };
   }
   const rendered = renderTemplateString(text, vars, where, options);
   return { value: rendered.content, usedSecrets: rendered.usedSecrets };
 }
+
+// Variables written as templates (play vars, role defaults) are rendered as values when read.
+useSlotRenderer((slot: TemplateSlot, vars, options) => renderValue(slot.text, vars, slot.where, options));
 
 export async function renderTemplateFile(
   file: string,

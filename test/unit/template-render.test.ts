@@ -3,7 +3,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { TemplateError } from '../../src/errors.js';
+import { markTemplates } from '../../src/config/template-origin.js';
 import { renderTemplateFile, renderTemplateString, renderValue } from '../../src/template/render.js';
+
+/** Variables as a play's `vars:` would give them: their strings were written as templates.
+ *  (Plain objects are data: their strings are never rendered.) */
+function written<T extends Record<string, unknown>>(values: T): T {
+  markTemplates(values, () => ({ file: 'playbooks/site.yml', line: 3 }));
+  return values;
+}
 
 const templates = fileURLToPath(new URL('../fixtures/run/templates/', import.meta.url));
 const none = { secretVarNames: new Set<string>() };
@@ -98,8 +106,9 @@ describe('renderTemplateString', () => {
 
   it('a syntax error is a TemplateError at the template file', () => {
     const error = renderError('<% if (x { %>', { x: 1 });
-    expect(error.message).toMatch(/^template error: /);
-    expect(error.where?.file).toBe('roles/web/templates/app.conf.ejs');
+    // Item 15 of issue 10: a plain message at the real line (was "... in  while compiling ejs", line 1).
+    expect(error.message).toBe("template syntax error: Unexpected token '{'");
+    expect(error.where).toEqual({ file: 'roles/web/templates/app.conf.ejs', line: 1 });
   });
 
   it('a runtime error other than an undefined name is a TemplateError with its line', () => {
@@ -140,26 +149,31 @@ describe('values and variables made of templates', () => {
   });
 
   it('renders a variable whose value is a template when it is read, with secrets tracked', () => {
-    const vars = { groups: { lb: ['lb1', 'lb2'] }, master: '<%= groups.lb[0] %>', list: ['<%= master %>-x'], pw: 'hunter22', uses_pw: 'pw=<%= pw %>' };
+    const vars = written({ groups: { lb: ['lb1', 'lb2'] }, master: '<%= groups.lb[0] %>', list: ['<%= master %>-x'], pw: 'hunter22', uses_pw: 'pw=<%= pw %>' });
     expect(renderTemplateString('<%= master %> <%= list[0] %>', vars, { file: 't.ejs' }, opts)).toEqual({ content: 'lb1 lb1-x', usedSecrets: false });
     expect(renderTemplateString('<%= uses_pw %>', vars, { file: 't.ejs' }, opts).usedSecrets).toBe(true);
   });
 
+  it('the same strings in plain variables (inventory, --var, a host) are data, written as they are', () => {
+    const vars = { master: '<%= groups.lb[0] %>', list: ['<%= master %>-x'] };
+    expect(renderTemplateString('<%= master %> <%= list[0] %>', vars, { file: 't.ejs' }, opts).content).toBe('<%= groups.lb[0] %> <%= master %>-x');
+  });
+
   it('a variable that refers to itself is an error, not a hang', () => {
-    expect(() => renderTemplateString('<%= loop %>', { loop: '<%= loop %>' }, { file: 't.ejs' }, opts)).toThrow(/refers to itself/);
+    expect(() => renderTemplateString('<%= loop %>', written({ loop: '<%= loop %>' }), { file: 't.ejs' }, opts)).toThrow(/refers to itself/);
   });
 });
 
 describe('renderValue', () => {
   const opts = { secretVarNames: new Set<string>() };
   it('a single tag keeps the type of its value, also through variables made of templates', () => {
-    const vars = { hosts: ['a', 'b'], addrs: '<%= hosts.map((h) => h + ".lan") %>', rule: { from: '<%= addrs %>' } };
+    const vars = written({ hosts: ['a', 'b'], addrs: '<%= hosts.map((h) => h + ".lan") %>', rule: { from: '<%= addrs %>' } });
     expect(renderValue('<%= addrs %>', vars, { file: 't' }, opts).value).toEqual(['a.lan', 'b.lan']);
     expect(renderValue('<%= rule.from %>', vars, { file: 't' }, opts).value).toEqual(['a.lan', 'b.lan']);
     expect(renderValue('x-<%= hosts[0] %>', vars, { file: 't' }, opts).value).toBe('x-a');
   });
 
   it('a single-tag variable that refers to itself is an error', () => {
-    expect(() => renderValue('<%= me %>', { me: '<%= me %>' }, { file: 't' }, opts)).toThrow(/refers to itself/);
+    expect(() => renderValue('<%= me %>', written({ me: '<%= me %>' }), { file: 't' }, opts)).toThrow(/refers to itself/);
   });
 });
