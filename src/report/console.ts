@@ -122,7 +122,8 @@ export class ConsoleReporter implements Reporter {
   }
 
   private statusColour(status: HostRecap['status']): (s: string) => string {
-    if (status === 'failed' || status === 'unreachable') return this.c.red;
+    if (status === 'failed' || status === 'unreachable' || status === 'locked') return this.c.red;
+    if (status === 'interrupted') return this.c.yellow;
     if (status === 'changed') return this.c.yellow;
     if (status === 'not-reached') return this.c.cyan;
     return this.c.green;
@@ -142,12 +143,12 @@ export class ConsoleReporter implements Reporter {
     const title = summary.mode === 'plan' ? 'PLAN SUMMARY' : 'RECAP';
     this.print(this.c.bold(`${title} (${summary.hosts.length} hosts, ${(summary.durationMs / 1000).toFixed(1)} s)`));
     const hosts = summary.hosts.length > FULL_RECAP_MAX_HOSTS
-      ? summary.hosts.filter((h) => h.status === 'failed' || h.status === 'unreachable' || h.status === 'not-reached')
+      ? summary.hosts.filter((h) => h.status !== 'ok' && h.status !== 'changed')
       : summary.hosts;
     const width = Math.max(4, ...hosts.map((h) => h.host.length));
     for (const h of hosts) {
       const counts = `ok=${h.ok} ${summary.mode === 'plan' ? 'change' : 'changed'}=${h.changed} failed=${h.failed} skipped=${h.skipped} unreachable=${h.unreachable ? 1 : 0}`;
-      const tail = h.message && (h.status === 'failed' || h.status === 'unreachable' || h.status === 'not-reached') ? `  ${h.message}` : '';
+      const tail = h.message && h.status !== 'ok' && h.status !== 'changed' ? `  ${h.message}` : '';
       this.print(`${this.statusColour(h.status)(h.host.padEnd(width))}  ${counts}${this.c.dim(tail)}`);
     }
     if (hosts.length < summary.hosts.length) {
