@@ -128,7 +128,8 @@ export function lockScript(host: string, lock: LockSettings): LockScript {
         if (word === 'noflock') throw new HostLockError(host, `${host}: cannot take the run lock: flock is not installed on the host (util-linux)`);
         if (word === 'unreadable') throw new HostLockError(host, `${host}: cannot take the run lock: ${status?.[2] ?? 'the lock file'} is not readable by the login user`);
         const why = (result.stderr || out).trim().split('\n').pop() ?? '';
-        throw new HostLockError(host, `${host}: cannot take the run lock (exit ${result.code ?? '?'})${why ? `: ${why}` : ''}`);
+        const started = status ? '' : ': the command did not start';
+        throw new HostLockError(host, `${host}: cannot take the run lock${started} (exit ${result.code ?? '?'})${why ? `: ${why}` : ''}`);
       }
       const body = out.slice(status.index + status[0].length + 1);
       // `body` ends with "\n<rc>\n": the command's output, the newline we added, and its status.

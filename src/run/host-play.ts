@@ -160,7 +160,8 @@ class HostPlayRun {
   interrupt(): string[] {
     this.queued = [];
     this.sayPendingHandlers();
-    return this.input.tasks.filter((t) => t.module.name !== FLUSH_HANDLERS && !this.done.has(t)).map((t) => t.label);
+    const tasks = this.input.tasks.filter((t) => t.module.name !== FLUSH_HANDLERS && !this.done.has(t)).map((t) => t.label);
+    return [...tasks, ...[...this.notified.keys()].map((h) => `handler ${h} (pending)`)];
   }
 
   /** An error no task absorbed (cut probe output, a timeout outside a task): this host fails. */
@@ -367,7 +368,7 @@ class HostPlayRun {
       throw new Interrupted('interrupted');
     }
     const steps = changes.flatMap((q) => q.plan.steps.map((step) => ({ command: step.command, ...(step.stdin !== undefined ? { stdin: step.stdin } : {}) })));
-    const outcome = steps.length > 0 ? await execBatched(this.input.transport, steps, this.queuedBecome) : { results: [] };
+    const outcome = steps.length > 0 ? await execBatched(this.input.transport, steps, this.queuedBecome, this.input.signal) : { results: [] };
     if (outcome.results.length > 0) this.input.runChanges.count += 1;
     const done: TaskInstance[] = [];
     let offset = 0;
@@ -380,6 +381,12 @@ class HostPlayRun {
       const results = outcome.results.slice(offset, offset + q.plan.steps.length);
       offset += q.plan.steps.length;
       const complete = results.length === q.plan.steps.length && results.every((r) => r.code === 0);
+      if (!complete && outcome.interrupted && results.every((r) => r.code === 0)) {
+        // Not sent because of an interrupt: this task and the ones after it did not run.
+        this.cache.invalidate();
+        await this.notifyAndRecord(done);
+        throw new Interrupted('interrupted');
+      }
       if (!complete) {
         this.cache.invalidate();
         const reason = results.some((r) => r.code !== 0) ? describeStepFailure(results) : `no answer from the host for this task: ${outcome.error ?? 'the run was cut short'}`;

@@ -128,6 +128,31 @@ describe('the run lock answer', () => {
     expect(() => script.parse({ holding: false, stdout: `${statusLine(script.before, 'noflock')}\n`, stderr: '', code: 0 })).toThrow('flock is not installed');
     const sudo = () => script.parse({ holding: false, stdout: '', stderr: 'sudo: a password is required\n', code: 1 });
     expect(sudo).toThrow(HostLockError);
-    expect(sudo).toThrow('web1: cannot take the run lock (exit 1): sudo: a password is required');
+    expect(sudo).toThrow('web1: cannot take the run lock: the command did not start (exit 1): sudo: a password is required');
+  });
+});
+
+describe('queued steps split over several execs', () => {
+  it('an interrupt between two execs sends no more', async () => {
+    const { execBatched } = await import('../../src/run/batched-exec.js');
+    const controller = new AbortController();
+    const local = new LocalTransport({ hostName: 'h', cwd: root });
+    let execs = 0;
+    const transport: Transport = Object.assign(Object.create(local) as Transport, {
+      exec: async (command: string, opts?: ExecOptions) => {
+        execs += 1;
+        const result = await local.exec(command, opts);
+        controller.abort(); // the interrupt comes while the first exec runs
+        return result;
+      },
+    });
+    // Each step is big enough that two of them do not fit one command.
+    const filler = `: ${'x'.repeat(40_000)}`;
+    const steps = [1, 2, 3].map((n) => ({ command: `${filler}; echo ${n} >> ${join(root, 'ran')}` }));
+    const outcome = await execBatched(transport, steps, false, controller.signal);
+    expect(execs).toBe(1);
+    expect(outcome.interrupted).toBe(true);
+    expect(outcome.results.length).toBeGreaterThan(0);
+    expect(outcome.results.length).toBeLessThan(3);
   });
 });
