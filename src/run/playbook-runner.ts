@@ -222,7 +222,9 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
               memory: hostState.memory,
               laterQueries: laterQueries(plays, plays.indexOf(prepared), host, options.loginIsRoot(host)),
               runChanges,
-              ...(options.signal ? { signal: options.signal } : {}),
+              // In a roll the host is the step: once drained, it finishes its play, is checked and
+              // put back, rather than being left out of service half applied.
+              ...(options.signal && !rolling ? { signal: options.signal } : {}),
             });
             results.push(...outcome.results);
             count(hostState.recap, outcome.results);
@@ -236,8 +238,6 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
               hostState.out = true;
               hostState.notRun = outcome.interrupted;
               hostState.resumeFrom = playIndex + 1;
-              // A half-applied server stays out of the load balancers (drainedNow keeps it).
-              if (rolling && roll.loadBalancers.length > 0) reporter.log(`${host}: interrupted in the middle of its apply: left drained on ${roll.loadBalancers.join(', ')}`);
             } else {
               if (rolling) {
                 await waitHealthy(roll, host);
