@@ -186,6 +186,15 @@ describe('rolling upgrade', () => {
       void run.done.then(() => resolve());
     });
     run.child.kill('SIGINT');
+    // The second only once the first was heard (two pending signals of one kind merge).
+    await new Promise<void>((resolve) => {
+      let err = '';
+      run.child.stderr!.on('data', (chunk: Buffer) => {
+        err += chunk.toString();
+        if (err.includes('finishing the step in progress')) resolve();
+      });
+      void run.done.then(() => resolve());
+    });
     run.child.kill('SIGINT');
     const result = await run.done;
     try {
