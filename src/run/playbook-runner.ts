@@ -170,7 +170,17 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
       reporter.playStart(info);
       const roll = play.rolling ? rollContext(options, play, prepared, pool, reporter, aborted) : undefined;
       if (roll && options.mode === 'plan') describeRoll(roll, info, reporter);
-      if (roll && options.mode === 'apply') await returnEarlierDrained(roll, options, play, info.hosts);
+      if (roll && options.mode === 'apply') {
+        try {
+          await returnEarlierDrained(roll, options, play, info.hosts);
+        } catch (error) {
+          // A load balancer we cannot ask (unreachable, locked by another run): no roll without it.
+          if (!(error instanceof FoobarError)) throw error;
+          stopped = `play "${play.name}": ${error.message}`;
+          notReached(info.hosts, 'the roll could not start');
+          break;
+        }
+      }
       const failedInPlay = new Set<string>();
       for (const [index, batch] of info.batches.entries()) {
         const remaining = info.batches.slice(index + 1).flat();
@@ -184,7 +194,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
           try {
             await preflight(roll, active);
           } catch (error) {
-            if (!(error instanceof RollError) && !(error instanceof ConnectionError)) throw error;
+            if (!(error instanceof FoobarError)) throw error;
             stopped = `play "${play.name}": ${error.message}`;
             notReached([...batch, ...remaining], 'the roll refused to start this batch');
             break;
@@ -206,12 +216,6 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
               if (roll.loadBalancers.length > 0) drainedNow.set(host, roll.loadBalancers);
               await drain(roll, host);
               await waitForNoSessions(roll, host);
-              if (aborted()) {
-                // Nothing applied yet: the host goes back as it was rather than staying out.
-                await enable(roll, host);
-                drainedNow.delete(host);
-                return;
-              }
             }
             const outcome = await runPlayOnHost({
               host, play, mode: options.mode, tasks: entry.tasks, handlers: entry.handlers, vars: entry.vars,
@@ -253,7 +257,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
             else if (error instanceof RollError) fail(hostState, `${error.step}: ${error.message} (left drained)`);
             else if (error instanceof ConnectionError) markUnreachable(hostState, error.message, reporter);
             // One host's trouble (a timeout, an answer we cannot read) never ends the whole run.
-            else if (error instanceof FoobarError) fail(hostState, error.message);
+            else if (error instanceof FoobarError) fail(hostState, `${error.message}${rolling ? ' (may be left drained)' : ''}`);
             else throw error;
           } finally {
             lockstep?.leave(host);
