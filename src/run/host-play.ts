@@ -161,7 +161,9 @@ class HostPlayRun {
     this.queued = [];
     this.sayPendingHandlers();
     const tasks = this.input.tasks.filter((t) => t.module.name !== FLUSH_HANDLERS && !this.done.has(t)).map((t) => t.label);
-    return [...tasks, ...[...this.notified.keys()].map((h) => `handler ${h} (pending)`)];
+    // In apply, a notified handler is recorded on the host: the next apply runs it.
+    const pending = this.input.mode === 'apply' ? ' (pending)' : '';
+    return [...tasks, ...[...this.notified.keys()].map((h) => `handler ${h}${pending}`)];
   }
 
   /** An error no task absorbed (cut probe output, a timeout outside a task): this host fails. */
