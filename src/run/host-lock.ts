@@ -125,6 +125,7 @@ export function lockScript(host: string, lock: LockSettings): LockScript {
           const holder = rest.split('\n')[0]?.replace(/ \[run [0-9a-f]+\]$/, '').replace(/[\u0000-\u001f\u007f]/g, '?').trim();
           throw new HostLockedError(host, `${host}: locked by another foobar-provision run (${holder || 'holder unknown'})`);
         }
+        if (word === 'locked') throw new HostLockError(host, `${host}: the session holding the run lock ended before its first command finished (exit ${result.code ?? '?'})`);
         if (word === 'noflock') throw new HostLockError(host, `${host}: cannot take the run lock: flock is not installed on the host (util-linux)`);
         if (word === 'unreadable') throw new HostLockError(host, `${host}: cannot take the run lock: ${status?.[2] ?? 'the lock file'} is not readable by the login user`);
         const why = (result.stderr || out).trim().split('\n').pop() ?? '';

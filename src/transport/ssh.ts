@@ -341,13 +341,18 @@ export class SshTransport implements Transport {
         const out: Buffer[] = [];
         const errOut: Buffer[] = [];
         let code: number | null = null;
-        const ready = `\n${options.readyLine}\n`;
+        // The ready line is the last thing the command prints: only the end of the output is
+        // looked at, so a large answer is not scanned again with every chunk.
+        const ready = Buffer.from(`\n${options.readyLine}\n`);
+        let tail = Buffer.from('\n');
         ch.on('data', (b: Buffer) => {
           out.push(b);
           if (settled) return;
-          const text = `\n${Buffer.concat(out).toString('utf8')}`;
-          const at = text.indexOf(ready);
-          if (at >= 0) done({ holding: true, stdout: text.slice(1, at + 1), stderr: Buffer.concat(errOut).toString('utf8') });
+          tail = Buffer.concat([tail, b]);
+          if (tail.length > ready.length) tail = tail.subarray(tail.length - ready.length);
+          if (!tail.equals(ready)) return;
+          const text = Buffer.concat(out).toString('utf8');
+          done({ holding: true, stdout: text.slice(0, text.length - (ready.length - 1)), stderr: Buffer.concat(errOut).toString('utf8') });
         });
         ch.stderr.on('data', (b: Buffer) => errOut.push(b));
         ch.on('exit', (c: number | null) => {

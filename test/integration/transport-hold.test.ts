@@ -75,6 +75,15 @@ describe('LockedTransport over ssh', () => {
     await Promise.all([one.close(), two.close()]);
   });
 
+  it('a large answer to the first command arrives whole', async () => {
+    const t = new LockedTransport(transport(), lock());
+    const first = await t.exec("head -c 8000000 /dev/zero | tr '\\0' a; printf 'end'");
+    expect(first.code).toBe(0);
+    expect(first.stdout.length).toBe(8_000_003);
+    expect(first.stdout.endsWith('aaend')).toBe(true);
+    await t.close();
+  });
+
   it('a command timeout bounds the first command, not the lock', async () => {
     const t = new LockedTransport(transport({ commandTimeoutMs: 500 }), lock());
     const first = await t.exec('sleep 5');
