@@ -88,7 +88,8 @@ export function lockScript(host: string, lock: LockSettings): LockScript {
   const mine = `[run ${lock.runId}]`;
   const record = `${lock.owner.replace(/[\u0000-\u001f\u007f]/g, ' ')} ${mine}`;
   const before = [
-    `d=${shellQuote(lock.dir)}; [ -d "$d" ] && [ -w "$d" ] || d=/tmp`,
+    // Wherever a user may not create the file, it still uses the one another user created there.
+    `d=${shellQuote(lock.dir)}; [ -r "$d/${LOCK_NAME}" ] || { [ -d "$d" ] && [ -w "$d" ]; } || d=/tmp`,
     `f="$d/${LOCK_NAME}"`,
     `command -v flock >/dev/null 2>&1 || { printf '%s\\n' '${tag} noflock'; exit 0; }`,
     // Created readable by every user: each run opens it read-only, which is all flock needs.
