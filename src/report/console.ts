@@ -100,7 +100,11 @@ export class ConsoleReporter implements Reporter {
     if (shown.length === 0 && !recap.message) return;
     this.print();
     this.print(this.c.bold(`${recap.host}`) + this.c.dim(` (${recap.roundTrips} round trips)`));
-    if (recap.message && recap.status !== 'failed') this.print(`  ${this.statusColour(recap.status)(recap.status)}: ${recap.message}`);
+    if (recap.message && recap.status !== 'failed') {
+      // "interrupted: 2 tasks not run: ..." already starts with its status.
+      const text = recap.message.startsWith(`${recap.status}:`) ? recap.message.slice(recap.status.length + 1).trimStart() : recap.message;
+      this.print(`  ${this.statusColour(recap.status)(recap.status)}: ${text}`);
+    }
     for (const r of shown) {
       const label = this.outcomeLabel(r.outcome);
       const handler = r.handler ? this.c.dim(' (handler)') : '';
