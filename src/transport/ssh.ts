@@ -333,6 +333,8 @@ export class SshTransport implements Transport {
       };
       client.exec(wrapped.command, (err, ch) => {
         if (err) {
+          this.#held--;
+          this.#limit.concurrency = Math.max(1, max - this.#held);
           this.#inflight.delete(lost);
           lost(this.#gone ?? new ConnectionError(s.hostName, `${s.hostName}: cannot open a channel: ${err.message}`));
           return;
@@ -360,6 +362,8 @@ export class SshTransport implements Transport {
         });
         ch.on('close', () => {
           this.#heldChannels.delete(ch);
+          this.#held--;
+          this.#limit.concurrency = Math.max(1, max - this.#held);
           if (this.#gone) return lost(this.#gone);
           if (settled) {
             // What the session held is gone while the run goes on: nothing more may start here.
