@@ -16,7 +16,7 @@ import type { Reporter } from '../report/reporter.js';
 import { hasUsableWidth } from '../report/progress.js';
 import { terminalLine } from '../report/terminal-text.js';
 import { uncheckedHosts } from '../report/unchecked.js';
-import { runPlaybook } from '../run/playbook-runner.js';
+import { runPlaybook, RunInterrupted } from '../run/playbook-runner.js';
 import { renderTemplateString } from '../template/render.js';
 import { SshTransport } from '../transport/ssh.js';
 import { inventoryDirOf, lazyPassword, refuseShortSecrets, refuseUnmaskableSecret, secretValues, vaultDecryptHook } from '../vault/index.js';
@@ -81,7 +81,8 @@ function makeReporter(options: RunCommandOptions, redactor: Redactor): Reporter 
 }
 
 export function exitCodeFor(summary: RunSummary, options: Pick<RunCommandOptions, 'mode' | 'exitCode'>): number {
-  if (summary.hosts.some((h) => h.status === 'failed' || h.status === 'unreachable') || summary.stopped) return EXIT.hostFailed;
+  if (summary.interrupted) return EXIT.interrupted;
+  if (summary.hosts.some((h) => h.status === 'failed' || h.status === 'unreachable' || h.status === 'locked') || summary.stopped) return EXIT.hostFailed;
   // An incomplete plan never passes for "nothing pending" (or for "only these changes").
   if (uncheckedHosts(summary).length > 0) return EXIT.hostFailed;
   if (options.mode === 'plan' && options.exitCode && summary.changes > 0) return EXIT.changesPending;
@@ -114,13 +115,18 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   // Listening from the start: an interrupt at any moment takes the careful path.
   const interrupts = interruptController((m) => process.stderr.write(`${m}\n`));
   try {
-    return await runCommandWith(options, interrupts.signal);
+    return await runCommandWith(options, interrupts);
+  } catch (error) {
+    if (!(error instanceof RunInterrupted)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return EXIT.interrupted;
   } finally {
     interrupts.dispose();
   }
 }
 
-async function runCommandWith(options: RunCommandOptions, signal: AbortSignal): Promise<number> {
+async function runCommandWith(options: RunCommandOptions, interrupts: Interrupts): Promise<number> {
+  const { signal } = interrupts;
   const inventory = await loadInventoryFor(options.inventory);
   const playbook = await loadPlaybook(options.playbook, { knownModules: new Set(knownModuleNames) });
   const byName = new Map(inventory.hosts.map((h) => [h.name, h]));
@@ -172,32 +178,64 @@ async function runCommandWith(options: RunCommandOptions, signal: AbortSignal): 
     batchesFor: (play, hosts) => computeBatches(hosts, play.serial),
     selected: (task) => selectByTags(task.tags, { tags: options.tags, skipTags: options.skipTags }),
     prepare: { modules, secretVarNames: inventory.secretVarNames, searchPathFor: searchPathFor(options.playbook) },
-    transportFor: (name) => new SshTransport(settingsFor(name)),
+    transportFor: (name) => {
+      interrupts.contacted = true;
+      return new SshTransport(settingsFor(name));
+    },
     loginIsRoot: (name) => byName.get(name)!.user === 'root',
     forks: options.forks,
     reporter: makeReporter(options, redactor),
     hostsOfGroup: (group) => selectHosts(inventory, group, { label: 'rolling drain_from' }).map((h) => h.name),
     allHostsForPlay: (play) => selectHosts(inventory, play.hosts, { where: play.hostsWhere }).map((h) => h.name),
     signal,
+    drainedNow: interrupts.drainedNow,
+    // Where the run lock lives on the hosts; tests that run many "hosts" on one machine set it.
+    ...(process.env['FOOBAR_PROVISION_LOCK_DIR'] ? { lockDir: process.env['FOOBAR_PROVISION_LOCK_DIR'] } : {}),
   });
   return exitCodeFor(summary, options);
 }
 
-/** First SIGINT/SIGTERM: finish the step in progress, start nothing new. Second: stop at once. */
-function interruptController(say: (message: string) => void): { signal: AbortSignal; dispose(): void } {
+interface Interrupts {
+  signal: AbortSignal;
+  /** Set once the run opens its first connection: from then on an interrupt takes the careful path. */
+  contacted: boolean;
+  /** Hosts the run has drained right now, and where (kept by the runner). */
+  drainedNow: Map<string, string[]>;
+  dispose(): void;
+}
+
+/**
+ * Before any connection, an interrupt exits at once (nothing was touched). After: the first
+ * SIGINT/SIGTERM lets the step in progress on each host finish and starts nothing new; a second
+ * one exits at once, saying loudly which servers it leaves drained.
+ */
+function interruptController(say: (message: string) => void): Interrupts {
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(130);
-    say(`${signal}: finishing the step in progress, then stopping (again to stop at once)`);
+    if (!state.contacted) {
+      say(`${signal}: stopped before any host was contacted; nothing was changed`);
+      process.exit(EXIT.interrupted);
+    }
+    if (controller.signal.aborted) {
+      say(`${signal}: stopping at once; the steps in progress may be cut short`);
+      for (const [host, lbs] of state.drainedNow) {
+        say(`WARNING: ${host} is left DRAINED on ${lbs.join(', ')}; the next apply puts it back once healthy`);
+      }
+      process.exit(EXIT.interrupted);
+    }
+    say(`${signal}: finishing the step in progress on each host, then stopping (again to stop at once)`);
     controller.abort();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  return {
+  const state: Interrupts = {
     signal: controller.signal,
+    contacted: false,
+    drainedNow: new Map(),
     dispose: () => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     },
   };
+  return state;
 }

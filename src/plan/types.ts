@@ -23,7 +23,8 @@ export interface TaskResult {
   durationMs: number;
 }
 
-export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'not-reached';
+/** `locked`: another run of this tool held the host; `interrupted`: an interrupt left tasks not run. */
+export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'not-reached' | 'locked' | 'interrupted';
 
 export interface HostRecap {
   host: string;
@@ -37,6 +38,8 @@ export interface HostRecap {
   roundTrips: number;
   /** Why the host failed or was not reached. */
   message?: string;
+  /** Interrupted: the tasks that did not run on the host (this play's and later plays'). */
+  notRun?: string[];
 }
 
 export interface PlayInfo {
@@ -58,4 +61,6 @@ export interface RunSummary {
   durationMs: number;
   /** Why the run stopped early, if it did (max_fail_percentage, interrupt). */
   stopped?: string;
+  /** An interrupt (SIGINT/SIGTERM) stopped the run: exit code 130. */
+  interrupted?: boolean;
 }

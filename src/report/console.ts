@@ -140,7 +140,11 @@ export class ConsoleReporter implements Reporter {
     if (shown.length === 0 && !recap.message) return;
     this.print();
     this.print(this.c.bold(this.one(recap.host)) + this.c.dim(` (${recap.roundTrips} round trips)`));
-    if (recap.message && recap.status !== 'failed') this.print(`  ${this.statusColour(recap.status)(recap.status)}: ${this.one(recap.message)}`);
+    if (recap.message && recap.status !== 'failed') {
+      // "interrupted: 2 tasks not run: ..." already starts with its status.
+      const text = recap.message.startsWith(`${recap.status}:`) ? recap.message.slice(recap.status.length + 1).trimStart() : recap.message;
+      this.print(`  ${this.statusColour(recap.status)(recap.status)}: ${this.one(text)}`);
+    }
     for (const r of shown) {
       const label = this.outcomeLabel(r.outcome);
       const handler = r.handler ? this.c.dim(' (handler)') : '';
@@ -169,7 +173,8 @@ export class ConsoleReporter implements Reporter {
   }
 
   private statusColour(status: HostRecap['status']): (s: string) => string {
-    if (status === 'failed' || status === 'unreachable') return this.c.red;
+    if (status === 'failed' || status === 'unreachable' || status === 'locked') return this.c.red;
+    if (status === 'interrupted') return this.c.yellow;
     if (status === 'changed') return this.c.yellow;
     if (status === 'not-reached') return this.c.cyan;
     return this.c.green;
@@ -189,12 +194,12 @@ export class ConsoleReporter implements Reporter {
     const title = summary.mode === 'plan' ? 'PLAN SUMMARY' : 'RECAP';
     this.print(this.c.bold(`${title} (${summary.hosts.length} hosts, ${(summary.durationMs / 1000).toFixed(1)} s)`));
     const hosts = summary.hosts.length > FULL_RECAP_MAX_HOSTS
-      ? summary.hosts.filter((h) => h.status === 'failed' || h.status === 'unreachable' || h.status === 'not-reached')
+      ? summary.hosts.filter((h) => h.status !== 'ok' && h.status !== 'changed')
       : summary.hosts;
     const width = Math.max(4, ...hosts.map((h) => this.one(h.host).length));
     for (const h of hosts) {
       const counts = `ok=${h.ok} ${summary.mode === 'plan' ? 'change' : 'changed'}=${h.changed} failed=${h.failed} skipped=${h.skipped} unreachable=${h.unreachable ? 1 : 0}`;
-      const tail = h.message && (h.status === 'failed' || h.status === 'unreachable' || h.status === 'not-reached') ? `  ${this.one(h.message, SHORT_MAX)}` : '';
+      const tail = h.message && h.status !== 'ok' && h.status !== 'changed' ? `  ${this.one(h.message, SHORT_MAX)}` : '';
       this.print(`${this.statusColour(h.status)(this.one(h.host).padEnd(width))}  ${counts}${this.c.dim(tail)}`);
     }
     if (hosts.length < summary.hosts.length) {

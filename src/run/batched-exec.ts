@@ -9,9 +9,11 @@ export interface BatchedOutcome {
   results: StepResult[];
   /** Set when the output was cut short: what ran after `results` is unknown. */
   error?: string;
+  /** An interrupt came between two execs: the steps after `results` were not sent. */
+  interrupted?: boolean;
 }
 
-export async function execBatched(transport: Transport, steps: BatchStep[], become: BecomeOptions | false): Promise<BatchedOutcome> {
+export async function execBatched(transport: Transport, steps: BatchStep[], become: BecomeOptions | false, signal?: AbortSignal): Promise<BatchedOutcome> {
   // A single step needs no wrapper: it runs exactly as it would on its own.
   if (steps.length === 1) {
     const step = steps[0]!;
@@ -19,6 +21,8 @@ export async function execBatched(transport: Transport, steps: BatchStep[], beco
   }
   const results: StepResult[] = [];
   for (const chunk of splitIntoBatches(steps)) {
+    // The exec in progress finishes; the next one does not start.
+    if (results.length > 0 && signal?.aborted) return { results, interrupted: true };
     const batch = batchSteps(chunk);
     try {
       const ran = batch.parse(await transport.exec(batch.command, { stdin: batch.stdin, become }));

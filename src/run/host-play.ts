@@ -3,7 +3,7 @@
 // whose outcome is known in advance (file writes) go to the host together, in one exec.
 import { ConnectionError, FoobarError } from '../errors.js';
 import type { PlayConfig } from '../config/types.js';
-import { buildProbe } from '../facts/probe.js';
+import { buildProbe, ProbeOutputError } from '../facts/probe.js';
 import type { FactQuery } from '../facts/types.js';
 import type { Step, StepResult, TaskPlan } from '../modules/types.js';
 import type { RunMode, TaskResult } from '../plan/types.js';
@@ -16,6 +16,7 @@ import { clearPendingCommand, pendingFor, pendingLine, recordPendingCommand, ROO
 import { FLUSH_HANDLERS } from '../modules/flush-handlers.js';
 import type { Lockstep } from './lockstep.js';
 import { instancesOf, prepareTask, type PrepareContext, type TaskInstance } from './prepare.js';
+import { HostLockError } from './host-lock.js';
 
 export interface HostPlayInput {
   host: string;
@@ -40,6 +41,8 @@ export interface HostPlayInput {
   laterQueries: FactQuery[];
   /** Counts changes made on any host during the run. */
   runChanges: RunChanges;
+  /** Aborted by an interrupt: the step in progress finishes, nothing new starts. */
+  signal?: AbortSignal;
 }
 
 export interface HostPlayOutcome {
@@ -47,9 +50,13 @@ export interface HostPlayOutcome {
   failed: boolean;
   /** Set when the host became unreachable during the play. */
   unreachable?: string;
+  /** Set when an interrupt stopped the play on this host: the tasks that did not run. */
+  interrupted?: string[];
 }
 
 class HostFailed extends FoobarError {}
+/** An interrupt arrived: the host starts nothing more. */
+class Interrupted extends FoobarError {}
 
 /** A task waiting for the queued steps before it to reach the host. */
 type ChangePlan = Extract<TaskPlan, { status: 'changed' }>;
@@ -64,8 +71,16 @@ export async function runPlayOnHost(input: HostPlayInput): Promise<HostPlayOutco
     await run.execute();
     return { results: run.results, failed: run.failed };
   } catch (error) {
+    // The run lock's refusal is the runner's to report (locked, not unreachable).
+    if (error instanceof HostLockError) throw error;
     if (error instanceof ConnectionError) return { results: run.results, failed: true, unreachable: error.message };
     if (error instanceof HostFailed) return { results: run.results, failed: true };
+    if (error instanceof Interrupted) return { results: run.results, failed: false, interrupted: run.interrupt() };
+    // Anything else the host's answers caused fails this host only, never the whole run.
+    if (error instanceof FoobarError) {
+      run.failUnexpected(error.message);
+      return { results: run.results, failed: true };
+    }
     throw error;
   } finally {
     input.lockstep?.leave(input.host);
@@ -83,6 +98,10 @@ class HostPlayRun {
   private queuedBecome: BecomeOptions | false = false;
   /** Index of the task being run, so a re-check can include the facts of the tasks after it. */
   private position = 0;
+  /** Tasks whose outcome was reported (the others did not run when the play stopped). */
+  private readonly done = new Set<TaskInstance>();
+  /** The task being worked on, to name it when something unexpected fails the host. */
+  private current = 'gather facts';
 
   constructor(private readonly input: HostPlayInput) {
     this.probeBecome = probeNeedsBecome(input.tasks, input.handlers, input.loginIsRoot);
@@ -104,7 +123,9 @@ class HostPlayRun {
     }
     for (const [index, instance] of this.input.tasks.entries()) {
       this.position = index;
+      this.checkSignal();
       await this.input.lockstep?.arrive(this.input.host, this.input.play.tasks.indexOf(instance.task));
+      this.checkSignal();
       // `flush_handlers` runs the handlers notified so far, here rather than at the play's end.
       if (instance.module.name === FLUSH_HANDLERS) {
         if (!(await this.settle())) this.stop();
@@ -120,10 +141,37 @@ class HostPlayRun {
   /** A task failed: the host goes no further in this run. */
   private stop(): never {
     this.failed = true;
+    this.sayPendingHandlers();
+    throw new HostFailed();
+  }
+
+  private sayPendingHandlers(): void {
     if (this.notified.size > 0) {
       this.input.reporter.log(`${this.input.host}: handlers ${[...this.notified.keys()].join(', ')} stay pending; the next apply runs them`, 1);
     }
-    throw new HostFailed();
+  }
+
+  /** Before anything new on the host: an interrupt lets the step in progress end, then stops. */
+  private checkSignal(): void {
+    if (this.input.signal?.aborted) throw new Interrupted('interrupted');
+  }
+
+  /** The play stops here on an interrupt: the tasks that did not run (queued changes included). */
+  interrupt(): string[] {
+    this.queued = [];
+    this.sayPendingHandlers();
+    const tasks = this.input.tasks.filter((t) => t.module.name !== FLUSH_HANDLERS && !this.done.has(t)).map((t) => t.label);
+    // In apply, a notified handler is recorded on the host: the next apply runs it.
+    const pending = this.input.mode === 'apply' ? ' (pending)' : '';
+    return [...tasks, ...[...this.notified.keys()].map((h) => `handler ${h}${pending}`)];
+  }
+
+  /** An error no task absorbed (cut probe output, a timeout outside a task): this host fails. */
+  failUnexpected(message: string): void {
+    this.failed = true;
+    const result = this.syntheticResult(this.current, 'failed', message);
+    this.results.push(result);
+    this.input.reporter.taskResult(result);
   }
 
   /**
@@ -136,11 +184,19 @@ class HostPlayRun {
     if (memory.canReuse(runChanges, this.probeBecome, queries)) return;
     const all = unionQueries(queries, this.input.laterQueries);
     const probe = buildProbe(all, { system: true, pendingHandlerFiles: [ROOT_PENDING_FILE, USER_PENDING_FILE] });
+    this.checkSignal();
     const result = await this.input.transport.exec(probe.script, { become: this.probeBecome });
     if (result.code !== 0) {
       this.fail(this.syntheticResult('gather facts', 'failed', `fact gathering failed (exit ${result.code})`, result.stderr || result.stdout));
     }
-    const facts = probe.parse(result.stdout);
+    let facts;
+    try {
+      facts = probe.parse(result.stdout);
+    } catch (error) {
+      if (!(error instanceof ProbeOutputError)) throw error;
+      // Noise from the host's shell, or a probe killed part way: this host only.
+      this.fail(this.syntheticResult('gather facts', 'failed', `fact gathering: output cut short or garbled (${error.message})`, result.stderr || undefined));
+    }
     memory.prepareProbe();
     this.cache.store(all, facts);
     this.cache.facts.pendingHandlers = facts.pendingHandlers;
@@ -168,6 +224,8 @@ class HostPlayRun {
   /** Runs (or plans) one instance; false when the host must stop. */
   private async runInstance(instance: TaskInstance, isHandler: boolean): Promise<boolean> {
     const { reporter, host, mode } = this.input;
+    this.checkSignal();
+    this.current = instance.label;
     const started = Date.now();
     reporter.taskStart(host, instance.label);
     let prepared = instance.prepared;
@@ -195,7 +253,7 @@ class HostPlayRun {
       const plan = instance.module.plan(prepared.resolved, this.cache.facts, { become: instance.become, taskName: instance.label, ...(this.input.transport.port !== undefined ? { sshPort: this.input.transport.port } : {}) });
       return await this.handlePlan(instance, prepared.resolved, plan, started, isHandler);
     } catch (error) {
-      if (error instanceof ConnectionError) throw error;
+      if (error instanceof ConnectionError || error instanceof Interrupted) throw error;
       if (!(await this.settle())) return false;
       return this.failInstance(instance, (error as Error).message, started, isHandler);
     }
@@ -207,6 +265,7 @@ class HostPlayRun {
       if (one.deferredLoop) return this.failInstance(one, `loop could not be computed on the host: ${one.prepared.state === 'deferred' ? one.prepared.reason : ''}`, Date.now(), isHandler);
       if (!(await this.runInstance(one, isHandler))) return false;
     }
+    this.done.add(instance);
     return true;
   }
 
@@ -245,6 +304,7 @@ class HostPlayRun {
 
     const results: StepResult[] = [];
     for (const step of plan.steps) {
+      this.checkSignal();
       const become = this.stepBecome(instance, step);
       const result = await this.input.transport.exec(step.command, { stdin: step.stdin, become });
       results.push(result);
@@ -304,8 +364,13 @@ class HostPlayRun {
     const queued = this.queued;
     this.queued = [];
     const changes = queued.flatMap((q) => (q.kind === 'change' ? [q] : []));
+    if (changes.length > 0 && this.input.signal?.aborted) {
+      // Planned but not sent: they did not run, nor did the results waiting behind them.
+      this.queued = queued;
+      throw new Interrupted('interrupted');
+    }
     const steps = changes.flatMap((q) => q.plan.steps.map((step) => ({ command: step.command, ...(step.stdin !== undefined ? { stdin: step.stdin } : {}), ...(step.checksInput ? { checksInput: true } : {}) })));
-    const outcome = steps.length > 0 ? await execBatched(this.input.transport, steps, this.queuedBecome) : { results: [] };
+    const outcome = steps.length > 0 ? await execBatched(this.input.transport, steps, this.queuedBecome, this.input.signal) : { results: [] };
     if (outcome.results.length > 0) this.input.runChanges.count += 1;
     const done: TaskInstance[] = [];
     let offset = 0;
@@ -318,6 +383,12 @@ class HostPlayRun {
       const results = outcome.results.slice(offset, offset + q.plan.steps.length);
       offset += q.plan.steps.length;
       const complete = results.length === q.plan.steps.length && results.every((r) => r.code === 0);
+      if (!complete && outcome.interrupted && results.every((r) => r.code === 0)) {
+        // Not sent because of an interrupt: this task and the ones after it did not run.
+        this.cache.invalidate();
+        await this.notifyAndRecord(done);
+        throw new Interrupted('interrupted');
+      }
       if (!complete) {
         this.cache.invalidate();
         const reason = results.some((r) => r.code !== 0) ? describeStepFailure(results) : `no answer from the host for this task: ${outcome.error ?? 'the run was cut short'}`;
@@ -417,6 +488,7 @@ class HostPlayRun {
       ...(output ? { output } : {}),
     };
     this.results.push(result);
+    this.done.add(instance);
     this.input.reporter.taskResult(result);
   }
 

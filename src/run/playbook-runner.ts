@@ -1,7 +1,10 @@
 // The whole run: prepare every task for every host locally (so bad input stops before any
 // host is touched), then run plays in order, batch by batch, hosts in parallel up to --forks.
 import pLimit from 'p-limit';
-import { ConnectionError } from '../errors.js';
+import { setImmediate as yieldToEvents } from 'node:timers/promises';
+import { ConnectionError, FoobarError } from '../errors.js';
+import { FLUSH_HANDLERS } from '../modules/flush-handlers.js';
+import { currentOwner, DEFAULT_LOCK_DIR, describeOwner, HostLockedError, HostLockError, LockedTransport, newRunId, type LockSettings } from './host-lock.js';
 import type { PlayConfig, PlaybookConfig, TaskConfig } from '../config/types.js';
 import type { HostRecap, PlayInfo, RunMode, RunSummary, TaskResult } from '../plan/types.js';
 import type { Reporter } from '../report/reporter.js';
@@ -35,16 +38,30 @@ export interface RunPlaybookOptions {
   hostsOfGroup(group: string): string[];
   /** A play's hosts before --limit (to find servers an earlier roll left drained). */
   allHostsForPlay(play: PlayConfig): string[];
-  /** Aborted on SIGINT/SIGTERM: no new batch starts; the step in progress finishes. */
+  /** Aborted on SIGINT/SIGTERM: the step in progress on each host finishes; nothing new starts. */
   signal?: AbortSignal;
+  /** Kept current with the hosts this run has drained from load balancers right now (host →
+   *  load balancers), so a forced exit can say which it leaves drained. */
+  drainedNow?: Map<string, string[]>;
+  /** Folder of the run lock on every host (default /run/lock). */
+  lockDir?: string;
+}
+
+/** An interrupt came before any host was contacted: nothing was touched. */
+export class RunInterrupted extends FoobarError {
+  override name = 'RunInterrupted';
 }
 
 interface HostState {
   recap: HostRecap;
   registers: Map<string, unknown>;
-  /** Out of the run: unreachable or failed. */
+  /** Out of the run: unreachable, failed, locked or interrupted. */
   out: boolean;
   memory: HostMemory;
+  /** Index of the first play the host has not finished. */
+  resumeFrom: number;
+  /** Interrupted in the middle of a play: its tasks that did not run. */
+  notRun?: string[];
 }
 
 export interface PreparedPlay {
@@ -66,6 +83,9 @@ async function preparePlays(options: RunPlaybookOptions, ctx: PrepareContext): P
     const perHost: PreparedPlay['perHost'] = new Map();
     const becomeDefaults = { become: play.become, becomeUser: play.becomeUser };
     for (const host of hosts) {
+      // Long local work must not keep an interrupt waiting: let it in between hosts.
+      await yieldToEvents();
+      if (options.signal?.aborted) throw new RunInterrupted('interrupted before any host was contacted');
       const vars = options.varsFor(host, play);
       const tasks: TaskInstance[] = [];
       for (const task of play.tasks) {
@@ -100,10 +120,19 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
   // Everything local first: a template error on any host stops the run before any connection.
   const prepareContext: PrepareContext = { ...options.prepare, runtimeNames: registerNames(options.playbook) };
   const plays = await preparePlays(options, prepareContext);
+  if (options.signal?.aborted) throw new RunInterrupted('interrupted before any host was contacted');
   const allHosts = [...new Set(plays.flatMap((p) => p.info.hosts))];
-  const state = new Map<string, HostState>(allHosts.map((h) => [h, { recap: newRecap(h), registers: new Map(), out: false, memory: new HostMemory({ keepPredictions: options.mode === 'plan' }) }]));
+  const state = new Map<string, HostState>(allHosts.map((h) => [h, { recap: newRecap(h), registers: new Map(), out: false, memory: new HostMemory({ keepPredictions: options.mode === 'plan' }), resumeFrom: 0 }]));
   const results: TaskResult[] = [];
-  const pool = new ConnectionPool(options.transportFor);
+  // Every host's first command takes the run lock (see host-lock.ts).
+  const lock: LockSettings = {
+    mode: options.mode,
+    owner: describeOwner(currentOwner(options.mode, options.playbook.file, new Date(started))),
+    runId: newRunId(),
+    dir: options.lockDir ?? DEFAULT_LOCK_DIR,
+  };
+  const pool = new ConnectionPool((host) => new LockedTransport(options.transportFor(host), lock));
+  const drainedNow = options.drainedNow ?? new Map<string, string[]>();
   const limit = pLimit(Math.max(1, options.forks));
   const { reporter } = options;
   let stopped: string | undefined;
@@ -127,21 +156,38 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
     hostState.recap.message = message;
   };
 
+  const locked = (hostState: HostState, message: string) => {
+    hostState.out = true;
+    hostState.recap.status = 'locked';
+    hostState.recap.message = message;
+    reporter.log(message);
+  };
+
   reporter.runStart({ mode: options.mode, playbook: options.playbook.file, inventory: options.inventoryName, hosts: allHosts });
   try {
-    for (const prepared of plays) {
+    for (const [playIndex, prepared] of plays.entries()) {
       if (stopped) break;
       const { play, info } = prepared;
       reporter.playStart(info);
       const roll = play.rolling ? rollContext(options, play, prepared, pool, reporter, aborted) : undefined;
       if (roll && options.mode === 'plan') describeRoll(roll, info, reporter);
-      if (roll && options.mode === 'apply') await returnEarlierDrained(roll, options, play, info.hosts);
+      if (roll && options.mode === 'apply') {
+        try {
+          await returnEarlierDrained(roll, options, play, info.hosts);
+        } catch (error) {
+          // A load balancer we cannot ask (unreachable, locked by another run): no roll without it.
+          if (!(error instanceof FoobarError)) throw error;
+          stopped = `play "${play.name}": ${error.message}`;
+          notReached(info.hosts, 'the roll could not start');
+          break;
+        }
+      }
       const failedInPlay = new Set<string>();
       for (const [index, batch] of info.batches.entries()) {
         const remaining = info.batches.slice(index + 1).flat();
         if (aborted()) {
+          // The hosts' recaps say what did not run (below, once the run ends).
           stopped = 'interrupted';
-          notReached([...batch, ...remaining], 'the run was interrupted');
           break;
         }
         const active = batch.filter((h) => !state.get(h)!.out);
@@ -149,7 +195,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
           try {
             await preflight(roll, active);
           } catch (error) {
-            if (!(error instanceof RollError) && !(error instanceof ConnectionError)) throw error;
+            if (!(error instanceof FoobarError)) throw error;
             stopped = `play "${play.name}": ${error.message}`;
             notReached([...batch, ...remaining], 'the roll refused to start this batch');
             break;
@@ -160,13 +206,15 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
         const slot = lockstep ? (fn: () => Promise<void>) => fn() : limit;
         await Promise.all(batch.map((host) => slot(async () => {
           const hostState = state.get(host)!;
-          if (hostState.out) return reporter.hostDone(host);
+          // A host waiting for a slot when the interrupt came does not start.
+          if (hostState.out || aborted()) return reporter.hostDone(host);
           const entry = prepared.perHost.get(host)!;
           const rolling = roll && options.mode === 'apply';
           try {
             const transport = await pool.connect(host);
             if (rolling) {
               runChanges.count += 1; // the load balancers' state moves
+              if (roll.loadBalancers.length > 0) drainedNow.set(host, roll.loadBalancers);
               await drain(roll, host);
               await waitForNoSessions(roll, host);
             }
@@ -179,6 +227,9 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
               memory: hostState.memory,
               laterQueries: laterQueries(plays, plays.indexOf(prepared), host, options.loginIsRoot(host)),
               runChanges,
+              // In a roll the host is the step: once drained, it finishes its play, is checked and
+              // put back, rather than being left out of service half applied.
+              ...(options.signal && !rolling ? { signal: options.signal } : {}),
             });
             results.push(...outcome.results);
             count(hostState.recap, outcome.results);
@@ -189,14 +240,26 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
               hostState.out = true;
               hostState.recap.status = 'failed';
               hostState.recap.message = `${rolling ? 'apply: ' : ''}${bad ? `${bad.task}: ${bad.reason}` : 'failed'}${rolling ? ' (left drained)' : ''}`;
-            } else if (rolling) {
-              await waitHealthy(roll, host);
-              roll.log(`${host}: healthy`);
-              await enable(roll, host);
+            } else if (outcome.interrupted && outcome.interrupted.length > 0) {
+              hostState.out = true;
+              hostState.notRun = outcome.interrupted;
+              hostState.resumeFrom = playIndex + 1;
+            } else {
+              if (rolling) {
+                await waitHealthy(roll, host);
+                roll.log(`${host}: healthy`);
+                await enable(roll, host);
+                drainedNow.delete(host);
+              }
+              hostState.resumeFrom = playIndex + 1;
             }
           } catch (error) {
-            if (error instanceof RollError) fail(hostState, `${error.step}: ${error.message} (left drained)`);
+            if (error instanceof HostLockedError && error.host === host) locked(hostState, error.message);
+            else if (error instanceof HostLockError) fail(hostState, error.message);
+            else if (error instanceof RollError) fail(hostState, `${error.step}: ${error.message} (left drained)`);
             else if (error instanceof ConnectionError) markUnreachable(hostState, error.message, reporter);
+            // One host's trouble (a timeout, an answer we cannot read) never ends the whole run.
+            else if (error instanceof FoobarError) fail(hostState, `${error.message}${rolling ? ' (may be left drained)' : ''}`);
             else throw error;
           } finally {
             lockstep?.leave(host);
@@ -221,6 +284,19 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
   for (const s of state.values()) {
     if (s.recap.status === 'ok' && s.recap.changed > 0) s.recap.status = 'changed';
   }
+  const interrupted = aborted();
+  if (interrupted) {
+    stopped ??= 'interrupted';
+    for (const s of state.values()) {
+      if (s.out && !s.notRun) continue;
+      const later = plays.slice(s.resumeFrom).flatMap((p) => taskLabels(p.perHost.get(s.recap.host)?.tasks ?? []));
+      const notRun = [...(s.notRun ?? []), ...later];
+      if (notRun.length === 0) continue;
+      s.recap.status = 'interrupted';
+      s.recap.notRun = notRun;
+      s.recap.message = describeNotRun(notRun);
+    }
+  }
   const summary: RunSummary = {
     mode: options.mode,
     playbook: options.playbook.file,
@@ -231,6 +307,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
     changes: results.filter((r) => r.outcome === 'changed').length,
     durationMs: Date.now() - started,
     ...(stopped ? { stopped } : {}),
+    ...(interrupted ? { interrupted } : {}),
   };
   reporter.runEnd(summary);
   return summary;
@@ -259,4 +336,15 @@ function markUnreachable(hostState: HostState, message: string, reporter: Report
   hostState.recap.status = 'unreachable';
   hostState.recap.message = message;
   reporter.hostUnreachable(hostState.recap.host, message);
+}
+
+function taskLabels(tasks: TaskInstance[]): string[] {
+  return tasks.filter((t) => t.module.name !== FLUSH_HANDLERS).map((t) => t.label);
+}
+
+/** "interrupted: 3 tasks not run: a, b, c" (the first few named). */
+function describeNotRun(notRun: string[]): string {
+  const shown = notRun.slice(0, 5).join(', ');
+  const more = notRun.length > 5 ? `, and ${notRun.length - 5} more` : '';
+  return `interrupted: ${notRun.length} task${notRun.length === 1 ? '' : 's'} not run: ${shown}${more}`;
 }

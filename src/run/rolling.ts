@@ -21,6 +21,11 @@ export class RollError extends FoobarError {
   }
 }
 
+/** A load balancer refused or failed a command (HAProxy's answer, a failed record update). */
+export class LoadBalancerError extends FoobarError {
+  override name = 'LoadBalancerError';
+}
+
 /** Where this tool records the servers it drained, on each load balancer. */
 export const DRAINED_FILE = '/var/lib/foobar-provision/drained';
 
@@ -45,14 +50,14 @@ const sleeper = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 async function onLb(ctx: RollContext, lb: string, command: string): Promise<string> {
   const transport = await ctx.connect(lb);
   const result = await transport.exec(command, { become: ctx.lbBecome(lb) });
-  if (result.code !== 0) throw new Error(`${lb}: ${(result.stderr || result.stdout).trim() || `exit ${result.code}`}`);
+  if (result.code !== 0) throw new LoadBalancerError(`${lb}: ${(result.stderr || result.stdout).trim() || `exit ${result.code}`}`);
   return result.stdout;
 }
 
 async function runtime(ctx: RollContext, lb: string, commands: string[]): Promise<string> {
   const out = await onLb(ctx, lb, haproxySocketCommand(ctx.config.socket, commands));
   // HAProxy answers errors in band ("No such server.", "Unknown command").
-  if (/No such (server|backend)|Unknown command|Permission denied/i.test(out)) throw new Error(`${lb}: HAProxy said: ${out.trim().split('\n')[0]}`);
+  if (/No such (server|backend)|Unknown command|Permission denied/i.test(out)) throw new LoadBalancerError(`${lb}: HAProxy said: ${out.trim().split('\n')[0]}`);
   return out;
 }
 

@@ -13,7 +13,7 @@ import { decideHostKey } from './host-key-check.js';
 import { appendKnownHost, knownHostsName, recordedKeyTypes, sharedKnownHostsCache, type KnownHostsCache } from './known-hosts.js';
 import { sharedPrivateKeys } from './private-keys.js';
 import { promptHidden } from './prompt.js';
-import type { BecomeOptions, ConnectionSettings, ExecOptions, ExecResult, Transport } from './types.js';
+import type { BecomeOptions, ConnectionSettings, ExecOptions, ExecResult, HeldResult, HeldScript, HoldOptions, Transport } from './types.js';
 
 export const DEFAULT_MAX_CHANNELS = 8;
 /**
@@ -45,6 +45,9 @@ export class SshTransport implements Transport {
   /** Set once the connection is gone (dropped or closed): every later call fails with it. */
   #gone: ConnectionError | undefined;
   #roundTrips = 0;
+  /** Sessions held open for the whole connection (the run lock); each takes a channel slot. */
+  #held = 0;
+  readonly #heldChannels = new Set<ClientChannel>();
   /** Rejecters of commands in flight, so a dropped connection fails them at once. */
   readonly #inflight = new Set<(err: Error) => void>();
   /** Host key algorithm the server actually used; handy in diagnostics and tests. */
@@ -329,6 +332,84 @@ export class SshTransport implements Transport {
     });
   }
 
+  async hold(script: HeldScript, options: HoldOptions): Promise<HeldResult> {
+    await this.connect();
+    this.#roundTrips++;
+    const s = this.#settings;
+    const client = this.#client;
+    if (this.#gone || !client) throw this.#gone ?? new ConnectionError(s.hostName, `${s.hostName}: not connected`);
+    // Only the middle part is bounded: the rest must outlive any command timeout.
+    const middle = s.commandTimeoutMs > 0 ? remoteDeadline(script.command, s.commandTimeoutMs) : script.command;
+    // A subshell, so that an `exit` in the command ends only the command.
+    const wrapped = wrapBecome(`${script.before}\n(\n${middle}\n) </dev/null\n${script.after}`, options.become, {
+      ...(s.becomePassword !== undefined ? { password: s.becomePassword } : {}),
+      loginUser: s.user,
+    });
+    // The held session counts against the host's session limit for as long as it lives.
+    this.#held++;
+    const max = s.maxChannels > 0 ? s.maxChannels : DEFAULT_MAX_CHANNELS;
+    this.#limit.concurrency = Math.max(1, max - this.#held);
+    return new Promise<HeldResult>((resolve, reject) => {
+      let settled = false;
+      const lost = (err: Error): void => {
+        if (settled) return;
+        settled = true;
+        reject(err);
+      };
+      this.#inflight.add(lost);
+      const done = (result: HeldResult): void => {
+        this.#inflight.delete(lost);
+        if (settled) return;
+        settled = true;
+        resolve(result);
+      };
+      client.exec(wrapped.command, (err, ch) => {
+        if (err) {
+          this.#held--;
+          this.#limit.concurrency = Math.max(1, max - this.#held);
+          this.#inflight.delete(lost);
+          lost(this.#gone ?? new ConnectionError(s.hostName, `${s.hostName}: cannot open a channel: ${err.message}`));
+          return;
+        }
+        this.#heldChannels.add(ch);
+        const out: Buffer[] = [];
+        const errOut: Buffer[] = [];
+        let code: number | null = null;
+        // The ready line is the last thing the command prints: only the end of the output is
+        // looked at, so a large answer is not scanned again with every chunk.
+        const ready = Buffer.from(`\n${options.readyLine}\n`);
+        let tail = Buffer.from('\n');
+        ch.on('data', (b: Buffer) => {
+          out.push(b);
+          if (settled) return;
+          tail = Buffer.concat([tail, b]);
+          if (tail.length > ready.length) tail = tail.subarray(tail.length - ready.length);
+          if (!tail.equals(ready)) return;
+          const text = Buffer.concat(out).toString('utf8');
+          done({ holding: true, stdout: text.slice(0, text.length - (ready.length - 1)), stderr: Buffer.concat(errOut).toString('utf8') });
+        });
+        ch.stderr.on('data', (b: Buffer) => errOut.push(b));
+        ch.on('exit', (c: number | null) => {
+          code = c;
+        });
+        ch.on('close', () => {
+          this.#heldChannels.delete(ch);
+          this.#held--;
+          this.#limit.concurrency = Math.max(1, max - this.#held);
+          if (this.#gone) return lost(this.#gone);
+          if (settled) {
+            // What the session held is gone while the run goes on: nothing more may start here.
+            this.#lose(`${options.purpose} ended on the host`);
+            return;
+          }
+          done({ holding: false, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8'), code: code ?? 255 });
+        });
+        // No EOF: the session lives until the connection ends.
+        if (wrapped.stdinPrefix !== undefined) ch.write(wrapped.stdinPrefix);
+      });
+    });
+  }
+
   put(path: string, data: Buffer, options?: { mode?: string; become?: BecomeOptions | boolean }): Promise<void> {
     return putViaExec((c, o) => this.exec(c, o), this.hostName, path, data, options);
   }
@@ -345,6 +426,8 @@ export class SshTransport implements Transport {
     const c = client ?? this.#client;
     if (!c) return;
     this.#client = undefined;
+    // End of input lets a held session end on its own (and release what it holds) at once.
+    for (const ch of this.#heldChannels) ch.end();
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, 2000);
       c.once('close', () => {

@@ -21,6 +21,34 @@ export interface ExecResult {
   signal?: string;
 }
 
+/** A command split so that only its middle part is bounded by the command timeout. */
+export interface HeldScript {
+  /** Shell text run first (takes what is to be held). */
+  before: string;
+  /** The bounded part; its stdin is /dev/null. */
+  command: string;
+  /** Shell text run last; it prints `readyLine` and then waits for the end of stdin. */
+  after: string;
+}
+
+export interface HoldOptions {
+  become?: BecomeOptions | boolean;
+  /** The line the command prints once it holds what it holds; output up to it is returned. */
+  readyLine: string;
+  /** What the session holds, for the message when it ends before the connection ("the run lock"). */
+  purpose: string;
+}
+
+export interface HeldResult {
+  /** True when the ready line came and the command lives on; false when it ended first. */
+  holding: boolean;
+  /** Output before the ready line (or all of it when the command ended). */
+  stdout: string;
+  stderr: string;
+  /** Exit status when the command ended before its ready line. */
+  code?: number;
+}
+
 export interface Transport {
   readonly hostName: string;
   /** The SSH port the run connects to; undefined for a local transport. */
@@ -33,6 +61,12 @@ export interface Transport {
   /** Reads a remote file; null when it does not exist. */
   get(path: string, options?: { become?: BecomeOptions | boolean }): Promise<Buffer | null>;
   close(): Promise<void>;
+  /**
+   * Starts a command that stays alive as long as the connection does: its stdin is closed only
+   * when the connection ends, however that happens (the host's kernel then releases what it
+   * held, e.g. a lock). One round trip. Transports without a long-lived session omit it.
+   */
+  hold?(script: HeldScript, options: HoldOptions): Promise<HeldResult>;
   /** Number of commands sent to the host since connect (the unit of latency we optimise). */
   readonly roundTrips: number;
 }

@@ -160,7 +160,7 @@ describe('rolling upgrade', () => {
     run.child.kill('SIGINT');
     const result = await run.done;
     expect(seen, 'the roll ended before web1 was drained').toContain('web1: drained on');
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(130);
     expect(result.stderr).toMatch(/SIGINT: finishing the step in progress/);
     expect(result.stdout).toMatch(/stopped: interrupted/);
     // The step in progress finished: web1 has the new release and is back in service.
@@ -169,9 +169,46 @@ describe('rolling upgrade', () => {
     expect(await drainedOn('lb1', 'web1')).toBe(false);
     // No new host was taken out.
     expect(result.stdout).not.toContain('web2: drained on');
-    expect(result.stdout).toMatch(/web2 .*the run was interrupted/);
+    expect(result.stdout).toMatch(/web2 .*interrupted: \d+ tasks? not run/);
     expect(await drainedOn('lb1', 'web2')).toBe(false);
     expect(await webRelease('web2')).toBe('ok web2 3');
+  });
+
+  it('a second interrupt stops at once and says loudly which hosts it leaves drained, and where', async () => {
+    await waitAllInService();
+    const run = startCli(['apply', '--inventory', 'lab', '--playbook', 'playbooks/rolling-upgrade.yml', '--no-color', '--var', 'app_version=1.1.0', '--var', 'web_release=8'], { cwd: REPO });
+    let seen = '';
+    await new Promise<void>((resolve) => {
+      run.child.stdout!.on('data', (chunk: Buffer) => {
+        seen += chunk.toString();
+        if (seen.includes('web1: drained on')) resolve();
+      });
+      void run.done.then(() => resolve());
+    });
+    run.child.kill('SIGINT');
+    // The second only once the first was heard (two pending signals of one kind merge).
+    await new Promise<void>((resolve) => {
+      let err = '';
+      run.child.stderr!.on('data', (chunk: Buffer) => {
+        err += chunk.toString();
+        if (err.includes('finishing the step in progress')) resolve();
+      });
+      void run.done.then(() => resolve());
+    });
+    run.child.kill('SIGINT');
+    const result = await run.done;
+    try {
+      expect(seen, 'the roll ended before web1 was drained').toContain('web1: drained on');
+      expect(result.code).toBe(130);
+      expect(result.stderr).toMatch(/SIGINT: stopping at once/);
+      expect(result.stderr).toContain('WARNING: web1 is left DRAINED on lb1, lb2');
+      expect(await drainedOn('lb1', 'web1')).toBe(true);
+    } finally {
+      // The next run puts it back once healthy.
+      const again = await roll('app_version=1.1.0', 'web_release=8');
+      expect(again.code, again.stdout.slice(-2000)).toBe(0);
+      await waitAllInService();
+    }
   });
 
 });

@@ -1,8 +1,20 @@
 // Runs the real, built CLI as a user would, and captures what it prints.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../bin/foobar-provision.js', import.meta.url));
+
+/**
+ * Every "host" of the integration tests is this one machine: each test file gets its own run-lock
+ * folder (as a real host has its own /run/lock), so test files running side by side never lock
+ * each other out, while runs within one file do, as runs on one real host would.
+ */
+export const LOCK_DIR = mkdtempSync(join(tmpdir(), 'fbp-lock-'));
+chmodSync(LOCK_DIR, 0o1777);
+process.on('exit', () => rmSync(LOCK_DIR, { recursive: true, force: true }));
 
 export interface CliResult {
   code: number;
@@ -18,7 +30,7 @@ export function runCli(args: string[], opts: { cwd?: string; env?: Record<string
 export function startCli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): { child: ChildProcess; done: Promise<CliResult> } {
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: opts.cwd,
-    env: { ...process.env, NO_COLOR: '1', ...opts.env },
+    env: { ...process.env, NO_COLOR: '1', FOOBAR_PROVISION_LOCK_DIR: LOCK_DIR, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const done = new Promise<CliResult>((resolve, reject) => {

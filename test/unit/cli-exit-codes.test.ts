@@ -14,7 +14,7 @@ const withChanges = (mode: 'plan' | 'apply', fields: Partial<RunSummary> = {}): 
 
 describe('exit codes', () => {
   it('the documented values', () => {
-    expect(EXIT).toEqual({ ok: 0, hostFailed: 1, badInput: 2, changesPending: 3, internal: 4 });
+    expect(EXIT).toEqual({ ok: 0, hostFailed: 1, badInput: 2, changesPending: 3, internal: 4, interrupted: 130 });
   });
 
   it('all ok → 0', () => {
@@ -40,6 +40,16 @@ describe('exit codes', () => {
   it('a stopped roll → 1', () => {
     const s = summary({ mode: 'apply', hosts: [recap('web1'), recap('web2', { status: 'not-reached' })], stopped: 'max_fail_percentage' });
     expect(exitCodeFor(s, apply)).toBe(1);
+  });
+
+  it('a host locked by another run → 1', () => {
+    const s = summary({ mode: 'plan', hosts: [recap('web1'), recap('web2', { status: 'locked', message: 'web2: locked by another foobar-provision run (...)' })] });
+    expect(exitCodeFor(s, plan)).toBe(EXIT.hostFailed);
+  });
+
+  it('an interrupted run → 130, whatever else happened', () => {
+    const s = summary({ mode: 'apply', hosts: [recap('web1', { status: 'failed', failed: 1 }), recap('web2', { status: 'interrupted', notRun: ['t'] })], stopped: 'interrupted', interrupted: true });
+    expect(exitCodeFor(s, apply)).toBe(EXIT.interrupted);
   });
 
   it('plan with changes: 0 without --exit-code, 3 with it', () => {

@@ -171,3 +171,23 @@ describe('ConsoleReporter: recap of many hosts', () => {
     expect(text).toContain('RECAP (35 hosts');
   });
 });
+
+describe('interrupted and locked hosts', () => {
+  it('say so once per host, in the recap, and the run says it was interrupted', () => {
+    const text = print(summary({
+      mode: 'apply',
+      hosts: [
+        recap('web1', { status: 'interrupted', changed: 1, notRun: ['b', 'c'], message: 'interrupted: 2 tasks not run: b, c' }),
+        recap('web2', { status: 'locked', message: 'web2: locked by another foobar-provision run (root@ctl pid 1 since 2026-12-03 17:02:11 UTC, apply site.yml)' }),
+      ],
+      results: [result('web1', 'a', { outcome: 'changed', reason: 'ran' })],
+      stopped: 'interrupted',
+      interrupted: true,
+    }));
+    expect(text).toContain('  interrupted: 2 tasks not run: b, c\n');
+    expect(text).not.toContain('interrupted: interrupted');
+    expect(text).toMatch(/web1\s+ok=0 changed=1 failed=0 skipped=0 unreachable=0\s+interrupted: 2 tasks not run: b, c/);
+    expect(text).toMatch(/web2\s+ok=0 changed=0 failed=0 skipped=0 unreachable=0\s+web2: locked by another foobar-provision run \(root@ctl/);
+    expect(text).toContain('stopped: interrupted');
+  });
+});

@@ -1,0 +1,208 @@
+// One run at a time per host. The first command a run sends to a host also takes a kernel lock
+// (flock) on a file in /run/lock, in the same exec, and that exec's shell then stays alive holding
+// it until the run's SSH connection ends: the host's kernel releases the lock when the session
+// dies, however the run ends (finished, killed, network gone). So locking costs no round trip.
+// `apply` takes the lock exclusively; `plan` takes it shared: plans may run side by side, but
+// never beside an apply (a plan of a host in the middle of a change would be misleading).
+import { randomBytes } from 'node:crypto';
+import { hostname, userInfo } from 'node:os';
+import { ConnectionError } from '../errors.js';
+import type { RunMode } from '../plan/types.js';
+import { shellQuote } from '../shell/quote.js';
+import { getViaExec, putViaExec } from '../transport/file-ops.js';
+import type { BecomeOptions, ExecOptions, ExecResult, HeldResult, Transport } from '../transport/types.js';
+
+/** The lock file and its holder records live here (1777 on Debian; /tmp where it is missing). */
+export const DEFAULT_LOCK_DIR = '/run/lock';
+export const LOCK_NAME = 'foobar-provision.lock';
+/** One record per host user (`.holder.UID`): a user can only rewrite its own file in a sticky dir. */
+export const HOLDER_PREFIX = 'foobar-provision.holder.';
+
+/** Who holds the lock, as another run's message shows it. */
+export interface LockOwner {
+  mode: RunMode;
+  /** Controller user, host name and process. */
+  user: string;
+  controller: string;
+  pid: number;
+  startedAt: Date;
+  playbook: string;
+}
+
+export function currentOwner(mode: RunMode, playbook: string, startedAt = new Date()): LockOwner {
+  return { mode, user: safeUser(), controller: hostname(), pid: process.pid, startedAt, playbook };
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return String(process.getuid?.() ?? 'unknown');
+  }
+}
+
+/** "root@ctl pid 1234 since 2026-12-03 17:02:11 UTC, apply playbooks/site.yml" */
+export function describeOwner(owner: LockOwner): string {
+  const since = owner.startedAt.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  return `${owner.user}@${owner.controller} pid ${owner.pid} since ${since}, ${owner.mode} ${owner.playbook}`;
+}
+
+/**
+ * The run lock could not be taken (no flock on the host, unreadable lock file, sudo refused):
+ * nothing may run on the host. A ConnectionError, so every path that drops a host drops it.
+ */
+export class HostLockError extends ConnectionError {
+  override name = 'HostLockError';
+}
+
+/** Another run of this tool works on the host: it is left alone in this run. */
+export class HostLockedError extends HostLockError {
+  override name = 'HostLockedError';
+}
+
+export interface LockScript {
+  before: string;
+  after: string;
+  readyLine: string;
+  /** Reads the held session's answer: the command's own output and exit status, or why not. */
+  parse(result: HeldResult): { stdout: string; stderr: string; code: number };
+}
+
+export interface LockSettings {
+  mode: RunMode;
+  /** The holder record other runs show ("root@ctl pid 1234 since ..."). */
+  owner: string;
+  /** Unique to this run: two inventory names for one machine must not lock each other out. */
+  runId: string;
+  dir: string;
+}
+
+export function newRunId(): string {
+  return randomBytes(9).toString('hex');
+}
+
+/** The shell text around the first command. */
+export function lockScript(host: string, lock: LockSettings): LockScript {
+  const nonce = randomBytes(8).toString('hex');
+  const tag = `--foobar-lock-${nonce}--`;
+  const mine = `[run ${lock.runId}]`;
+  const record = `${lock.owner.replace(/[\u0000-\u001f\u007f]/g, ' ')} ${mine}`;
+  const before = [
+    // Wherever a user may not create the file, it still uses the one another user created there.
+    `d=${shellQuote(lock.dir)}; [ -r "$d/${LOCK_NAME}" ] || { [ -d "$d" ] && [ -w "$d" ]; } || d=/tmp`,
+    `f="$d/${LOCK_NAME}"`,
+    `command -v flock >/dev/null 2>&1 || { printf '%s\\n' '${tag} noflock'; exit 0; }`,
+    // Created readable by every user: each run opens it read-only, which is all flock needs.
+    `[ -e "$f" ] || (umask 022; : >>"$f") 2>/dev/null`,
+    `[ -r "$f" ] || { printf '%s %s\\n' '${tag} unreadable' "$f"; exit 0; }`,
+    `exec 9<"$f"`,
+    // Held by this same run through another name of the machine: go on under that hold. The
+    // holder writes its record just after flock, so a refusal looks again before it gives up.
+    `s=busy; n=0; h=`,
+    `while ! flock -n ${lock.mode === 'apply' ? '-x' : '-s'} 9; do`,
+    `  h=$(ls -t "$d"/${HOLDER_PREFIX}* 2>/dev/null | head -n 1)`,
+    `  if [ -n "$h" ] && grep -qF ${shellQuote(mine)} "$h"; then s=self; break; fi`,
+    `  n=$((n + 1)); [ "$n" -gt 3 ] && break; sleep 0.1`,
+    'done',
+    `if [ "$n" -gt 3 ]; then printf '%s\\n' '${tag} busy'; [ -n "$h" ] && head -c 400 "$h"; exit 0; fi`,
+    `if [ "$s" = self ]; then exec 9<&-; else printf '%s\\n' ${shellQuote(record)} >"$d/${HOLDER_PREFIX}$(id -u)" 2>/dev/null; fi`,
+    `printf '%s\\n' '${tag} locked'`,
+  ].join('\n');
+  // The command's exit status, then the ready line; `cat` inherits fd 9 and holds the lock until
+  // the session's stdin ends, that is until the connection is gone.
+  const readyLine = `${tag} holding`;
+  const after = [`rc=$?`, `printf '\\n%s\\n%s\\n' "$rc" '${readyLine}'`, 'exec cat >/dev/null'].join('\n');
+  return {
+    before,
+    after,
+    readyLine,
+    parse(result) {
+      const out = result.stdout;
+      const status = new RegExp(`^${tag} (\\S+)(?: (.*))?$`, 'm').exec(out);
+      if (!result.holding || status?.[1] !== 'locked') {
+        const word = status?.[1];
+        const rest = status ? out.slice(status.index + status[0].length).trim() : '';
+        if (word === 'busy') {
+          const holder = rest.split('\n')[0]?.replace(/ \[run [0-9a-f]+\]$/, '').replace(/[\u0000-\u001f\u007f]/g, '?').trim();
+          throw new HostLockedError(host, `${host}: locked by another foobar-provision run (${holder || 'holder unknown'})`);
+        }
+        if (word === 'locked') throw new HostLockError(host, `${host}: the session holding the run lock ended before its first command finished (exit ${result.code ?? '?'})`);
+        if (word === 'noflock') throw new HostLockError(host, `${host}: cannot take the run lock: flock is not installed on the host (util-linux)`);
+        if (word === 'unreadable') throw new HostLockError(host, `${host}: cannot take the run lock: ${status?.[2] ?? 'the lock file'} is not readable by the login user`);
+        const why = (result.stderr || out).trim().split('\n').pop() ?? '';
+        const started = status ? '' : ': the command did not start';
+        throw new HostLockError(host, `${host}: cannot take the run lock${started} (exit ${result.code ?? '?'})${why ? `: ${why}` : ''}`);
+      }
+      const body = out.slice(status.index + status[0].length + 1);
+      // `body` ends with "\n<rc>\n": the command's output, the newline we added, and its status.
+      const match = /\n(\d+)\n$/.exec(body);
+      if (!match) throw new HostLockError(host, `${host}: the run lock's answer is cut short`);
+      return { stdout: body.slice(0, match.index), stderr: result.stderr, code: Number(match[1]) };
+    },
+  };
+}
+
+/**
+ * A host's transport that takes the run lock with its first command. Every command waits for the
+ * lock; once refused, every command fails with the same HostLockedError.
+ */
+export class LockedTransport implements Transport {
+  #lock: Promise<void> | undefined;
+
+  constructor(
+    private readonly inner: Transport,
+    private readonly lock: LockSettings,
+  ) {}
+
+  get hostName(): string {
+    return this.inner.hostName;
+  }
+
+  get roundTrips(): number {
+    return this.inner.roundTrips;
+  }
+
+  connect(): Promise<void> {
+    return this.inner.connect();
+  }
+
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    if (!this.inner.hold) return this.inner.exec(command, options);
+    if (!this.#lock) {
+      // The first command rides in the locking exec, unless it needs stdin or its own deadline.
+      if (options.stdin !== undefined || options.timeoutMs !== undefined) {
+        this.#lock = this.#take(':', options.become).then(() => undefined);
+        this.#lock.catch(() => undefined);
+      } else {
+        const first = this.#take(command, options.become);
+        this.#lock = first.then(() => undefined);
+        // Handled here: later commands await it and fail with the same error.
+        this.#lock.catch(() => undefined);
+        return first;
+      }
+    }
+    await this.#lock;
+    return this.inner.exec(command, options);
+  }
+
+  async #take(command: string, become: BecomeOptions | boolean | undefined): Promise<ExecResult> {
+    const script = lockScript(this.hostName, this.lock);
+    const held = await this.inner.hold!(
+      { before: script.before, command, after: script.after },
+      { readyLine: script.readyLine, purpose: 'the run lock', ...(become !== undefined ? { become } : {}) },
+    );
+    return script.parse(held);
+  }
+
+  put(path: string, data: Buffer, options?: { mode?: string; become?: BecomeOptions | boolean }): Promise<void> {
+    return putViaExec((c, o) => this.exec(c, o), this.hostName, path, data, options);
+  }
+
+  get(path: string, options?: { become?: BecomeOptions | boolean }): Promise<Buffer | null> {
+    return getViaExec((c, o) => this.exec(c, o), this.hostName, path, options);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}

@@ -1,0 +1,143 @@
+// Interrupts against a real sshd: the first SIGINT lets the step in progress finish and starts
+// nothing new (exit 130, the recap lists what did not run); before any connection, an interrupt
+// exits at once and touches no host.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSshd, type TestSshd } from '../helpers/sshd.js';
+import { parseReport, startCli } from '../helpers/cli.js';
+
+let sshd: TestSshd;
+let project: string;
+
+function inventory(hosts = 1): string {
+  const list = Array.from({ length: hosts }, (_, i) => `  node${i + 1}: { address: 127.0.0.1, port: ${sshd.port} }`).join('\n');
+  return `connection:
+  user: root
+  key: ${sshd.clientKeyPath}
+  known_hosts: ${sshd.knownHostsFile}
+  connect_timeout: 5
+hosts:
+${list}
+`;
+}
+
+async function waitFor(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+beforeAll(async () => {
+  sshd = await startSshd();
+  project = await mkdtemp(join(tmpdir(), 'fbp-interrupt-'));
+  await chmod(project, 0o755);
+  await mkdir(join(project, 'inventory'));
+  await mkdir(join(project, 'playbooks'));
+});
+
+afterAll(async () => {
+  await sshd?.stop();
+  if (project) await rm(project, { recursive: true, force: true });
+});
+
+describe('interrupts', () => {
+  it('the first SIGINT lets the running command finish, runs nothing after it, and exits 130', async () => {
+    const target = await mkdtemp(join(project, 'target-'));
+    await writeFile(join(project, 'inventory', 'one.yml'), inventory());
+    await writeFile(
+      join(project, 'playbooks', 'slow.yml'),
+      `- name: first play
+  hosts: all
+  tasks:
+    - name: slow step
+      command: "sh -c 'touch ${target}/started; sleep 2; touch ${target}/slow-done'"
+    - name: second step
+      command: "touch ${target}/second"
+    - name: third step
+      command: "touch ${target}/third"
+- name: second play
+  hosts: all
+  tasks:
+    - name: later play step
+      command: "touch ${target}/later"
+`,
+    );
+    const run = startCli(['apply', '-i', 'one', '-p', 'playbooks/slow.yml', '--json'], { cwd: project });
+    await waitFor('the slow step to start', () => existsSync(join(target, 'started')));
+    run.child.kill('SIGINT');
+    const result = await run.done;
+
+    expect(result.code, result.stderr).toBe(130);
+    expect(result.stderr).toContain('SIGINT: finishing the step in progress');
+    // The step in progress finished; nothing after it started.
+    expect(existsSync(join(target, 'slow-done'))).toBe(true);
+    for (const f of ['second', 'third', 'later']) expect(existsSync(join(target, f)), f).toBe(false);
+    const report = parseReport(result.stdout) as ReturnType<typeof parseReport> & { interrupted?: boolean; hosts: Array<{ notRun?: string[] }> };
+    expect(report.interrupted).toBe(true);
+    expect(report.stopped).toBe('interrupted');
+    expect(report.hosts[0]).toMatchObject({ host: 'node1', status: 'interrupted', notRun: ['second step', 'third step', 'later play step'] });
+    expect(report.hosts[0]!.message).toBe('interrupted: 3 tasks not run: second step, third step, later play step');
+    expect(report.results.map((r) => [r.task, r.outcome])).toEqual([['slow step', 'changed']]);
+  });
+
+  it('the console recap says interrupted and which tasks did not run', async () => {
+    const target = await mkdtemp(join(project, 'target-'));
+    await writeFile(
+      join(project, 'playbooks', 'slow2.yml'),
+      `- hosts: all\n  tasks:\n    - name: slow step\n      command: "sh -c 'touch ${target}/started; sleep 1'"\n    - name: next step\n      command: "touch ${target}/next"\n`,
+    );
+    const run = startCli(['apply', '-i', 'one', '-p', 'playbooks/slow2.yml'], { cwd: project });
+    await waitFor('the slow step to start', () => existsSync(join(target, 'started')));
+    run.child.kill('SIGTERM');
+    const result = await run.done;
+    expect(result.code).toBe(130);
+    expect(result.stdout).toMatch(/node1\s+ok=0 changed=1 failed=0 skipped=0 unreachable=0\s+interrupted: 1 task not run: next step/);
+    expect(result.stdout).toContain('stopped: interrupted');
+    expect(existsSync(join(target, 'next'))).toBe(false);
+  });
+
+  it('an interrupt while the run still reads its inputs exits 130 at once and contacts no host', async () => {
+    // The playbook is a FIFO: once our writer is open, the run is provably reading its inputs.
+    const fifo = join(project, 'playbooks', 'fifo.yml');
+    execFileSync('mkfifo', [fifo]);
+    const before = sshd.connectionCount();
+    const run = startCli(['plan', '-i', 'one', '-p', 'playbooks/fifo.yml', '--json'], { cwd: project });
+    const writer = await open(fifo, 'w');
+    run.child.kill('SIGTERM');
+    await writer.write(`- hosts: all\n  tasks:\n    - command: "touch ${project}/never"\n`);
+    await writer.close();
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(130);
+    expect(result.stderr).toContain('SIGTERM: stopped before any host was contacted');
+    expect(result.stdout).toBe('');
+    expect(sshd.connectionCount()).toBe(before);
+  });
+
+  it('a SIGTERM during long local preparation is handled at once, before any connection', async () => {
+    // 3000 hosts x 40 loop items take seconds to prepare; the playbook FIFO marks the moment the
+    // run starts reading its inputs, and the signal comes right after.
+    await writeFile(join(project, 'inventory', 'many.yml'), inventory(3000));
+    const fifo = join(project, 'playbooks', 'many.yml');
+    execFileSync('mkfifo', [fifo]);
+    const items = Array.from({ length: 40 }, (_, i) => i).join(', ');
+    const before = sshd.connectionCount();
+    const run = startCli(['plan', '-i', 'many', '-p', 'playbooks/many.yml', '--json'], { cwd: project });
+    let exited = false;
+    void run.done.then(() => (exited = true));
+    const writer = await open(fifo, 'w');
+    await writer.write(`- hosts: all\n  tasks:\n    - name: "item <%= item %>"\n      copy: { content: "<%= inventory_hostname %> <%= item %>", dest: "/tmp/fbp-never-<%= item %>" }\n      loop: [${items}]\n`);
+    await writer.close();
+    run.child.kill('SIGTERM');
+    // Generous: handling it takes milliseconds; preparing everything takes several seconds more.
+    await waitFor('the run to exit after SIGTERM', () => exited, 4000);
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(130);
+    expect(sshd.connectionCount()).toBe(before);
+  });
+});

@@ -1,0 +1,148 @@
+// One run at a time per host, against a real sshd: a second run started while the first works on
+// the host leaves it alone and says who holds it; the lock dies with the first run's connection.
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureTestUsers, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { parseReport, runCli, startCli } from '../helpers/cli.js';
+
+let sshd: TestSshd;
+let project: string;
+
+function inventory(user: string): string {
+  return `connection:
+  user: ${user}
+  key: ${sshd.clientKeyPath}
+  known_hosts: ${sshd.knownHostsFile}
+  connect_timeout: 5
+hosts:
+  node1: { address: 127.0.0.1, port: ${sshd.port} }
+`;
+}
+
+/** A command guarded by `creates` that takes a while, and a handler it notifies. */
+function playbook(target: string, opts: { become: boolean; sleep: number }): string {
+  return `- name: guarded
+  hosts: all
+  become: ${opts.become}
+  tasks:
+    - name: slow init
+      command:
+        cmd: "sh -c 'touch ${target}/started; sleep ${opts.sleep}; echo ran >> ${target}/init.log; touch ${target}/initialised'"
+        creates: "${target}/initialised"
+      notify: count
+  handlers:
+    - name: count
+      command: "sh -c 'echo handled >> ${target}/handler.log'"
+`;
+}
+
+async function newTarget(): Promise<string> {
+  const target = await mkdtemp(join(project, 'target-'));
+  await chmod(target, 0o777);
+  return target;
+}
+
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const lines = async (file: string): Promise<string[]> => (existsSync(file) ? (await readFile(file, 'utf8')).split('\n').filter(Boolean) : []);
+
+beforeAll(async () => {
+  await ensureTestUsers();
+  sshd = await startSshd();
+  project = await mkdtemp(join(tmpdir(), 'fbp-lock-project-'));
+  await chmod(project, 0o755);
+  await mkdir(join(project, 'inventory'));
+  await mkdir(join(project, 'playbooks'));
+});
+
+afterAll(async () => {
+  await sshd?.stop();
+  if (project) await rm(project, { recursive: true, force: true });
+});
+
+async function writeProject(files: Record<string, string>): Promise<void> {
+  for (const [name, text] of Object.entries(files)) await writeFile(join(project, name), text);
+}
+
+describe('run lock', () => {
+  it('a second apply while the first works on the host reports it locked; command and handler run once', async () => {
+    const target = await newTarget();
+    await writeProject({
+      'inventory/root.yml': inventory('root'),
+      'inventory/user.yml': inventory('fbptest'),
+      'playbooks/guarded.yml': playbook(target, { become: true, sleep: 5 }),
+      'playbooks/guarded-nobecome.yml': playbook(target, { become: false, sleep: 5 }),
+    });
+    const first = startCli(['apply', '-i', 'user', '-p', 'playbooks/guarded.yml', '--json'], { cwd: project });
+    // The first run is inside its command (so it took the lock with its probe before).
+    await waitFor('the first run to start its command', () => existsSync(join(target, 'started')));
+    const [second, third] = await Promise.all([
+      runCli(['apply', '-i', 'user', '-p', 'playbooks/guarded.yml', '--json'], { cwd: project }),
+      // Another login user, without become, is refused the same way.
+      runCli(['apply', '-i', 'root', '-p', 'playbooks/guarded-nobecome.yml', '--json'], { cwd: project }),
+    ]);
+    const firstResult = await first.done;
+
+    expect(firstResult.code, firstResult.stderr).toBe(0);
+    for (const other of [second, third]) {
+      expect(other.code, other.stderr).toBe(1);
+      const report = parseReport(other.stdout);
+      expect(report.hosts[0]).toMatchObject({ host: 'node1', status: 'locked' });
+      expect(report.hosts[0]!.message).toMatch(/^node1: locked by another foobar-provision run \(\S+@\S+ pid \d+ since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, apply playbooks\/guarded\.yml\)$/);
+      expect(report.results).toEqual([]);
+    }
+    expect(await lines(join(target, 'init.log'))).toEqual(['ran']);
+    expect(await lines(join(target, 'handler.log'))).toEqual(['handled']);
+
+    // The lock went with the first run: a later apply gets the host, finds nothing to do, and
+    // still costs one round trip (the lock rides in the facts probe).
+    const later = await runCli(['apply', '-i', 'user', '-p', 'playbooks/guarded.yml', '--json'], { cwd: project });
+    expect(later.code, later.stderr).toBe(0);
+    expect(parseReport(later.stdout).hosts[0]).toMatchObject({ status: 'ok', changed: 0, roundTrips: 1 });
+  });
+
+  it('a plan beside an apply is refused too; plans beside each other are not', async () => {
+    const target = await newTarget();
+    await writeProject({ 'inventory/root.yml': inventory('root'), 'playbooks/guarded.yml': playbook(target, { become: false, sleep: 3 }) });
+    const first = startCli(['apply', '-i', 'root', '-p', 'playbooks/guarded.yml', '--json'], { cwd: project });
+    await waitFor('the apply to start its command', () => existsSync(join(target, 'started')));
+    const plan = await runCli(['plan', '-i', 'root', '-p', 'playbooks/guarded.yml', '--json'], { cwd: project });
+    expect(plan.code).toBe(1);
+    expect(parseReport(plan.stdout).hosts[0]).toMatchObject({ status: 'locked' });
+    expect((await first.done).code).toBe(0);
+
+    // Two plans at once share the lock.
+    await writeProject({ 'playbooks/slow-plan.yml': `- hosts: all\n  tasks:\n    - command: { cmd: "true", creates: "${target}/initialised" }\n` });
+    const plans = await Promise.all([1, 2, 3].map(() => runCli(['plan', '-i', 'root', '-p', 'playbooks/slow-plan.yml', '--json'], { cwd: project })));
+    for (const p of plans) expect(p.code, p.stdout).toBe(0);
+  });
+
+  it('a killed run releases the lock with its connection', async () => {
+    const target = await newTarget();
+    await writeProject({ 'inventory/user.yml': inventory('fbptest'), 'playbooks/guarded.yml': playbook(target, { become: true, sleep: 30 }) });
+    const first = startCli(['apply', '-i', 'user', '-p', 'playbooks/guarded.yml', '--json'], { cwd: project });
+    await waitFor('the first run to start its command', () => existsSync(join(target, 'started')));
+    const locked = await runCli(['plan', '-i', 'user', '-p', 'playbooks/guarded.yml', '--json'], { cwd: project });
+    expect(parseReport(locked.stdout).hosts[0]).toMatchObject({ status: 'locked' });
+
+    first.child.kill('SIGKILL');
+    await first.done;
+    // The host notices the dead connection and the kernel drops the lock: poll, do not sleep.
+    let status = 'locked';
+    await waitFor('the lock to be released', async () => {
+      const next = await runCli(['plan', '-i', 'user', '-p', 'playbooks/guarded.yml', '--json'], { cwd: project });
+      status = parseReport(next.stdout).hosts[0]!.status;
+      return status !== 'locked';
+    });
+    expect(status).not.toBe('locked');
+  });
+});
