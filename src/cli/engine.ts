@@ -18,7 +18,9 @@ import { renderTemplateString } from '../template/render.js';
 import { SshTransport } from '../transport/ssh.js';
 import { inventoryDirOf, lazyPassword, secretValues, vaultDecryptHook } from '../vault/index.js';
 import type { ConnectionSettings } from '../transport/types.js';
+import { sharedPrivateKeys } from '../transport/private-keys.js';
 import { EXIT } from './exit-codes.js';
+import { checkKeyFiles, checkPlayHosts } from './preflight.js';
 
 export interface RunCommandOptions {
   mode: RunMode;
@@ -144,6 +146,11 @@ async function runCommandWith(options: RunCommandOptions, signal: AbortSignal): 
     }
     return settings;
   };
+
+  // Bad input stops here, before any connection: plays without hosts, unusable key files.
+  const selected = checkPlayHosts(playbook.plays, hostsForPlay, options.limit);
+  for (const warning of selected.warnings) process.stderr.write(`warning: ${warning}\n`);
+  await checkKeyFiles(inventory.hosts.filter((h) => selected.hosts.has(h.name)), sharedPrivateKeys);
 
   const summary = await runPlaybook({
     mode: options.mode,

@@ -1,9 +1,12 @@
 // `foobar-provision inventory`: hosts, groups and each host's merged variables, secrets masked.
 import type { Argv, CommandModule } from 'yargs';
+import { didYouMean, listNames } from '../config/suggest.js';
+import { UserInputError } from '../errors.js';
 import { hostVars, MAGIC_VAR_NAMES } from '../inventory/index.js';
 import { Redactor } from '../report/redact.js';
 import { loadInventoryFor } from './engine.js';
 import { EXIT } from './exit-codes.js';
+import { EXAMPLES, EXIT_CODES_HELP } from './help-text.js';
 import { parseExtraVars } from './extra-vars.js';
 
 interface InventoryArgs {
@@ -21,14 +24,20 @@ export function inventoryCommand(setExit: (code: number) => void): CommandModule
     describe: 'show hosts, groups and merged variables (secrets masked)',
     builder: (y: Argv) =>
       y
-        .option('json', { type: 'boolean', default: false })
-        .option('host', { type: 'string', describe: 'only this host' })
-        .option('var', { alias: 'e', type: 'string', array: true }) as unknown as Argv<InventoryArgs>,
+        .option('json', { type: 'boolean', default: false, describe: 'print JSON on stdout' })
+        .option('host', { type: 'string', requiresArg: true, describe: 'only this host (an unknown name is an error)' })
+        .option('var', { alias: 'e', type: 'string', array: true, requiresArg: true, describe: 'key=value, as plan and apply see it' })
+        .example(EXAMPLES['inventory']!.map(([line, what]) => [line, what]))
+        .epilogue(EXIT_CODES_HELP) as unknown as Argv<InventoryArgs>,
     handler: async (args) => {
       const inventory = await loadInventoryFor(args.inventory);
       const extraVars = parseExtraVars(args.var ?? []);
       const redactor = new Redactor();
-      const hosts = inventory.hosts.filter((h) => !args.host || h.name === args.host);
+      if (args.host !== undefined && !inventory.hosts.some((h) => h.name === args.host)) {
+        const names = inventory.hosts.map((h) => h.name);
+        throw new UserInputError(`--host: no host named "${args.host}" in ${inventory.config.file}${didYouMean(args.host, names)}`, undefined, `hosts: ${listNames(names)}`);
+      }
+      const hosts = inventory.hosts.filter((h) => args.host === undefined || h.name === args.host);
       const report = {
         inventory: inventory.config.file,
         groups: Object.fromEntries([...inventory.groups.values()].map((g) => [g.name, { hosts: g.hosts, children: g.children }])),

@@ -1,6 +1,7 @@
 // `foobar-provision vault encrypt|decrypt|view|edit FILE`: argv to src/vault. Errors are thrown
 // (VaultError is bad input, exit 2) for main to report.
 import type { Argv, CommandModule } from 'yargs';
+import { EXAMPLES, EXIT_CODES_HELP } from './help-text.js';
 import { decryptFile, editFile, encryptFile, lazyPassword, owningInventoryDir, viewFile, type PasswordSourceOptions } from '../vault/index.js';
 
 interface VaultArgs {
@@ -29,7 +30,8 @@ const withFile = (y: Argv): Argv<VaultArgs> =>
   y.positional('file', { type: 'string', demandOption: true, describe: 'the vault file' }) as unknown as Argv<VaultArgs>;
 
 export const vaultCommand: CommandModule<object, VaultArgs> = {
-  command: 'vault <command>',
+  // Subcommands demanded below: a bare `vault` shows its usage.
+  command: 'vault',
   describe: 'encrypt, decrypt, view or edit a vault file (AES-256-GCM, scrypt-derived key)',
   builder: (yargs) =>
     yargs
@@ -49,6 +51,8 @@ export const vaultCommand: CommandModule<object, VaultArgs> = {
         say(changed ? `re-encrypted ${args.file}` : `${args.file} unchanged`);
       })
       .demandCommand(1, 'name a vault command: encrypt, decrypt, view or edit')
+      .example(EXAMPLES['vault']!.map(([line, what]) => [line, what]))
+      .epilogue(EXIT_CODES_HELP)
       .strict() as unknown as Argv<VaultArgs>,
   handler: () => undefined,
 };

@@ -7,6 +7,8 @@ export interface HostConnection {
   user: string;
   port: number;
   key?: string;
+  /** Where `key:` was written, for errors about the key file. */
+  keyWhere?: SourceRef;
   knownHosts?: string;
   connectTimeout: number;
   /** No limit when absent. */

@@ -14,7 +14,7 @@ const withChanges = (mode: 'plan' | 'apply', fields: Partial<RunSummary> = {}): 
 
 describe('exit codes', () => {
   it('the documented values', () => {
-    expect(EXIT).toEqual({ ok: 0, hostFailed: 1, badInput: 2, changesPending: 3, internal: 4 });
+    expect(EXIT).toEqual({ ok: 0, hostFailed: 1, badInput: 2, changesPending: 3, internal: 4, interrupted: 130 });
   });
 
   it('all ok → 0', () => {

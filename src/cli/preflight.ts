@@ -1,0 +1,63 @@
+// Checks between reading the files and the first connection, so that bad input stops the
+// run before any host is touched: plays left without hosts, key files that cannot work.
+import { ConfigError, UserInputError, formatSourceRef } from '../errors.js';
+import { listNames } from '../config/suggest.js';
+import { readFailure } from '../config/text-file.js';
+import type { PlayConfig } from '../config/types.js';
+import type { Host } from '../inventory/index.js';
+import type { PrivateKeyCache } from '../transport/private-keys.js';
+
+/**
+ * Every play's hosts, after `--limit`. A play left with none is skipped with a warning that
+ * names it; a run left with no host at all is bad input (exit 2), not a quiet success.
+ */
+export function checkPlayHosts(plays: readonly PlayConfig[], hostsForPlay: (play: PlayConfig) => string[], limit: string | undefined): { hosts: Set<string>; warnings: string[] } {
+  const hosts = new Set<string>();
+  const warnings: string[] = [];
+  for (const play of plays) {
+    const chosen = hostsForPlay(play);
+    for (const host of chosen) hosts.add(host);
+    if (chosen.length === 0) {
+      const why = limit === undefined ? `hosts "${play.hosts}" matches no host` : `--limit "${limit}" leaves it no host (its hosts: "${play.hosts}")`;
+      warnings.push(`play "${play.name}" (${formatSourceRef(play.where)}) is skipped: ${why}`);
+    }
+  }
+  if (hosts.size === 0 && plays.length > 0) {
+    throw new UserInputError(
+      limit === undefined ? 'no play of the playbook matches any host' : `--limit "${limit}" leaves no play of the playbook any host`,
+      undefined,
+      `the plays run on: ${plays.map((p) => `"${p.hosts}"`).join(', ')}`,
+    );
+  }
+  return { hosts, warnings };
+}
+
+/**
+ * Each distinct `key:` file of the hosts about to be contacted exists, is readable and holds a
+ * private key. An encrypted key passes: its passphrase is asked for (or read) when connecting.
+ * Errors point at the inventory line of the `key:` setting.
+ */
+export async function checkKeyFiles(hosts: readonly Host[], keys: PrivateKeyCache): Promise<void> {
+  const users = new Map<string, Host[]>();
+  for (const host of hosts) {
+    const { key } = host.connection;
+    if (key !== undefined) users.set(key, [...(users.get(key) ?? []), host]);
+  }
+  for (const [key, [first, ...others]] of users) {
+    const where = first!.connection.keyWhere ?? first!.where;
+    const usedBy = `used by ${listNames([first!, ...others].map((h) => h.name), 5)}`;
+    let parsed;
+    try {
+      parsed = await keys.load(key);
+    } catch (err) {
+      throw new ConfigError(`key: cannot read private key ${key}: ${readFailure(err)}`, where, `${usedBy}; fix the path or the file's permissions`);
+    }
+    if (parsed instanceof Error) {
+      if (/passphrase/i.test(parsed.message)) continue;
+      throw new ConfigError(`key: ${key} is not a private key the tool can use: ${parsed.message}`, where, 'expected an OpenSSH or PEM private key file (not the .pub file)');
+    }
+    if (!parsed.isPrivateKey()) {
+      throw new ConfigError(`key: ${key} holds a public key only`, where, 'point key: at the private key (the file without .pub)');
+    }
+  }
+}
