@@ -38,9 +38,9 @@ function statusTable(rows: LabHostStatus[]): string {
 }
 
 const withHosts = (y: Argv): Argv<LabArgs> =>
-  y.positional('hosts', { type: 'string', array: true, describe: 'host names from the inventory' }) as unknown as Argv<LabArgs>;
+  y.positional('hosts', { type: 'string', array: true, describe: 'host names from the inventory' }).epilogue(EXIT_CODES_HELP) as unknown as Argv<LabArgs>;
 
-const noArgs = (y: Argv): Argv<LabArgs> => y as unknown as Argv<LabArgs>;
+const noArgs = (y: Argv): Argv<LabArgs> => y.epilogue(EXIT_CODES_HELP) as unknown as Argv<LabArgs>;
 
 export const labCommand: CommandModule<object, LabArgs> = {
   // No `<command>` positional here: the subcommands are demanded below, so that a bare `lab`

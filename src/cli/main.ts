@@ -94,6 +94,8 @@ export async function main(argv: string[]): Promise<number> {
     .describe('version', 'show the version number')
     .example(EXAMPLES['main']!.map(([line, what]) => [line, what]))
     .epilogue(EXIT_CODES_HELP)
+    // Examples and option texts need about 100 columns; a wider terminal gets its width.
+    .wrap(Math.max(100, Math.min(140, process.stdout.columns ?? 0)))
     .exitProcess(false)
     .fail((message, error, usage) => {
       // yargs' own complaints (YError) are about the command line; anything else came from a handler.

@@ -27,7 +27,7 @@ async function passwordFor(args: VaultArgs, confirm = false) {
 }
 
 const withFile = (y: Argv): Argv<VaultArgs> =>
-  y.positional('file', { type: 'string', demandOption: true, describe: 'the vault file' }) as unknown as Argv<VaultArgs>;
+  y.positional('file', { type: 'string', demandOption: true, describe: 'the vault file' }).epilogue(EXIT_CODES_HELP) as unknown as Argv<VaultArgs>;
 
 export const vaultCommand: CommandModule<object, VaultArgs> = {
   // Subcommands demanded below: a bare `vault` shows its usage.
