@@ -1,6 +1,7 @@
 // argv → options → engine. The only place that prints usage or chooses the exit code.
 import yargs from 'yargs';
 import { FoobarError, LabError, UserInputError } from '../errors.js';
+import { PromptInterrupted } from '../transport/prompt.js';
 import { EXIT } from './exit-codes.js';
 import { parseExtraVars } from './extra-vars.js';
 import { runCommand, useVaultPasswordFile, type RunCommandOptions } from './engine.js';
@@ -107,6 +108,10 @@ export async function main(argv: string[]): Promise<number> {
     await parser.parseAsync();
     if (typeof process.exitCode === 'number' && process.exitCode !== 0 && exitCode === EXIT.ok) exitCode = process.exitCode;
   } catch (error) {
+    if (error instanceof PromptInterrupted) {
+      process.stderr.write(`${error.message}; nothing was changed\n`);
+      return EXIT.interrupted;
+    }
     const code = reportError(error);
     if (error instanceof UsageError && error.usage) process.stderr.write(`\n${error.usage}\n`);
     return code;

@@ -47,7 +47,7 @@ export const vaultCommand: CommandModule<object, VaultArgs> = {
         process.stdout.write(await viewFile(args.file, await passwordFor(args)));
       })
       .command<VaultArgs>('edit <file>', 'edit the plaintext in $EDITOR (default vi), then re-encrypt', withFile, async (args) => {
-        const changed = await editFile(args.file, process.env['EDITOR'] || 'vi', await passwordFor(args));
+        const changed = await editFile(args.file, process.env['EDITOR'] || 'vi', { ...(await passwordFor(args)), interactive: Boolean(process.stdin.isTTY) });
         say(changed ? `re-encrypted ${args.file}` : `${args.file} unchanged`);
       })
       .demandCommand(1, 'name a vault command: encrypt, decrypt, view or edit')
