@@ -20,7 +20,7 @@ import { inventoryDirOf, lazyPassword, secretValues, vaultDecryptHook } from '..
 import type { ConnectionSettings } from '../transport/types.js';
 import { sharedPrivateKeys } from '../transport/private-keys.js';
 import { EXIT } from './exit-codes.js';
-import { checkKeyFiles, checkPlayHosts } from './preflight.js';
+import { checkKeyFiles, checkKnownHostsFiles, checkPlayHosts } from './preflight.js';
 
 export interface RunCommandOptions {
   mode: RunMode;
@@ -150,7 +150,9 @@ async function runCommandWith(options: RunCommandOptions, signal: AbortSignal): 
   // Bad input stops here, before any connection: plays without hosts, unusable key files.
   const selected = checkPlayHosts(playbook.plays, hostsForPlay, options.limit);
   for (const warning of selected.warnings) process.stderr.write(`warning: ${warning}\n`);
-  await checkKeyFiles(inventory.hosts.filter((h) => selected.hosts.has(h.name)), sharedPrivateKeys);
+  const selectedHosts = inventory.hosts.filter((h) => selected.hosts.has(h.name));
+  await checkKeyFiles(selectedHosts, sharedPrivateKeys);
+  await checkKnownHostsFiles(selectedHosts, join(homedir(), '.ssh', 'known_hosts'));
 
   const summary = await runPlaybook({
     mode: options.mode,

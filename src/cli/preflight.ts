@@ -1,6 +1,8 @@
 // Checks between reading the files and the first connection, so that bad input stops the
 // run before any host is touched: plays left without hosts, key files that cannot work.
-import { ConfigError, UserInputError, formatSourceRef } from '../errors.js';
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { ConfigError, UserInputError, formatSourceRef, type SourceRef } from '../errors.js';
 import { listNames } from '../config/suggest.js';
 import { readFailure } from '../config/text-file.js';
 import type { PlayConfig } from '../config/types.js';
@@ -59,5 +61,26 @@ export async function checkKeyFiles(hosts: readonly Host[], keys: PrivateKeyCach
     if (!parsed.isPrivateKey()) {
       throw new ConfigError(`key: ${key} holds a public key only`, where, 'point key: at the private key (the file without .pub)');
     }
+  }
+}
+
+/**
+ * The known_hosts files the hosts will use: a missing one is fine (it is created when a key is
+ * accepted), but one that is a directory or unreadable would fail every host mid-run.
+ */
+export async function checkKnownHostsFiles(hosts: readonly Host[], userFile: string): Promise<void> {
+  const files = new Map<string, SourceRef | undefined>([[userFile, undefined]]);
+  for (const host of hosts) {
+    const { knownHosts, knownHostsWhere } = host.connection;
+    if (knownHosts !== undefined && !files.has(knownHosts)) files.set(knownHosts, knownHostsWhere ?? host.where);
+  }
+  for (const [file, where] of files) {
+    const info = await stat(file).catch(() => undefined);
+    if (!info) continue;
+    const label = where ? 'known_hosts: ' : '';
+    if (!info.isFile()) throw new ConfigError(`${label}${file} is not a file`, where, 'expected a known_hosts file (one host key per line)');
+    await access(file, constants.R_OK).catch((err: unknown) => {
+      throw new ConfigError(`${label}cannot read ${file}: ${readFailure(err)}`, where);
+    });
   }
 }

@@ -14,8 +14,11 @@ const READERS = {
     out.key = resolvePath(node.asString('a private key path'), dir);
     out.keyWhere = node.where;
   },
-  known_hosts: (map, key, dir, out) =>
-    (out.knownHosts = resolvePath(map.require(key, 'a file path').asString('a known_hosts file path'), dir)),
+  known_hosts: (map, key, dir, out) => {
+    const node = map.require(key, 'a file path');
+    out.knownHosts = resolvePath(node.asString('a known_hosts file path'), dir);
+    out.knownHostsWhere = node.where;
+  },
   connect_timeout: (map, key, _dir, out) => (out.connectTimeout = seconds(map, key)),
   command_timeout: (map, key, _dir, out) => (out.commandTimeout = seconds(map, key)),
   become_password: (map, key, _dir, out) =>

@@ -1,7 +1,7 @@
 // Read a user's text file (playbook, inventory, vars, vault) and refuse what is not text,
 // with a message that names the file and never echoes its bytes.
 
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { ConfigError } from '../errors.js';
 
 /** Offset of the first byte that cannot be in a UTF-8 text file (NUL or invalid UTF-8), if any. */
@@ -35,18 +35,55 @@ export function checkText(text: string, file: string): void {
   if (nul >= 0) throw notText(file, Buffer.byteLength(text.slice(0, nul)));
 }
 
-/** The file's text, or a ConfigError that says why it cannot be read (never a stack). */
+/** Far more than any inventory or playbook (100k hosts is ~5 MiB); far less than exhausts memory. */
+export const MAX_TEXT_FILE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The file's text, or a ConfigError that says why it cannot be read (never a stack). Regular
+ * files and pipes (`-p <(generate)`) only: a device such as /dev/zero would never end.
+ */
 export async function readTextFile(file: string): Promise<string> {
   let data: Buffer;
   try {
-    data = await readFile(file);
+    data = await readCapped(file);
   } catch (err) {
-    throw new ConfigError(`cannot read ${file}: ${readFailure(err)}`, { file });
+    if (err instanceof ConfigError) throw err;
+    // The message names the file; a location would only repeat it.
+    throw new ConfigError(`cannot read ${file}: ${readFailure(err)}`);
   }
   const bad = firstBinaryByte(data);
   if (bad !== undefined) throw notText(file, bad);
   // A byte order mark is text, but YAML does not want it in values.
   return data.toString('utf8').replace(/^\uFEFF/, '');
+}
+
+async function readCapped(file: string): Promise<Buffer> {
+  const handle = await open(file, 'r');
+  try {
+    const info = await handle.stat();
+    if (info.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
+    if (!info.isFile() && !info.isFIFO()) {
+      throw new ConfigError(`cannot read ${file}: not a regular file (a device or socket)`, undefined, 'give the path of a YAML file');
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.alloc(1024 * 1024);
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      // A binary (an executable given by mistake) shows itself at once, whatever its size.
+      const nul = chunk.subarray(0, bytesRead).indexOf(0);
+      if (nul >= 0) throw notText(file, total + nul);
+      total += bytesRead;
+      if (total > MAX_TEXT_FILE_BYTES) {
+        throw new ConfigError(`cannot read ${file}: larger than ${MAX_TEXT_FILE_BYTES / 1024 / 1024} MiB`, undefined, 'is this the right file? split a generated inventory into a directory inventory');
+      }
+      chunks.push(chunk.subarray(0, bytesRead));
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    await handle.close();
+  }
 }
 
 export function readFailure(err: unknown): string {

@@ -23,6 +23,8 @@ export interface ConnectionConfig {
   keyWhere?: SourceRef;
   /** Extra known_hosts file, absolute (resolved against the inventory dir). */
   knownHosts?: string;
+  /** Where `known_hosts:` was written. */
+  knownHostsWhere?: SourceRef;
   /** Seconds. */
   connectTimeout?: number;
   /** Seconds. */

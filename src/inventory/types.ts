@@ -10,6 +10,8 @@ export interface HostConnection {
   /** Where `key:` was written, for errors about the key file. */
   keyWhere?: SourceRef;
   knownHosts?: string;
+  /** Where `known_hosts:` was written. */
+  knownHostsWhere?: SourceRef;
   connectTimeout: number;
   /** No limit when absent. */
   commandTimeout?: number;

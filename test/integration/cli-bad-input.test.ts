@@ -125,6 +125,15 @@ describe('files that are not what they should be', () => {
     expect(result.stderr).toContain('used by web1, web2');
   });
 
+  it('a device as the playbook is refused, not read forever', async () => {
+    expectBadInput(await cli('plan', '-i', 't', '-p', '/dev/zero'), /cannot read \/dev\/zero: not a regular file/);
+  });
+
+  it('a known_hosts: that is a directory, at its inventory line', async () => {
+    await writeFile(join(project, 'inventory', 'khdir.yml'), inventory(join(project, 'id_test')).replace('  connect_timeout', `  known_hosts: ${project}\n  connect_timeout`));
+    expectBadInput(await cli('plan', '-i', 'khdir'), /inventory\/khdir\.yml:4:16: known_hosts: .* is not a file/);
+  });
+
   it('a public key given as key:', async () => {
     expectBadInput(await cli('plan', '-i', 'pubkey', '--limit', 'web1'), /inventory\/pubkey\.yml:3:8: key: .*id_test\.pub holds a public key only/);
   });
