@@ -73,7 +73,7 @@ async function readCapped(file: string): Promise<Buffer> {
       if (bytesRead === 0) break;
       // A binary (an executable given by mistake) shows itself at once, whatever its size.
       const nul = chunk.subarray(0, bytesRead).indexOf(0);
-      if (nul >= 0) throw notText(file, total + nul);
+      if (nul >= 0) throw notText(file, total + (firstBinaryByte(chunk.subarray(0, nul + 1)) ?? nul));
       total += bytesRead;
       if (total > MAX_TEXT_FILE_BYTES) {
         throw new ConfigError(`cannot read ${file}: larger than ${MAX_TEXT_FILE_BYTES / 1024 / 1024} MiB`, undefined, 'is this the right file? split a generated inventory into a directory inventory');
