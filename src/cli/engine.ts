@@ -20,7 +20,9 @@ import { inventoryDirOf, lazyPassword, secretValues, vaultDecryptHook } from '..
 import type { ConnectionSettings } from '../transport/types.js';
 import { sharedPrivateKeys } from '../transport/private-keys.js';
 import { EXIT } from './exit-codes.js';
-import { checkKeyFiles, checkKnownHostsFiles, checkPlayHosts } from './preflight.js';
+import { askPassphraseOnce, DEFAULT_PASSPHRASE_ENV, forgetPassphrase } from '../transport/auth.js';
+import { promptHidden } from '../transport/prompt.js';
+import { checkKeyFiles, checkKnownHostsFiles, checkPlayHosts, type PassphraseSource } from './preflight.js';
 
 export interface RunCommandOptions {
   mode: RunMode;
@@ -151,7 +153,7 @@ async function runCommandWith(options: RunCommandOptions, signal: AbortSignal): 
   const selected = checkPlayHosts(playbook.plays, hostsForPlay, options.limit);
   for (const warning of selected.warnings) process.stderr.write(`warning: ${warning}\n`);
   const selectedHosts = inventory.hosts.filter((h) => selected.hosts.has(h.name));
-  await checkKeyFiles(selectedHosts, sharedPrivateKeys);
+  await checkKeyFiles(selectedHosts, sharedPrivateKeys, passphraseSource());
   await checkKnownHostsFiles(selectedHosts, join(homedir(), '.ssh', 'known_hosts'));
 
   const summary = await runPlaybook({
@@ -172,6 +174,13 @@ async function runCommandWith(options: RunCommandOptions, signal: AbortSignal): 
     signal,
   });
   return exitCodeFor(summary, options);
+}
+
+/** Where an encrypted key's passphrase comes from, as the SSH transport would look for it. */
+function passphraseSource(): PassphraseSource {
+  const fromEnv = process.env[DEFAULT_PASSPHRASE_ENV];
+  if (fromEnv !== undefined) return { fromEnv };
+  return process.stdin.isTTY ? { ask: (path) => askPassphraseOnce(path, promptHidden), forget: forgetPassphrase } : {};
 }
 
 /** First SIGINT/SIGTERM: finish the step in progress, start nothing new. Second: stop at once. */

@@ -7,6 +7,8 @@ import { listNames } from '../config/suggest.js';
 import { readFailure } from '../config/text-file.js';
 import type { PlayConfig } from '../config/types.js';
 import type { Host } from '../inventory/index.js';
+import type { ParsedKey } from 'ssh2';
+import { DEFAULT_PASSPHRASE_ENV } from '../transport/auth.js';
 import type { PrivateKeyCache } from '../transport/private-keys.js';
 
 /**
@@ -39,7 +41,16 @@ export function checkPlayHosts(plays: readonly PlayConfig[], hostsForPlay: (play
  * private key. An encrypted key passes: its passphrase is asked for (or read) when connecting.
  * Errors point at the inventory line of the `key:` setting.
  */
-export async function checkKeyFiles(hosts: readonly Host[], keys: PrivateKeyCache): Promise<void> {
+export interface PassphraseSource {
+  /** The passphrase from the environment (FOOBAR_SSH_PASSPHRASE), if set. */
+  fromEnv?: string;
+  /** Set when the operator can be asked (stdin is a terminal); Ctrl-C there ends the run (130). */
+  ask?: (path: string) => Promise<string>;
+  /** Called when an asked passphrase turned out wrong, so it is not reused. */
+  forget?: (path: string) => void;
+}
+
+export async function checkKeyFiles(hosts: readonly Host[], keys: PrivateKeyCache, passphrase: PassphraseSource = {}): Promise<void> {
   const users = new Map<string, Host[]>();
   for (const host of hosts) {
     const { key } = host.connection;
@@ -54,14 +65,34 @@ export async function checkKeyFiles(hosts: readonly Host[], keys: PrivateKeyCach
     } catch (err) {
       throw new ConfigError(`key: cannot read private key ${key}: ${readFailure(err)}`, where, `${usedBy}; fix the path or the file's permissions`);
     }
+    if (parsed instanceof Error && /passphrase/i.test(parsed.message)) {
+      parsed = await decryptedKey(key, where, keys, passphrase);
+    }
     if (parsed instanceof Error) {
-      if (/passphrase/i.test(parsed.message)) continue;
       throw new ConfigError(`key: ${key} is not a private key the tool can use: ${parsed.message}`, where, 'expected an OpenSSH or PEM private key file (not the .pub file)');
     }
     if (!parsed.isPrivateKey()) {
       throw new ConfigError(`key: ${key} holds a public key only`, where, 'point key: at the private key (the file without .pub)');
     }
   }
+}
+
+/**
+ * An encrypted key is opened here too, once, before any connection: a missing or wrong passphrase
+ * is bad input at the `key:` line, and the connections reuse the answer.
+ */
+async function decryptedKey(key: string, where: SourceRef, keys: PrivateKeyCache, source: PassphraseSource): Promise<ParsedKey | Error> {
+  const { fromEnv, ask } = source;
+  if (fromEnv === undefined && !ask) {
+    throw new ConfigError(`key: ${key} is encrypted and no passphrase is available`, where, `set ${DEFAULT_PASSPHRASE_ENV}, run from a terminal to be asked, or load the key into ssh-agent`);
+  }
+  const given = fromEnv ?? (await ask!(key));
+  const parsed = await keys.load(key, given);
+  if (parsed instanceof Error) {
+    if (fromEnv === undefined) source.forget?.(key);
+    throw new ConfigError(`key: cannot decrypt ${key} with the passphrase ${fromEnv === undefined ? 'entered' : `from ${DEFAULT_PASSPHRASE_ENV}`}`, where, parsed.message);
+  }
+  return parsed;
 }
 
 /**

@@ -35,9 +35,11 @@ export function promptHidden(question: string): Promise<string> {
         else answer += ch;
       }
     };
-    output.write(question);
+    // Raw mode first, then the question: a key typed as soon as the question shows (Ctrl-C
+    // included) must reach us as a byte, not be echoed or turned into a signal by the terminal.
     input.setRawMode(true);
     input.resume();
     input.on('data', onData);
+    output.write(question);
   });
 }

@@ -134,6 +134,18 @@ describe('files that are not what they should be', () => {
     expectBadInput(await cli('plan', '-i', 'khdir'), /inventory\/khdir\.yml:4:16: known_hosts: .* is not a file/);
   });
 
+  it('an encrypted key with no passphrase available, or a wrong one', async () => {
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'right', '-C', 'test', '-f', join(project, 'id_locked')]);
+    await writeFile(join(project, 'inventory', 'locked.yml'), inventory(join(project, 'id_locked')));
+    expectBadInput(await cli('plan', '-i', 'locked'), /inventory\/locked\.yml:3:8: key: .*id_locked is encrypted and no passphrase is available/);
+    const wrong = await runCli(['plan', '-i', 'locked'], { cwd: project, env: { FOOBAR_SSH_PASSPHRASE: 'wrong' } });
+    expectBadInput(wrong, /key: cannot decrypt .*id_locked with the passphrase from FOOBAR_SSH_PASSPHRASE/);
+    // The right one gets as far as connecting (to a closed port).
+    const right = await runCli(['plan', '-i', 'locked', '--limit', 'web1'], { cwd: project, env: { FOOBAR_SSH_PASSPHRASE: 'right' } });
+    expect(right.stdout + right.stderr).toContain('connection refused');
+    expect(right.code).toBe(1);
+  });
+
   it('a public key given as key:', async () => {
     expectBadInput(await cli('plan', '-i', 'pubkey', '--limit', 'web1'), /inventory\/pubkey\.yml:3:8: key: .*id_test\.pub holds a public key only/);
   });

@@ -1,6 +1,6 @@
 // The vault commands through the real CLI: Ctrl-C at the password prompt (in a real pty, made
 // by script(1)) is exit 130 without a stack; `vault edit` refuses to save broken YAML.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +34,12 @@ function inPty(args: string[], waitFor: string, keys: string): Promise<{ code: n
       }
     });
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, screen }));
+    // A run that never shows the prompt must not hang the suite.
+    const stop = setTimeout(() => child.kill(), 30_000);
+    child.on('close', (code) => {
+      clearTimeout(stop);
+      resolve({ code, screen });
+    });
   });
 }
 
@@ -52,6 +57,18 @@ describe('Ctrl-C at the vault password prompt', () => {
     const { code, screen } = await inPty(['vault', 'view', vaultFile], 'Vault password:', 'pw\r');
     expect(screen).toContain('db_password: s3cret-Value');
     expect(code).toBe(0);
+  });
+});
+
+describe('Ctrl-C at the SSH key passphrase prompt', () => {
+  it('is asked before any connection; Ctrl-C there is exit 130, no stack', async () => {
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'right', '-C', 'test', '-f', join(project, 'id_locked')]);
+    await writeFile(join(project, 'inv.yml'), `connection:\n  key: ${join(project, 'id_locked')}\nhosts:\n  web1: { address: 127.0.0.1, port: 1 }\n`);
+    await writeFile(join(project, 'site.yml'), '- hosts: all\n  tasks:\n    - command: "true"\n');
+    const { code, screen } = await inPty(['plan', '-i', join(project, 'inv.yml'), '-p', join(project, 'site.yml')], 'Passphrase for', '\x03');
+    expect(screen).toContain(`interrupted at the prompt "Passphrase for ${join(project, 'id_locked')}:"; nothing was changed`);
+    expect(screen).not.toMatch(/internal error|\n\s+at \S+ \(|unreachable|connecting/i);
+    expect(code).toBe(130);
   });
 });
 
