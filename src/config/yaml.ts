@@ -270,6 +270,8 @@ export class YamlMap {
     const values: Record<string, unknown> = {};
     const where = new Map<string, SourceRef>();
     for (const entry of this.entries) {
+      // Assigning "__proto__" would set the object's prototype: the variable would vanish silently.
+      if (entry.key === '__proto__') throw new ConfigError('"__proto__" cannot be a variable name', entry.keyWhere, 'rename the variable');
       values[entry.key] = entry.value.toJS();
       where.set(entry.key, entry.keyWhere);
     }

@@ -87,3 +87,13 @@ describe('binary files', () => {
     expect(err.message).toBe('expected a list of plays, got the string "\\x1b]0;title\\x07 fake"');
   });
 });
+
+describe('reserved names', () => {
+  it('"__proto__" as a variable name is refused, not silently dropped', async () => {
+    const { parseExtraVars } = await import('../../src/cli/extra-vars.js');
+    const { UserInputError } = await import('../../src/errors.js');
+    const err = thrown(ConfigError, () => parseInventory('hosts:\n  web1:\nvars:\n  ok: 1\n  __proto__: { polluted: true }\n', 'p.yml'));
+    expect(err.describe()).toBe('p.yml:5:3: "__proto__" cannot be a variable name\n  hint: rename the variable');
+    expect(() => parseExtraVars(['__proto__={"a":1}'])).toThrow(UserInputError);
+  });
+});
