@@ -6,6 +6,7 @@ import { hostVars, MAGIC_VAR_NAMES } from '../inventory/index.js';
 import { Redactor } from '../report/redact.js';
 import { loadInventoryFor } from './engine.js';
 import { EXIT } from './exit-codes.js';
+import { singleOption } from './option-values.js';
 import { EXAMPLES, EXIT_CODES_HELP } from './help-text.js';
 import { parseExtraVars } from './extra-vars.js';
 
@@ -33,11 +34,12 @@ export function inventoryCommand(setExit: (code: number) => void): CommandModule
       const inventory = await loadInventoryFor(args.inventory);
       const extraVars = parseExtraVars(args.var ?? []);
       const redactor = new Redactor();
-      if (args.host !== undefined && !inventory.hosts.some((h) => h.name === args.host)) {
+      const only = singleOption(args.host, '--host', 'web1');
+      if (only !== undefined && !inventory.hosts.some((h) => h.name === only)) {
         const names = inventory.hosts.map((h) => h.name);
-        throw new UserInputError(`--host: no host named "${args.host}" in ${inventory.config.file}${didYouMean(args.host, names)}`, undefined, `hosts: ${listNames(names)}`);
+        throw new UserInputError(`--host: no host named "${only}" in ${inventory.config.file}${didYouMean(only, names)}`, undefined, `hosts: ${listNames(names)}`);
       }
-      const hosts = inventory.hosts.filter((h) => args.host === undefined || h.name === args.host);
+      const hosts = inventory.hosts.filter((h) => only === undefined || h.name === only);
       const report = {
         inventory: inventory.config.file,
         groups: Object.fromEntries([...inventory.groups.values()].map((g) => [g.name, { hosts: g.hosts, children: g.children }])),

@@ -9,7 +9,7 @@ import { inventoryCommand } from './inventory-command.js';
 import { labCommand } from './lab-command.js';
 import { vaultCommand } from './vault-command.js';
 import { EXAMPLES, EXIT_CODES_HELP } from './help-text.js';
-import { nameListOption, nonBlankOption, wholeNumberOption } from './option-values.js';
+import { nameListOption, nonBlankOption, singleOption, wholeNumberOption } from './option-values.js';
 import { UsageError, usageError, type UsageView } from './usage-errors.js';
 
 /** Prints an error the way users should see it, and returns the exit code. */
@@ -37,8 +37,8 @@ export async function main(argv: string[]): Promise<number> {
     const limit = nonBlankOption(args['limit'], '--limit', "'web*,!web2'");
     const options: RunCommandOptions = {
       mode: args['dryRun'] ? 'plan' : mode,
-      inventory: nonBlankOption(args['inventory'], '--inventory', 'prod')!,
-      playbook: nonBlankOption(args['playbook'], '--playbook', 'playbooks/site.yml')!,
+      inventory: singleOption(args['inventory'], '--inventory', 'prod')!,
+      playbook: singleOption(args['playbook'], '--playbook', 'playbooks/site.yml')!,
       ...(limit === undefined ? {} : { limit }),
       tags: nameListOption(args['tags'], '--tags', 'nginx,ufw'),
       skipTags: nameListOption(args['skipTags'], '--skip-tags', 'mysql'),
@@ -58,7 +58,11 @@ export async function main(argv: string[]): Promise<number> {
     .usage('$0 <command> [options]\n\nAgentless provisioning over SSH: plan shows what would change, apply makes it so.')
     .option('inventory', { alias: 'i', type: 'string', default: 'lab', requiresArg: true, describe: 'inventory NAME (inventory/NAME.yml or inventory/NAME/) or PATH', global: true })
     .option('vault-password-file', { type: 'string', requiresArg: true, describe: 'file holding the vault password (else $FOOBAR_VAULT_PASSWORD, $FOOBAR_VAULT_PASSWORD_FILE, INVENTORY/.vault-password, a prompt)', global: true })
-    .middleware((args) => useVaultPasswordFile(args['vaultPasswordFile'] as string | undefined))
+    .middleware((args) => {
+      // The global options, checked once for every command: one value each, not blank.
+      singleOption(args['inventory'], '--inventory', 'prod');
+      useVaultPasswordFile(singleOption(args['vaultPasswordFile'], '--vault-password-file', '~/.vault-pass'));
+    })
     .command(
       ['plan', 'apply'].map((name) => ({
         command: name,
@@ -100,7 +104,8 @@ export async function main(argv: string[]): Promise<number> {
     .exitProcess(false)
     .fail((message, error, usage) => {
       // yargs' own complaints (YError) are about the command line; anything else came from a handler.
-      if (error && error.name !== 'YError') throw error;
+      // A coerce check's own error (yargs renames it YError) keeps its hint and needs no usage.
+      if (error instanceof UserInputError || (error && error.name !== 'YError')) throw error;
       throw usageError(message ?? error?.message ?? '', argv, usage as unknown as UsageView);
     });
 

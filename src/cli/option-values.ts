@@ -30,3 +30,9 @@ export function nameListOption(raw: unknown, option: string, example: string): s
   if (names.some((n) => n === '')) throw new UserInputError(`${option} "${joined}" has an empty name`, undefined, `separate names with single commas, for example ${option} ${example}`);
   return names;
 }
+
+/** An option that takes one non-blank value: `-i a -i b` is refused, not joined. */
+export function singleOption(raw: unknown, option: string, example: string): string | undefined {
+  if (Array.isArray(raw)) throw new UserInputError(`${option} was given ${raw.length} times`, undefined, `give it once, for example ${option} ${example}`);
+  return nonBlankOption(raw, option, example);
+}

@@ -94,6 +94,15 @@ describe('numbers and blanks on the command line', () => {
     expectBadInput(await cli('plan', '-i', 't', `--forks=${value}`), value === '' ? /--forks needs a value|--forks must be a whole number/ : `--forks must be a whole number of hosts >= 1, got '${value}'`);
   });
 
+  it('a one-value option given twice or blank, for every command', async () => {
+    expectBadInput(await cli('plan', '-i', 't', '-i', 't'), /error: --inventory was given 2 times/);
+    expectBadInput(await cli('inventory', '-i', ''), /error: --inventory is empty/);
+    expectBadInput(await cli('lab', 'status', '-i', ' '), /error: --inventory is empty/);
+    expectBadInput(await cli('plan', '-i', 't', '-p', 'a.yml', '-p', 'b.yml'), /error: --playbook was given 2 times/);
+    expectBadInput(await cli('vault', 'view', 'x.yml', '--vault-password-file', ''), /error: --vault-password-file is empty/);
+    expectBadInput(await cli('inventory', '-i', 't', '--host', ''), /error: --host is empty/);
+  });
+
   it('--tags with an empty name, --playbook empty', async () => {
     expectBadInput(await cli('plan', '-i', 't', '--tags', ''), /--tags is empty/);
     expectBadInput(await cli('plan', '-i', 't', '--tags', 'a,,b'), /--tags "a,,b" has an empty name/);
