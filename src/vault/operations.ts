@@ -19,6 +19,9 @@ export async function encryptFile(file: string, options: VaultOpOptions): Promis
   const text = await readVaultFile(file);
   // Encrypting twice would bury the file under two passwords; refuse instead.
   if (isVaultText(text)) throw new VaultError('already encrypted', { file }, 'use `vault edit` to change it');
+  // Broken YAML is far easier to fix before it is encrypted.
+  const problem = vaultTextProblem(text, file);
+  if (problem) throw new VaultError(`not encrypted: ${problem.message}`, problem.where, 'fix the YAML first; the file is unchanged');
   await replaceFile(file, await encryptVault(text, await options.password(), options.scrypt));
 }
 

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { decryptVault, editFile, encryptVault, VaultError } from '../../src/vault/index.js';
+import { decryptVault, editFile, encryptFile, encryptVault, VaultError } from '../../src/vault/index.js';
 import { rejected } from '../helpers/errors.js';
 
 const FAST = { N: 1024, r: 8, p: 1 };
@@ -71,5 +71,15 @@ describe('vault edit with broken YAML', () => {
     const editor = await scriptedEditor(['db_password: [oops\n']);
     await rejected(VaultError, editFile(file, editor, { password, scrypt: FAST, interactive: true, say: () => undefined, ask: async () => 'n' }));
     expect(await readFile(file, 'utf8')).toBe(before);
+  });
+});
+
+describe('vault encrypt with broken YAML', () => {
+  it('refuses, leaving the plaintext as it was', async () => {
+    const plain = join(dir, 'plain.vault.yml');
+    await writeFile(plain, 'a: 1\nb: [2\n');
+    const err = await rejected(VaultError, encryptFile(plain, { password, scrypt: FAST }));
+    expect(err.message).toMatch(/^not encrypted: malformed YAML in vault file/);
+    expect(await readFile(plain, 'utf8')).toBe('a: 1\nb: [2\n');
   });
 });
