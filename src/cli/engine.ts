@@ -18,11 +18,8 @@ import { renderTemplateString } from '../template/render.js';
 import { SshTransport } from '../transport/ssh.js';
 import { inventoryDirOf, lazyPassword, secretValues, vaultDecryptHook } from '../vault/index.js';
 import type { ConnectionSettings } from '../transport/types.js';
-import { sharedPrivateKeys } from '../transport/private-keys.js';
 import { EXIT } from './exit-codes.js';
-import { askPassphraseOnce, DEFAULT_PASSPHRASE_ENV, forgetPassphrase } from '../transport/auth.js';
-import { promptHidden } from '../transport/prompt.js';
-import { checkKeyFiles, checkKnownHostsFiles, checkPlayHosts, type PassphraseSource } from './preflight.js';
+import { checkBeforeConnecting } from './preflight.js';
 
 export interface RunCommandOptions {
   mode: RunMode;
@@ -150,11 +147,7 @@ async function runCommandWith(options: RunCommandOptions, signal: AbortSignal): 
   };
 
   // Bad input stops here, before any connection: plays without hosts, unusable key files.
-  const selected = checkPlayHosts(playbook.plays, hostsForPlay, options.limit);
-  for (const warning of selected.warnings) process.stderr.write(`warning: ${warning}\n`);
-  const selectedHosts = inventory.hosts.filter((h) => selected.hosts.has(h.name));
-  await checkKeyFiles(selectedHosts, sharedPrivateKeys, passphraseSource());
-  await checkKnownHostsFiles(selectedHosts, join(homedir(), '.ssh', 'known_hosts'));
+  await checkBeforeConnecting({ plays: playbook.plays, hostsForPlay, limit: options.limit, hosts: inventory.hosts });
 
   const summary = await runPlaybook({
     mode: options.mode,
@@ -174,13 +167,6 @@ async function runCommandWith(options: RunCommandOptions, signal: AbortSignal): 
     signal,
   });
   return exitCodeFor(summary, options);
-}
-
-/** Where an encrypted key's passphrase comes from, as the SSH transport would look for it. */
-function passphraseSource(): PassphraseSource {
-  const fromEnv = process.env[DEFAULT_PASSPHRASE_ENV];
-  if (fromEnv !== undefined) return { fromEnv };
-  return process.stdin.isTTY ? { ask: (path) => askPassphraseOnce(path, promptHidden), forget: forgetPassphrase } : {};
 }
 
 /** First SIGINT/SIGTERM: finish the step in progress, start nothing new. Second: stop at once. */

@@ -7,9 +7,39 @@ import { listNames } from '../config/suggest.js';
 import { readFailure } from '../config/text-file.js';
 import type { PlayConfig } from '../config/types.js';
 import type { Host } from '../inventory/index.js';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { ParsedKey } from 'ssh2';
-import { DEFAULT_PASSPHRASE_ENV } from '../transport/auth.js';
-import type { PrivateKeyCache } from '../transport/private-keys.js';
+import { askPassphraseOnce, DEFAULT_PASSPHRASE_ENV, forgetPassphrase } from '../transport/auth.js';
+import { sharedPrivateKeys, type PrivateKeyCache } from '../transport/private-keys.js';
+import { promptHidden } from '../transport/prompt.js';
+
+export interface RunToCheck {
+  plays: readonly PlayConfig[];
+  hostsForPlay: (play: PlayConfig) => string[];
+  limit: string | undefined;
+  /** Every host of the inventory. */
+  hosts: readonly Host[];
+  /** Defaults to stderr. */
+  warn?: (message: string) => void;
+}
+
+/** All the checks of a run, in order; throws the first problem as bad input (exit 2). */
+export async function checkBeforeConnecting(run: RunToCheck): Promise<void> {
+  const warn = run.warn ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
+  const selected = checkPlayHosts(run.plays, run.hostsForPlay, run.limit);
+  for (const warning of selected.warnings) warn(warning);
+  const hosts = run.hosts.filter((h) => selected.hosts.has(h.name));
+  await checkKeyFiles(hosts, sharedPrivateKeys, terminalPassphraseSource());
+  await checkKnownHostsFiles(hosts, join(homedir(), '.ssh', 'known_hosts'));
+}
+
+/** Where an encrypted key's passphrase comes from, as the SSH transport would look for it. */
+function terminalPassphraseSource(): PassphraseSource {
+  const fromEnv = process.env[DEFAULT_PASSPHRASE_ENV];
+  if (fromEnv !== undefined) return { fromEnv };
+  return process.stdin.isTTY ? { ask: (path) => askPassphraseOnce(path, promptHidden), forget: forgetPassphrase } : {};
+}
 
 /**
  * Every play's hosts, after `--limit`. A play left with none is skipped with a warning that
