@@ -22,6 +22,7 @@ import { SshTransport } from '../transport/ssh.js';
 import { inventoryDirOf, lazyPassword, refuseShortSecrets, refuseUnmaskableSecret, secretValues, vaultDecryptHook } from '../vault/index.js';
 import type { ConnectionSettings } from '../transport/types.js';
 import { EXIT } from './exit-codes.js';
+import { checkBeforeConnecting } from './preflight.js';
 
 export interface RunCommandOptions {
   mode: RunMode;
@@ -168,6 +169,9 @@ async function runCommandWith(options: RunCommandOptions, interrupts: Interrupts
     }
     return settings;
   };
+
+  // Bad input stops here, before any connection: plays without hosts, unusable key files.
+  await checkBeforeConnecting({ plays: playbook.plays, hostsForPlay, limit: options.limit, hosts: inventory.hosts });
 
   const summary = await runPlaybook({
     mode: options.mode,

@@ -9,7 +9,8 @@ export function parseExtraVars(pairs: readonly string[]): Record<string, unknown
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     const key = eq > 0 ? pair.slice(0, eq).trim() : '';
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+    // "__proto__" would set the prototype of the vars object instead of a variable.
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key) || key === '__proto__') {
       throw new UserInputError(`--var "${pair}": expected key=value with a variable name as key`, undefined, 'for example --var http_port=8080');
     }
     const raw = pair.slice(eq + 1);

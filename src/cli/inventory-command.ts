@@ -1,11 +1,15 @@
 // `foobar-provision inventory`: hosts, groups and each host's merged variables, secrets masked.
 import type { Argv, CommandModule } from 'yargs';
+import { didYouMean, listNames } from '../config/suggest.js';
+import { UserInputError } from '../errors.js';
 import { hostVars, MAGIC_VAR_NAMES } from '../inventory/index.js';
 import { Redactor } from '../report/redact.js';
 import { jsonForTerminal, terminalLine } from '../report/terminal-text.js';
 import { secretValues } from '../vault/index.js';
 import { loadInventoryFor } from './engine.js';
 import { EXIT } from './exit-codes.js';
+import { singleOption } from './option-values.js';
+import { EXAMPLES, EXIT_CODES_HELP } from './help-text.js';
 import { parseExtraVars } from './extra-vars.js';
 
 interface InventoryArgs {
@@ -23,16 +27,23 @@ export function inventoryCommand(setExit: (code: number) => void): CommandModule
     describe: 'show hosts, groups and merged variables (secrets masked)',
     builder: (y: Argv) =>
       y
-        .option('json', { type: 'boolean', default: false })
-        .option('host', { type: 'string', describe: 'only this host' })
-        .option('var', { alias: 'e', type: 'string', array: true }) as unknown as Argv<InventoryArgs>,
+        .option('json', { type: 'boolean', default: false, describe: 'print JSON on stdout' })
+        .option('host', { type: 'string', requiresArg: true, describe: 'only this host (an unknown name is an error)' })
+        .option('var', { alias: 'e', type: 'string', array: true, requiresArg: true, describe: 'key=value, as plan and apply see it' })
+        .example(EXAMPLES['inventory']!.map(([line, what]) => [line, what]))
+        .epilogue(EXIT_CODES_HELP) as unknown as Argv<InventoryArgs>,
     handler: async (args) => {
       const inventory = await loadInventoryFor(args.inventory);
       const extraVars = parseExtraVars(args.var ?? []);
       const redactor = new Redactor();
       // Every host's secrets, not only the shown host's: a plain var may quote another's.
       redactor.add(secretValues(inventory));
-      const hosts = inventory.hosts.filter((h) => !args.host || h.name === args.host);
+      const only = singleOption(args.host, '--host', 'web1');
+      if (only !== undefined && !inventory.hosts.some((h) => h.name === only)) {
+        const names = inventory.hosts.map((h) => h.name);
+        throw new UserInputError(`--host: no host named "${only}" in ${inventory.config.file}${didYouMean(only, names)}`, undefined, `hosts: ${listNames(names)}`);
+      }
+      const hosts = inventory.hosts.filter((h) => only === undefined || h.name === only);
       const report = {
         inventory: inventory.config.file,
         groups: Object.fromEntries([...inventory.groups.values()].map((g) => [g.name, { hosts: g.hosts, children: g.children }])),

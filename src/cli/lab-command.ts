@@ -4,6 +4,7 @@
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { LabError } from '../errors.js';
+import { EXAMPLES, EXIT_CODES_HELP } from './help-text.js';
 import { labDown, labReset, labStatus, labUp, type LabHostStatus } from '../lab/index.js';
 
 interface LabArgs {
@@ -37,21 +38,19 @@ function statusTable(rows: LabHostStatus[]): string {
 }
 
 const withHosts = (y: Argv): Argv<LabArgs> =>
-  y.positional('hosts', { type: 'string', array: true, describe: 'host names from the inventory' }) as unknown as Argv<LabArgs>;
+  y.positional('hosts', { type: 'string', array: true, describe: 'host names from the inventory' }).epilogue(EXIT_CODES_HELP) as unknown as Argv<LabArgs>;
 
-const noArgs = (y: Argv): Argv<LabArgs> => y as unknown as Argv<LabArgs>;
+const noArgs = (y: Argv): Argv<LabArgs> => y.epilogue(EXIT_CODES_HELP) as unknown as Argv<LabArgs>;
 
 export const labCommand: CommandModule<object, LabArgs> = {
-  command: 'lab <command>',
+  // No `<command>` positional here: the subcommands are demanded below, so that a bare `lab`
+  // shows its usage instead of yargs' "Not enough non-option arguments".
+  command: 'lab',
   describe: 'a local lab of real Debian hosts (systemd-nspawn) for tests and demos; needs root',
   builder: (yargs) =>
+    // --inventory is the global option (declaring it again here doubled its alias in --help);
+    // for the lab it must name a single YAML file.
     yargs
-      .option('inventory', {
-        alias: 'i',
-        type: 'string',
-        default: 'lab',
-        describe: 'inventory NAME (inventory/NAME.yml) or a path to a YAML file',
-      })
       .command<LabArgs>(
         'up [hosts..]',
         'build or reuse the base image and boot the hosts (all when none named)',
@@ -77,6 +76,8 @@ export const labCommand: CommandModule<object, LabArgs> = {
         await labReset({ inventoryPath: resolveInventory(argv.inventory), hosts: argv.hosts ?? [], log });
       })
       .demandCommand(1, 'name a lab command: up, down, status or reset')
+      .example(EXAMPLES['lab']!.map(([line, what]) => [line, what]))
+      .epilogue(EXIT_CODES_HELP)
       .strict() as unknown as Argv<LabArgs>,
   handler: () => undefined,
 };

@@ -2,17 +2,16 @@
 import yargs from 'yargs';
 import { FoobarError, LabError, UserInputError } from '../errors.js';
 import { terminalLines } from '../report/terminal-text.js';
+import { PromptInterrupted } from '../transport/prompt.js';
 import { EXIT } from './exit-codes.js';
 import { parseExtraVars } from './extra-vars.js';
 import { runCommand, useVaultPasswordFile, type RunCommandOptions } from './engine.js';
 import { inventoryCommand } from './inventory-command.js';
 import { labCommand } from './lab-command.js';
 import { vaultCommand } from './vault-command.js';
-
-function commaList(values: unknown): string[] {
-  const list = Array.isArray(values) ? values : values === undefined ? [] : [values];
-  return list.flatMap((v) => String(v).split(',')).map((s) => s.trim()).filter(Boolean);
-}
+import { EXAMPLES, EXIT_CODES_HELP } from './help-text.js';
+import { nameListOption, nonBlankOption, singleOption, wholeNumberOption } from './option-values.js';
+import { UsageError, usageError, type UsageView } from './usage-errors.js';
 
 /** Prints an error the way users should see it, and returns the exit code. */
 export function reportError(error: unknown): number {
@@ -37,14 +36,16 @@ export function reportError(error: unknown): number {
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = EXIT.ok;
   const runWith = (mode: 'plan' | 'apply') => async (args: Record<string, unknown>) => {
+    // A blank --limit would otherwise mean "every host": refused, like every blank value.
+    const limit = nonBlankOption(args['limit'], '--limit', "'web*,!web2'");
     const options: RunCommandOptions = {
       mode: args['dryRun'] ? 'plan' : mode,
-      inventory: String(args['inventory']),
-      playbook: String(args['playbook']),
-      ...(args['limit'] ? { limit: String(args['limit']) } : {}),
-      tags: commaList(args['tags']),
-      skipTags: commaList(args['skipTags']),
-      forks: Number(args['forks']),
+      inventory: singleOption(args['inventory'], '--inventory', 'prod')!,
+      playbook: singleOption(args['playbook'], '--playbook', 'playbooks/site.yml')!,
+      ...(limit === undefined ? {} : { limit }),
+      tags: nameListOption(args['tags'], '--tags', 'nginx,ufw'),
+      skipTags: nameListOption(args['skipTags'], '--skip-tags', 'mysql'),
+      forks: wholeNumberOption(args['forks'], '--forks', 'hosts'),
       extraVars: parseExtraVars((args['var'] as string[] | undefined) ?? []),
       json: Boolean(args['json']),
       color: Boolean(args['color']) && !process.env['NO_COLOR'] && Boolean(process.stdout.isTTY),
@@ -58,28 +59,34 @@ export async function main(argv: string[]): Promise<number> {
   const parser = yargs(argv)
     .scriptName('foobar-provision')
     .usage('$0 <command> [options]\n\nAgentless provisioning over SSH: plan shows what would change, apply makes it so.')
-    .option('inventory', { alias: 'i', type: 'string', default: 'lab', describe: 'inventory NAME (inventory/NAME.yml or inventory/NAME/) or PATH', global: true })
-    .option('vault-password-file', { type: 'string', describe: 'file holding the vault password (else $FOOBAR_VAULT_PASSWORD, $FOOBAR_VAULT_PASSWORD_FILE, INVENTORY/.vault-password, a prompt)', global: true })
-    .middleware((args) => useVaultPasswordFile(args['vaultPasswordFile'] as string | undefined))
+    .option('inventory', { alias: 'i', type: 'string', default: 'lab', requiresArg: true, describe: 'inventory NAME (inventory/NAME.yml or inventory/NAME/; for lab: inventory/NAME.yml) or PATH', global: true })
+    .option('vault-password-file', { type: 'string', requiresArg: true, describe: 'file holding the vault password (else $FOOBAR_VAULT_PASSWORD, $FOOBAR_VAULT_PASSWORD_FILE, INVENTORY/.vault-password, a prompt)', global: true })
+    .middleware((args) => {
+      // The global options, checked once for every command: one value each, not blank.
+      singleOption(args['inventory'], '--inventory', 'prod');
+      useVaultPasswordFile(singleOption(args['vaultPasswordFile'], '--vault-password-file', '~/.vault-pass'));
+    })
     .command(
       ['plan', 'apply'].map((name) => ({
         command: name,
         describe: name === 'plan' ? 'show what would change on each host, with diffs; change nothing' : 'make the changes on every host, in parallel',
         builder: (y: ReturnType<typeof yargs>) => {
           let b = y
-            .option('playbook', { alias: 'p', type: 'string', default: 'playbooks/site.yml', describe: 'playbook file' })
-            .option('limit', { alias: 'l', type: 'string', describe: "hosts, groups, globs, comma lists, !exclusions (e.g. 'web*,!web2')" })
-            .option('tags', { alias: 't', type: 'string', array: true, describe: 'only tasks with these tags' })
-            .option('skip-tags', { type: 'string', array: true, describe: 'skip tasks with these tags' })
-            .option('forks', { alias: 'f', type: 'number', default: 50, describe: 'hosts worked on at once' })
-            .option('var', { alias: 'e', type: 'string', array: true, describe: 'key=value, overrides every other variable' })
+            .option('playbook', { alias: 'p', type: 'string', default: 'playbooks/site.yml', requiresArg: true, describe: 'playbook file' })
+            .option('limit', { alias: 'l', type: 'string', describe: "only these hosts: names, groups, globs, ~regex, comma lists, !exclusions, &intersections (e.g. 'web*,!web2'); a term that matches nothing is an error" })
+            .option('tags', { alias: 't', type: 'string', array: true, requiresArg: true, describe: 'only tasks with these tags (comma list or repeated)' })
+            .option('skip-tags', { type: 'string', array: true, requiresArg: true, describe: 'skip tasks with these tags (comma list or repeated)' })
+            // A string, checked by wholeNumberOption: yargs' number type turns 'abc' into NaN and keeps 1.5.
+            .option('forks', { alias: 'f', type: 'string', default: '50', defaultDescription: '50', requiresArg: true, describe: 'hosts worked on at once (a whole number >= 1)' })
+            .option('var', { alias: 'e', type: 'string', array: true, requiresArg: true, describe: 'key=value, overrides every other variable; the value is read as YAML (--var port=8080 is a number)' })
             .option('json', { type: 'boolean', default: false, describe: 'print one JSON report on stdout' })
             .option('color', { type: 'boolean', default: true, describe: 'colour output (--no-color to disable)' })
             .option('verbose', { alias: 'v', type: 'count', describe: 'more detail (-vv: every task as it ends)' })
             .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'record unknown host keys (a changed key is still refused)' });
           if (name === 'plan') b = b.option('exit-code', { type: 'boolean', default: false, describe: 'exit 3 when changes are pending; 1 when a host could not be checked' });
           else b = b.option('dry-run', { type: 'boolean', default: false, describe: 'same as plan' });
-          return b;
+          for (const [line, what] of EXAMPLES[name]!) b = b.example(line, what);
+          return b.epilogue(EXIT_CODES_HELP);
         },
         handler: runWith(name as 'plan' | 'apply'),
       })),
@@ -90,17 +97,32 @@ export async function main(argv: string[]): Promise<number> {
     .demandCommand(1, 'name a command: plan, apply, inventory, lab or vault')
     .strict()
     .help()
+    .describe('help', 'show help (each command has its own: plan --help)')
     .version()
+    .describe('version', 'show the version number')
+    .example(EXAMPLES['main']!.map(([line, what]) => [line, what]))
+    .epilogue(EXIT_CODES_HELP)
+    // Examples and option texts need about 100 columns; a wider terminal gets its width.
+    .wrap(Math.max(100, Math.min(140, process.stdout.columns ?? 0)))
     .exitProcess(false)
-    .fail((message, error) => {
-      throw error ?? new UserInputError(message);
+    .fail((message, error, usage) => {
+      // yargs' own complaints (YError) are about the command line; anything else came from a handler.
+      // A coerce check's own error (yargs renames it YError) keeps its hint and needs no usage.
+      if (error instanceof UserInputError || (error && error.name !== 'YError')) throw error;
+      throw usageError(message ?? error?.message ?? '', argv, usage as unknown as UsageView);
     });
 
   try {
     await parser.parseAsync();
     if (typeof process.exitCode === 'number' && process.exitCode !== 0 && exitCode === EXIT.ok) exitCode = process.exitCode;
   } catch (error) {
-    return reportError(error);
+    if (error instanceof PromptInterrupted) {
+      process.stderr.write(`${error.message}; nothing was changed\n`);
+      return EXIT.interrupted;
+    }
+    const code = reportError(error);
+    if (error instanceof UsageError && error.usage) process.stderr.write(`\n${error.usage}\n`);
+    return code;
   }
   return exitCode;
 }

@@ -1,6 +1,7 @@
 // `foobar-provision vault encrypt|decrypt|view|edit FILE`: argv to src/vault. Errors are thrown
 // (VaultError is bad input, exit 2) for main to report.
 import type { Argv, CommandModule } from 'yargs';
+import { EXAMPLES, EXIT_CODES_HELP } from './help-text.js';
 import { decryptFile, editFile, encryptFile, lazyPassword, owningInventoryDir, viewFile, type PasswordSourceOptions } from '../vault/index.js';
 
 interface VaultArgs {
@@ -26,10 +27,11 @@ async function passwordFor(args: VaultArgs, confirm = false) {
 }
 
 const withFile = (y: Argv): Argv<VaultArgs> =>
-  y.positional('file', { type: 'string', demandOption: true, describe: 'the vault file' }) as unknown as Argv<VaultArgs>;
+  y.positional('file', { type: 'string', demandOption: true, describe: 'the vault file' }).epilogue(EXIT_CODES_HELP) as unknown as Argv<VaultArgs>;
 
 export const vaultCommand: CommandModule<object, VaultArgs> = {
-  command: 'vault <command>',
+  // Subcommands demanded below: a bare `vault` shows its usage.
+  command: 'vault',
   describe: 'encrypt, decrypt, view or edit a vault file (AES-256-GCM, scrypt-derived key)',
   builder: (yargs) =>
     yargs
@@ -45,10 +47,12 @@ export const vaultCommand: CommandModule<object, VaultArgs> = {
         process.stdout.write(await viewFile(args.file, await passwordFor(args)));
       })
       .command<VaultArgs>('edit <file>', 'edit the plaintext in $EDITOR (default vi), then re-encrypt', withFile, async (args) => {
-        const changed = await editFile(args.file, process.env['EDITOR'] || 'vi', await passwordFor(args));
+        const changed = await editFile(args.file, process.env['EDITOR'] || 'vi', { ...(await passwordFor(args)), interactive: Boolean(process.stdin.isTTY) });
         say(changed ? `re-encrypted ${args.file}` : `${args.file} unchanged`);
       })
       .demandCommand(1, 'name a vault command: encrypt, decrypt, view or edit')
+      .example(EXAMPLES['vault']!.map(([line, what]) => [line, what]))
+      .epilogue(EXIT_CODES_HELP)
       .strict() as unknown as Argv<VaultArgs>,
   handler: () => undefined,
 };

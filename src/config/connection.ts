@@ -9,9 +9,16 @@ import type { YamlMap } from './yaml.js';
 const READERS = {
   user: (map, key, _dir, out) => (out.user = map.require(key, 'a user name').asText('a user name')),
   port: (map, key, _dir, out) => (out.port = map.require(key, 'a port').asInteger('a port number (1-65535)', 1, 65535)),
-  key: (map, key, dir, out) => (out.key = resolvePath(map.require(key, 'a key path').asString('a private key path'), dir)),
-  known_hosts: (map, key, dir, out) =>
-    (out.knownHosts = resolvePath(map.require(key, 'a file path').asString('a known_hosts file path'), dir)),
+  key: (map, key, dir, out) => {
+    const node = map.require(key, 'a key path');
+    out.key = resolvePath(node.asString('a private key path'), dir);
+    out.keyWhere = node.where;
+  },
+  known_hosts: (map, key, dir, out) => {
+    const node = map.require(key, 'a file path');
+    out.knownHosts = resolvePath(node.asString('a known_hosts file path'), dir);
+    out.knownHostsWhere = node.where;
+  },
   connect_timeout: (map, key, _dir, out) => (out.connectTimeout = seconds(map, key)),
   command_timeout: (map, key, _dir, out) => (out.commandTimeout = seconds(map, key)),
   become_password: (map, key, _dir, out) =>

@@ -19,8 +19,12 @@ export interface ConnectionConfig {
   port?: number;
   /** Private key path, absolute (`~` expanded, relative paths resolved against the inventory dir). */
   key?: string;
+  /** Where `key:` was written: a missing or unusable key file is reported there. */
+  keyWhere?: SourceRef;
   /** Extra known_hosts file, absolute (resolved against the inventory dir). */
   knownHosts?: string;
+  /** Where `known_hosts:` was written. */
+  knownHostsWhere?: SourceRef;
   /** Seconds. */
   connectTimeout?: number;
   /** Seconds. */

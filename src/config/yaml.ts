@@ -1,10 +1,10 @@
 // Load YAML keeping source positions, and read it through small typed wrappers that
 // turn every surprise into a ConfigError pointing at file:line:column.
 
-import { readFile } from 'node:fs/promises';
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node } from 'yaml';
 import { ConfigError, formatSourceRef, type SourceRef } from '../errors.js';
 import { didYouMean } from './suggest.js';
+import { checkText, readTextFile } from './text-file.js';
 
 /** Turns the raw text of a file into the YAML text to parse (e.g. vault decryption). */
 export type TextTransform = (file: string, text: string) => string | Promise<string>;
@@ -13,37 +13,65 @@ interface Source {
   file: string;
   doc: Document;
   lineCounter: LineCounter;
+  /** Merge-key (`<<: *x`) expansions so far: nested merges can grow exponentially, like aliases. */
+  merges: number;
 }
+
+/** Far above what a hand-written file needs; far below what hangs the tool. */
+const MAX_MERGES = 10_000;
+/** Alias expansions per anchor (the yaml package's own guard, raised from its default of 100). */
+const MAX_ALIAS_COUNT = 1_000;
 
 /** Parse YAML text; a syntax error becomes a ConfigError at the parser's position. */
 export function parseYaml(text: string, file: string): YamlNode {
+  checkText(text, file);
   const lineCounter = new LineCounter();
   // `merge: true` lets users share settings with YAML's `<<: *anchor`.
   // Duplicate keys are found by checkUniqueKeys: the parser's own check points at the end of
   // the previous entry when values are empty, and we want the duplicate key's line.
-  const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: false });
+  const doc = guarded(file, () => parseDocument(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: false }));
   const [error] = doc.errors;
   if (error) {
     const start = lineCounter.linePos(error.pos[0]);
     const where: SourceRef = { file, line: start.line, column: start.col };
-    throw new ConfigError(`malformed YAML: ${firstSentence(error.message)}`, where, snippet(text, start.line, start.col));
+    const reason = /call stack/i.test(error.message) ? 'nested too deeply' : firstSentence(error.message);
+    throw new ConfigError(`malformed YAML: ${reason}`, where, snippet(text, start.line, start.col));
   }
-  const source: Source = { file, doc, lineCounter };
-  checkUniqueKeys(source);
+  const source: Source = { file, doc, lineCounter, merges: 0 };
+  guarded(file, () => checkUniqueKeys(source));
   const root = doc.contents as Node | null;
   return new YamlNode(source, root, root ? positionOf(source, root) : { file, line: 1, column: 1 }, '');
 }
 
 /** Read and parse a YAML file; `transform` sees the raw text first (the vault hook). */
 export async function loadYamlFile(file: string, transform?: TextTransform): Promise<YamlNode> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(err);
-    throw new ConfigError(`cannot read ${file}: ${reason}`, { file });
-  }
+  const text = await readTextFile(file);
   return parseYaml(transform ? await transform(file, text) : text, file);
+}
+
+/**
+ * Resource exhaustion inside the yaml package (an alias bomb, a document nested thousands deep)
+ * surfaces as a ReferenceError or RangeError: make it bad input at the file, not a crash.
+ */
+function guarded<T>(file: string, work: () => T, where: SourceRef = { file }): T {
+  try {
+    return work();
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    if (err instanceof ReferenceError && /alias/i.test(err.message)) throw aliasBomb(where);
+    if (err instanceof RangeError) {
+      throw new ConfigError('the YAML is nested too deeply to read', where, 'flatten the structure; no hand-written file needs thousands of levels');
+    }
+    throw err;
+  }
+}
+
+function aliasBomb(where: SourceRef): ConfigError {
+  return new ConfigError(
+    `too many alias expansions in ${where.file} (a YAML alias bomb?)`,
+    where,
+    'an anchor (&name) referred to (*name) so often that the expanded data would be huge; refer to each anchor only a few times',
+  );
 }
 
 export type YamlKind = 'map' | 'list' | 'string' | 'number' | 'boolean' | 'null' | 'other';
@@ -158,7 +186,9 @@ export class YamlNode {
 
   /** The plain JavaScript value (aliases and merge keys resolved). */
   toJS(): unknown {
-    return this.node === null ? null : (this.node.toJS(this.source.doc) as unknown);
+    const node = this.node;
+    if (node === null) return null;
+    return guarded(this.source.file, () => node.toJS(this.source.doc, { maxAliasCount: MAX_ALIAS_COUNT }) as unknown, this.where);
   }
 
   /** @internal */
@@ -240,6 +270,8 @@ export class YamlMap {
     const values: Record<string, unknown> = {};
     const where = new Map<string, SourceRef>();
     for (const entry of this.entries) {
+      // Assigning "__proto__" would set the object's prototype: the variable would vanish silently.
+      if (entry.key === '__proto__') throw new ConfigError('"__proto__" cannot be a variable name', entry.keyWhere, 'rename the variable');
       values[entry.key] = entry.value.toJS();
       where.set(entry.key, entry.keyWhere);
     }
@@ -278,6 +310,7 @@ function readEntries(source: Source, map: Node, path: string): YamlEntry[] {
 }
 
 function mergedEntries(source: Source, path: string, value: Node | null, where: SourceRef): YamlEntry[] {
+  if (++source.merges > MAX_MERGES) throw aliasBomb(where);
   const target = resolveAlias(source, value);
   if (isSeq(target)) return target.items.flatMap((item) => mergedEntries(source, path, item as Node | null, where));
   if (!isMap(target)) throw new ConfigError('"<<" must refer to a map', where);
@@ -324,8 +357,10 @@ function describeKind(kind: YamlKind, value: unknown): string {
       return 'a map';
     case 'list':
       return 'a list';
-    case 'string':
-      return `the string "${String(value)}"`;
+    case 'string': {
+      const text = String(value);
+      return `the string "${escapeControls(text.length > 60 ? `${text.slice(0, 60)}…` : text)}"`;
+    }
     case 'number':
       return `the number ${String(value)}`;
     case 'boolean':
@@ -342,11 +377,23 @@ function firstSentence(message: string): string {
   return message.replace(/ at line \d+, column \d+:[\s\S]*$/, '').trim();
 }
 
+const SNIPPET_WIDTH = 100;
+
+/** Control characters of a user's file are shown escaped, never sent raw to a terminal. */
+function escapeControls(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** The offending line with a caret under the column, as a hint. */
 function snippet(text: string, line: number | undefined, column: number | undefined): string | undefined {
   if (line === undefined) return undefined;
-  const source = text.split(/\r?\n/)[line - 1];
-  if (source === undefined || source.trim() === '') return undefined;
-  const caret = column === undefined ? '' : `\n  ${' '.repeat(Math.max(0, column - 1))}^`;
-  return `near:\n  ${source}${caret}`;
+  const full = text.split(/\r?\n/)[line - 1];
+  if (full === undefined || full.trim() === '') return undefined;
+  // A very long line (minified or generated) is shown as a window around the column.
+  const col = Math.max(1, column ?? 1);
+  const start = full.length > SNIPPET_WIDTH ? Math.max(0, Math.min(col - 1 - SNIPPET_WIDTH / 2, full.length - SNIPPET_WIDTH)) : 0;
+  const shown = full.slice(start, start + SNIPPET_WIDTH);
+  const source = `${start > 0 ? '…' : ''}${shown}${start + SNIPPET_WIDTH < full.length ? '…' : ''}`;
+  const caret = column === undefined ? '' : `\n  ${' '.repeat(Math.max(0, col - 1 - start + (start > 0 ? 1 : 0)))}^`;
+  return `near:\n  ${escapeControls(source)}${caret}`;
 }

@@ -19,9 +19,19 @@ export function buildInventory(config: InventoryConfig, options: BuildOptions = 
   const scopes = new Map<string, VarScope>([['all', config.vars], ...[...config.groups].map(([n, g]): [string, VarScope] => [n, g.vars])]);
   const defaultUser = options.defaultUser ?? localUser();
 
+  // Each host's groups in one pass over the groups (never a scan of a group per host: that is
+  // quadratic, minutes for 100k hosts). Lowest precedence first: `all`, shallower groups, by name.
+  const groupsOf = new Map<string, string[]>();
+  for (const group of ordered) {
+    for (const host of group.hosts) {
+      const list = groupsOf.get(host);
+      if (list) list.push(group.name);
+      else groupsOf.set(host, [group.name]);
+    }
+  }
+
   const hosts = config.hosts.map((hostConfig): Host => {
-    // Lowest precedence first: `all`, then shallower groups, then by name; the host last.
-    const memberOf = ordered.filter((g) => g.hosts.includes(hostConfig.name)).map((g) => g.name);
+    const memberOf = groupsOf.get(hostConfig.name) ?? [];
     const layers = [...memberOf.map((name) => scopes.get(name) ?? emptyScope()), hostConfig.vars];
     const connection = resolveConnection(config.connection, hostConfig.connection, defaultUser);
     return {
@@ -54,6 +64,9 @@ function buildGroups(config: InventoryConfig): Map<string, Group> {
     return depth;
   };
   const hostOrder = config.hosts.map((h) => h.name);
+  const position = new Map(hostOrder.map((name, index) => [name, index]));
+  /** A group's hosts in inventory order, without scanning every host for each group. */
+  const inInventoryOrder = (names: Set<string>): string[] => [...names].sort((a, b) => position.get(a)! - position.get(b)!);
   const members = (group: GroupConfig, seen = new Set<string>()): Set<string> => {
     for (const host of group.hosts) seen.add(host);
     for (const child of group.children) {
@@ -77,7 +90,7 @@ function buildGroups(config: InventoryConfig): Map<string, Group> {
     const inGroup = members(group);
     groups.set(group.name, {
       name: group.name,
-      hosts: hostOrder.filter((h) => inGroup.has(h)),
+      hosts: inInventoryOrder(inGroup),
       directHosts: [...group.hosts],
       children: [...group.children],
       parents: parents.get(group.name) ?? ['all'],

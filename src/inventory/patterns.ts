@@ -88,7 +88,7 @@ function matchTerm(inventory: Inventory, term: Term, options: PatternOptions): S
 
 /** A plain name must be a host or a group: a typo is an error, with a suggestion. */
 function exactMatch(inventory: Inventory, name: string, options: PatternOptions): Set<string> {
-  if (inventory.hosts.some((h) => h.name === name)) return new Set([name]);
+  if (hostNames(inventory).has(name)) return new Set([name]);
   const group = inventory.groups.get(name);
   if (group) {
     if (group.hosts.length === 0 && options.strict) throw patternError(options, `group "${name}" has no hosts`);
@@ -96,6 +96,17 @@ function exactMatch(inventory: Inventory, name: string, options: PatternOptions)
   }
   const known = [...inventory.hosts.map((h) => h.name), ...inventory.groups.keys()];
   throw patternError(options, `no host or group named "${name}"${didYouMean(name, known)}`, someNames(inventory));
+}
+
+// A pattern of many names (`--limit h1,h2,...`) looks each up: an index, not a scan per name.
+const hostNameIndex = new WeakMap<Inventory, Set<string>>();
+function hostNames(inventory: Inventory): Set<string> {
+  let names = hostNameIndex.get(inventory);
+  if (!names) {
+    names = new Set(inventory.hosts.map((h) => h.name));
+    hostNameIndex.set(inventory, names);
+  }
+  return names;
 }
 
 function globMatcher(glob: string): (name: string) => boolean {

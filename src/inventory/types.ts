@@ -7,7 +7,11 @@ export interface HostConnection {
   user: string;
   port: number;
   key?: string;
+  /** Where `key:` was written, for errors about the key file. */
+  keyWhere?: SourceRef;
   knownHosts?: string;
+  /** Where `known_hosts:` was written. */
+  knownHostsWhere?: SourceRef;
   connectTimeout: number;
   /** No limit when absent. */
   commandTimeout?: number;

@@ -23,6 +23,23 @@ export const DEFAULT_PASSPHRASE_ENV = 'FOOBAR_SSH_PASSPHRASE';
 // One prompt per key file for the whole run, however many hosts use it, even concurrently.
 const prompted = new Map<string, Promise<string>>();
 
+/** The passphrase of a key file, asked once per run (the CLI may ask before connecting). */
+export function askPassphraseOnce(path: string, prompt: (question: string) => Promise<string>): Promise<string> {
+  let pending = prompted.get(path);
+  if (!pending) {
+    pending = prompt(`Passphrase for ${path}: `);
+    prompted.set(path, pending);
+    // An interrupted or failed prompt is not an answer: the next ask tries again.
+    pending.catch(() => forgetPassphrase(path));
+  }
+  return pending;
+}
+
+/** A passphrase that did not decrypt the key must not be reused. */
+export function forgetPassphrase(path: string): void {
+  prompted.delete(path);
+}
+
 export function describeAuth(auth: AuthMethod): string {
   return auth.kind === 'key' ? `key ${auth.path}` : `ssh-agent (${auth.socket})`;
 }
@@ -59,12 +76,7 @@ async function loadKey(settings: ConnectionSettings, deps: AuthDeps): Promise<Au
   if (fromEnv !== undefined) {
     passphrase = fromEnv;
   } else if (deps.interactive) {
-    let pending = prompted.get(path);
-    if (!pending) {
-      pending = deps.prompt(`Passphrase for ${path}: `);
-      prompted.set(path, pending);
-    }
-    passphrase = await pending;
+    passphrase = await askPassphraseOnce(path, deps.prompt);
   } else {
     throw new ConnectionError(
       host,
@@ -75,7 +87,7 @@ async function loadKey(settings: ConnectionSettings, deps: AuthDeps): Promise<Au
   const decrypted = await deps.keys.load(path, passphrase);
   if (decrypted instanceof Error) {
     // A wrong typed passphrase must not be reused for the next host.
-    if (fromEnv === undefined) prompted.delete(path);
+    if (fromEnv === undefined) forgetPassphrase(path);
     const source = fromEnv !== undefined ? `from ${envName}` : 'entered';
     throw new ConnectionError(host, `${host}: cannot decrypt ${path} with the passphrase ${source}: ${decrypted.message}`);
   }

@@ -3,14 +3,14 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { readFailure } from '../config/text-file.js';
 import { VaultError } from './errors.js';
 
 export async function readVaultFile(file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new VaultError(`cannot read ${file}: ${code === 'ENOENT' ? 'file not found' : String(err)}`);
+    throw new VaultError(`cannot read ${file}: ${readFailure(err)}`);
   }
 }
 

@@ -29,7 +29,7 @@ export function vaultDecryptHook(options: DecryptHookOptions): DecryptHook {
  * The YAML loader quotes the offending line of a syntax error, which here may hold a secret:
  * report a vault file's shape errors ourselves, by position only.
  */
-function checkedYaml(text: string, file: string, encrypted: boolean): string {
+export function checkedYaml(text: string, file: string, encrypted: boolean): string {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, merge: true, uniqueKeys: false });
   const [error] = doc.errors;

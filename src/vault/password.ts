@@ -6,6 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promptHidden } from '../transport/prompt.js';
+import { readFailure } from '../config/text-file.js';
 import { VaultError } from './errors.js';
 
 export const PASSWORD_ENV = 'FOOBAR_VAULT_PASSWORD';
@@ -70,8 +71,7 @@ async function fromFile(file: string, source: string): Promise<FoundPassword> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new VaultError(`cannot read the vault password file ${file} (from ${source}): ${code === 'ENOENT' ? 'file not found' : String(err)}`);
+    throw new VaultError(`cannot read the vault password file ${file} (from ${source}): ${readFailure(err)}`);
   }
   // Editors and `echo` add a final newline; it is never part of the password.
   const password = text.replace(/\r?\n$/, '');

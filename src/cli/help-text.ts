@@ -1,0 +1,45 @@
+// Text of `--help` beyond the option list: exit codes and examples for each command.
+import { EXIT } from './exit-codes.js';
+
+export const EXIT_CODES_HELP = [
+  'Exit codes:',
+  `  ${EXIT.ok}    success (plan: also with changes pending, unless --exit-code)`,
+  `  ${EXIT.hostFailed}    a host failed, was unreachable, or could not be checked`,
+  `  ${EXIT.badInput}    bad input (options, YAML, templates, --limit, key files): no host touched`,
+  `  ${EXIT.changesPending}    plan --exit-code: the run succeeded and changes are pending`,
+  `  ${EXIT.internal}    the tool or its environment failed (lab preflight, internal error)`,
+  `  ${EXIT.interrupted}  interrupted (Ctrl-C, SIGTERM)`,
+].join('\n');
+
+/** [command line, what it does], shown under "Examples:" of each command's help. */
+export const EXAMPLES: Record<string, ReadonlyArray<readonly [string, string]>> = {
+  main: [
+    ['$0 plan -i prod', 'what would change (inventory/prod.yml)'],
+    ['$0 apply -i prod -l web1', 'make the changes on one host'],
+    ['$0 plan --help', 'the options of one command'],
+  ],
+  plan: [
+    ['$0 plan -i prod', 'diffs for every host; changes nothing'],
+    ["$0 plan -l 'web*,!web2' -t nginx", 'only some hosts and tasks'],
+    ['$0 plan --exit-code --json', 'CI: exit 3 when changes are pending'],
+  ],
+  apply: [
+    ['$0 apply -i prod', 'make the changes on every host'],
+    ['$0 apply -p playbooks/rolling-upgrade.yml', 'another playbook'],
+    ['$0 apply -l db -e mysql_port=3307 -f 4', 'one group, a variable, 4 hosts at once'],
+  ],
+  inventory: [
+    ['$0 inventory -i prod', 'hosts, groups and variables, secrets masked'],
+    ['$0 inventory --host web1 --json', "one host's variables as JSON"],
+  ],
+  lab: [
+    ['$0 lab up', 'build the image if needed, boot every host'],
+    ['$0 lab status', 'which hosts are up, SSH and systemd state'],
+    ['$0 lab reset web1', 'put web1 back to the pristine image'],
+  ],
+  vault: [
+    ['$0 vault encrypt prod.vault.yml', 'encrypt a vars file in place'],
+    ['$0 vault edit prod.vault.yml', 'edit it in $EDITOR, then re-encrypt'],
+    ['$0 vault view prod.vault.yml', 'print the plaintext'],
+  ],
+};

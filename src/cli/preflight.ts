@@ -1,0 +1,147 @@
+// Checks between reading the files and the first connection, so that bad input stops the
+// run before any host is touched: plays left without hosts, key files that cannot work.
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { ConfigError, UserInputError, formatSourceRef, type SourceRef } from '../errors.js';
+import { listNames } from '../config/suggest.js';
+import { readFailure } from '../config/text-file.js';
+import type { PlayConfig } from '../config/types.js';
+import type { Host } from '../inventory/index.js';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { ParsedKey } from 'ssh2';
+import { askPassphraseOnce, DEFAULT_PASSPHRASE_ENV, forgetPassphrase } from '../transport/auth.js';
+import { sharedPrivateKeys, type PrivateKeyCache } from '../transport/private-keys.js';
+import { promptHidden } from '../transport/prompt.js';
+
+export interface RunToCheck {
+  plays: readonly PlayConfig[];
+  hostsForPlay: (play: PlayConfig) => string[];
+  limit: string | undefined;
+  /** Every host of the inventory. */
+  hosts: readonly Host[];
+  /** Defaults to stderr. */
+  warn?: (message: string) => void;
+}
+
+/** All the checks of a run, in order; throws the first problem as bad input (exit 2). */
+export async function checkBeforeConnecting(run: RunToCheck): Promise<void> {
+  const warn = run.warn ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
+  const selected = checkPlayHosts(run.plays, run.hostsForPlay, run.limit);
+  for (const warning of selected.warnings) warn(warning);
+  const hosts = run.hosts.filter((h) => selected.hosts.has(h.name));
+  await checkKeyFiles(hosts, sharedPrivateKeys, terminalPassphraseSource());
+  await checkKnownHostsFiles(hosts, join(homedir(), '.ssh', 'known_hosts'));
+}
+
+/** Where an encrypted key's passphrase comes from, as the SSH transport would look for it. */
+function terminalPassphraseSource(): PassphraseSource {
+  const fromEnv = process.env[DEFAULT_PASSPHRASE_ENV];
+  if (fromEnv !== undefined) return { fromEnv };
+  return process.stdin.isTTY ? { ask: (path) => askPassphraseOnce(path, promptHidden), forget: forgetPassphrase } : {};
+}
+
+/**
+ * Every play's hosts, after `--limit`. A play left with none is skipped with a warning that
+ * names it; a run left with no host at all is bad input (exit 2), not a quiet success.
+ */
+export function checkPlayHosts(plays: readonly PlayConfig[], hostsForPlay: (play: PlayConfig) => string[], limit: string | undefined): { hosts: Set<string>; warnings: string[] } {
+  const hosts = new Set<string>();
+  const warnings: string[] = [];
+  for (const play of plays) {
+    const chosen = hostsForPlay(play);
+    for (const host of chosen) hosts.add(host);
+    if (chosen.length === 0) {
+      const why = limit === undefined ? `hosts "${play.hosts}" matches no host` : `--limit "${limit}" leaves it no host (its hosts: "${play.hosts}")`;
+      warnings.push(`play "${play.name}" (${formatSourceRef(play.where)}) is skipped: ${why}`);
+    }
+  }
+  if (hosts.size === 0 && plays.length > 0) {
+    throw new UserInputError(
+      limit === undefined ? 'no play of the playbook matches any host' : `--limit "${limit}" leaves no play of the playbook any host`,
+      undefined,
+      `the plays run on: ${plays.map((p) => `"${p.hosts}"`).join(', ')}`,
+    );
+  }
+  return { hosts, warnings };
+}
+
+/**
+ * Each distinct `key:` file of the hosts about to be contacted exists, is readable and holds a
+ * private key. An encrypted key passes: its passphrase is asked for (or read) when connecting.
+ * Errors point at the inventory line of the `key:` setting.
+ */
+export interface PassphraseSource {
+  /** The passphrase from the environment (FOOBAR_SSH_PASSPHRASE), if set. */
+  fromEnv?: string;
+  /** Set when the operator can be asked (stdin is a terminal); Ctrl-C there ends the run (130). */
+  ask?: (path: string) => Promise<string>;
+  /** Called when an asked passphrase turned out wrong, so it is not reused. */
+  forget?: (path: string) => void;
+}
+
+export async function checkKeyFiles(hosts: readonly Host[], keys: PrivateKeyCache, passphrase: PassphraseSource = {}): Promise<void> {
+  const users = new Map<string, Host[]>();
+  for (const host of hosts) {
+    const { key } = host.connection;
+    if (key !== undefined) users.set(key, [...(users.get(key) ?? []), host]);
+  }
+  for (const [key, [first, ...others]] of users) {
+    const where = first!.connection.keyWhere ?? first!.where;
+    const usedBy = `used by ${listNames([first!, ...others].map((h) => h.name), 5)}`;
+    let parsed;
+    try {
+      parsed = await keys.load(key);
+    } catch (err) {
+      throw new ConfigError(`key: cannot read private key ${key}: ${readFailure(err)}`, where, `${usedBy}; fix the path or the file's permissions`);
+    }
+    if (parsed instanceof Error && /passphrase/i.test(parsed.message)) {
+      parsed = await decryptedKey(key, where, keys, passphrase);
+    }
+    if (parsed instanceof Error) {
+      throw new ConfigError(`key: ${key} is not a private key the tool can use: ${parsed.message}`, where, 'expected an OpenSSH or PEM private key file (not the .pub file)');
+    }
+    if (!parsed.isPrivateKey()) {
+      throw new ConfigError(`key: ${key} holds a public key only`, where, 'point key: at the private key (the file without .pub)');
+    }
+  }
+}
+
+/**
+ * An encrypted key is opened here too, once, before any connection: a missing or wrong passphrase
+ * is bad input at the `key:` line, and the connections reuse the answer.
+ */
+async function decryptedKey(key: string, where: SourceRef, keys: PrivateKeyCache, source: PassphraseSource): Promise<ParsedKey | Error> {
+  const { fromEnv, ask } = source;
+  if (fromEnv === undefined && !ask) {
+    throw new ConfigError(`key: ${key} is encrypted and no passphrase is available`, where, `set ${DEFAULT_PASSPHRASE_ENV}, run from a terminal to be asked, or load the key into ssh-agent`);
+  }
+  const given = fromEnv ?? (await ask!(key));
+  const parsed = await keys.load(key, given);
+  if (parsed instanceof Error) {
+    if (fromEnv === undefined) source.forget?.(key);
+    throw new ConfigError(`key: cannot decrypt ${key} with the passphrase ${fromEnv === undefined ? 'entered' : `from ${DEFAULT_PASSPHRASE_ENV}`}`, where, parsed.message);
+  }
+  return parsed;
+}
+
+/**
+ * The known_hosts files the hosts will use: a missing one is fine (it is created when a key is
+ * accepted), but one that is a directory or unreadable would fail every host mid-run.
+ */
+export async function checkKnownHostsFiles(hosts: readonly Host[], userFile: string): Promise<void> {
+  const files = new Map<string, SourceRef | undefined>([[userFile, undefined]]);
+  for (const host of hosts) {
+    const { knownHosts, knownHostsWhere } = host.connection;
+    if (knownHosts !== undefined && !files.has(knownHosts)) files.set(knownHosts, knownHostsWhere ?? host.where);
+  }
+  for (const [file, where] of files) {
+    const info = await stat(file).catch(() => undefined);
+    if (!info) continue;
+    const label = where ? 'known_hosts: ' : '';
+    if (!info.isFile()) throw new ConfigError(`${label}${file} is not a file`, where, 'expected a known_hosts file (one host key per line)');
+    await access(file, constants.R_OK).catch((err: unknown) => {
+      throw new ConfigError(`${label}cannot read ${file}: ${readFailure(err)}`, where);
+    });
+  }
+}
