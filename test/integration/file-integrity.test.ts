@@ -78,7 +78,7 @@ async function cutWhileGrowing(step: { command: string; stdin: Buffer }, bytes: 
   const t = transport();
   await t.connect();
   const running = t.exec(step.command, { stdin: step.stdin }).catch((e: unknown) => e);
-  await poll('the temp file to grow', () => (hidden().some((n) => statSync(join(dir, n)).size > bytes) ? true : undefined));
+  await poll('the temp file to grow', () => (hidden().some((n) => (statSync(join(dir, n), { throwIfNoEntry: false })?.size ?? 0) > bytes) ? true : undefined));
   await cutSessions();
   await running;
   // The host side finishes on its own after the cut: wait for its temp files to go.
@@ -149,7 +149,9 @@ describe('the CLI killed mid-upload', () => {
         `- name: files\n  hosts: all\n  tasks:\n    - copy: { content: "small\\n", dest: ${dir}/small.conf }\n    - copy: { src: big.bin, dest: ${dir}/big.bin }\n`,
       );
       const cli = startCli(['apply', '--inventory', 'test'], { cwd: project });
-      await poll('the temp file to grow', () => (hidden().some((n) => statSync(join(dir, n)).size > 4 * 1024 * 1024) ? true : undefined));
+      // A temp file may be renamed between the listing and the stat (the small file's): skip it.
+      const sizeOf = (name: string) => statSync(join(dir, name), { throwIfNoEntry: false })?.size ?? 0;
+      await poll('the temp file to grow', () => (hidden().some((n) => sizeOf(n) > 4 * 1024 * 1024) ? true : undefined));
       cli.child.kill('SIGKILL');
       await cli.done;
       await poll('the temp files to be removed', () => (hidden().length === 0 ? true : undefined));
