@@ -28,11 +28,17 @@ const countLines = (text: string): number => text.match(/\r\n|[\n\r\u2028\u2029]
 // `x.import`, is fine).
 const IMPORT = /(^|[^.\w$])import\b/;
 
+// `async` functions (and `await`) would queue code that runs after the render has returned:
+// templates are synchronous.
+const ASYNC = /(^|[^.\w$])(async|await)\b/;
+
 function checkCode(code: string, line: number): void {
-  const match = IMPORT.exec(code);
-  if (match) {
-    const at = line + countLines(code.slice(0, match.index + match[1]!.length));
-    throw new TemplateSyntaxError('"import" is not available in templates and expressions', at);
+  for (const [pattern, what] of [[IMPORT, '"import" is'], [ASYNC, 'asynchronous code (async, await) is']] as const) {
+    const match = pattern.exec(code);
+    if (match) {
+      const at = line + countLines(code.slice(0, match.index + match[1]!.length));
+      throw new TemplateSyntaxError(`${what} not available in templates and expressions`, at);
+    }
   }
 }
 

@@ -74,7 +74,10 @@ const REALM_SOURCE = String.raw`'use strict';
   const setHas = SetC.prototype.has, setAdd = SetC.prototype.add;
 
   // Nothing that can reach the outside or compile code stays on the global.
-  for (const name of ['eval', 'console', 'WebAssembly', 'SharedArrayBuffer', 'Atomics', 'FinalizationRegistry', 'WeakRef']) delete g[name];
+  // Promise too: a callback queued by a render would run after it returned, with whatever
+  // variables the next render set (and a rejection nobody handles would end the process).
+  for (const name of ['eval', 'console', 'WebAssembly', 'SharedArrayBuffer', 'Atomics', 'FinalizationRegistry', 'WeakRef', 'Promise']) delete g[name];
+  if ('fromAsync' in g.Array) delete g.Array.fromAsync;
   // A realm-level prepareStackTrace would hand template code the functions on the stack.
   defineProperty(E, 'prepareStackTrace', { value: undefined, writable: false, enumerable: false, configurable: false });
   defineProperty(E, 'stackTraceLimit', { value: 30, writable: false, enumerable: false, configurable: false });
@@ -320,7 +323,10 @@ const REALM_SOURCE = String.raw`'use strict';
   /** Runs a compiled function; returns [true, 'value'|'json', result] or [false, name, message, stack]. */
   const run = (fn, exportAsData) => {
     try {
-      const value = apply(fn, topThis, [makeScope(), text]);
+      let value = apply(fn, topThis, [makeScope(), text]);
+      // A template is text: a template that returns something else ('<% return obj %>') is
+      // turned into text here, so that no object of the realm ever reaches the outer side.
+      if (!exportAsData && typeof value !== 'string') value = text(value);
       if (!exportAsData || value === null || (typeof value !== 'object' && typeof value !== 'function')) {
         return [true, 'value', typeof value === 'function' || typeof value === 'symbol' ? S(value) : value];
       }

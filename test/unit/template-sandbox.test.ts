@@ -307,3 +307,31 @@ describe('a template that overwrites a global binding', () => {
     expect(renderTemplateString(`<%= (function () { return this })().JSON === JSON %>`, vars(), at, none).content).toBe('true');
   });
 });
+
+describe('nothing made by template code runs after the render or outside the realm', () => {
+  it('a template that returns an object (whose text conversion throws another object) fails as a template error', () => {
+    const thrower = `{ get message() { return 'M' }, [Symbol.for('nodejs.util.inspect.custom')](d, o) { return o.constructor.constructor('return process')() } }`;
+    expectRefused(() => renderTemplateString(`<% return { toString() { throw ${thrower} } } %>`, vars(), at, none));
+    expectRefused(() => renderTemplateString(`<% return { [Symbol.toPrimitive]() { throw ${thrower} } } %>`, vars(), at, none));
+  });
+
+  it('a template that returns an object gets its text inside the realm', () => {
+    expect(renderTemplateString(`<% return { toString() { return 'X' } } %>`, vars(), at, none).content).toBe('X');
+  });
+
+  it.each([
+    ['an async function', `(async () => { await 0; throw new Error('late') })()`],
+    ['Promise from the global', `(function () { return this })().Promise.reject(new Error('late'))`],
+  ])('%s is refused (no code runs after the render returns)', async (_name, code) => {
+    const late: unknown[] = [];
+    const onLate = (reason: unknown) => late.push(reason);
+    process.on('unhandledRejection', onLate);
+    try {
+      expectRefused(() => renderTemplateString(`<% ${code} %>done`, vars(), at, none));
+      await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      process.off('unhandledRejection', onLate);
+    }
+    expect(late).toEqual([]);
+  });
+});
