@@ -32,7 +32,19 @@ const IMPORT = /(^|[^.\w$])import\b/;
 // templates are synchronous.
 const ASYNC = /(^|[^.\w$])(async|await)\b/;
 
-function checkCode(code: string, line: number): void {
+// A loop statement is the only way template code can run without end (recursion overflows the
+// stack quickly): code holding one runs under a time limit, which costs a watchdog thread per
+// render, so code without one is not charged for it.
+const LOOP = /(^|[^.\w$])(for|while|do)\b/;
+
+/** What the compiler learnt about the code while building the script. */
+export interface ScriptInfo {
+  /** The code holds a loop statement keyword (maybe inside a string: then it only costs time). */
+  mayLoop: boolean;
+}
+
+function checkCode(code: string, line: number, info?: ScriptInfo): void {
+  if (info && LOOP.test(code)) info.mayLoop = true;
   for (const [pattern, what] of [[IMPORT, '"import" is'], [ASYNC, 'asynchronous code (async, await) is']] as const) {
     const match = pattern.exec(code);
     if (match) {
@@ -47,7 +59,7 @@ function checkCode(code: string, line: number): void {
 const endsInLineComment = (code: string): boolean => code.lastIndexOf('//') > code.lastIndexOf('\n');
 
 /** Builds the body of the template function from EJS source. */
-export function templateToScript(source: string): string {
+export function templateToScript(source: string, info?: ScriptInfo): string {
   const slurped = source.replace(/[ \t]*<%_/g, '<%_').replace(/_%>[ \t]*/g, '_%>');
   const parts = slurped.split(TOKEN);
   let out = '(function (__fp_scope, __fp_text) { with (__fp_scope) { let __fp_out = "";';
@@ -71,7 +83,7 @@ export function templateToScript(source: string): string {
     line += breaks;
   };
   const emitCode = (code: string, asOutput: boolean) => {
-    checkCode(code, line);
+    checkCode(code, line, info);
     const body = asOutput ? code.replace(/;\s*$/, '') : code;
     const close = endsInLineComment(body) ? '\n' : '';
     if (close) debt += 1;
@@ -130,7 +142,7 @@ export function templateToScript(source: string): string {
 }
 
 /** Builds the function for an expression (`when:`, `changed_when:`, a loop, a single tag). */
-export function expressionToScript(expression: string): string {
-  checkCode(expression, 1);
+export function expressionToScript(expression: string, info?: ScriptInfo): string {
+  checkCode(expression, 1, info);
   return `(function (__fp_scope, __fp_text) { with (__fp_scope) { return (${expression}\n); } })`;
 }

@@ -46,7 +46,7 @@ export type RealmResult =
   | { ok: true; kind: 'value'; value: Answer }
   | { ok: true; kind: 'json'; json: string | undefined }
   /** `thrown`: what the outer side threw while answering a read, if that is why it failed. */
-  | { ok: false; error: RealmFailure; thrown?: { error: unknown } };
+  | { ok: false; error: RealmFailure; thrown?: { error: unknown }; timedOut?: boolean };
 
 /** A compiled template or expression: a function living in the realm. */
 export type RealmFunction = object & { readonly __realmFunction: unique symbol };
@@ -65,8 +65,9 @@ export const ALLOWED_GLOBALS = [
 // Realm code (strict). Hardens the realm, then returns the entry points the outer side uses.
 // It receives the outer host functions once and keeps them in this closure only.
 const REALM_SOURCE = String.raw`'use strict';
-(function (host, MISSING, OBJECT, ARRAY, FAILED, ALLOWED, RESERVED) {
+(function (host, MISSING, OBJECT, ARRAY, FAILED, ALLOWED, RESERVED, GO) {
   const g = globalThis;
+
   const { Proxy, Reflect, JSON, Object: O, Array: A, String: S, Set: SetC, Error: E, ReferenceError: RefE, TypeError: TypeE } = g;
   const { ownKeys, getOwnPropertyDescriptor: reflectDescriptor, apply } = Reflect;
   const { freeze, getPrototypeOf, getOwnPropertyDescriptor, defineProperty, create } = O;
@@ -123,6 +124,19 @@ const REALM_SOURCE = String.raw`'use strict';
     /x/[Symbol.matchAll](''), (function* () {})(), (async function* () {})(),
   ];
   for (const value of hidden) { harden(value); harden(getPrototypeOf(value)); }
+  // A render under a time limit is started by a script (node:vm times scripts, not calls):
+  // 'prepare' leaves the function here and the script's call to the global GO takes it. GO is a
+  // global name like the others, so the scope reports it as undefined to templates; reached
+  // through the global object, it finds nothing waiting.
+  let pending = null;
+  const prepare = (fn, exportAsData) => { pending = [fn, exportAsData]; };
+  const go = () => {
+    const next = pending;
+    pending = null;
+    if (next === null) throw new E('no render is waiting');
+    return run(next[0], next[1]);
+  };
+  defineProperty(g, GO, { value: freeze(go), writable: false, enumerable: false, configurable: false });
   // The global's own bindings keep their values here. Template code reads allowed built-ins
   // from these (through the scope), never from the global, so a template that overwrites a
   // global binding (through a sloppy function's 'this') changes nothing another render sees;
@@ -335,7 +349,7 @@ const REALM_SOURCE = String.raw`'use strict';
       return [false, ...describe(error)];
     }
   };
-  return freeze({ run, sweepGlobal });
+  return freeze({ run, prepare, sweepGlobal });
 })`;
 
 /** Names used by generated code; the scope never answers for them. */
@@ -343,6 +357,7 @@ export const RESERVED_NAMES = ['__fp_out', '__fp_text', '__fp_scope'] as const;
 
 interface RealmEntry {
   run(fn: RealmFunction, exportAsData: boolean): unknown[];
+  prepare(fn: RealmFunction, exportAsData: boolean): void;
   sweepGlobal(): void;
 }
 
@@ -353,6 +368,20 @@ interface Realm {
   /** Its number of keys once the realm is set up. */
   sandboxKeys: number;
   entry: RealmEntry;
+  /** Calls the prepared render: run with node:vm's timeout. */
+  timedGo: vm.Script;
+}
+
+const GO_NAME = '__fp_go';
+
+// Code with a loop runs at most this long (an endless loop is an error, not a hung run).
+let renderTimeLimitMs = 10_000;
+
+/** Sets the time limit of renders that may loop; returns the previous one (for tests). */
+export function setRenderTimeLimit(ms: number): number {
+  const previous = renderTimeLimitMs;
+  renderTimeLimitMs = ms;
+  return previous;
 }
 
 let realm: Realm | undefined;
@@ -398,8 +427,9 @@ function createRealm(): Realm {
   // The bridge is an outer object holding outer functions: realm code keeps it in a closure that
   // template code never reaches, and only calls its functions (which return primitives).
   // Only primitives besides the bridge: lists go in as JSON text.
-  const entry = factory(Object.freeze(bridge), MISSING, OBJECT, ARRAY, FAILED, JSON.stringify(ALLOWED_GLOBALS), JSON.stringify(RESERVED_NAMES));
-  return { context, sandbox, sandboxKeys: Reflect.ownKeys(sandbox).length, entry };
+  const entry = factory(Object.freeze(bridge), MISSING, OBJECT, ARRAY, FAILED, JSON.stringify(ALLOWED_GLOBALS), JSON.stringify(RESERVED_NAMES), GO_NAME);
+  const timedGo = new vm.Script(`${GO_NAME}()`, { filename: REALM_FILENAME });
+  return { context, sandbox, sandboxKeys: Reflect.ownKeys(sandbox).length, entry, timedGo };
 }
 
 function theRealm(): Realm {
@@ -414,18 +444,41 @@ export function compileInRealm(source: string): RealmFunction {
   return script.runInContext(theRealm().context) as RealmFunction;
 }
 
-/** Runs a compiled function with the given host answering its variable reads. */
-export function runInRealm(fn: RealmFunction, variables: VariableHost, exportAsData: boolean): RealmResult {
+// Inside a timed render, nested renders (a variable written as a template) are covered by its
+// limit: node:vm's watchdogs do not nest.
+let timing = false;
+
+const isTimeout = (error: unknown): boolean => (error as { code?: unknown } | null)?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT';
+
+function runTimed(realm: Realm, fn: RealmFunction, exportAsData: boolean): unknown[] {
+  realm.entry.prepare(fn, exportAsData);
+  timing = true;
+  try {
+    return realm.timedGo.runInContext(realm.context, { timeout: renderTimeLimitMs }) as unknown[];
+  } catch (error) {
+    if (!isTimeout(error)) throw error;
+    const message = `ran longer than ${renderTimeLimitMs / 1000} s (an endless loop?) and was stopped`;
+    return [false, 'Error', message, '', true];
+  } finally {
+    timing = false;
+  }
+}
+
+/** Runs a compiled function with the given host answering its variable reads; `mayLoop` code
+ *  runs under the time limit. */
+export function runInRealm(fn: RealmFunction, variables: VariableHost, exportAsData: boolean, mayLoop = false): RealmResult {
   const previous = setVariableHost(variables);
   const previousError = hostError;
   hostError = undefined;
-  const { entry, sandbox, sandboxKeys } = theRealm();
+  const realm = theRealm();
+  const { entry, sandbox, sandboxKeys } = realm;
   try {
-    const out = entry.run(fn, exportAsData);
+    const out = mayLoop && !timing ? runTimed(realm, fn, exportAsData) : entry.run(fn, exportAsData);
     if (Reflect.ownKeys(sandbox).length !== sandboxKeys) entry.sweepGlobal();
     if (out[0] === true) {
       return out[1] === 'json' ? { ok: true, kind: 'json', json: out[2] as string | undefined } : { ok: true, kind: 'value', value: out[2] as Answer };
     }
+    if (out[4] === true) return { ok: false, error: { name: String(out[1]), message: String(out[2]), stack: '' }, timedOut: true };
     return { ok: false, error: { name: String(out[1]), message: String(out[2]), stack: String(out[3]) }, ...(hostError ? { thrown: hostError } : {}) };
   } finally {
     setVariableHost(previous);

@@ -1,7 +1,7 @@
 // Compiles templates and expressions once, runs them in the template realm over one host's
 // variables, and says what went wrong in terms of the template: its line, the undefined name.
 import { FoobarError, TemplateError } from '../errors.js';
-import { expressionToScript, templateToScript, TemplateSyntaxError } from './compile.js';
+import { expressionToScript, templateToScript, TemplateSyntaxError, type ScriptInfo } from './compile.js';
 import type { TemplateSlot } from '../config/template-origin.js';
 import { compileInRealm, runInRealm, TEMPLATE_FILENAME, type RealmFunction } from './realm.js';
 import { variableHost, type ReadState } from './variables.js';
@@ -15,7 +15,7 @@ export type Failure =
 
 export type Outcome = { ok: true; value: unknown; usedSecrets: boolean } | { ok: false; failure: Failure };
 
-type Compiled = { fn: RealmFunction } | { failure: Failure };
+type Compiled = { fn: RealmFunction; timed: boolean } | { failure: Failure };
 
 // Compiled once per source text; the same `when:` on many tasks or hosts compiles once.
 const templates = new Map<string, Compiled>();
@@ -24,11 +24,13 @@ const MAX_CACHED = 5000;
 
 const LINE_OF_FRAME = new RegExp(`${TEMPLATE_FILENAME}:(\\d+)`);
 
-function compile(cache: Map<string, Compiled>, source: string, toScript: (s: string) => string): Compiled {
+function compile(cache: Map<string, Compiled>, source: string, toScript: (s: string, info: ScriptInfo) => string): Compiled {
   let compiled = cache.get(source);
   if (compiled) return compiled;
   try {
-    compiled = { fn: compileInRealm(toScript(source)) };
+    const info: ScriptInfo = { mayLoop: false };
+    const script = toScript(source, info);
+    compiled = { fn: compileInRealm(script), timed: info.mayLoop };
   } catch (error) {
     if (error instanceof TemplateSyntaxError) compiled = { failure: { kind: 'syntax', message: error.message, line: error.line } };
     else if (!(error instanceof SyntaxError)) throw error;
@@ -83,7 +85,9 @@ function run(compiled: Compiled, vars: Record<string, unknown>, options: RunOpti
   if ('failure' in compiled) return { ok: false, failure: compiled.failure };
   const state: ReadState = { usedSecrets: false };
   const host = variableHost(vars, options.secretVarNames, state, (slot, name) => renderSlotOnce(slot, name, vars, options));
-  const result = runInRealm(compiled.fn, host, exportAsData);
+  const result = runInRealm(compiled.fn, host, exportAsData, compiled.timed);
+  // A render stopped by the time limit ran no cleanup of the variables it was rendering.
+  if (!result.ok && result.timedOut) rendering.clear();
   if (result.ok) {
     const value = result.kind === 'json' ? (result.json === undefined ? undefined : JSON.parse(result.json)) : result.value;
     return { ok: true, value, usedSecrets: state.usedSecrets };

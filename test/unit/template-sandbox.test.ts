@@ -14,6 +14,7 @@ import { knownModuleNames, modules } from '../../src/modules/registry.js';
 import { prepareTask } from '../../src/run/prepare.js';
 import { evaluateExpression } from '../../src/template/expression.js';
 import { renderTemplateString, renderValue } from '../../src/template/render.js';
+import { setRenderTimeLimit } from '../../src/template/realm.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'foobar-sandbox-'));
 const canary = join(dir, 'CANARY');
@@ -333,5 +334,28 @@ describe('nothing made by template code runs after the render or outside the rea
       process.off('unhandledRejection', onLate);
     }
     expect(late).toEqual([]);
+  });
+});
+
+describe('an endless loop in a template', () => {
+  it.each([
+    ['a template', () => renderTemplateString('a\n<% while (true) {} %>', vars(), at, none)],
+    ['an expression', () => evaluateExpression('(() => { for (;;) {} })()', vars(), at)],
+    ['a single-tag value', () => renderValue('<%= (() => { do {} while (1) })() %>', vars(), at, none)],
+  ])('in %s is stopped with a template error, and the next render works', (_name, run) => {
+    const previous = setRenderTimeLimit(300);
+    try {
+      let error: unknown;
+      try {
+        run();
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(UserInputError);
+      expect((error as Error).message).toMatch(/ran longer than 0\.3 s.*\(host web1\)/);
+      expect(renderTemplateString('<%= greeting %>', vars(), at, none).content).toBe('hi');
+    } finally {
+      setRenderTimeLimit(previous);
+    }
   });
 });
