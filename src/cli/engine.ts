@@ -11,7 +11,7 @@ import { knownModuleNames, modules } from '../modules/registry.js';
 import type { RunMode, RunSummary } from '../plan/types.js';
 import { ConsoleReporter } from '../report/console.js';
 import { JsonReporter } from '../report/json.js';
-import { Redactor } from '../report/redact.js';
+import { Redactor, redactError } from '../report/redact.js';
 import type { Reporter } from '../report/reporter.js';
 import { hasUsableWidth } from '../report/progress.js';
 import { terminalLine } from '../report/terminal-text.js';
@@ -115,10 +115,13 @@ export async function loadInventoryFor(name: string): Promise<Inventory> {
 export async function runCommand(options: RunCommandOptions): Promise<number> {
   // Listening from the start: an interrupt at any moment takes the careful path.
   const interrupts = interruptController((m) => process.stderr.write(`${m}\n`));
+  // Filled once the inventory is read; the CLI prints errors without knowing any secret, and
+  // messages quote values (a template's JavaScript error, an argument check): masked here.
+  const redactor = new Redactor();
   try {
-    return await runCommandWith(options, interrupts);
+    return await runCommandWith(options, interrupts, redactor);
   } catch (error) {
-    if (!(error instanceof RunInterrupted)) throw error;
+    if (!(error instanceof RunInterrupted)) throw redactError(error, redactor);
     process.stderr.write(`${error.message}\n`);
     return EXIT.interrupted;
   } finally {
@@ -126,7 +129,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   }
 }
 
-async function runCommandWith(options: RunCommandOptions, interrupts: Interrupts): Promise<number> {
+async function runCommandWith(options: RunCommandOptions, interrupts: Interrupts, redactor: Redactor): Promise<number> {
   const { signal } = interrupts;
   const inventory = await loadInventoryFor(options.inventory);
   const playbook = await loadPlaybook(options.playbook, { knownModules: new Set(knownModuleNames) });
@@ -134,7 +137,6 @@ async function runCommandWith(options: RunCommandOptions, interrupts: Interrupts
   // --limit errors (no match) surface here, before any connection.
   const limited = options.limit ? new Set(applyLimit(inventory, inventory.hosts, options.limit).map((h) => h.name)) : undefined;
 
-  const redactor = new Redactor();
   // Every host's secrets up front: `hostvars` can carry one host's secret into another's output.
   redactor.add(secretValues(inventory));
   const varsCache = new Map<string, Record<string, unknown>>();

@@ -76,6 +76,18 @@ export class Redactor {
   }
 }
 
+/** An error about to be printed, its text masked: messages quote values (a JavaScript error in a
+ *  template quotes the string it could not parse, an argument check quotes the bad value). */
+export function redactError(error: unknown, redactor: Redactor): unknown {
+  if (typeof error === 'string') return redactor.redact(error);
+  if (!(error instanceof Error)) return error;
+  error.message = redactor.redact(error.message);
+  if (typeof error.stack === 'string') error.stack = redactor.redact(error.stack);
+  const hint = (error as { hint?: unknown }).hint;
+  if (typeof hint === 'string') Object.defineProperty(error, 'hint', { value: redactor.redact(hint) });
+  return error;
+}
+
 function collectStrings(value: unknown, add: (s: string) => void): void {
   if (typeof value === 'string') add(value);
   else if (typeof value === 'number' || typeof value === 'bigint') add(String(value));

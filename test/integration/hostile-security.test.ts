@@ -1,0 +1,95 @@
+// Hostile verification of the sandbox, the terminal and the secrets against the real CLI and a
+// real sshd: error messages built from a secret value (a template's JavaScript error, a module's
+// argument check) never show it, before or after connecting.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliResult } from '../helpers/cli.js';
+import { startSshd, type TestSshd } from '../helpers/sshd.js';
+
+let sshd: TestSshd;
+let project: string;
+let target: string;
+
+// Quotes, an ampersand, a space: JSON, shell and URL forms all differ from the raw one.
+const SECRET = `Pa'ss&w"rd-9 %x`;
+const FRAGMENT = 'rd-9';
+const VAULT = `db_password: "Pa'ss&w\\"rd-9 %x"\n`;
+
+function hostsYml(): string {
+  return `connection:
+  user: root
+  key: ${sshd.clientKeyPath}
+  known_hosts: ${sshd.knownHostsFile}
+  connect_timeout: 5
+hosts:
+  node1: { address: 127.0.0.1, port: ${sshd.port} }
+vars:
+  target: ${target}
+`;
+}
+
+async function playbook(name: string, tasks: string): Promise<string> {
+  const file = join('playbooks', `${name}.yml`);
+  await writeFile(join(project, file), `- name: ${name}\n  hosts: all\n  tasks:\n${tasks}`);
+  return file;
+}
+
+const cli = (...args: string[]): Promise<CliResult> => runCli([...args, '--inventory', 't'], { cwd: project });
+
+function expectNoSecret(result: CliResult): void {
+  for (const text of [result.stdout, result.stderr]) {
+    expect(text).not.toContain(FRAGMENT);
+    expect(text).not.toContain(SECRET);
+  }
+}
+
+beforeAll(async () => {
+  sshd = await startSshd({ users: ['root'] });
+  project = await mkdtemp(join(tmpdir(), 'fbp-hostile-security-'));
+  target = join(project, 'target');
+  await mkdir(target);
+  await mkdir(join(project, 'inventory', 't', 'group_vars'), { recursive: true });
+  await mkdir(join(project, 'playbooks'));
+  await writeFile(join(project, 'inventory', 't', 'hosts.yml'), hostsYml());
+  await writeFile(join(project, 'inventory', 't', 'group_vars', 'all.vault.yml'), VAULT);
+});
+
+afterAll(async () => {
+  await sshd?.stop();
+  if (project) await rm(project, { recursive: true, force: true });
+});
+
+describe('error messages built from a secret value', () => {
+  it.each([
+    ['a template whose JavaScript error quotes the value', '    - copy: { content: "<%= JSON.parse(db_password) %>", dest: "<%= target %>/x" }\n', /"\*{8}" is not valid JSON/],
+    ['a when expression whose JavaScript error quotes the value', '    - command: "true"\n      when: "BigInt(db_password) > 0"\n', /convert \*{8} to a BigInt/],
+    ['a module argument check that quotes the value', '    - service: { name: "<%= db_password %>", state: started }\n', /\*{8}/],
+    ['a task name rendered from the value with a failing argument', '    - name: "deploy <%= db_password %>"\n      file: { path: "relative/<%= db_password %>", state: directory }\n', /absolute/],
+  ])('%s: plan and plan --json exit 2 without showing it', async (name, tasks, says) => {
+    const file = await playbook(name.replace(/\W+/g, '-'), tasks);
+    for (const extra of [[], ['--json']]) {
+      const result = await cli('plan', '--playbook', file, ...extra);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toMatch(/^error: /m);
+      expect(result.stderr).toMatch(says);
+      expectNoSecret(result);
+    }
+  });
+
+  it('a registered value that holds the secret, failing a module check at run time, is not shown', async () => {
+    await writeFile(join(target, 'svc'), `${SECRET}\n`);
+    const file = await playbook('registered', [
+      '    - command: "cat <%= target %>/svc"',
+      '      register: svc',
+      '    - service: { name: "<%= svc.stdout %>", state: started }',
+      '',
+    ].join('\n'));
+    for (const extra of [['--no-color', '-vv'], ['--json']]) {
+      const result = await cli('apply', '--playbook', file, ...extra);
+      expect(result.code, result.stderr).not.toBe(0);
+      expectNoSecret(result);
+    }
+  });
+});
