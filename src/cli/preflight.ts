@@ -13,6 +13,7 @@ import type { ParsedKey } from 'ssh2';
 import { askPassphraseOnce, DEFAULT_PASSPHRASE_ENV, forgetPassphrase } from '../transport/auth.js';
 import { sharedPrivateKeys, type PrivateKeyCache } from '../transport/private-keys.js';
 import { promptHidden } from '../transport/prompt.js';
+import { terminalLine } from '../report/terminal-text.js';
 
 export interface RunToCheck {
   plays: readonly PlayConfig[];
@@ -26,7 +27,8 @@ export interface RunToCheck {
 
 /** All the checks of a run, in order; throws the first problem as bad input (exit 2). */
 export async function checkBeforeConnecting(run: RunToCheck): Promise<void> {
-  const warn = run.warn ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
+  // Names from the playbook and the --limit text are shown, never obeyed by the terminal.
+  const warn = run.warn ?? ((message: string) => process.stderr.write(`warning: ${terminalLine(message)}\n`));
   const selected = checkPlayHosts(run.plays, run.hostsForPlay, run.limit);
   for (const warning of selected.warnings) warn(warning);
   const hosts = run.hosts.filter((h) => selected.hosts.has(h.name));

@@ -93,3 +93,23 @@ describe('error messages built from a secret value', () => {
     }
   });
 });
+
+describe('control characters in what the CLI says before connecting', () => {
+  it('a skipped play whose name holds escapes is named with them shown, not obeyed', async () => {
+    const file = join('playbooks', 'skipped.yml');
+    await writeFile(join(project, file), [
+      '- name: runs',
+      '  hosts: all',
+      '  tasks:',
+      '    - command: "true"',
+      '- name: "evil \\e]0;pwned\\a\\e[2J\\u009b31m"',
+      '  hosts: "nosuch*"',
+      '  tasks:',
+      '    - command: "true"',
+      '',
+    ].join('\n'));
+    const result = await cli('plan', '--playbook', file);
+    expect(result.stderr).toContain('evil \\x1b]0;pwned\\x07\\x1b[2J\\x9b31m');
+    expect(result.stderr).not.toMatch(/[\u001b\u0007\u009b]/);
+  });
+});
