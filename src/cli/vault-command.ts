@@ -2,6 +2,7 @@
 // (VaultError is bad input, exit 2) for main to report.
 import type { Argv, CommandModule } from 'yargs';
 import { EXAMPLES, EXIT_CODES_HELP } from './help-text.js';
+import { terminalLines } from '../report/terminal-text.js';
 import { decryptFile, editFile, encryptFile, lazyPassword, owningInventoryDir, viewFile, type PasswordSourceOptions } from '../vault/index.js';
 
 interface VaultArgs {
@@ -44,7 +45,10 @@ export const vaultCommand: CommandModule<object, VaultArgs> = {
         say(`decrypted ${args.file}; it is plaintext on disk now`);
       })
       .command<VaultArgs>('view <file>', 'print the plaintext to stdout', withFile, async (args) => {
-        process.stdout.write(await viewFile(args.file, await passwordFor(args)));
+        const plain = await viewFile(args.file, await passwordFor(args));
+        // A terminal shows a value's control characters escaped, never obeys them; a pipe or a
+        // file gets the plaintext byte for byte.
+        process.stdout.write(process.stdout.isTTY ? terminalLines(plain).join('\n') : plain);
       })
       .command<VaultArgs>('edit <file>', 'edit the plaintext in $EDITOR (default vi), then re-encrypt', withFile, async (args) => {
         const changed = await editFile(args.file, process.env['EDITOR'] || 'vi', { ...(await passwordFor(args)), interactive: Boolean(process.stdin.isTTY) });

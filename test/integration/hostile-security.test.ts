@@ -5,7 +5,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliResult } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { CLI, runCli, type CliResult } from '../helpers/cli.js';
 import { startSshd, type TestSshd } from '../helpers/sshd.js';
 
 let sshd: TestSshd;
@@ -113,3 +114,30 @@ describe('control characters in what the CLI says before connecting', () => {
     expect(result.stderr).not.toMatch(/[\u001b\u0007\u009b]/);
   });
 });
+
+describe('vault view on a terminal', () => {
+  it('shows a control character of a value escaped on a terminal, and byte for byte into a pipe', async () => {
+    const file = join(project, 'hostile.vault.yml');
+    const plain = 'note: "\u001b]0;pwned\u0007\u001b[2J"\n';
+    await writeFile(file, plain);
+    const env = { FOOBAR_VAULT_PASSWORD: 'correct horse battery' };
+    expect((await runCli(['vault', 'encrypt', file], { cwd: project, env })).code).toBe(0);
+    const piped = await runCli(['vault', 'view', file], { cwd: project, env });
+    expect(piped.stdout).toBe(plain);
+    // util-linux script gives the CLI a terminal; its output is the terminal's.
+    const onTerminal = await runCommand('/usr/bin/script', ['-qefc', `'${process.execPath}' '${CLI}' vault view '${file}'`, '/dev/null'], project, env);
+    expect(onTerminal).toContain('note: "\\x1b]0;pwned\\x07\\x1b[2J"');
+    expect(onTerminal).not.toMatch(/[\u0007]|\u001b\]/);
+  });
+});
+
+function runCommand(command: string, args: string[], cwd: string, env: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.on('error', reject);
+    child.on('close', () => resolve(out));
+    child.stdin.end();
+  });
+}
