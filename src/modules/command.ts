@@ -23,7 +23,11 @@ export interface CommandArgs {
 export interface ResolvedCommand extends CommandArgs {
   /** Bound at resolve() time, where the expression context is known; interpret() has none. */
   changed(result: StepResult): boolean;
+  /** The command was built from a secret: plans and logs name it without its text. */
+  hidden?: boolean;
 }
+
+const HIDDEN = '(a command built from a secret: not shown)';
 
 const KEYS = ['cmd', 'argv', 'chdir', 'creates', 'removes', 'unless', 'changed_when', 'stdin'];
 
@@ -69,7 +73,7 @@ export const commandModule: ModuleDefinition<CommandArgs, ResolvedCommand> = {
       const extra = { rc: result.code, stdout: result.stdout.replace(/\n$/, ''), stderr: result.stderr.replace(/\n$/, '') };
       return Boolean(ctx.evaluate(changedWhen, extra, where));
     };
-    return { ...args, changed };
+    return { ...args, changed, ...(ctx.argsReadSecrets ? { hidden: true } : {}) };
   },
   readOnly: (args) => args.changedWhen === false,
   queries(args) {
@@ -95,13 +99,14 @@ export const commandModule: ModuleDefinition<CommandArgs, ResolvedCommand> = {
     if (check) {
       const status = facts.checks.get(check.id);
       if (status === undefined) return { status: 'failed', reason: `the unless guard was not evaluated: ${args.unless ?? ''}` };
-      if (status === 0) return { status: 'ok', reason: `unless: \`${args.unless ?? ''}\` succeeded` };
+      if (status === 0) return { status: 'ok', reason: `unless: \`${args.hidden ? HIDDEN : (args.unless ?? '')}\` succeeded` };
     }
     const command = args.chdir === undefined ? args.cmd : `cd -- ${shellQuote(args.chdir)} && ${args.cmd}`;
+    const shown = args.hidden ? HIDDEN : args.cmd;
     return {
       status: 'changed',
-      summary: `will run: ${args.cmd}${args.chdir === undefined ? '' : ` (in ${args.chdir})`}`,
-      steps: [commandStep(command, args.stdin, ctx.become, `run ${args.cmd}`)],
+      summary: `will run: ${shown}${args.chdir === undefined || args.hidden ? '' : ` (in ${args.chdir})`}`,
+      steps: [commandStep(command, args.stdin, ctx.become, `run ${shown}`)],
       // After it ran, what it creates exists and what it removes is gone.
       assume(cache) {
         if (args.creates !== undefined) cache.files.set(args.creates, { path: args.creates, exists: true });

@@ -49,36 +49,59 @@ function isDeferrable(error: unknown, runtimeNames: ReadonlySet<string>): boolea
   return name !== undefined && runtimeNames.has(topNameOf(name));
 }
 
+/** Told when a render read a secret. */
+interface SecretReads {
+  usedSecrets: boolean;
+}
+
 /** Renders every string written in the task that holds EJS tags, once: what comes out (a
  *  variable's value, a registered result) is data and is never rendered again. */
-function renderArgs(value: unknown, vars: Record<string, unknown>, where: SourceRef, ctx: PrepareContext): unknown {
+function renderArgs(value: unknown, vars: Record<string, unknown>, where: SourceRef, ctx: PrepareContext, reads: SecretReads = { usedSecrets: false }): unknown {
   if (typeof value === 'string') {
     if (!value.includes('<%')) return value;
-    return renderValue(value, vars, where, { secretVarNames: ctx.secretVarNames }).value;
+    const rendered = renderValue(value, vars, where, { secretVarNames: ctx.secretVarNames });
+    if (rendered.usedSecrets) reads.usedSecrets = true;
+    return rendered.value;
   }
-  if (Array.isArray(value)) return value.map((v) => renderArgs(v, vars, where, ctx));
+  if (Array.isArray(value)) return value.map((v) => renderArgs(v, vars, where, ctx, reads));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderArgs(v, vars, where, ctx)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderArgs(v, vars, where, ctx, reads)]));
   }
   return value;
 }
 
-function renderArgsWithLines(task: TaskConfig, vars: Record<string, unknown>, ctx: PrepareContext): unknown {
+/** renderArgs for display: a string whose render read a secret shows as the mask. */
+function maskSecretRenders(value: unknown, vars: Record<string, unknown>, where: SourceRef, ctx: PrepareContext): unknown {
+  if (typeof value === 'string') {
+    const reads: SecretReads = { usedSecrets: false };
+    const rendered = renderArgs(value, vars, where, ctx, reads);
+    return reads.usedSecrets ? SECRET_MASK : rendered;
+  }
+  if (Array.isArray(value)) return value.map((v) => maskSecretRenders(v, vars, where, ctx));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskSecretRenders(v, vars, where, ctx)]));
+  }
+  return value;
+}
+
+const SECRET_MASK = '********';
+
+function renderArgsWithLines(task: TaskConfig, vars: Record<string, unknown>, ctx: PrepareContext, reads: SecretReads): unknown {
   const args = task.args;
   if (args && typeof args === 'object' && !Array.isArray(args)) {
     return Object.fromEntries(
-      Object.entries(args).map(([k, v]) => [k, renderArgs(v, vars, task.argWhere[k] ?? task.argsWhere, ctx)]),
+      Object.entries(args).map(([k, v]) => [k, renderArgs(v, vars, task.argWhere[k] ?? task.argsWhere, ctx, reads)]),
     );
   }
-  return renderArgs(args, vars, task.argsWhere, ctx);
+  return renderArgs(args, vars, task.argsWhere, ctx, reads);
 }
 
 /** Loop items for a task: a list (its strings rendered) or an expression giving a list. */
-export function loopItems(task: TaskConfig, vars: Record<string, unknown>, ctx: PrepareContext): unknown[] | undefined {
+export function loopItems(task: TaskConfig, vars: Record<string, unknown>, ctx: PrepareContext, reads: SecretReads = { usedSecrets: false }): unknown[] | undefined {
   if (task.loop === undefined) return undefined;
   const value = typeof task.loop === 'string'
-    ? evaluateExpression(task.loop, vars, task.where, ctx.secretVarNames)
-    : renderArgs(task.loop, vars, task.where, ctx);
+    ? evaluateExpression(task.loop, vars, task.where, ctx.secretVarNames, reads)
+    : renderArgs(task.loop, vars, task.where, ctx, reads);
   if (!Array.isArray(value)) {
     throw new ConfigError(`loop must be a list, got ${typeof value}`, task.where, 'write loop: [a, b] or loop: "some_list_variable"');
   }
@@ -98,12 +121,16 @@ export async function prepareTask(
       }
     }
     const where = locationOf(task);
-    const rendered = renderArgsWithLines(task, vars, ctx);
+    // A secret read on the way may come out changed (upper-cased, encoded) where no masking
+    // can recognise it: the module keeps what it built from it out of sight.
+    const reads: SecretReads = { usedSecrets: false };
+    const rendered = renderArgsWithLines(task, vars, ctx, reads);
     // Rendered values are data: text in them that looks like a tag gets every check too.
     const args = validateRendered(() => module.validate(rendered, where));
     const resolved = await module.resolve(args, {
       vars,
       secretVarNames: ctx.secretVarNames,
+      argsReadSecrets: reads.usedSecrets,
       searchPath: ctx.searchPathFor(task),
       evaluate: (expression, extra, at) => evaluateExpression(expression, { ...vars, ...extra }, at, ctx.secretVarNames),
       where,
@@ -116,11 +143,13 @@ export async function prepareTask(
   }
 }
 
-/** The task's name with its EJS tags rendered; the raw name when rendering needs run-time values. */
+/** The task's name with its EJS tags rendered; the raw name when rendering needs run-time values,
+ *  or when it read a secret (which may come out changed, beyond what masking recognises). */
 function displayName(task: TaskConfig, vars: Record<string, unknown>, ctx: PrepareContext): string {
   if (!task.name.includes('<%')) return task.name;
   try {
-    return renderTemplateString(task.name, vars, task.where, { secretVarNames: ctx.secretVarNames }).content;
+    const rendered = renderTemplateString(task.name, vars, task.where, { secretVarNames: ctx.secretVarNames });
+    return rendered.usedSecrets ? task.name : rendered.content;
   } catch {
     return task.name;
   }
@@ -139,8 +168,9 @@ export async function instancesOf(
   const become = task.become ?? playBecome.become;
   const becomeUser = task.becomeUser ?? playBecome.becomeUser;
   let items: unknown[] | undefined;
+  const loopReads: SecretReads = { usedSecrets: false };
   try {
-    items = loopItems(task, vars, ctx);
+    items = loopItems(task, vars, ctx, loopReads);
   } catch (error) {
     if (!isDeferrable(error, ctx.runtimeNames)) throw error;
     return [{ task, module, label: name, hasItem: false, deferredLoop: true, become, becomeUser, prepared: { state: 'deferred', reason: (error as Error).message } }];
@@ -149,8 +179,12 @@ export async function instancesOf(
     return [{ task, module, label: name, hasItem: false, become, becomeUser, prepared: await prepareTask(task, module, vars, ctx) }];
   }
   const instances: TaskInstance[] = [];
-  for (const item of items) {
-    const label = `${displayName(task, { ...vars, item }, ctx)} (${typeof item === 'object' ? JSON.stringify(item) : String(item)})`;
+  // In labels, what was made from a secret is masked (it may have changed form on the way).
+  const labelItems = !loopReads.usedSecrets ? items : Array.isArray(task.loop) ? maskSecretRenders(task.loop, vars, task.where, ctx) as unknown[] : undefined;
+  for (const [index, item] of items.entries()) {
+    const labelItem = labelItems ? labelItems[index] : `item ${index + 1}`;
+    const shown = typeof labelItem === 'object' ? JSON.stringify(labelItem) : String(labelItem);
+    const label = `${displayName(task, { ...vars, item }, ctx)} (${shown})`;
     instances.push({ task, module, label, item, hasItem: true, become, becomeUser, prepared: await prepareTask(task, module, { ...vars, item }, ctx) });
   }
   return instances;

@@ -141,3 +141,48 @@ function runCommand(command: string, args: string[], cwd: string, env: Record<st
     child.stdin.end();
   });
 }
+
+describe('a value computed from a secret', () => {
+  it('a copy whose content was rendered from a secret (changed on the way) is sensitive: no diff', async () => {
+    await writeFile(join(target, 'upper.conf'), 'old\n');
+    const file = await playbook('upper', '    - copy: { content: "key=<%= db_password.toUpperCase() %>\\n", dest: "<%= target %>/upper.conf" }\n');
+    for (const extra of [['--no-color'], ['--json']]) {
+      const result = await cli('plan', '--playbook', file, ...extra);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).not.toContain('RD-9');
+      expect(result.stdout).toMatch(/sensitive/);
+    }
+  });
+
+  it('a command built from a secret (changed on the way) does not show in plan, apply or --json', async () => {
+    const file = await playbook('upper-cmd', '    - command: { argv: ["true", "<%= db_password.toUpperCase() %>"] }\n');
+    for (const args of [['plan', '--no-color'], ['plan', '--json'], ['apply', '-vv', '--no-color'], ['apply', '--json']]) {
+      const result = await cli(...args, '--playbook', file);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout + result.stderr).not.toContain('RD-9');
+      if (args[0] === 'plan' && args[1] !== '--json') expect(result.stdout).toContain('will run: (a command built from a secret: not shown)');
+    }
+  });
+});
+
+describe('loop labels', () => {
+  it('an item made from a secret (changed on the way) is masked in the label, the rest still shows', async () => {
+    const file = await playbook('loop-label', [
+      '    - name: "user <%= item.name %>"',
+      '      loop: [{ name: app, pw: "<%= db_password.toUpperCase() %>" }]',
+      '      command: "true"',
+      '    - name: "upper"',
+      '      loop: "[db_password.toUpperCase()]"',
+      '      command: "true"',
+      '',
+    ].join('\n'));
+    for (const extra of [['--no-color'], ['--json']]) {
+      const result = await cli('plan', '--playbook', file, ...extra);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout + result.stderr).not.toContain('RD-9');
+    }
+    const human = await cli('plan', '--playbook', file, '--no-color');
+    expect(human.stdout).toContain('user app ({"name":"app","pw":"********"})');
+    expect(human.stdout).toContain('upper (item 1)');
+  });
+});
