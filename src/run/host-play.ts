@@ -15,7 +15,7 @@ import { unionQueries, type HostMemory, type RunChanges } from './host-memory.js
 import { clearPendingCommand, pendingFor, pendingLine, recordPendingCommand, ROOT_PENDING_FILE, USER_PENDING_FILE } from './pending-handlers.js';
 import { FLUSH_HANDLERS } from '../modules/flush-handlers.js';
 import type { Lockstep } from './lockstep.js';
-import { instancesOf, prepareTask, type PrepareContext, type TaskInstance } from './prepare.js';
+import { contextFor, instancesOf, prepareTask, type PrepareContext, type TaskInstance } from './prepare.js';
 import { HostLockError } from './host-lock.js';
 
 export interface HostPlayInput {
@@ -234,7 +234,7 @@ class HostPlayRun {
         // Its arguments may read registered results of the queued tasks.
         if (!(await this.settle())) return false;
         if (instance.deferredLoop) return await this.runDeferredLoop(instance, isHandler);
-        prepared = await prepareTask(instance.task, instance.module, this.vars(instance.hasItem ? { item: instance.item } : {}), this.input.prepare);
+        prepared = await prepareTask(instance.task, instance.module, this.vars(instance.hasItem ? { item: instance.item } : {}), contextFor(instance, this.input.prepare));
         if (prepared.state === 'deferred') throw new Error(prepared.reason);
       }
       if (prepared.state === 'skipped') {

@@ -31,6 +31,8 @@ export interface TaskInstance {
   label: string;
   item?: unknown;
   hasItem: boolean;
+  /** The loop's items were made from a secret: `item` is a secret too. */
+  secretItem?: boolean;
   /** The loop itself needs run-time values: items are computed on the host. */
   deferredLoop?: boolean;
   become: boolean;
@@ -155,6 +157,12 @@ function displayName(task: TaskConfig, vars: Record<string, unknown>, ctx: Prepa
   }
 }
 
+/** The context to prepare an instance in: items made from a secret are a secret, so what the
+ *  task builds from `item` stays hidden too. */
+export function contextFor(instance: Pick<TaskInstance, 'secretItem'>, ctx: PrepareContext): PrepareContext {
+  return instance.secretItem ? { ...ctx, secretVarNames: new Set([...ctx.secretVarNames, 'item']) } : ctx;
+}
+
 /** All instances of one task on one host (one per loop item, or one). */
 export async function instancesOf(
   task: TaskConfig,
@@ -181,11 +189,13 @@ export async function instancesOf(
   const instances: TaskInstance[] = [];
   // In labels, what was made from a secret is masked (it may have changed form on the way).
   const labelItems = !loopReads.usedSecrets ? items : Array.isArray(task.loop) ? maskSecretRenders(task.loop, vars, task.where, ctx) as unknown[] : undefined;
+  const secretItem = loopReads.usedSecrets;
+  const itemCtx = contextFor({ secretItem }, ctx);
   for (const [index, item] of items.entries()) {
     const labelItem = labelItems ? labelItems[index] : `item ${index + 1}`;
     const shown = typeof labelItem === 'object' ? JSON.stringify(labelItem) : String(labelItem);
     const label = `${displayName(task, { ...vars, item }, ctx)} (${shown})`;
-    instances.push({ task, module, label, item, hasItem: true, become, becomeUser, prepared: await prepareTask(task, module, { ...vars, item }, ctx) });
+    instances.push({ task, module, label, item, hasItem: true, ...(secretItem ? { secretItem } : {}), become, becomeUser, prepared: await prepareTask(task, module, { ...vars, item }, itemCtx) });
   }
   return instances;
 }

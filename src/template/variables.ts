@@ -90,6 +90,8 @@ export function variableHost(
         missing = pathOf(handle, key, isList);
         return MISSING;
       }
+      // hostvars.HOST.NAME is the variable NAME of another host: a secret there is a secret.
+      if (handle.parent?.key === 'hostvars' && !handle.parent.parent && secretVarNames.has(key)) state.usedSecrets = true;
       const value = (container as Record<string, unknown>)[key];
       return guardNested(() => answer(resolve(container, key, value, () => pathOf(handle, key, isList)), handle, key));
     },

@@ -11,7 +11,7 @@ import { parseInventory } from '../../src/config/inventory.js';
 import { ConfigError, TemplateError, UserInputError } from '../../src/errors.js';
 import { buildInventory, hostVars } from '../../src/inventory/index.js';
 import { knownModuleNames, modules } from '../../src/modules/registry.js';
-import { prepareTask } from '../../src/run/prepare.js';
+import { instancesOf, prepareTask } from '../../src/run/prepare.js';
 import { evaluateExpression } from '../../src/template/expression.js';
 import { renderTemplateString, renderValue } from '../../src/template/render.js';
 import { setRenderTimeLimit } from '../../src/template/realm.js';
@@ -357,5 +357,28 @@ describe('an endless loop in a template', () => {
     } finally {
       setRenderTimeLimit(previous);
     }
+  });
+});
+
+describe('reading a secret through another name counts as reading it', () => {
+  const secrets = { secretVarNames: new Set(['db_password']) };
+  const withSecrets = () => ({ inventory_hostname: 'web1', hostvars: { db1: { db_password: 'Sup3r-s3cret-pw', port: 3306 } } });
+
+  it("another host's secret read through hostvars", () => {
+    expect(renderTemplateString('<%= hostvars.db1.db_password.toUpperCase() %>', withSecrets(), at, secrets).usedSecrets).toBe(true);
+    expect(renderTemplateString('<%= JSON.stringify(hostvars) %>', withSecrets(), at, secrets).usedSecrets).toBe(true);
+    expect(renderTemplateString('<%= hostvars.db1.port %>', withSecrets(), at, secrets).usedSecrets).toBe(false);
+  });
+
+  it('a loop item made from a secret makes the task\'s copy content sensitive', async () => {
+    const text = ['- name: site', '  hosts: all', '  tasks:', '    - copy: { content: "<%= item.toUpperCase() %>", dest: /etc/x }', '      loop: "[db_password]"', ''].join('\n');
+    const book = await parsePlaybook(text, '/nonexistent/site.yml', { knownModules: new Set(knownModuleNames) });
+    const task = book.plays[0]!.tasks[0]!;
+    const [instance] = await instancesOf(task, { db_password: 'Sup3r-s3cret-pw', inventory_hostname: 'web1' }, { become: false }, {
+      modules, secretVarNames: new Set(['db_password']), searchPathFor: () => [], runtimeNames: new Set(),
+    });
+    expect(instance!.label).not.toContain('SUP3R');
+    const resolved = (instance!.prepared as { resolved: { sensitive: boolean } }).resolved;
+    expect(resolved.sensitive).toBe(true);
   });
 });
