@@ -73,7 +73,9 @@ export const commandModule: ModuleDefinition<CommandArgs, ResolvedCommand> = {
       const extra = { rc: result.code, stdout: result.stdout.replace(/\n$/, ''), stderr: result.stderr.replace(/\n$/, '') };
       return Boolean(ctx.evaluate(changedWhen, extra, where));
     };
-    return { ...args, changed, ...(ctx.argsReadSecrets ? { hidden: true } : {}) };
+    // The shown parts: the command (free-form, cmd or argv), its guard and its folder.
+    const hidden = ['', 'cmd', 'argv', 'unless', 'chdir'].some((key) => ctx.secretArgs?.has(key));
+    return { ...args, changed, ...(hidden ? { hidden } : {}) };
   },
   readOnly: (args) => args.changedWhen === false,
   queries(args) {

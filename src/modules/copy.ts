@@ -37,7 +37,7 @@ export const copyModule: ModuleDefinition<CopyArgs, FileWrite> = {
   },
   async resolve(args, ctx) {
     if (args.content !== undefined) {
-      const sensitive = ctx.argsReadSecrets === true || containsSecret(args.content, ctx.vars, ctx.secretVarNames);
+      const sensitive = ctx.secretArgs?.has('content') === true || containsSecret(args.content, ctx.vars, ctx.secretVarNames);
       return fileWrite(args, Buffer.from(args.content, 'utf8'), sensitive);
     }
     const { file, tried } = locateSource(args.src, ctx.searchPath);

@@ -66,9 +66,10 @@ export interface ResolveContext {
   vars: Record<string, unknown>;
   /** Names of variables that hold secrets (from a vault). */
   secretVarNames: ReadonlySet<string>;
-  /** Rendering the arguments read a secret: what was built from them must not be shown (the
-   *  secret may have changed form on the way, beyond what masking recognises). */
-  argsReadSecrets?: boolean;
+  /** Arguments whose render read a secret ('' for free-form arguments written as one string):
+   *  what is built from them must not be shown (the secret may have changed form on the way,
+   *  beyond what masking recognises). */
+  secretArgs?: ReadonlySet<string>;
   /** Directories searched for a template or copy `src`, in order. */
   searchPath: string[];
   /** Evaluates an expression (for `changed_when`) against vars plus extra names. */

@@ -88,14 +88,24 @@ function maskSecretRenders(value: unknown, vars: Record<string, unknown>, where:
 
 const SECRET_MASK = '********';
 
-function renderArgsWithLines(task: TaskConfig, vars: Record<string, unknown>, ctx: PrepareContext, reads: SecretReads): unknown {
+/** Renders the task's arguments; `secretArgs` receives the names of those whose render read a
+ *  secret ('' for arguments written as one string: free-form). */
+function renderArgsWithLines(task: TaskConfig, vars: Record<string, unknown>, ctx: PrepareContext, secretArgs: Set<string>): unknown {
   const args = task.args;
   if (args && typeof args === 'object' && !Array.isArray(args)) {
     return Object.fromEntries(
-      Object.entries(args).map(([k, v]) => [k, renderArgs(v, vars, task.argWhere[k] ?? task.argsWhere, ctx, reads)]),
+      Object.entries(args).map(([k, v]) => {
+        const reads: SecretReads = { usedSecrets: false };
+        const value = renderArgs(v, vars, task.argWhere[k] ?? task.argsWhere, ctx, reads);
+        if (reads.usedSecrets) secretArgs.add(k);
+        return [k, value];
+      }),
     );
   }
-  return renderArgs(args, vars, task.argsWhere, ctx, reads);
+  const reads: SecretReads = { usedSecrets: false };
+  const value = renderArgs(args, vars, task.argsWhere, ctx, reads);
+  if (reads.usedSecrets) secretArgs.add('');
+  return value;
 }
 
 /** Loop items for a task: a list (its strings rendered) or an expression giving a list. */
@@ -125,14 +135,14 @@ export async function prepareTask(
     const where = locationOf(task);
     // A secret read on the way may come out changed (upper-cased, encoded) where no masking
     // can recognise it: the module keeps what it built from it out of sight.
-    const reads: SecretReads = { usedSecrets: false };
-    const rendered = renderArgsWithLines(task, vars, ctx, reads);
+    const secretArgs = new Set<string>();
+    const rendered = renderArgsWithLines(task, vars, ctx, secretArgs);
     // Rendered values are data: text in them that looks like a tag gets every check too.
     const args = validateRendered(() => module.validate(rendered, where));
     const resolved = await module.resolve(args, {
       vars,
       secretVarNames: ctx.secretVarNames,
-      argsReadSecrets: reads.usedSecrets,
+      secretArgs,
       searchPath: ctx.searchPathFor(task),
       evaluate: (expression, extra, at) => evaluateExpression(expression, { ...vars, ...extra }, at, ctx.secretVarNames),
       where,

@@ -382,3 +382,21 @@ describe('reading a secret through another name counts as reading it', () => {
     expect(resolved.sensitive).toBe(true);
   });
 });
+
+describe('arguments built from a secret', () => {
+  async function resolvedCommand(taskLine: string) {
+    const text = ['- name: site', '  hosts: all', '  tasks:', `    - ${taskLine}`, ''].join('\n');
+    const book = await parsePlaybook(text, '/nonexistent/site.yml', { knownModules: new Set(knownModuleNames) });
+    const task = book.plays[0]!.tasks[0]!;
+    const prepared = await prepareTask(task, modules.get('command')!, { inventory_hostname: 'web1', pw: 'Sup3r-s3cret-pw' }, {
+      modules, secretVarNames: new Set(['pw']), searchPathFor: () => [], runtimeNames: new Set(),
+    });
+    return (prepared as { resolved: { hidden?: boolean } }).resolved;
+  }
+
+  it('hide a command whose text read one (free-form or cmd), not one that only feeds it on stdin', async () => {
+    expect((await resolvedCommand('command: "echo <%= pw.toUpperCase() %>"')).hidden).toBe(true);
+    expect((await resolvedCommand('command: { cmd: "echo <%= pw.length %>" }')).hidden).toBe(true);
+    expect((await resolvedCommand('command: { cmd: "mysql -u root", stdin: "<%= pw %>" }')).hidden).toBeUndefined();
+  });
+});
