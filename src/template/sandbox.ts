@@ -100,7 +100,10 @@ function run(compiled: Compiled, vars: Record<string, unknown>, options: RunOpti
   const line = frame ? Number(LINE_OF_FRAME.exec(frame)![1]) : undefined;
   const undefinedName = name === 'ReferenceError' ? /^(.+) is not defined$/.exec(message)?.[1] : undefined;
   if (undefinedName) return { ok: false, failure: { kind: 'undefined', name: undefinedName, ...(line ? { line } : {}) } };
-  return { ok: false, failure: { kind: 'runtime', message: `${name}: ${message}`.replace(/^Error: /, ''), ...(line ? { line } : {}) } };
+  // A JavaScript error quotes values ('"..." is not valid JSON'): after a secret was read, what
+  // it quotes may be computed from the secret, beyond what masking recognises.
+  const text = state.usedSecrets && !result.timedOut ? `${name} (its message is withheld: the code had read a secret)` : `${name}: ${message}`.replace(/^Error: /, '');
+  return { ok: false, failure: { kind: 'runtime', message: text, ...(line ? { line } : {}) } };
 }
 
 /** Runs an EJS template: the rendered text. */

@@ -400,3 +400,23 @@ describe('arguments built from a secret', () => {
     expect((await resolvedCommand('command: { cmd: "mysql -u root", stdin: "<%= pw %>" }')).hidden).toBeUndefined();
   });
 });
+
+describe('a failing render that read a secret', () => {
+  const secrets = { secretVarNames: new Set(['pw']) };
+  const v = () => ({ inventory_hostname: 'web1', pw: 'Sup3r-s3cret-pw' });
+  it.each([
+    ['a template', () => renderTemplateString('<%= JSON.parse(pw.toUpperCase()) %>', v(), at, secrets)],
+    ['a value', () => renderValue('<%= BigInt(pw.toUpperCase()) %>', v(), at, secrets)],
+    ['an expression', () => evaluateExpression('BigInt(pw.toUpperCase()) > 0', v(), at, new Set(['pw']))],
+  ])('in %s does not quote what it computed from it', (_name, run) => {
+    let error: unknown;
+    try {
+      run();
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(UserInputError);
+    expect((error as UserInputError).describe()).not.toContain('SUP3R');
+    expect((error as UserInputError).describe()).toMatch(/SyntaxError|BigInt/);
+  });
+});
