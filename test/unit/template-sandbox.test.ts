@@ -73,6 +73,17 @@ const ESCAPES: Array<[string, string]> = [
   ['toJSON of a value', `JSON.stringify({ toJSON() { return process } })`],
   ['with and a fresh scope', write(`(() => { with ({}) { return constructor.constructor('return process')() } })()`)],
   ['getter on an exported value', write(`({ get p() { return [].constructor.constructor('return process')() } }).p`)],
+  ['Symbol.species', write(`(() => { class A extends Array { static get [Symbol.species]() { return function () { return this } } } return new A(1, 2).map((x) => x).constructor.constructor('return process')() })()`)],
+  ['Array.from map function this', write(`Array.from(list, function () { return this }).constructor.constructor('return process')()`)],
+  ['JSON.parse reviver this', write(`JSON.parse('{"a":1}', function () { return this }).constructor.constructor('return process')()`)],
+  ['tagged template strings', write('((s) => s.raw.constructor.constructor("return process")())`x`')],
+  ['String.raw', write('String.raw.constructor("return process")()')],
+  ['replace callback arguments', write(`greeting.replace(/h/, function () { return arguments.callee.constructor('return process')() })`)],
+  ['Symbol.replace', write(`'abc'.replace({ [Symbol.replace](s, r) { return r.constructor.constructor('return process')() } }, 'x')`)],
+  ['Error.captureStackTrace', write(`(() => { const o = {}; Error.captureStackTrace(o); return o.stack.constructor.constructor('return process')() })()`)],
+  ['Intl object constructor', write(`new Intl.DateTimeFormat().constructor.constructor.constructor('return process')()`)],
+  ['global Promise', `(function () { return this })().Promise.resolve().then(() => 0)`],
+  ['the timed-render entry point', `(function () { return this })().__fp_go()`],
   ['stack overflow near a trap', write(`(() => { let leaked = null; const f = () => { try { f() } catch (e) { try { hostvars.web1.role } catch (e2) { if (!leaked) leaked = e2 } } }; f(); return leaked.constructor.constructor('return process')() })()`)],
 ];
 
