@@ -1,7 +1,8 @@
 // Hostile verification of the sandbox, the terminal and the secrets against the real CLI and a
 // real sshd: error messages built from a secret value (a template's JavaScript error, a module's
 // argument check) never show it, before or after connecting.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -184,5 +185,40 @@ describe('loop labels', () => {
     const human = await cli('plan', '--playbook', file, '--no-color');
     expect(human.stdout).toContain('user app ({"name":"app","pw":"********"})');
     expect(human.stdout).toContain('upper (item 1)');
+  });
+});
+
+describe('host text through loops, role defaults and changed_when', () => {
+  it('is data everywhere it goes: written literally, nothing runs on the controller', async () => {
+    const canary = join(project, 'CANARY');
+    const payload = `<%= process.getBuiltinModule('fs').writeFileSync(${JSON.stringify(canary)}, 'p') %>`;
+    await writeFile(join(target, 'hostile-lines'), `${payload}\nsecond <%= 6*7 %>\n`);
+    await mkdir(join(project, 'playbooks', 'roles', 'echoer'), { recursive: true });
+    await writeFile(join(project, 'playbooks', 'roles', 'echoer', 'defaults.yml'), 'echoed: ["<%= m.stdout_lines[0] %>", { inner: "<%= m.stdout %>" }]\n');
+    await writeFile(join(project, 'playbooks', 'roles', 'echoer', 'tasks.yml'), [
+      '- copy: { content: "<%= echoed[0] %>|<%= echoed[1].inner %>", dest: "<%= target %>/from-default" }',
+      '',
+    ].join('\n'));
+    const file = join('playbooks', 'host-text.yml');
+    await writeFile(join(project, file), [
+      '- name: read',
+      '  hosts: all',
+      '  tasks:',
+      '    - command: { cmd: "cat <%= target %>/hostile-lines", changed_when: "stdout.includes(\'<\' + \'%\') && typeof m === \'undefined\'" }',
+      '      register: m',
+      '    - name: "line <%= item %>"',
+      '      loop: "m.stdout.split(\'\\\\n\')"',
+      '      copy: { content: "<%= item %>", dest: "<%= target %>/line-<%= m.stdout.split(\'\\\\n\').indexOf(item) %>" }',
+      '- name: role',
+      '  hosts: all',
+      '  roles: [echoer]',
+      '',
+    ].join('\n'));
+    const result = await cli('apply', '--playbook', file, '--no-color');
+    expect(existsSync(canary)).toBe(false);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(await readFile(join(target, 'line-0'), 'utf8')).toBe(payload);
+    expect(await readFile(join(target, 'line-1'), 'utf8')).toBe('second <%= 6*7 %>');
+    expect(await readFile(join(target, 'from-default'), 'utf8')).toBe(`${payload}|${payload}\nsecond <%= 6*7 %>`);
   });
 });
