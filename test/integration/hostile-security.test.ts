@@ -219,6 +219,6 @@ describe('host text through loops, role defaults and changed_when', () => {
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(await readFile(join(target, 'line-0'), 'utf8')).toBe(payload);
     expect(await readFile(join(target, 'line-1'), 'utf8')).toBe('second <%= 6*7 %>');
-    expect(await readFile(join(target, 'from-default'), 'utf8')).toBe(`${payload}|${payload}\nsecond <%= 6*7 %>`);
+    expect(await readFile(join(target, 'from-default'), 'utf8')).toBe(`${payload}|${payload}\nsecond <%= 6*7 %>\n`);
   });
 });
