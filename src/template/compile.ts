@@ -32,19 +32,22 @@ const IMPORT = /(^|[^.\w$])import\b/;
 // templates are synchronous.
 const ASYNC = /(^|[^.\w$])(async|await)\b/;
 
-// A loop statement is the only way template code can run without end (recursion overflows the
-// stack quickly): code holding one runs under a time limit, which costs a watchdog thread per
-// render, so code without one is not charged for it.
-const LOOP = /(^|[^.\w$])(for|while|do)\b/;
+// What lets template code run without end, or for minutes: a loop statement; recursion that
+// catches its own stack overflow (plain recursion overflows quickly); a regular expression (a
+// backtracking pattern over a host's text), made by a literal, RegExp, or a string given to
+// match/matchAll/search. Code holding one of these runs under a time limit, which costs a
+// watchdog thread per render, so code without any is not charged for it.
+const MAY_RUN_LONG = /(^|[^.\w$])(for|while|do|catch|RegExp)\b|\/|\.\s*(match|matchAll|search)\b/;
 
 /** What the compiler learnt about the code while building the script. */
 export interface ScriptInfo {
-  /** The code holds a loop statement keyword (maybe inside a string: then it only costs time). */
+  /** The code may run long (maybe a false alarm, e.g. a keyword inside a string: then it
+   *  only costs time). */
   mayLoop: boolean;
 }
 
 function checkCode(code: string, line: number, info?: ScriptInfo): void {
-  if (info && LOOP.test(code)) info.mayLoop = true;
+  if (info && MAY_RUN_LONG.test(code)) info.mayLoop = true;
   for (const [pattern, what] of [[IMPORT, '"import" is'], [ASYNC, 'asynchronous code (async, await) is']] as const) {
     const match = pattern.exec(code);
     if (match) {

@@ -348,11 +348,15 @@ describe('nothing made by template code runs after the render or outside the rea
   });
 });
 
-describe('an endless loop in a template', () => {
+describe('an endless loop (or runaway work) in a template', () => {
   it.each([
     ['a template', () => renderTemplateString('a\n<% while (true) {} %>', vars(), at, none)],
     ['an expression', () => evaluateExpression('(() => { for (;;) {} })()', vars(), at)],
     ['a single-tag value', () => renderValue('<%= (() => { do {} while (1) })() %>', vars(), at, none)],
+    // A host's text matched by a backtracking pattern (changed_when over a registered stdout).
+    ['a regular expression over host text', () => evaluateExpression('/^(\\w+\\s?)*$/.test(out)', { ...vars(), out: `${'a'.repeat(40)}!` }, at)],
+    ['a pattern given as a string', () => evaluateExpression(`out.match('^(a+)+$')`, { ...vars(), out: `${'a'.repeat(40)}!` }, at)],
+    ['recursion that catches its own stack overflow', () => renderTemplateString('<% const f = (n) => { try { f(n + 1) } catch (e) { f(n + 1) } }; f(0) %>', vars(), at, none)],
   ])('in %s is stopped with a template error, and the next render works', (_name, run) => {
     const previous = setRenderTimeLimit(300);
     try {
