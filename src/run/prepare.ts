@@ -155,13 +155,23 @@ export async function prepareTask(
   }
 }
 
-/** The task's name with its EJS tags rendered; the raw name when rendering needs run-time values,
- *  or when it read a secret (which may come out changed, beyond what masking recognises). */
+// An output tag of a name, alone (a name with code tags is shown as written once it reads a secret).
+const NAME_TAG = /<%[=-][\s\S]*?%>/g;
+
+/** The task's name with its EJS tags rendered; the raw name when rendering needs run-time values.
+ *  What a tag made from a secret (maybe changed on the way, beyond what masking recognises)
+ *  shows as the mask. */
 function displayName(task: TaskConfig, vars: Record<string, unknown>, ctx: PrepareContext): string {
   if (!task.name.includes('<%')) return task.name;
+  const options = { secretVarNames: ctx.secretVarNames };
   try {
-    const rendered = renderTemplateString(task.name, vars, task.where, { secretVarNames: ctx.secretVarNames });
-    return rendered.usedSecrets ? task.name : rendered.content;
+    const rendered = renderTemplateString(task.name, vars, task.where, options);
+    if (!rendered.usedSecrets) return rendered.content;
+    if (task.name.replace(NAME_TAG, '').includes('<%')) return task.name;
+    return task.name.replace(NAME_TAG, (tag) => {
+      const one = renderTemplateString(tag, vars, task.where, options);
+      return one.usedSecrets ? SECRET_MASK : one.content;
+    });
   } catch {
     return task.name;
   }

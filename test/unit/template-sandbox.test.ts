@@ -435,3 +435,14 @@ describe('a failing render that read a secret', () => {
     expect((error as UserInputError).describe()).toMatch(/SyntaxError|BigInt/);
   });
 });
+
+describe('a task name that reads a secret', () => {
+  it('shows the mask for each tag made from it, whatever form it took, and the other tags rendered', async () => {
+    const text = ['- name: site', '  hosts: all', '  tasks:', '    - name: "deploy <%= app %> with <%= pw.toUpperCase() %> (<%= pw %>)"', '      command: "true"', ''].join('\n');
+    const book = await parsePlaybook(text, '/nonexistent/site.yml', { knownModules: new Set(knownModuleNames) });
+    const [instance] = await instancesOf(book.plays[0]!.tasks[0]!, { app: 'shop', pw: 'Sup3r-s3cret-pw', inventory_hostname: 'web1' }, { become: false }, {
+      modules, secretVarNames: new Set(['pw']), searchPathFor: () => [], runtimeNames: new Set(),
+    });
+    expect(instance!.label).toBe('deploy shop with ******** (********)');
+  });
+});
