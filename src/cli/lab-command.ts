@@ -6,6 +6,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { LabError } from '../errors.js';
 import { EXAMPLES, EXIT_CODES_HELP } from './help-text.js';
 import { labDown, labReset, labStatus, labUp, type LabHostStatus } from '../lab/index.js';
+import { terminalLine } from '../report/terminal-text.js';
 
 interface LabArgs {
   inventory: string;
@@ -19,18 +20,20 @@ export function resolveInventory(name: string): string {
 }
 
 // Progress goes to stderr so that stdout carries only results.
+// Lines quote what the hosts answered: shown, never obeyed by the terminal.
 const log = (line: string): void => {
-  process.stderr.write(`lab: ${line}\n`);
+  process.stderr.write(`lab: ${terminalLine(line)}\n`);
 };
 
-function statusTable(rows: LabHostStatus[]): string {
+export function statusTable(rows: LabHostStatus[]): string {
   const head = ['HOST', 'ADDRESS', 'STATE', 'SSH', 'SYSTEMD', 'MEMORY'];
   const body = rows.map((r) => [
     r.name,
     r.address,
     r.up ? 'up' : 'down',
     r.sshOk ? 'ok' : '-',
-    r.systemState ?? '-',
+    // What the host's systemd said: host text.
+    r.systemState === null ? '-' : terminalLine(r.systemState),
     r.memoryMiB === null ? '-' : `${r.memoryMiB} MiB`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
