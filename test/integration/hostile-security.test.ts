@@ -1,6 +1,8 @@
 // Hostile verification of the sandbox, the terminal and the secrets against the real CLI and a
-// real sshd: error messages built from a secret value (a template's JavaScript error, a module's
-// argument check) never show it, before or after connecting.
+// real sshd: error messages built from a secret never show it; what a template computed from a
+// secret (changed on the way) stays hidden in diffs, commands, names and loop labels; names and
+// vault plaintext reach a terminal escaped; host text through loops, role defaults and
+// changed_when is data everywhere.
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -220,5 +222,32 @@ describe('host text through loops, role defaults and changed_when', () => {
     expect(await readFile(join(target, 'line-0'), 'utf8')).toBe(payload);
     expect(await readFile(join(target, 'line-1'), 'utf8')).toBe('second <%= 6*7 %>');
     expect(await readFile(join(target, 'from-default'), 'utf8')).toBe(`${payload}|${payload}\nsecond <%= 6*7 %>\n`);
+  });
+});
+
+describe('a vault value that is a number or a list', () => {
+  it('is masked in every output, however it is used', async () => {
+    const vaultFile = join(project, 'inventory', 't', 'group_vars', 'all.vault.yml');
+    await writeFile(vaultFile, `${VAULT}api_keys: ["key-aaaa-1111", "key-bbbb-2222"]\ntoken_num: 987654321\n`);
+    try {
+      await writeFile(join(target, 'keys.conf'), 'old\n');
+      const file = await playbook('list-secret', [
+        '    - name: "use <%= api_keys[0] %> and <%= token_num %>"',
+        '      command: { argv: ["true", "<%= api_keys.join(\',\') %>", "<%= token_num %>"] }',
+        '    - name: "item"',
+        '      loop: "api_keys"',
+        '      command: "true"',
+        '    - copy: { content: "<%= api_keys.map((k) => k.toUpperCase()).join(\'\\\\n\') %>\\n<%= token_num * 2 %>\\n", dest: "<%= target %>/keys.conf" }',
+        '',
+      ].join('\n'));
+      for (const args of [['plan', '--no-color', '-vv'], ['plan', '--json'], ['apply', '--no-color', '-vv'], ['apply', '--json']]) {
+        await writeFile(join(target, 'keys.conf'), 'old\n');
+        const result = await cli(...args, '--playbook', file);
+        expect(result.code, result.stderr).toBe(0);
+        for (const fragment of ['aaaa', 'AAAA', 'bbbb', 'BBBB', '987654321', '1975308642']) expect(result.stdout + result.stderr).not.toContain(fragment);
+      }
+    } finally {
+      await writeFile(vaultFile, VAULT);
+    }
   });
 });
