@@ -50,6 +50,8 @@ export const fileModule: ModuleDefinition<FileArgs> = {
   resolve: (args) => args,
   queries(args) {
     const queries: FactQuery[] = [{ kind: 'file', path: args.path }];
+    // Whether the new link leads to a directory: a later task may write through it.
+    if (args.state === 'link' && args.src !== undefined) queries.push({ kind: 'file', path: linkTargetPath(args.path, args.src) });
     const check = recurseCheck(args);
     if (check) queries.push(check);
     return queries;
@@ -185,9 +187,13 @@ function recurseCheck(args: FileArgs): (FactQuery & { kind: 'check' }) | undefin
 
 /** Whether a link's target is, as far as the cache knows, a directory (or a link to one). */
 function targetIsDirectory(linkPath: string, target: string, facts: HostFacts): boolean {
-  const resolved = target.startsWith('/') ? target : `${parentDir(linkPath)}/${target}`;
-  const fact = facts.files.get(normalize(resolved));
+  const fact = facts.files.get(linkTargetPath(linkPath, target));
   return fact?.exists === true && (fact.type === 'directory' || fact.linkToDirectory === true);
+}
+
+/** The absolute path a link's target names. */
+function linkTargetPath(linkPath: string, target: string): string {
+  return normalize(target.startsWith('/') ? target : `${parentDir(linkPath)}/${target}`);
 }
 
 /** "/a/./b/../c/" -> "/a/c", lexically (enough to find a fact by its key). */

@@ -152,6 +152,46 @@ describe('parents', () => {
     expect(parseReport(refused.stdout).results[0]?.reason).toMatch(/is a symlink to real\.conf/);
     expect(await readFile(join(target, 'run', 'real.conf'), 'utf8')).toBe('real\n');
   });
+  it('a link made by an earlier task to a directory no task names is a fine parent, in plan and the first apply', async () => {
+    await mkdir(join(target, 'existing'));
+    await playbook(`    - file: { path: "<%= target %>/to-existing", state: link, src: existing }
+    - copy: { content: "through a new link\\n", dest: "<%= target %>/to-existing/x.conf" }
+`);
+    const planned = await cli('plan');
+    expect(parseReport(planned.stdout).results.map((r) => [r.outcome, r.reason])).toEqual([
+      ['changed', expect.any(String)],
+      ['changed', expect.any(String)],
+    ]);
+    const applied = await cli('apply');
+    expect(parseReport(applied.stdout).results.map((r) => r.outcome)).toEqual(['changed', 'changed']);
+    expect(applied.code).toBe(0);
+    expect(await readFile(join(target, 'existing', 'x.conf'), 'utf8')).toBe('through a new link\n');
+  });
+
+  it('one directory written as a/b/, a//b or a/./b is one path to the tasks of a run', async () => {
+    await playbook(`    - file: { path: "<%= target %>/spelled/", state: directory }
+    - copy: { content: "one\\n", dest: "<%= target %>//spelled/./one.conf" }
+    - file: { path: "<%= target %>/spelled/one.conf", mode: "0600" }
+`);
+    const planned = await cli('plan');
+    expect(parseReport(planned.stdout).results.map((r) => r.outcome)).toEqual(['changed', 'changed', 'changed']);
+    const applied = await cli('apply');
+    expect(parseReport(applied.stdout).results.map((r) => r.outcome)).toEqual(['changed', 'changed', 'changed']);
+    expect(applied.code).toBe(0);
+    expect(await readFile(join(target, 'spelled', 'one.conf'), 'utf8')).toBe('one\n');
+  });
+
+  it('a dest ending in "/" is bad input (exit 2, nothing touched), not a file named after the directory', async () => {
+    await mkdir(join(target, 'slash'));
+    await playbook(`    - copy: { content: "x\\n", dest: "<%= target %>/slash/" }
+`);
+    for (const command of ['plan', 'apply'] as const) {
+      const result = await cli(command);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/site\.yml:\d+:\d+: copy: "dest" ends in "\/"/);
+    }
+    expect(await readdir(join(target, 'slash'))).toEqual([]);
+  });
 });
 
 describe('records of lines kept on hosts', () => {
