@@ -194,6 +194,24 @@ describe('parents', () => {
   });
 });
 
+describe('backups', () => {
+  it('two writes of one file in the same second keep both old versions', async () => {
+    const dir = join(target, 'backups');
+    await mkdir(dir);
+    await writeFile(join(dir, 'b.conf'), 'original\n');
+    await playbook(`    - copy: { content: "first\\n", dest: "<%= target %>/backups/b.conf", backup: true }
+    - copy: { content: "second\\n", dest: "<%= target %>/backups/b.conf", backup: true }
+`);
+    const applied = await cli('apply');
+    expect(parseReport(applied.stdout).results.map((r) => r.outcome)).toEqual(['changed', 'changed']);
+    expect(applied.code).toBe(0);
+    const names = (await readdir(dir)).sort();
+    const kept = await Promise.all(names.filter((n) => n !== 'b.conf').map((n) => readFile(join(dir, n), 'utf8')));
+    expect(kept.sort()).toEqual(['first\n', 'original\n']);
+    expect(await readFile(join(dir, 'b.conf'), 'utf8')).toBe('second\n');
+  });
+});
+
 describe('records of lines kept on hosts', () => {
   it('removing a line on a full disk keeps the record whole', async () => {
     const record = join(smallDisk, 'pending-handlers');
