@@ -1,7 +1,9 @@
 // One run at a time per host, against a real sshd: a second run started while the first works on
 // the host leaves it alone and says who holds it; the lock dies with the first run's connection.
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { chmod, lchown, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -144,5 +146,65 @@ describe('run lock', () => {
       return status !== 'locked';
     });
     expect(status).not.toBe('locked');
+  });
+
+  describe('a lock folder where another local user planted links (sticky and world-writable)', () => {
+    /** A fresh lock folder, 1777 as /run/lock is, with `links` made by the unprivileged test user. */
+    async function plantedFolder(links: Record<string, string>): Promise<string> {
+      const dir = await mkdtemp(join(project, 'lock-'));
+      await chmod(dir, 0o1777);
+      for (const [name, to] of Object.entries(links)) {
+        await symlink(to, join(dir, name));
+        await lchown(join(dir, name), 1001, 1001);
+      }
+      return dir;
+    }
+    const applyWith = (lockDir: string, playbookFile: string) =>
+      runCli(['apply', '-i', 'root', '-p', playbookFile, '--json'], { cwd: project, env: { FOOBAR_PROVISION_LOCK_DIR: lockDir } });
+
+    it('the holder record is never written through a link: the file it points at stays as it was', async () => {
+      const target = await newTarget();
+      const victim = join(target, 'victim');
+      await writeFile(victim, 'precious\n');
+      const lockDir = await plantedFolder({ 'foobar-provision.holder.0': victim });
+      await writeProject({ 'inventory/root.yml': inventory('root'), 'playbooks/quick.yml': `- hosts: all\n  tasks:\n    - command: "true"\n` });
+      const result = await applyWith(lockDir, 'playbooks/quick.yml');
+      expect(result.code, result.stdout).toBe(0);
+      expect(await readFile(victim, 'utf8')).toBe('precious\n');
+    });
+
+    it('a lock file that is a link is refused, naming it; nothing is created where it points', async () => {
+      const target = await newTarget();
+      const planted = join(target, 'nologin');
+      const lockDir = await plantedFolder({ 'foobar-provision.lock': planted });
+      await writeProject({ 'inventory/root.yml': inventory('root'), 'playbooks/quick.yml': `- hosts: all\n  tasks:\n    - command: "touch ${target}/ran"\n` });
+      const result = await applyWith(lockDir, 'playbooks/quick.yml');
+      expect(result.code).toBe(1);
+      expect(parseReport(result.stdout).hosts[0]!.message).toContain(`${lockDir}/foobar-provision.lock is not a regular file`);
+      expect(existsSync(planted)).toBe(false);
+      expect(existsSync(join(target, 'ran'))).toBe(false);
+    });
+
+    it('a busy lock never shows the content of a file a holder link points at', async () => {
+      const target = await newTarget();
+      const secret = join(target, 'secret');
+      await writeFile(secret, 'root:$6$hash-that-must-not-show\n');
+      await chmod(secret, 0o600);
+      const lockDir = await plantedFolder({ 'foobar-provision.holder.1001': secret });
+      await writeFile(join(lockDir, 'foobar-provision.lock'), '');
+      await chmod(join(lockDir, 'foobar-provision.lock'), 0o644);
+      // Another process holds the lock, as the planting user could.
+      const holder = execFile('flock', ['-x', join(lockDir, 'foobar-provision.lock'), 'sleep', '60']);
+      try {
+        await waitFor('the planted holder to lock', async () => (await promisify(execFile)('sh', ['-c', `flock -n -x ${join(lockDir, 'foobar-provision.lock')} true || echo busy`])).stdout.includes('busy'));
+        await writeProject({ 'inventory/root.yml': inventory('root'), 'playbooks/quick.yml': `- hosts: all\n  tasks:\n    - command: "true"\n` });
+        const result = await applyWith(lockDir, 'playbooks/quick.yml');
+        expect(result.code).toBe(1);
+        expect(parseReport(result.stdout).hosts[0]).toMatchObject({ status: 'locked' });
+        expect(result.stdout + result.stderr).not.toContain('hash-that-must-not-show');
+      } finally {
+        holder.kill('SIGKILL');
+      }
+    });
   });
 });
