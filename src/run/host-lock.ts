@@ -116,10 +116,10 @@ export function lockScript(host: string, lock: LockSettings): LockScript {
     `if [ "$s" = self ]; then exec 9<&-; else hf="$d/${HOLDER_PREFIX}$(id -u)"; rm -f -- "$hf"; (set -C; printf '%s\\n' ${shellQuote(record)} >"$hf") 2>/dev/null; fi`,
     `printf '%s\\n' '${tag} locked'`,
   ].join('\n');
-  // The command's exit status, then the ready line; `cat` inherits fd 9 and holds the lock until
-  // the session's stdin ends, that is until the connection is gone.
+  // The command's exit status, then the ready line; the shell keeps fd 9, so the lock, for as long
+  // as the transport keeps the session (until the controller is gone).
   const readyLine = `${tag} holding`;
-  const after = [`rc=$?`, `printf '\\n%s\\n%s\\n' "$rc" '${readyLine}'`, 'exec cat >/dev/null'].join('\n');
+  const after = [`rc=$?`, `printf '\\n%s\\n%s\\n' "$rc" '${readyLine}'`].join('\n');
   return {
     before,
     after,

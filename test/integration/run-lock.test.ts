@@ -148,6 +148,53 @@ describe('run lock', () => {
     expect(status).not.toBe('locked');
   });
 
+  it('a run frozen or cut off from the host (no FIN ever arrives) releases the lock within the keepalive window', async () => {
+    const target = await newTarget();
+    // Keepalives every second, two unanswered allowed: the host gives up on a silent controller
+    // after a few seconds, not after TCP's two hours.
+    await writeProject({
+      'inventory/quick.yml': inventory('root').replace('connect_timeout: 5', 'connect_timeout: 5\n  keepalive_interval: 1\n  keepalive_count_max: 2'),
+      'playbooks/guarded.yml': playbook(target, { become: false, sleep: 3 }),
+    });
+    const first = startCli(['apply', '-i', 'quick', '-p', 'playbooks/guarded.yml', '--json'], { cwd: project });
+    try {
+      await waitFor('the first run to start its command', () => existsSync(join(target, 'started')));
+      // A frozen controller: its TCP connection stays open (the kernel still answers), nothing more
+      // comes from it, as in a network partition.
+      first.child.kill('SIGSTOP');
+      let status = 'locked';
+      await waitFor(
+        'the lock to be released',
+        async () => {
+          const next = await runCli(['plan', '-i', 'quick', '-p', 'playbooks/guarded.yml', '--json'], { cwd: project });
+          status = parseReport(next.stdout).hosts[0]!.status;
+          return status !== 'locked';
+        },
+        40_000,
+      );
+      expect(status).not.toBe('locked');
+    } finally {
+      first.child.kill('SIGKILL');
+      first.child.kill('SIGCONT');
+      await first.done;
+    }
+  }, 60_000);
+
+  it('a healthy run keeps the lock for longer than the host would wait for a silent controller', async () => {
+    const target = await newTarget();
+    // The host lets go after about 6 s of silence; the command takes longer than that twice over.
+    await writeProject({
+      'inventory/quick.yml': inventory('root').replace('connect_timeout: 5', 'connect_timeout: 5\n  keepalive_interval: 1\n  keepalive_count_max: 2'),
+      'playbooks/long.yml': `- hosts: all\n  tasks:\n    - command: "sh -c 'sleep 9; touch ${target}/late; sleep 5'"\n`,
+    });
+    const first = startCli(['apply', '-i', 'quick', '-p', 'playbooks/long.yml', '--json'], { cwd: project });
+    await waitFor('the command to pass the silence window', () => existsSync(join(target, 'late')), 30_000);
+    const during = await runCli(['plan', '-i', 'quick', '-p', 'playbooks/long.yml', '--json'], { cwd: project });
+    expect(parseReport(during.stdout).hosts[0]).toMatchObject({ status: 'locked' });
+    const done = await first.done;
+    expect(done.code, done.stdout).toBe(0);
+  }, 60_000);
+
   describe('a lock folder where another local user planted links (sticky and world-writable)', () => {
     /** A fresh lock folder, 1777 as /run/lock is, with `links` made by the unprivileged test user. */
     async function plantedFolder(links: Record<string, string>): Promise<string> {
