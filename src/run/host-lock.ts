@@ -12,7 +12,7 @@ import { shellQuote } from '../shell/quote.js';
 import { getViaExec, putViaExec } from '../transport/file-ops.js';
 import type { BecomeOptions, ExecOptions, ExecResult, HeldResult, Transport } from '../transport/types.js';
 
-/** The lock file and its holder records live here (1777 on Debian; /tmp where it is missing). */
+/** The lock file and its holder records live here (1777 on Debian; /tmp where it is missing), whoever logs in. */
 export const DEFAULT_LOCK_DIR = '/run/lock';
 export const LOCK_NAME = 'foobar-provision.lock';
 /** One record per host user (`.holder.UID`): a user can only rewrite its own file in a sticky dir. */
@@ -88,8 +88,10 @@ export function lockScript(host: string, lock: LockSettings): LockScript {
   const mine = `[run ${lock.runId}]`;
   const record = `${lock.owner.replace(/[\u0000-\u001f\u007f]/g, ' ')} ${mine}`;
   const before = [
-    // Wherever a user may not create the file, it still uses the one another user created there.
-    `d=${shellQuote(lock.dir)}; [ -r "$d/${LOCK_NAME}" ] || { [ -d "$d" ] && [ -w "$d" ]; } || d=/tmp`,
+    // One folder for every user of the host, chosen by the host alone: a user who may not write
+    // in it uses the lock file another user created there, and is refused (never locked apart in
+    // a folder of its own) while there is none.
+    `d=${shellQuote(lock.dir)}; [ -d "$d" ] || d=/tmp`,
     `f="$d/${LOCK_NAME}"`,
     `command -v flock >/dev/null 2>&1 || { printf '%s\\n' '${tag} noflock'; exit 0; }`,
     // Created readable by every user: each run opens it read-only, which is all flock needs.
@@ -98,6 +100,7 @@ export function lockScript(host: string, lock: LockSettings): LockScript {
     // (opening one waits for ever). set -C creates with O_EXCL, which follows no link.
     `[ -e "$f" ] || [ -L "$f" ] || (umask 022; set -C; : >"$f") 2>/dev/null`,
     `if [ -L "$f" ] || { [ -e "$f" ] && [ ! -f "$f" ]; }; then printf '%s %s\\n' '${tag} notfile' "$f"; exit 0; fi`,
+    `[ -e "$f" ] || { printf '%s %s\\n' '${tag} nocreate' "$f"; exit 0; }`,
     `[ -r "$f" ] || { printf '%s %s\\n' '${tag} unreadable' "$f"; exit 0; }`,
     `exec 9<"$f"`,
     // Held by this same run through another name of the machine: go on under that hold. The
@@ -138,6 +141,13 @@ export function lockScript(host: string, lock: LockSettings): LockScript {
         if (word === 'noflock') throw new HostLockError(host, `${host}: cannot take the run lock: flock is not installed on the host (util-linux)`);
         if (word === 'notfile') {
           throw new HostLockError(host, `${host}: cannot take the run lock: ${status?.[2] ?? 'the lock file'} is not a regular file (a link or special file, which another local user may have planted in that world-writable folder); remove it`);
+        }
+        if (word === 'nocreate') {
+          const path = status?.[2] ?? `${lock.dir}/${LOCK_NAME}`;
+          throw new HostLockError(
+            host,
+            `${host}: cannot take the run lock: cannot create ${path} (the login user may not write in that folder, and no run created it yet); run once with become: true, or create it as root: install -m 644 /dev/null ${path}`,
+          );
         }
         if (word === 'unreadable') throw new HostLockError(host, `${host}: cannot take the run lock: ${status?.[2] ?? 'the lock file'} is not readable by the login user`);
         const why = (result.stderr || out).trim().split('\n').pop() ?? '';

@@ -195,6 +195,42 @@ describe('run lock', () => {
     expect(done.code, done.stdout).toBe(0);
   }, 60_000);
 
+  describe('a lock folder only root may write in (0755, as /run/lock on Fedora or Arch)', () => {
+    async function rootOnlyFolder(): Promise<string> {
+      const dir = await mkdtemp(join(project, 'lock-root-'));
+      await chmod(dir, 0o755);
+      return dir;
+    }
+
+    it('a run with become and one without still exclude each other', async () => {
+      const target = await newTarget();
+      const lockDir = await rootOnlyFolder();
+      await writeProject({
+        'inventory/user.yml': inventory('fbptest'),
+        'playbooks/guarded.yml': playbook(target, { become: true, sleep: 5 }),
+        'playbooks/guarded-nobecome.yml': playbook(target, { become: false, sleep: 5 }),
+      });
+      const env = { FOOBAR_PROVISION_LOCK_DIR: lockDir };
+      const first = startCli(['apply', '-i', 'user', '-p', 'playbooks/guarded.yml', '--json'], { cwd: project, env });
+      await waitFor('the first run to start its command', () => existsSync(join(target, 'started')));
+      const second = await runCli(['apply', '-i', 'user', '-p', 'playbooks/guarded-nobecome.yml', '--json'], { cwd: project, env });
+      expect((await first.done).code).toBe(0);
+      expect(second.code).toBe(1);
+      expect(parseReport(second.stdout).hosts[0]).toMatchObject({ status: 'locked' });
+      expect(await lines(join(target, 'init.log'))).toEqual(['ran']);
+    });
+
+    it('a user who cannot create the lock file there is refused, with how to fix it (never a lock of its own elsewhere)', async () => {
+      const target = await newTarget();
+      const lockDir = await rootOnlyFolder();
+      await writeProject({ 'inventory/user.yml': inventory('fbptest'), 'playbooks/quick.yml': `- hosts: all\n  tasks:\n    - command: "touch ${target}/ran"\n` });
+      const result = await runCli(['apply', '-i', 'user', '-p', 'playbooks/quick.yml', '--json'], { cwd: project, env: { FOOBAR_PROVISION_LOCK_DIR: lockDir } });
+      expect(result.code).toBe(1);
+      expect(parseReport(result.stdout).hosts[0]!.message).toContain(`cannot create ${lockDir}/foobar-provision.lock`);
+      expect(existsSync(join(target, 'ran'))).toBe(false);
+    });
+  });
+
   describe('a lock folder where another local user planted links (sticky and world-writable)', () => {
     /** A fresh lock folder, 1777 as /run/lock is, with `links` made by the unprivileged test user. */
     async function plantedFolder(links: Record<string, string>): Promise<string> {
