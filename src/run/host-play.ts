@@ -14,6 +14,7 @@ import type { FactCache } from './fact-cache.js';
 import { unionQueries, type HostMemory, type RunChanges } from './host-memory.js';
 import { clearPendingCommand, pendingFor, pendingLine, recordPendingCommand, ROOT_PENDING_FILE, USER_PENDING_FILE } from './pending-handlers.js';
 import { FLUSH_HANDLERS } from '../modules/flush-handlers.js';
+import { shellQuote } from '../shell/quote.js';
 import type { Lockstep } from './lockstep.js';
 import { instancesOf, prepareTask, type PrepareContext, type TaskInstance } from './prepare.js';
 import { HostLockError } from './host-lock.js';
@@ -356,7 +357,7 @@ class HostPlayRun {
       '(',
       last.command,
       ') || exit $?',
-      `${recordPendingCommand(this.pendingFile, lines)} || printf '%s\n' 'warning: could not record the pending handlers' >&2`,
+      `${recordPendingCommand(this.pendingFile, lines)} || printf '%s\\n' ${shellQuote(`warning: could not record the pending handlers in ${this.pendingFile}`)} >&2`,
     ].join('\n');
     return { plan: { ...plan, steps: [...plan.steps.slice(0, -1), { ...last, command }] }, lines };
   }
