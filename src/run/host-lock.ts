@@ -146,7 +146,7 @@ export function lockScript(host: string, lock: LockSettings): LockScript {
           const path = status?.[2] ?? `${lock.dir}/${LOCK_NAME}`;
           throw new HostLockError(
             host,
-            `${host}: cannot take the run lock: cannot create ${path} (the login user may not write in that folder, and no run created it yet); run once with become: true, or create it as root: install -m 644 /dev/null ${path}`,
+            `${host}: cannot take the run lock: cannot create ${path} (the folder is not writable by the login user, read-only or full, and no run created the file yet); run once with become: true, or create it as root: install -m 644 /dev/null ${path}`,
           );
         }
         if (word === 'unreadable') throw new HostLockError(host, `${host}: cannot take the run lock: ${status?.[2] ?? 'the lock file'} is not readable by the login user`);
