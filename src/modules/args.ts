@@ -142,8 +142,9 @@ export class ModuleArgs {
     const value = this.requiredString(key);
     if (isUnrendered(value)) return value;
     checkRemotePath(this, key, value);
-    if (opts.file === true && value.endsWith('/')) {
-      throw this.error(key, `"${key}" ends in "/": it must name the file to write, not the directory`, `e.g. ${key}: ${value}app.conf`);
+    if (opts.file === true && /\/\.{0,2}$/.test(value)) {
+      const dir = value.endsWith('/') ? value : `${value}/`;
+      throw this.error(key, `"${key}" ends in "${value.slice(value.lastIndexOf('/'))}": it must name the file to write, not the directory`, `e.g. ${key}: ${dir}app.conf`);
     }
     return plainPath(value);
   }
