@@ -84,9 +84,10 @@ function setFact(fact: FileFact): (facts: HostFacts) => void {
 function planAbsent(args: FileArgs, current: FileFact, ctx: PlanContext): TaskPlan {
   if (!current.exists) return { status: 'ok', reason: `${args.path} is absent` };
   const what = current.type === 'directory' ? `directory ${args.path} (recursively)` : args.path;
-  // rm -rf takes everything under a directory with it (not what is under a link's target).
+  // rm -rf takes everything under a directory with it (not what is under a link's target), and
+  // a removed link no longer leads anywhere: paths through it are gone either way.
   const gone = (cache: HostFacts): void => {
-    const under = current.type === 'directory' ? [...cache.files.keys()].filter((p) => isUnder(p, args.path)) : [];
+    const under = current.type === 'directory' || current.type === 'link' ? [...cache.files.keys()].filter((p) => isUnder(p, args.path)) : [];
     for (const path of [args.path, ...under]) cache.files.set(path, { path, exists: false });
   };
   return { ...step(`rm -rf -- ${shellQuote(args.path)}`, `remove ${what}`, ctx), assume: gone };

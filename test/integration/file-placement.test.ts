@@ -168,6 +168,24 @@ describe('parents', () => {
     expect(await readFile(join(target, 'existing', 'x.conf'), 'utf8')).toBe('through a new link\n');
   });
 
+  it('removing a link to a directory takes the paths reached through it out of the run\'s knowledge', async () => {
+    await mkdir(join(target, 'linked'));
+    await writeFile(join(target, 'linked', 'x.conf'), 'same\n');
+    await symlink('linked', join(target, 'to-linked'));
+    await playbook(`    - file: { path: "<%= target %>/to-linked", state: absent }
+    - copy: { content: "same\\n", dest: "<%= target %>/to-linked/x.conf" }
+`);
+    for (const command of ['plan', 'apply'] as const) {
+      const result = await cli(command);
+      expect(result.code).toBe(1);
+      expect(parseReport(result.stdout).results.map((r) => [r.outcome, r.reason])).toEqual([
+        ['changed', expect.any(String)],
+        ['failed', expect.stringContaining(`parent directory ${target}/to-linked does not exist`)],
+      ]);
+    }
+    expect(await readFile(join(target, 'linked', 'x.conf'), 'utf8')).toBe('same\n');
+  });
+
   it('one directory written as a/b/, a//b or a/./b is one path to the tasks of a run', async () => {
     await playbook(`    - file: { path: "<%= target %>/spelled/", state: directory }
     - copy: { content: "one\\n", dest: "<%= target %>//spelled/./one.conf" }
