@@ -65,7 +65,7 @@ export const fileModule: ModuleDefinition<FileArgs> = {
       case 'directory':
         return planDirectory(args, current, facts, ctx);
       case 'link':
-        return planLink(args, current, ctx);
+        return planLink(args, current, facts, ctx);
       case 'file':
       case 'touch':
         return planFile(args, current, ctx);
@@ -208,7 +208,7 @@ function normalize(path: string): string {
   return `/${parts.join('/')}`;
 }
 
-function planLink(args: FileArgs, current: FileFact, ctx: PlanContext): TaskPlan {
+function planLink(args: FileArgs, current: FileFact, facts: HostFacts, ctx: PlanContext): TaskPlan {
   const target = args.src ?? '';
   const link: FileFact = { path: args.path, exists: true, type: 'link', linkTarget: target };
   // Decided when the prediction is applied, against the state the tasks before it left.
@@ -229,5 +229,9 @@ function planLink(args: FileArgs, current: FileFact, ctx: PlanContext): TaskPlan
       assume: setFact(withMeta(current, { owner: args.owner, group: args.group })),
     };
   }
-  return { ...step(command, `relink ${args.path} -> ${target} (was -> ${current.linkTarget ?? '?'})`, ctx), assume: setLink };
+  const relink = step(command, `relink ${args.path} -> ${target} (was -> ${current.linkTarget ?? '?'})`, ctx);
+  // What the run knows about paths through the link is about the old target: with no prediction,
+  // the run looks at the host again after the relink.
+  const through = [...facts.files.keys()].some((p) => isUnder(p, args.path));
+  return through ? relink : { ...relink, assume: setLink };
 }

@@ -186,6 +186,20 @@ describe('parents', () => {
     expect(await readFile(join(target, 'linked', 'x.conf'), 'utf8')).toBe('same\n');
   });
 
+  it('after a relink, a write through the link goes to the new target (a release switch)', async () => {
+    await mkdir(join(target, 'release1'));
+    await mkdir(join(target, 'release2'));
+    await writeFile(join(target, 'release1', 'app.conf'), 'same\n');
+    await symlink('release1', join(target, 'current'));
+    await playbook(`    - file: { path: "<%= target %>/current", state: link, src: release2 }
+    - copy: { content: "same\\n", dest: "<%= target %>/current/app.conf" }
+`);
+    const applied = await cli('apply');
+    expect(parseReport(applied.stdout).results.map((r) => r.outcome)).toEqual(['changed', 'changed']);
+    expect(applied.code).toBe(0);
+    expect(await readFile(join(target, 'release2', 'app.conf'), 'utf8')).toBe('same\n');
+  });
+
   it('one directory written as a/b/, a//b or a/./b is one path to the tasks of a run', async () => {
     await playbook(`    - file: { path: "<%= target %>/spelled/", state: directory }
     - copy: { content: "one\\n", dest: "<%= target %>//spelled/./one.conf" }
