@@ -133,13 +133,20 @@ export class ModuleArgs {
     const value = this.string(key);
     if (value === undefined || isUnrendered(value)) return value;
     checkRemotePath(this, key, value);
-    return value;
+    return plainPath(value);
   }
 
-  requiredPath(key: string): string {
+  /** An absolute path on the host, in its plain spelling; `file: true` for a path that names a
+   *  file to write, where a trailing "/" (a directory) is a mistake, not a file name. */
+  requiredPath(key: string, opts: { file?: boolean } = {}): string {
     const value = this.requiredString(key);
-    if (!isUnrendered(value)) checkRemotePath(this, key, value);
-    return value;
+    if (isUnrendered(value)) return value;
+    checkRemotePath(this, key, value);
+    if (opts.file === true && /\/\.{0,2}$/.test(value)) {
+      const dir = value.endsWith('/') ? value : `${value}/`;
+      throw this.error(key, `"${key}" ends in "${value.slice(value.lastIndexOf('/'))}": it must name the file to write, not the directory`, `e.g. ${key}: ${dir}app.conf`);
+    }
+    return plainPath(value);
   }
 
   /** A string or a list of strings, as a list. */
@@ -155,6 +162,16 @@ export class ModuleArgs {
   value(key: string): unknown {
     return this.raw(key);
   }
+}
+
+/**
+ * "/srv//app/./data/" -> "/srv/app/data": tasks of a run know each other's paths by their text
+ * (a directory one task makes is the parent another writes into), so one path has one spelling.
+ * ".." stays: through a symlink it is not the lexical parent.
+ */
+export function plainPath(path: string): string {
+  const plain = path.replace(/\/(?:\.?\/)+/g, '/').replace(/\/\.$/, '').replace(/(.)\/$/, '$1');
+  return plain === path ? path : plainPath(plain === '' ? '/' : plain);
 }
 
 function checkRemotePath(args: ModuleArgs, key: string, path: string): void {

@@ -46,10 +46,12 @@ export function writeFileScript(opts: WriteScriptOptions): string {
   if (opts.backup) {
     lines.push(
       'if [ -f "$dest" ]; then',
-      '  backup="$dest.$(date +%Y-%m-%d@%H:%M:%S)~"',
+      '  fbp_stamp="$dest.$(date +%Y-%m-%d@%H:%M:%S)"; backup="$fbp_stamp~"; fbp_i=0',
+      // Two writes of one file in the same second (two tasks of a run) keep both old versions.
+      '  while [ -e "$backup" ] || [ -L "$backup" ]; do fbp_i=$((fbp_i + 1)); backup="$fbp_stamp.$fbp_i~"; done',
       // A hard link keeps the old file byte for byte at no cost in space, and appears whole or
       // not at all; where links are refused, a copy goes through a temp file and a rename.
-      '  if ! ln -f -- "$dest" "$backup" 2>/dev/null; then',
+      '  if ! ln -- "$dest" "$backup" 2>/dev/null; then',
       `    fbp_bak=$(mktemp "$fbp_pre$$.XXXXXX") || exit 1`,
       `    trap 'rm -f -- "$tmp" "$fbp_bak"' EXIT`,
       '    fbp_err=$(LC_ALL=C cp -p -- "$dest" "$fbp_bak" 2>&1) || { fbp_room "cannot back up" "$fbp_err"; exit 1; }',

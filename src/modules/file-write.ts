@@ -24,7 +24,7 @@ export function readFileWriteArgs(args: ModuleArgs): FileWriteArgs {
     throw args.error('validate', `"validate" must contain %s where the new file's path goes`, 'e.g. validate: nginx -t -c %s');
   }
   const result: FileWriteArgs = {
-    dest: args.requiredPath('dest'),
+    dest: args.requiredPath('dest', { file: true }),
     backup: args.boolean('backup') ?? false,
     sensitive: args.boolean('sensitive') ?? false,
   };

@@ -50,6 +50,8 @@ export const fileModule: ModuleDefinition<FileArgs> = {
   resolve: (args) => args,
   queries(args) {
     const queries: FactQuery[] = [{ kind: 'file', path: args.path }];
+    // Whether the new link leads to a directory: a later task may write through it.
+    if (args.state === 'link' && args.src !== undefined) queries.push({ kind: 'file', path: linkTargetPath(args.path, args.src) });
     const check = recurseCheck(args);
     if (check) queries.push(check);
     return queries;
@@ -63,7 +65,7 @@ export const fileModule: ModuleDefinition<FileArgs> = {
       case 'directory':
         return planDirectory(args, current, facts, ctx);
       case 'link':
-        return planLink(args, current, ctx);
+        return planLink(args, current, facts, ctx);
       case 'file':
       case 'touch':
         return planFile(args, current, ctx);
@@ -82,9 +84,10 @@ function setFact(fact: FileFact): (facts: HostFacts) => void {
 function planAbsent(args: FileArgs, current: FileFact, ctx: PlanContext): TaskPlan {
   if (!current.exists) return { status: 'ok', reason: `${args.path} is absent` };
   const what = current.type === 'directory' ? `directory ${args.path} (recursively)` : args.path;
-  // rm -rf takes everything under a directory with it (not what is under a link's target).
+  // rm -rf takes everything under a directory with it (not what is under a link's target), and
+  // a removed link no longer leads anywhere: paths through it are gone either way.
   const gone = (cache: HostFacts): void => {
-    const under = current.type === 'directory' ? [...cache.files.keys()].filter((p) => isUnder(p, args.path)) : [];
+    const under = current.type === 'directory' || current.type === 'link' ? [...cache.files.keys()].filter((p) => isUnder(p, args.path)) : [];
     for (const path of [args.path, ...under]) cache.files.set(path, { path, exists: false });
   };
   return { ...step(`rm -rf -- ${shellQuote(args.path)}`, `remove ${what}`, ctx), assume: gone };
@@ -185,9 +188,13 @@ function recurseCheck(args: FileArgs): (FactQuery & { kind: 'check' }) | undefin
 
 /** Whether a link's target is, as far as the cache knows, a directory (or a link to one). */
 function targetIsDirectory(linkPath: string, target: string, facts: HostFacts): boolean {
-  const resolved = target.startsWith('/') ? target : `${parentDir(linkPath)}/${target}`;
-  const fact = facts.files.get(normalize(resolved));
+  const fact = facts.files.get(linkTargetPath(linkPath, target));
   return fact?.exists === true && (fact.type === 'directory' || fact.linkToDirectory === true);
+}
+
+/** The absolute path a link's target names. */
+function linkTargetPath(linkPath: string, target: string): string {
+  return normalize(target.startsWith('/') ? target : `${parentDir(linkPath)}/${target}`);
 }
 
 /** "/a/./b/../c/" -> "/a/c", lexically (enough to find a fact by its key). */
@@ -201,7 +208,7 @@ function normalize(path: string): string {
   return `/${parts.join('/')}`;
 }
 
-function planLink(args: FileArgs, current: FileFact, ctx: PlanContext): TaskPlan {
+function planLink(args: FileArgs, current: FileFact, facts: HostFacts, ctx: PlanContext): TaskPlan {
   const target = args.src ?? '';
   const link: FileFact = { path: args.path, exists: true, type: 'link', linkTarget: target };
   // Decided when the prediction is applied, against the state the tasks before it left.
@@ -222,5 +229,9 @@ function planLink(args: FileArgs, current: FileFact, ctx: PlanContext): TaskPlan
       assume: setFact(withMeta(current, { owner: args.owner, group: args.group })),
     };
   }
-  return { ...step(command, `relink ${args.path} -> ${target} (was -> ${current.linkTarget ?? '?'})`, ctx), assume: setLink };
+  const relink = step(command, `relink ${args.path} -> ${target} (was -> ${current.linkTarget ?? '?'})`, ctx);
+  // What the run knows about paths through the link is about the old target: with no prediction,
+  // the run looks at the host again after the relink.
+  const through = [...facts.files.keys()].some((p) => isUnder(p, args.path));
+  return through ? relink : { ...relink, assume: setLink };
 }

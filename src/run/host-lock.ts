@@ -12,7 +12,7 @@ import { shellQuote } from '../shell/quote.js';
 import { getViaExec, putViaExec } from '../transport/file-ops.js';
 import type { BecomeOptions, ExecOptions, ExecResult, HeldResult, Transport } from '../transport/types.js';
 
-/** The lock file and its holder records live here (1777 on Debian; /tmp where it is missing). */
+/** The lock file and its holder records live here (1777 on Debian; /tmp where it is missing), whoever logs in. */
 export const DEFAULT_LOCK_DIR = '/run/lock';
 export const LOCK_NAME = 'foobar-provision.lock';
 /** One record per host user (`.holder.UID`): a user can only rewrite its own file in a sticky dir. */
@@ -88,30 +88,41 @@ export function lockScript(host: string, lock: LockSettings): LockScript {
   const mine = `[run ${lock.runId}]`;
   const record = `${lock.owner.replace(/[\u0000-\u001f\u007f]/g, ' ')} ${mine}`;
   const before = [
-    // Wherever a user may not create the file, it still uses the one another user created there.
-    `d=${shellQuote(lock.dir)}; [ -r "$d/${LOCK_NAME}" ] || { [ -d "$d" ] && [ -w "$d" ]; } || d=/tmp`,
+    // One folder for every user of the host, chosen by the host alone: a user who may not write
+    // in it uses the lock file another user created there, and is refused (never locked apart in
+    // a folder of its own) while there is none.
+    `d=${shellQuote(lock.dir)}; [ -d "$d" ] || d=/tmp`,
     `f="$d/${LOCK_NAME}"`,
     `command -v flock >/dev/null 2>&1 || { printf '%s\\n' '${tag} noflock'; exit 0; }`,
     // Created readable by every user: each run opens it read-only, which is all flock needs.
-    `[ -e "$f" ] || (umask 022; : >>"$f") 2>/dev/null`,
+    // The folder is world-writable: nothing here is opened through a link another local user
+    // planted (root would create, overwrite or show the file it points at), and never a FIFO
+    // (opening one waits for ever). set -C creates with O_EXCL, which follows no link.
+    `[ -e "$f" ] || [ -L "$f" ] || (umask 022; set -C; : >"$f") 2>/dev/null`,
+    `if [ -L "$f" ] || { [ -e "$f" ] && [ ! -f "$f" ]; }; then printf '%s %s\\n' '${tag} notfile' "$f"; exit 0; fi`,
+    `[ -e "$f" ] || { printf '%s %s\\n' '${tag} nocreate' "$f"; exit 0; }`,
     `[ -r "$f" ] || { printf '%s %s\\n' '${tag} unreadable' "$f"; exit 0; }`,
     `exec 9<"$f"`,
     // Held by this same run through another name of the machine: go on under that hold. The
     // holder writes its record just after flock, so a refusal looks again before it gives up.
+    // A holder record is read without following a link, and without waiting on a FIFO: its owner
+    // may swap it between a test and the read.
+    `fbp_holder() { dd if="$1" bs=400 count=1 iflag=nofollow,nonblock 2>/dev/null; }`,
     `s=busy; n=0; h=`,
     `while ! flock -n ${lock.mode === 'apply' ? '-x' : '-s'} 9; do`,
-    `  h=$(ls -t "$d"/${HOLDER_PREFIX}* 2>/dev/null | head -n 1)`,
-    `  if [ -n "$h" ] && grep -qF ${shellQuote(mine)} "$h"; then s=self; break; fi`,
+    // The newest holder record that is a plain file (not a link, not a FIFO).
+    `  h=$(ls -t "$d"/${HOLDER_PREFIX}* 2>/dev/null | while IFS= read -r x; do [ -f "$x" ] && [ ! -L "$x" ] && { printf '%s' "$x"; break; }; done)`,
+    `  if [ -n "$h" ] && fbp_holder "$h" | grep -qF ${shellQuote(mine)}; then s=self; break; fi`,
     `  n=$((n + 1)); [ "$n" -gt 3 ] && break; sleep 0.1`,
     'done',
-    `if [ "$n" -gt 3 ]; then printf '%s\\n' '${tag} busy'; [ -n "$h" ] && head -c 400 "$h"; exit 0; fi`,
-    `if [ "$s" = self ]; then exec 9<&-; else printf '%s\\n' ${shellQuote(record)} >"$d/${HOLDER_PREFIX}$(id -u)" 2>/dev/null; fi`,
+    `if [ "$n" -gt 3 ]; then printf '%s\\n' '${tag} busy'; [ -n "$h" ] && fbp_holder "$h"; exit 0; fi`,
+    `if [ "$s" = self ]; then exec 9<&-; else hf="$d/${HOLDER_PREFIX}$(id -u)"; rm -f -- "$hf"; (set -C; printf '%s\\n' ${shellQuote(record)} >"$hf") 2>/dev/null; fi`,
     `printf '%s\\n' '${tag} locked'`,
   ].join('\n');
-  // The command's exit status, then the ready line; `cat` inherits fd 9 and holds the lock until
-  // the session's stdin ends, that is until the connection is gone.
+  // The command's exit status, then the ready line; the shell keeps fd 9, so the lock, for as long
+  // as the transport keeps the session (until the controller is gone).
   const readyLine = `${tag} holding`;
-  const after = [`rc=$?`, `printf '\\n%s\\n%s\\n' "$rc" '${readyLine}'`, 'exec cat >/dev/null'].join('\n');
+  const after = [`rc=$?`, `printf '\\n%s\\n%s\\n' "$rc" '${readyLine}'`].join('\n');
   return {
     before,
     after,
@@ -128,6 +139,16 @@ export function lockScript(host: string, lock: LockSettings): LockScript {
         }
         if (word === 'locked') throw new HostLockError(host, `${host}: the session holding the run lock ended before its first command finished (exit ${result.code ?? '?'})`);
         if (word === 'noflock') throw new HostLockError(host, `${host}: cannot take the run lock: flock is not installed on the host (util-linux)`);
+        if (word === 'notfile') {
+          throw new HostLockError(host, `${host}: cannot take the run lock: ${status?.[2] ?? 'the lock file'} is not a regular file (a link or special file, which another local user may have planted in that world-writable folder); remove it`);
+        }
+        if (word === 'nocreate') {
+          const path = status?.[2] ?? `${lock.dir}/${LOCK_NAME}`;
+          throw new HostLockError(
+            host,
+            `${host}: cannot take the run lock: cannot create ${path} (the folder is not writable by the login user, read-only or full, and no run created the file yet); run once with become: true, or create it as root: install -m 644 /dev/null ${path}`,
+          );
+        }
         if (word === 'unreadable') throw new HostLockError(host, `${host}: cannot take the run lock: ${status?.[2] ?? 'the lock file'} is not readable by the login user`);
         const why = (result.stderr || out).trim().split('\n').pop() ?? '';
         const started = status ? '' : ': the command did not start';

@@ -14,6 +14,7 @@ import type { FactCache } from './fact-cache.js';
 import { unionQueries, type HostMemory, type RunChanges } from './host-memory.js';
 import { clearPendingCommand, pendingFor, pendingLine, recordPendingCommand, ROOT_PENDING_FILE, USER_PENDING_FILE } from './pending-handlers.js';
 import { FLUSH_HANDLERS } from '../modules/flush-handlers.js';
+import { shellQuote } from '../shell/quote.js';
 import type { Lockstep } from './lockstep.js';
 import { contextFor, instancesOf, prepareTask, type PrepareContext, type TaskInstance } from './prepare.js';
 import { HostLockError } from './host-lock.js';
@@ -61,7 +62,7 @@ class Interrupted extends FoobarError {}
 /** A task waiting for the queued steps before it to reach the host. */
 type ChangePlan = Extract<TaskPlan, { status: 'changed' }>;
 type Queued =
-  | { kind: 'change'; instance: TaskInstance; plan: ChangePlan; started: number }
+  | { kind: 'change'; instance: TaskInstance; plan: ChangePlan; started: number; recordLines: string[] }
   /** A result to report once the changes queued before it are done, to keep the order. */
   | { kind: 'note'; report: () => void };
 
@@ -297,13 +298,15 @@ class HostPlayRun {
       this.queuedBecome = become;
       // Later tasks plan against the state these steps will leave.
       plan.assume?.(this.cache.facts);
-      this.queued.push({ kind: 'change', instance, plan, started });
+      const folded = this.foldPendingRecord(instance, plan);
+      this.queued.push({ kind: 'change', instance, plan: folded.plan, started, recordLines: folded.lines });
       return true;
     }
     if (!(await this.settle())) return false;
 
     const results: StepResult[] = [];
-    for (const step of plan.steps) {
+    const folded = isHandler || instance.module.interpret ? { plan, lines: [] } : this.foldPendingRecord(instance, plan);
+    for (const step of folded.plan.steps) {
       this.checkSignal();
       const become = this.stepBecome(instance, step);
       const result = await this.input.transport.exec(step.command, { stdin: step.stdin, become });
@@ -327,8 +330,36 @@ class HostPlayRun {
       return true;
     }
     this.record(instance, 'changed', plan.summary, started, isHandler, plan.diff);
+    this.cache.facts.pendingHandlers.push(...folded.lines);
     await this.notifyAndRecord([instance]);
     return true;
+  }
+
+  /**
+   * The change with the handlers it notifies written down by its own last step, on the host, right
+   * after that step succeeds: a run cut or killed between the change and the controller's next
+   * command still leaves them pending for the next run (and the record costs no exec of its own).
+   * Unchanged when nothing new is notified or the step runs as a user who cannot write the record;
+   * the record then follows in its own exec, as before.
+   */
+  private foldPendingRecord(instance: TaskInstance, plan: ChangePlan): { plan: ChangePlan; lines: string[] } {
+    const recorded = pendingFor(this.input.play.name, this.cache.facts.pendingHandlers);
+    const handlers = [...new Set(instance.task.notify)].filter((h) => !recorded.includes(h));
+    const last = plan.steps[plan.steps.length - 1];
+    if (this.input.mode !== 'apply' || handlers.length === 0 || last === undefined) return { plan, lines: [] };
+    const become = this.stepBecome(instance, last);
+    const asRoot = become === false ? this.input.loginIsRoot : become.user === 'root';
+    const canWrite = this.pendingFile === ROOT_PENDING_FILE ? asRoot : become === false && !this.input.loginIsRoot;
+    if (!canWrite) return { plan, lines: [] };
+    const lines = handlers.map((h) => pendingLine(this.input.play.name, h));
+    // The step's own script runs in a subshell, so its `exit` or traps end only that part.
+    const command = [
+      '(',
+      last.command,
+      ') || exit $?',
+      `${recordPendingCommand(this.pendingFile, lines)} || printf '%s\\n' ${shellQuote(`warning: could not record the pending handlers in ${this.pendingFile}`)} >&2`,
+    ].join('\n');
+    return { plan: { ...plan, steps: [...plan.steps.slice(0, -1), { ...last, command }] }, lines };
   }
 
   private stepBecome(instance: TaskInstance, step: Step): BecomeOptions | false {
@@ -400,6 +431,7 @@ class HostPlayRun {
       }
       this.register(q.instance, commandResult({ changed: true, last: results[results.length - 1]! }));
       this.record(q.instance, 'changed', q.plan.summary, q.started, false, q.plan.diff);
+      this.cache.facts.pendingHandlers.push(...q.recordLines.filter((l) => !this.cache.facts.pendingHandlers.includes(l)));
       done.push(q.instance);
     }
     await this.notifyAndRecord(done);

@@ -16,6 +16,24 @@ import { promptHidden } from './prompt.js';
 import type { BecomeOptions, ConnectionSettings, ExecOptions, ExecResult, HeldResult, HeldScript, HoldOptions, Transport } from './types.js';
 
 export const DEFAULT_MAX_CHANNELS = 8;
+/** What a held session's controller sends to say it is still there. */
+const HEARTBEAT = '.';
+
+/**
+ * The end of a held session: it lives while heartbeats come, and ends (releasing what its shell
+ * holds) at the end of input or when none came for `timeoutS`. Without coreutils' timeout, only
+ * the end of input ends it.
+ */
+export function heldWait(timeoutS: number): string {
+  return [
+    'if command -v timeout >/dev/null 2>&1; then',
+    `  while [ -n "$(timeout ${timeoutS} head -c 1)" ]; do :; done`,
+    'else',
+    '  cat >/dev/null',
+    'fi',
+    'exit 0',
+  ].join('\n');
+}
 /**
  * A keepalive every 5 s; the third tick without an answer declares the host gone, so a silent
  * peer is noticed within about 15 s (interval x (count + 1)). sshd answers keepalives while a
@@ -166,6 +184,19 @@ export class SshTransport implements Transport {
       intervalMs: this.#settings.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_INTERVAL_MS,
       countMax: this.#settings.keepaliveCountMax ?? DEFAULT_KEEPALIVE_COUNT_MAX,
     };
+  }
+
+  /**
+   * A held session's heartbeat: a byte every keepalive interval, and the host's patience, twice
+   * the time the controller takes to give up on a silent host. A controller that stops (killed,
+   * frozen, cut off by a partition that never delivers a FIN) thus releases what it holds within
+   * that window, not after TCP's keepalive of two hours.
+   */
+  get #heartbeat(): { intervalMs: number; hostTimeoutS: number } {
+    const { intervalMs, countMax } = this.#keepalive;
+    const every = intervalMs > 0 ? intervalMs : DEFAULT_KEEPALIVE_INTERVAL_MS;
+    const count = intervalMs > 0 ? countMax : DEFAULT_KEEPALIVE_COUNT_MAX;
+    return { intervalMs: every, hostTimeoutS: Math.max(5, Math.ceil((2 * every * (count + 1)) / 1000)) };
   }
 
   /** ssh2 gives up on the tick after `countMax` unanswered keepalives. */
@@ -341,7 +372,8 @@ export class SshTransport implements Transport {
     // Only the middle part is bounded: the rest must outlive any command timeout.
     const middle = s.commandTimeoutMs > 0 ? remoteDeadline(script.command, s.commandTimeoutMs) : script.command;
     // A subshell, so that an `exit` in the command ends only the command.
-    const wrapped = wrapBecome(`${script.before}\n(\n${middle}\n) </dev/null\n${script.after}`, options.become, {
+    const heartbeat = this.#heartbeat;
+    const wrapped = wrapBecome(`${script.before}\n(\n${middle}\n) </dev/null\n${script.after}\n${heldWait(heartbeat.hostTimeoutS)}`, options.become, {
       ...(s.becomePassword !== undefined ? { password: s.becomePassword } : {}),
       loginUser: s.user,
     });
@@ -372,6 +404,11 @@ export class SshTransport implements Transport {
           return;
         }
         this.#heldChannels.add(ch);
+        // The controller is alive: the host waits for these and lets go without them.
+        const beat = setInterval(() => {
+          if (!ch.writableEnded && !ch.destroyed) ch.write(HEARTBEAT);
+        }, heartbeat.intervalMs);
+        beat.unref();
         const out: Buffer[] = [];
         const errOut: Buffer[] = [];
         let code: number | null = null;
@@ -393,6 +430,7 @@ export class SshTransport implements Transport {
           code = c;
         });
         ch.on('close', () => {
+          clearInterval(beat);
           this.#heldChannels.delete(ch);
           this.#held--;
           this.#limit.concurrency = Math.max(1, max - this.#held);

@@ -27,7 +27,8 @@ export interface HeldScript {
   before: string;
   /** The bounded part; its stdin is /dev/null. */
   command: string;
-  /** Shell text run last; it prints `readyLine` and then waits for the end of stdin. */
+  /** Shell text run last; it prints `readyLine`. The transport then keeps the session alive
+   *  for as long as the controller is there (see `hold`). */
   after: string;
 }
 

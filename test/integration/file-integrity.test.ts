@@ -163,3 +163,48 @@ describe('the CLI killed mid-upload', () => {
     }
   });
 });
+
+describe('the CLI killed right after a change', () => {
+  it('the change notified its handler on the host itself: the next run runs it', async () => {
+    const project = mkdtempSync(join(tmpdir(), 'fbp-integrity-project-'));
+    const pidFile = join(project, 'cli.pid');
+    // Unique: the record of pending handlers is the host's, shared by every play run as root.
+    const play = `handlers ${randomBytes(6).toString('hex')}`;
+    try {
+      mkdirSync(join(project, 'inventory'));
+      mkdirSync(join(project, 'playbooks'));
+      writeFileSync(
+        join(project, 'inventory', 'test.yml'),
+        `connection: { user: root, key: ${sshd.clientKeyPath}, known_hosts: ${sshd.knownHostsFile}, connect_timeout: 5 }\nhosts:\n  node1: { address: 127.0.0.1, port: ${sshd.port} }\n`,
+      );
+      // The validator kills the controller: the write goes on without it, as after a cut between
+      // the change and anything the controller would send next.
+      writeFileSync(
+        join(project, 'playbooks', 'site.yml'),
+        `- name: ${play}
+  hosts: all
+  tasks:
+    - copy: { content: "first\\n", dest: ${dir}/first.conf }
+    - copy: { content: "second\\n", dest: ${dir}/second.conf, validate: "kill -9 $(cat ${pidFile}); test -s %s" }
+      notify: reload
+  handlers:
+    - name: reload
+      command: touch ${dir}/reloaded
+`,
+      );
+      const killed = startCli(['apply', '--inventory', 'test'], { cwd: project });
+      writeFileSync(pidFile, String(killed.child.pid));
+      const first = await killed.done;
+      expect(first.code).toBe(-1);
+      await poll('the second file to be written', () => (existsSync(join(dir, 'second.conf')) ? true : undefined));
+      expect(existsSync(join(dir, 'reloaded'))).toBe(false);
+
+      writeFileSync(pidFile, '0');
+      const next = await startCli(['apply', '--inventory', 'test'], { cwd: project }).done;
+      expect(next.code).toBe(0);
+      expect(existsSync(join(dir, 'reloaded'))).toBe(true);
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+});

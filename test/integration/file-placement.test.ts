@@ -152,6 +152,96 @@ describe('parents', () => {
     expect(parseReport(refused.stdout).results[0]?.reason).toMatch(/is a symlink to real\.conf/);
     expect(await readFile(join(target, 'run', 'real.conf'), 'utf8')).toBe('real\n');
   });
+  it('a link made by an earlier task to a directory no task names is a fine parent, in plan and the first apply', async () => {
+    await mkdir(join(target, 'existing'));
+    await playbook(`    - file: { path: "<%= target %>/to-existing", state: link, src: existing }
+    - copy: { content: "through a new link\\n", dest: "<%= target %>/to-existing/x.conf" }
+`);
+    const planned = await cli('plan');
+    expect(parseReport(planned.stdout).results.map((r) => [r.outcome, r.reason])).toEqual([
+      ['changed', expect.any(String)],
+      ['changed', expect.any(String)],
+    ]);
+    const applied = await cli('apply');
+    expect(parseReport(applied.stdout).results.map((r) => r.outcome)).toEqual(['changed', 'changed']);
+    expect(applied.code).toBe(0);
+    expect(await readFile(join(target, 'existing', 'x.conf'), 'utf8')).toBe('through a new link\n');
+  });
+
+  it('removing a link to a directory takes the paths reached through it out of the run\'s knowledge', async () => {
+    await mkdir(join(target, 'linked'));
+    await writeFile(join(target, 'linked', 'x.conf'), 'same\n');
+    await symlink('linked', join(target, 'to-linked'));
+    await playbook(`    - file: { path: "<%= target %>/to-linked", state: absent }
+    - copy: { content: "same\\n", dest: "<%= target %>/to-linked/x.conf" }
+`);
+    for (const command of ['plan', 'apply'] as const) {
+      const result = await cli(command);
+      expect(result.code).toBe(1);
+      expect(parseReport(result.stdout).results.map((r) => [r.outcome, r.reason])).toEqual([
+        ['changed', expect.any(String)],
+        ['failed', expect.stringContaining(`parent directory ${target}/to-linked does not exist`)],
+      ]);
+    }
+    expect(await readFile(join(target, 'linked', 'x.conf'), 'utf8')).toBe('same\n');
+  });
+
+  it('after a relink, a write through the link goes to the new target (a release switch)', async () => {
+    await mkdir(join(target, 'release1'));
+    await mkdir(join(target, 'release2'));
+    await writeFile(join(target, 'release1', 'app.conf'), 'same\n');
+    await symlink('release1', join(target, 'current'));
+    await playbook(`    - file: { path: "<%= target %>/current", state: link, src: release2 }
+    - copy: { content: "same\\n", dest: "<%= target %>/current/app.conf" }
+`);
+    const applied = await cli('apply');
+    expect(parseReport(applied.stdout).results.map((r) => r.outcome)).toEqual(['changed', 'changed']);
+    expect(applied.code).toBe(0);
+    expect(await readFile(join(target, 'release2', 'app.conf'), 'utf8')).toBe('same\n');
+  });
+
+  it('one directory written as a/b/, a//b or a/./b is one path to the tasks of a run', async () => {
+    await playbook(`    - file: { path: "<%= target %>/spelled/", state: directory }
+    - copy: { content: "one\\n", dest: "<%= target %>//spelled/./one.conf" }
+    - file: { path: "<%= target %>/spelled/one.conf", mode: "0600" }
+`);
+    const planned = await cli('plan');
+    expect(parseReport(planned.stdout).results.map((r) => r.outcome)).toEqual(['changed', 'changed', 'changed']);
+    const applied = await cli('apply');
+    expect(parseReport(applied.stdout).results.map((r) => r.outcome)).toEqual(['changed', 'changed', 'changed']);
+    expect(applied.code).toBe(0);
+    expect(await readFile(join(target, 'spelled', 'one.conf'), 'utf8')).toBe('one\n');
+  });
+
+  it('a dest ending in "/" is bad input (exit 2, nothing touched), not a file named after the directory', async () => {
+    await mkdir(join(target, 'slash'));
+    await playbook(`    - copy: { content: "x\\n", dest: "<%= target %>/slash/" }
+`);
+    for (const command of ['plan', 'apply'] as const) {
+      const result = await cli(command);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/site\.yml:\d+:\d+: copy: "dest" ends in "\/"/);
+    }
+    expect(await readdir(join(target, 'slash'))).toEqual([]);
+  });
+});
+
+describe('backups', () => {
+  it('two writes of one file in the same second keep both old versions', async () => {
+    const dir = join(target, 'backups');
+    await mkdir(dir);
+    await writeFile(join(dir, 'b.conf'), 'original\n');
+    await playbook(`    - copy: { content: "first\\n", dest: "<%= target %>/backups/b.conf", backup: true }
+    - copy: { content: "second\\n", dest: "<%= target %>/backups/b.conf", backup: true }
+`);
+    const applied = await cli('apply');
+    expect(parseReport(applied.stdout).results.map((r) => r.outcome)).toEqual(['changed', 'changed']);
+    expect(applied.code).toBe(0);
+    const names = (await readdir(dir)).sort();
+    const kept = await Promise.all(names.filter((n) => n !== 'b.conf').map((n) => readFile(join(dir, n), 'utf8')));
+    expect(kept.sort()).toEqual(['first\n', 'original\n']);
+    expect(await readFile(join(dir, 'b.conf'), 'utf8')).toBe('second\n');
+  });
 });
 
 describe('records of lines kept on hosts', () => {

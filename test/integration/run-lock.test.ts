@@ -1,7 +1,9 @@
 // One run at a time per host, against a real sshd: a second run started while the first works on
 // the host leaves it alone and says who holds it; the lock dies with the first run's connection.
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { chmod, lchown, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -144,5 +146,148 @@ describe('run lock', () => {
       return status !== 'locked';
     });
     expect(status).not.toBe('locked');
+  });
+
+  it('a run frozen or cut off from the host (no FIN ever arrives) releases the lock within the keepalive window', async () => {
+    const target = await newTarget();
+    // Keepalives every second, two unanswered allowed: the host gives up on a silent controller
+    // after a few seconds, not after TCP's two hours.
+    await writeProject({
+      'inventory/quick.yml': inventory('root').replace('connect_timeout: 5', 'connect_timeout: 5\n  keepalive_interval: 1\n  keepalive_count_max: 2'),
+      'playbooks/guarded.yml': playbook(target, { become: false, sleep: 3 }),
+    });
+    const first = startCli(['apply', '-i', 'quick', '-p', 'playbooks/guarded.yml', '--json'], { cwd: project });
+    try {
+      await waitFor('the first run to start its command', () => existsSync(join(target, 'started')));
+      // A frozen controller: its TCP connection stays open (the kernel still answers), nothing more
+      // comes from it, as in a network partition.
+      first.child.kill('SIGSTOP');
+      let status = 'locked';
+      await waitFor(
+        'the lock to be released',
+        async () => {
+          const next = await runCli(['plan', '-i', 'quick', '-p', 'playbooks/guarded.yml', '--json'], { cwd: project });
+          status = parseReport(next.stdout).hosts[0]!.status;
+          return status !== 'locked';
+        },
+        40_000,
+      );
+      expect(status).not.toBe('locked');
+    } finally {
+      first.child.kill('SIGKILL');
+      first.child.kill('SIGCONT');
+      await first.done;
+    }
+  }, 60_000);
+
+  it('a healthy run keeps the lock for longer than the host would wait for a silent controller', async () => {
+    const target = await newTarget();
+    // The host lets go after about 6 s of silence; the command takes longer than that twice over.
+    await writeProject({
+      'inventory/quick.yml': inventory('root').replace('connect_timeout: 5', 'connect_timeout: 5\n  keepalive_interval: 1\n  keepalive_count_max: 2'),
+      'playbooks/long.yml': `- hosts: all\n  tasks:\n    - command: "sh -c 'sleep 9; touch ${target}/late; sleep 5'"\n`,
+    });
+    const first = startCli(['apply', '-i', 'quick', '-p', 'playbooks/long.yml', '--json'], { cwd: project });
+    await waitFor('the command to pass the silence window', () => existsSync(join(target, 'late')), 30_000);
+    const during = await runCli(['plan', '-i', 'quick', '-p', 'playbooks/long.yml', '--json'], { cwd: project });
+    expect(parseReport(during.stdout).hosts[0]).toMatchObject({ status: 'locked' });
+    const done = await first.done;
+    expect(done.code, done.stdout).toBe(0);
+  }, 60_000);
+
+  describe('a lock folder only root may write in (0755, as /run/lock on Fedora or Arch)', () => {
+    async function rootOnlyFolder(): Promise<string> {
+      const dir = await mkdtemp(join(project, 'lock-root-'));
+      await chmod(dir, 0o755);
+      return dir;
+    }
+
+    it('a run with become and one without still exclude each other', async () => {
+      const target = await newTarget();
+      const lockDir = await rootOnlyFolder();
+      await writeProject({
+        'inventory/user.yml': inventory('fbptest'),
+        'playbooks/guarded.yml': playbook(target, { become: true, sleep: 5 }),
+        'playbooks/guarded-nobecome.yml': playbook(target, { become: false, sleep: 5 }),
+      });
+      const env = { FOOBAR_PROVISION_LOCK_DIR: lockDir };
+      const first = startCli(['apply', '-i', 'user', '-p', 'playbooks/guarded.yml', '--json'], { cwd: project, env });
+      await waitFor('the first run to start its command', () => existsSync(join(target, 'started')));
+      const second = await runCli(['apply', '-i', 'user', '-p', 'playbooks/guarded-nobecome.yml', '--json'], { cwd: project, env });
+      expect((await first.done).code).toBe(0);
+      expect(second.code).toBe(1);
+      expect(parseReport(second.stdout).hosts[0]).toMatchObject({ status: 'locked' });
+      expect(await lines(join(target, 'init.log'))).toEqual(['ran']);
+    });
+
+    it('a user who cannot create the lock file there is refused, with how to fix it (never a lock of its own elsewhere)', async () => {
+      const target = await newTarget();
+      const lockDir = await rootOnlyFolder();
+      await writeProject({ 'inventory/user.yml': inventory('fbptest'), 'playbooks/quick.yml': `- hosts: all\n  tasks:\n    - command: "touch ${target}/ran"\n` });
+      const result = await runCli(['apply', '-i', 'user', '-p', 'playbooks/quick.yml', '--json'], { cwd: project, env: { FOOBAR_PROVISION_LOCK_DIR: lockDir } });
+      expect(result.code).toBe(1);
+      expect(parseReport(result.stdout).hosts[0]!.message).toContain(`cannot create ${lockDir}/foobar-provision.lock`);
+      expect(existsSync(join(target, 'ran'))).toBe(false);
+    });
+  });
+
+  describe('a lock folder where another local user planted links (sticky and world-writable)', () => {
+    /** A fresh lock folder, 1777 as /run/lock is, with `links` made by the unprivileged test user. */
+    async function plantedFolder(links: Record<string, string>): Promise<string> {
+      const dir = await mkdtemp(join(project, 'lock-'));
+      await chmod(dir, 0o1777);
+      for (const [name, to] of Object.entries(links)) {
+        await symlink(to, join(dir, name));
+        await lchown(join(dir, name), 1001, 1001);
+      }
+      return dir;
+    }
+    const applyWith = (lockDir: string, playbookFile: string) =>
+      runCli(['apply', '-i', 'root', '-p', playbookFile, '--json'], { cwd: project, env: { FOOBAR_PROVISION_LOCK_DIR: lockDir } });
+
+    it('the holder record is never written through a link: the file it points at stays as it was', async () => {
+      const target = await newTarget();
+      const victim = join(target, 'victim');
+      await writeFile(victim, 'precious\n');
+      const lockDir = await plantedFolder({ 'foobar-provision.holder.0': victim });
+      await writeProject({ 'inventory/root.yml': inventory('root'), 'playbooks/quick.yml': `- hosts: all\n  tasks:\n    - command: "true"\n` });
+      const result = await applyWith(lockDir, 'playbooks/quick.yml');
+      expect(result.code, result.stdout).toBe(0);
+      expect(await readFile(victim, 'utf8')).toBe('precious\n');
+    });
+
+    it('a lock file that is a link is refused, naming it; nothing is created where it points', async () => {
+      const target = await newTarget();
+      const planted = join(target, 'nologin');
+      const lockDir = await plantedFolder({ 'foobar-provision.lock': planted });
+      await writeProject({ 'inventory/root.yml': inventory('root'), 'playbooks/quick.yml': `- hosts: all\n  tasks:\n    - command: "touch ${target}/ran"\n` });
+      const result = await applyWith(lockDir, 'playbooks/quick.yml');
+      expect(result.code).toBe(1);
+      expect(parseReport(result.stdout).hosts[0]!.message).toContain(`${lockDir}/foobar-provision.lock is not a regular file`);
+      expect(existsSync(planted)).toBe(false);
+      expect(existsSync(join(target, 'ran'))).toBe(false);
+    });
+
+    it('a busy lock never shows the content of a file a holder link points at', async () => {
+      const target = await newTarget();
+      const secret = join(target, 'secret');
+      await writeFile(secret, 'root:$6$hash-that-must-not-show\n');
+      await chmod(secret, 0o600);
+      const lockDir = await plantedFolder({ 'foobar-provision.holder.1001': secret });
+      await writeFile(join(lockDir, 'foobar-provision.lock'), '');
+      await chmod(join(lockDir, 'foobar-provision.lock'), 0o644);
+      // Another process holds the lock, as the planting user could.
+      const holder = execFile('flock', ['-x', join(lockDir, 'foobar-provision.lock'), 'sleep', '60']);
+      try {
+        await waitFor('the planted holder to lock', async () => (await promisify(execFile)('sh', ['-c', `flock -n -x ${join(lockDir, 'foobar-provision.lock')} true || echo busy`])).stdout.includes('busy'));
+        await writeProject({ 'inventory/root.yml': inventory('root'), 'playbooks/quick.yml': `- hosts: all\n  tasks:\n    - command: "true"\n` });
+        const result = await applyWith(lockDir, 'playbooks/quick.yml');
+        expect(result.code).toBe(1);
+        expect(parseReport(result.stdout).hosts[0]).toMatchObject({ status: 'locked' });
+        expect(result.stdout + result.stderr).not.toContain('hash-that-must-not-show');
+      } finally {
+        holder.kill('SIGKILL');
+      }
+    });
   });
 });

@@ -51,6 +51,15 @@ describe('ModuleArgs', () => {
     expect(thrown(ConfigError, () => validate('template', { src: 'a', dest: '/a', backup: 'maybe' })).message).toContain('must be true or false');
   });
 
+  it('gives a path one spelling, and refuses a file dest that names a directory', () => {
+    expect(validate('file', { path: '/srv//app/./data/', state: 'directory' })).toMatchObject({ path: '/srv/app/data' });
+    expect(validate('copy', { content: 'x', dest: '/srv//app/./a.conf' })).toMatchObject({ dest: '/srv/app/a.conf' });
+    expect(validate('file', { path: '/', state: 'directory' })).toMatchObject({ path: '/' });
+    for (const dest of ['/srv/app/', '/srv/app/.', '/srv/app/..']) {
+      expect(thrown(ConfigError, () => validate('copy', { content: 'x', dest })).message).toContain('must name the file to write');
+    }
+  });
+
   it('requires absolute paths without newlines', () => {
     expect(thrown(ConfigError, () => validate('file', { path: 'etc/x' })).message).toContain('absolute path');
     expect(thrown(ConfigError, () => validate('file', { path: '/etc/a\nb' })).message).toContain('newline');
