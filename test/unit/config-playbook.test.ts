@@ -131,6 +131,11 @@ describe('task validation', () => {
     });
     const badRegister = await rejected(ConfigError, parse('- hosts: all', '  tasks:', '    - command: x', '      register: my-out'));
     expect(badRegister.message).toMatch(/"my-out" is not a valid variable name/);
+    const numericWhen = await rejected(ConfigError, parse('- hosts: all', '  tasks:', '    - command: x', '      when: 42'));
+    expect(numericWhen.message).toBe('[0].tasks[0].when: expected a condition (an expression such as "web_port > 80", or true/false), got the number 42');
+    expect(numericWhen.where?.line).toBe(4);
+    expect((await rejected(ConfigError, parse('- hosts: all', '  tasks:', '    - command: x', '      when: [a, 0]'))).message).toContain('got the number 0');
+    expect((await parse('- hosts: all', '  tasks:', '    - command: x', '      when: false')).plays[0]?.tasks[0]?.when).toEqual(['false']);
     const badBecome = await rejected(ConfigError, parse('- hosts: all', '  tasks:', '    - command: x', '      become: yes'));
     expect(badBecome.message).toBe('[0].tasks[0].become: expected true or false, got the string "yes"');
   });
