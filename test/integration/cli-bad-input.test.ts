@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliResult } from '../helpers/cli.js';
+import { runCli, startCli, type CliResult } from '../helpers/cli.js';
 
 let project: string;
 
@@ -158,6 +158,24 @@ describe('files that are not what they should be', () => {
   it('a public key given as key:', async () => {
     expectBadInput(await cli('plan', '-i', 'pubkey', '--limit', 'web1'), /inventory\/pubkey\.yml:3:8: key: .*id_test\.pub holds a public key only/);
   });
+});
+
+describe('a named pipe that nobody writes to', () => {
+  it('as the inventory or the playbook: a signal still stops the run (the blocking open used to hang it for good)', async () => {
+    const fifo = join(project, 'idle.fifo');
+    execFileSync('mkfifo', [fifo]);
+    for (const args of [['plan', '-i', fifo], ['plan', '-i', 't', '-p', fifo]]) {
+      const run = startCli(args, { cwd: project });
+      // Give it time to reach the pipe; the signal must end it wherever it is.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      run.child.kill('SIGTERM');
+      const killer = setTimeout(() => run.child.kill('SIGKILL'), 20_000);
+      const result = await run.done;
+      clearTimeout(killer);
+      expect(result.code, result.stderr).toBe(130);
+      expect(result.stderr).toContain('stopped before any host was contacted');
+    }
+  }, 60_000);
 });
 
 describe('inventory --host', () => {
