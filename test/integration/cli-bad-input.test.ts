@@ -101,6 +101,7 @@ describe('numbers and blanks on the command line', () => {
     expectBadInput(await cli('plan', '-i', 't', '-p', 'a.yml', '-p', 'b.yml'), /error: --playbook was given 2 times/);
     expectBadInput(await cli('vault', 'view', 'x.yml', '--vault-password-file', ''), /error: --vault-password-file is empty/);
     expectBadInput(await cli('inventory', '-i', 't', '--host', ''), /error: --host is empty/);
+    expectBadInput(await cli('apply', '-i', 't', '-f', '2', '--forks', '30'), /error: --forks was given 2 times/);
   });
 
   it('--tags with an empty name, --playbook empty', async () => {
@@ -157,6 +158,16 @@ describe('files that are not what they should be', () => {
 
   it('a public key given as key:', async () => {
     expectBadInput(await cli('plan', '-i', 'pubkey', '--limit', 'web1'), /inventory\/pubkey\.yml:3:8: key: .*id_test\.pub holds a public key only/);
+  });
+});
+
+describe('--tags and --skip-tags', () => {
+  it('a --tags name that no task has is exit 2 with the closest tag; an unknown --skip-tags name warns', async () => {
+    await writeFile(join(project, 'playbooks', 'tagged.yml'), '- hosts: web\n  tasks:\n    - command: "true"\n      tags: [nginx, ufw]\n');
+    expectBadInput(await cli('plan', '-i', 't', '-p', 'playbooks/tagged.yml', '--tags', 'ngnix'), /error: --tags: no task has the tag "ngnix"; did you mean "nginx"\?\n\s+hint: tags in this playbook: nginx, ufw/);
+    expectBadInput(await cli('plan', '-i', 't', '-p', 'playbooks/tagged.yml', '--tags', 'ufw,nope'), /no task has the tag "nope"/);
+    const skipped = await cli('plan', '-i', 't', '-p', 'playbooks/tagged.yml', '--skip-tags', 'nope', '--tags', 'nginx,always', '-l', 'web1');
+    expect(skipped.stderr).toContain('warning: --skip-tags: no task has the tag "nope", so it skips nothing');
   });
 });
 
