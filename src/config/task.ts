@@ -1,6 +1,7 @@
 // One task: its keywords, and exactly one module key whose value is the module's args.
 
 import { ConfigError, type SourceRef } from '../errors.js';
+import { ENGINE_VAR_HINT, isEngineVarName } from './engine-vars.js';
 import { closestMatch, listNames } from './suggest.js';
 import type { TaskConfig } from './types.js';
 import type { YamlEntry, YamlNode } from './yaml.js';
@@ -49,6 +50,7 @@ export function readTask(node: YamlNode, context: TaskContext): TaskConfig {
   if (registerNode && register !== undefined && !IDENTIFIER.test(register)) {
     registerNode.fail(`"${register}" is not a valid variable name`, 'use letters, digits and "_", not starting with a digit');
   }
+  if (registerNode && register !== undefined && isEngineVarName(register)) registerNode.fail(`"${register}" is set by the engine`, ENGINE_VAR_HINT);
   const loop = map.get('loop');
   if (loop && loop.kind !== 'list' && loop.kind !== 'string') loop.expected('a list, or an expression that gives a list');
 
