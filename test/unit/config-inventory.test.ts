@@ -104,6 +104,16 @@ describe('parseInventory', () => {
     expect(badName.message).toBe('invalid host name "web,1"');
   });
 
+  it('refuses timeouts too long for a timer (1e9 s fired at once, with a Node warning) and blank or spaced user names', () => {
+    const huge = thrown(ConfigError, () => parseInventory(lines('connection: { connect_timeout: 1e9 }', 'hosts: { web1: { address: 10.0.0.1 } }'), 'i.yml'));
+    expect(huge.message).toBe('connection.connect_timeout: expected a positive number of seconds, at most 604800 (a week), got the number 1000000000');
+    expect(thrown(ConfigError, () => parseInventory(lines('hosts: { web1: { address: 10.0.0.1, keepalive_interval: 9999999 } }'), 'i.yml')).message).toContain('up to 604800');
+    for (const user of ["''", "'a b'", "'root@x'"]) {
+      expect(thrown(ConfigError, () => parseInventory(lines(`connection: { user: ${user} }`, 'hosts: { web1: { address: 10.0.0.1 } }'), 'i.yml')).message).toContain('expected a user name');
+    }
+    expect(parseInventory(lines('connection: { user: deploy, command_timeout: 3600 }', 'hosts: { web1: { address: 10.0.0.1 } }'), 'i.yml').connection).toMatchObject({ user: 'deploy', commandTimeout: 3600 });
+  });
+
   it('rejects unknown top-level and connection keys', () => {
     expect(thrown(ConfigError, () => parseInventory(lines('host:', '  a:'), 'i.yml')).message).toBe('unknown key "host" in the inventory; did you mean "hosts"?');
     expect(thrown(ConfigError, () => parseInventory(lines('connection: { usr: deploy }'), 'i.yml')).message).toMatch(/did you mean "user"/);

@@ -13,6 +13,16 @@ const lines = (...text: string[]) => `${text.join('\n')}\n`;
 /** Parse as if the text were a playbook beside the fixture roles. */
 const parse = (...text: string[]) => parsePlaybook(lines(...text), join(playbooks, 'inline.yml'), options);
 
+describe('rolling durations', () => {
+  const rolling = (timeout: string) => parse('- hosts: all', '  rolling:', `    health: { path: /healthz, timeout: ${timeout} }`, '  tasks: []');
+  it('are above 0 and at most a week (a negative or huge one made a timer fire at once)', async () => {
+    for (const bad of ['-5', '0', '1e9', '"100000m"']) {
+      expect((await rejected(ConfigError, rolling(bad))).message, bad).toContain('a duration above 0 and at most a week is expected');
+    }
+    expect((await rolling('30s')).plays[0]?.rolling?.health.timeoutMs).toBe(30_000);
+  });
+});
+
 describe('loadPlaybook', () => {
   it('reads plays with roles first, then the play tasks', async () => {
     const book = await loadPlaybook(site, options);
