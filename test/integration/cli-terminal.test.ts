@@ -8,7 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CLI } from '../helpers/cli.js';
+import { CLI, LOCK_DIR } from '../helpers/cli.js';
 import { freePort, startSshd, type TestSshd } from '../helpers/sshd.js';
 
 const SCRIPT = '/usr/bin/script';
@@ -34,7 +34,8 @@ function inTerminal(args: string[], size: { cols: number; rows: number }, pidFil
   const command = `stty cols ${size.cols} rows ${size.rows}; echo $$ > '${pidFile}'; exec ${cli}`;
   const child = spawn(SCRIPT, ['-qefc', command, '/dev/null'], {
     cwd: project,
-    env: { ...process.env, NO_COLOR: '1', TERM: 'xterm' },
+    // Its own run-lock folder, as every CLI test has: another test's run on this machine is another operator.
+    env: { ...process.env, NO_COLOR: '1', TERM: 'xterm', FOOBAR_PROVISION_LOCK_DIR: LOCK_DIR },
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: true,
   });
