@@ -1,7 +1,7 @@
 // Read a user's text file (playbook, inventory, vars, vault) and refuse what is not text,
 // with a message that names the file and never echoes its bytes.
 
-import { constants } from 'node:fs';
+import { constants, openSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { ConfigError } from '../errors.js';
@@ -94,8 +94,10 @@ async function readCapped(file: string): Promise<Buffer> {
 /** A pipe's whole content (`-p <(generate)`, a named FIFO), capped; a pipe nobody writes to is
  *  an error at once instead of a wait. */
 export async function readPipe(file: string, cap = MAX_TEXT_FILE_BYTES): Promise<Buffer> {
-  const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
-  const pipe = new Socket({ fd: handle.fd, readable: true, writable: false });
+  // A raw descriptor (a non-blocking open of a pipe returns at once): the socket owns and closes
+  // it; a FileHandle would try to close it again when collected, and crash the process.
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  const pipe = new Socket({ fd, readable: true, writable: false });
   const chunks: Buffer[] = [];
   let total = 0;
   try {
