@@ -173,7 +173,7 @@ async function runCommandWith(options: RunCommandOptions, interrupts: Interrupts
   };
 
   // Bad input stops here, before any connection: plays without hosts, unusable key files.
-  await checkBeforeConnecting({ plays: playbook.plays, hostsForPlay, limit: options.limit, hosts: inventory.hosts });
+  await checkBeforeConnecting({ plays: playbook.plays, hostsForPlay, limit: options.limit, hosts: inventory.hosts, tags: options.tags, skipTags: options.skipTags });
 
   const summary = await runPlaybook({
     mode: options.mode,

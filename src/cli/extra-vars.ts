@@ -2,6 +2,7 @@
 // `--var 'backends=[a, b]'` a list. They are data: `--var 'x=<%= 6*7 %>'` is that text, never a
 // template (only strings written in playbooks and roles are).
 import { parse } from 'yaml';
+import { ENGINE_VAR_HINT, isEngineVarName } from '../config/engine-vars.js';
 import { UserInputError } from '../errors.js';
 
 export function parseExtraVars(pairs: readonly string[]): Record<string, unknown> {
@@ -13,6 +14,7 @@ export function parseExtraVars(pairs: readonly string[]): Record<string, unknown
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key) || key === '__proto__') {
       throw new UserInputError(`--var "${pair}": expected key=value with a variable name as key`, undefined, 'for example --var http_port=8080');
     }
+    if (isEngineVarName(key)) throw new UserInputError(`--var "${pair}": "${key}" is set by the engine for every host`, undefined, ENGINE_VAR_HINT);
     const raw = pair.slice(eq + 1);
     let value: unknown = raw;
     try {

@@ -4,7 +4,9 @@ import { UserInputError } from '../errors.js';
 
 /** `--forks 8`: digits only, at least `min`. The raw text is what the user typed. */
 export function wholeNumberOption(raw: unknown, option: string, what: string, min = 1): number {
-  const text = String(Array.isArray(raw) ? raw[raw.length - 1] : raw).trim();
+  // `-f 2 -f 30` is refused like every one-value option, not settled by which came last.
+  if (Array.isArray(raw)) throw new UserInputError(`${option} was given ${raw.length} times`, undefined, `give it once, for example ${option} 10`);
+  const text = String(raw).trim();
   const value = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(value) || value < min) {
     throw new UserInputError(`${option} must be a whole number of ${what} >= ${min}, got '${text}'`, undefined, `for example ${option} 10`);

@@ -3,7 +3,7 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { ConfigError, UserInputError, formatSourceRef, type SourceRef } from '../errors.js';
-import { listNames } from '../config/suggest.js';
+import { didYouMean, listNames } from '../config/suggest.js';
 import { readFailure } from '../config/text-file.js';
 import type { PlayConfig } from '../config/types.js';
 import type { Host } from '../inventory/index.js';
@@ -23,6 +23,8 @@ export interface RunToCheck {
   hosts: readonly Host[];
   /** Defaults to stderr. */
   warn?: (message: string) => void;
+  tags?: readonly string[];
+  skipTags?: readonly string[];
 }
 
 /** All the checks of a run, in order; throws the first problem as bad input (exit 2). */
@@ -31,9 +33,26 @@ export async function checkBeforeConnecting(run: RunToCheck): Promise<void> {
   const warn = run.warn ?? ((message: string) => process.stderr.write(`warning: ${terminalLine(message)}\n`));
   const selected = checkPlayHosts(run.plays, run.hostsForPlay, run.limit);
   for (const warning of selected.warnings) warn(warning);
+  for (const warning of checkTagNames(run.plays, run.tags ?? [], run.skipTags ?? [])) warn(warning);
   const hosts = run.hosts.filter((h) => selected.hosts.has(h.name));
   await checkKeyFiles(hosts, sharedPrivateKeys, terminalPassphraseSource());
   await checkKnownHostsFiles(hosts, join(homedir(), '.ssh', 'known_hosts'));
+}
+
+const SPECIAL_TAGS = ['all', 'always', 'never', 'tagged', 'untagged'];
+
+/**
+ * A `--tags` name that no task of the playbook has (a typo) selects nothing: bad input, with the
+ * closest tag, like a `--limit` term that matches no host. An unknown `--skip-tags` name skips nothing: a warning.
+ */
+export function checkTagNames(plays: readonly PlayConfig[], tags: readonly string[], skipTags: readonly string[]): string[] {
+  const known = new Set<string>();
+  for (const play of plays) for (const task of [...play.tasks, ...play.handlers]) for (const tag of task.tags) known.add(tag);
+  const unknown = (name: string): boolean => !known.has(name) && !SPECIAL_TAGS.includes(name);
+  const hint = known.size ? `tags in this playbook: ${listNames([...known].sort())}` : 'no task of this playbook has tags';
+  const missing = tags.find(unknown);
+  if (missing !== undefined) throw new UserInputError(`--tags: no task has the tag "${missing}"${didYouMean(missing, known)}`, undefined, hint);
+  return skipTags.filter(unknown).map((name) => `--skip-tags: no task has the tag "${name}"${didYouMean(name, known)}, so it skips nothing`);
 }
 
 /** Where an encrypted key's passphrase comes from, as the SSH transport would look for it. */

@@ -7,7 +7,13 @@ import type { YamlMap } from './yaml.js';
 
 /** YAML key → how to read it into ConnectionConfig. */
 const READERS = {
-  user: (map, key, _dir, out) => (out.user = map.require(key, 'a user name').asText('a user name')),
+  user: (map, key, _dir, out) => {
+    const node = map.require(key, 'a user name');
+    const user = node.asText('a user name');
+    // An empty name or one with spaces or control characters reaches ssh as a different login.
+    if (!/^[^\s:@/\x00-\x1f\x7f]+$/.test(user)) node.expected('a user name (no spaces, ":", "@" or "/")');
+    out.user = user;
+  },
   port: (map, key, _dir, out) => (out.port = map.require(key, 'a port').asInteger('a port number (1-65535)', 1, 65535)),
   key: (map, key, dir, out) => {
     const node = map.require(key, 'a key path');
@@ -48,11 +54,14 @@ export function resolvePath(path: string, dir: string): string {
   return isAbsolute(path) ? path : resolve(dir, path);
 }
 
+/** Node's timers hold at most 2^31-1 ms (24.8 days); a longer one fires at once instead. */
+const MAX_SECONDS = 7 * 24 * 3600;
+
 function seconds(map: YamlMap, key: string, allow: { zero?: string } = {}): number {
   const value = map.require(key, 'seconds');
   const n = value.asNumber('a number of seconds');
-  if (allow.zero !== undefined ? n < 0 : n <= 0) {
-    value.expected(allow.zero !== undefined ? `a number of seconds (0 ${allow.zero})` : 'a positive number of seconds');
+  if ((allow.zero !== undefined ? n < 0 : n <= 0) || n > MAX_SECONDS) {
+    value.expected(allow.zero !== undefined ? `a number of seconds up to ${MAX_SECONDS} (a week; 0 ${allow.zero})` : `a positive number of seconds, at most ${MAX_SECONDS} (a week)`);
   }
   return n;
 }

@@ -1,7 +1,7 @@
 // Where an inventory lives on disk: `inventory/NAME.yml`, or `inventory/NAME/` with
 // `hosts.yml`, `group_vars/` and `host_vars/`.
 
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readlink, stat } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { didYouMean, listNames } from './suggest.js';
@@ -65,21 +65,52 @@ export async function inventoryLayout(path: string): Promise<InventoryLayout> {
  */
 export async function listVarsFiles(folder: string): Promise<VarsFile[]> {
   const found: VarsFile[] = [];
-  for (const entry of await sortedEntries(folder)) {
+  for (const entry of await varsEntries(folder)) {
     const path = join(folder, entry.name);
-    if (entry.isDirectory()) {
-      for (const inner of await sortedEntries(path)) {
-        if (inner.isFile() && isYaml(inner.name)) {
+    if (entry.kind === 'folder') {
+      for (const inner of await varsEntries(path)) {
+        if (inner.kind === 'file' && isYaml(inner.name)) {
           found.push({ owner: entry.name, file: join(path, inner.name), isVault: isVaultName(inner.name) });
         }
       }
-    } else if (entry.isFile() && isYaml(entry.name)) {
+    } else if (entry.kind === 'file' && isYaml(entry.name)) {
       const stem = basename(entry.name, extname(entry.name));
       const isVault = stem.endsWith('.vault');
       found.push({ owner: isVault ? stem.slice(0, -'.vault'.length) : stem, file: path, isVault });
     }
   }
   return found;
+}
+
+interface VarsEntry {
+  name: string;
+  kind: 'file' | 'folder' | 'other';
+}
+
+/**
+ * The entries of a vars folder, sorted, symlinks followed (a shared vars file linked in is
+ * loaded, not skipped). No folder at all is fine; one that cannot be read, a file where the
+ * folder should be, or a dangling link is an error rather than variables silently missing.
+ */
+async function varsEntries(folder: string): Promise<VarsEntry[]> {
+  const entries = await readdir(folder, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    if (error.code === 'ENOTDIR') throw new ConfigError(`${folder} is not a folder`, { file: folder }, 'group_vars/ and host_vars/ are folders of GROUP.yml or HOST.yml files');
+    throw new ConfigError(`cannot read ${folder}: ${error.code ?? error.message}`, { file: folder }, 'check its permissions');
+  });
+  const sorted = entries.sort((a, b) => a.name.localeCompare(b.name));
+  return Promise.all(sorted.map(async (entry): Promise<VarsEntry> => {
+    if (!entry.isSymbolicLink()) return { name: entry.name, kind: entry.isDirectory() ? 'folder' : entry.isFile() ? 'file' : 'other' };
+    const path = join(folder, entry.name);
+    const target = await stat(path).catch(() => undefined);
+    if (!target) {
+      // Only a link that would be loaded (a YAML file, or a GROUP/ folder) matters.
+      if (!isYaml(entry.name) && entry.name.includes('.')) return { name: entry.name, kind: 'other' };
+      const to = await readlink(path).catch(() => '?');
+      throw new ConfigError(`${path} is a link to ${to}, which does not exist`, { file: path }, 'fix or remove the link');
+    }
+    return { name: entry.name, kind: target.isDirectory() ? 'folder' : target.isFile() ? 'file' : 'other' };
+  }));
 }
 
 function isVaultName(name: string): boolean {

@@ -33,6 +33,13 @@ const HEALTH_KEYS = ['path', 'port', 'scheme', 'timeout', 'expect_status'];
 
 /** "30s", "2m", "500ms" or a number of seconds. */
 export function readDuration(node: YamlNode, what: string): number {
+  const ms = durationMs(node, what);
+  // Above a week is a typo; above 2^31-1 ms a Node timer would fire at once instead.
+  if (!(ms > 0) || ms > 7 * 24 * 3600 * 1000) node.fail(`a duration above 0 and at most a week is expected, got ${ms / 1000} s`, 'write it like 30s, 2m or 500ms');
+  return ms;
+}
+
+function durationMs(node: YamlNode, what: string): number {
   if (node.kind === 'number') return node.asNumber(what) * 1000;
   const text = node.asString(what).trim();
   const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/.exec(text);

@@ -1,6 +1,7 @@
 // One task: its keywords, and exactly one module key whose value is the module's args.
 
 import { ConfigError, type SourceRef } from '../errors.js';
+import { ENGINE_VAR_HINT, isEngineVarName } from './engine-vars.js';
 import { closestMatch, listNames } from './suggest.js';
 import type { TaskConfig } from './types.js';
 import type { YamlEntry, YamlNode } from './yaml.js';
@@ -49,6 +50,7 @@ export function readTask(node: YamlNode, context: TaskContext): TaskConfig {
   if (registerNode && register !== undefined && !IDENTIFIER.test(register)) {
     registerNode.fail(`"${register}" is not a valid variable name`, 'use letters, digits and "_", not starting with a digit');
   }
+  if (registerNode && register !== undefined && isEngineVarName(register)) registerNode.fail(`"${register}" is set by the engine`, ENGINE_VAR_HINT);
   const loop = map.get('loop');
   if (loop && loop.kind !== 'list' && loop.kind !== 'string') loop.expected('a list, or an expression that gives a list');
 
@@ -63,7 +65,7 @@ export function readTask(node: YamlNode, context: TaskContext): TaskConfig {
     argsWhere: moduleEntry.value.isNull ? moduleEntry.keyWhere : moduleEntry.value.where,
     argWhere,
     keywordWhere,
-    when: stringList(map.get('when'), 'a condition or a list of conditions'),
+    when: conditionList(map.get('when')),
     notify: notifyItems.map((item) => item.asText('a handler name or a list of handler names')),
     notifyWhere: notifyItems.map((item) => item.where),
     tags: unique([...ownTags, ...context.inheritedTags]),
@@ -128,6 +130,14 @@ function listItems(node: YamlNode): YamlNode[] {
 function stringList(node: YamlNode | undefined, what: string): string[] {
   if (!node || node.isNull) return [];
   return listItems(node).map((item) => item.asText(what));
+}
+
+/** `when:` conditions: expressions (text) or true/false. A number is a mistake (`when: 42` is always
+ *  true, `when: 0` never), not a condition anyone means. */
+function conditionList(node: YamlNode | undefined): string[] {
+  const what = 'a condition (an expression such as "web_port > 80", or true/false)';
+  if (!node || node.isNull) return [];
+  return listItems(node).map((item) => (item.kind === 'number' ? item.expected(what) : item.asText(what)));
 }
 
 function unique(values: readonly string[]): string[] {

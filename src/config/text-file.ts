@@ -1,7 +1,9 @@
 // Read a user's text file (playbook, inventory, vars, vault) and refuse what is not text,
 // with a message that names the file and never echoes its bytes.
 
-import { open } from 'node:fs/promises';
+import { constants, openSync } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import { ConfigError } from '../errors.js';
 
 /** Offset of the first byte that cannot be in a UTF-8 text file (NUL or invalid UTF-8), if any. */
@@ -58,6 +60,9 @@ export async function readTextFile(file: string): Promise<string> {
 }
 
 async function readCapped(file: string): Promise<Buffer> {
+  // Opening a named pipe blocks until someone writes to it, in a thread no signal can stop: the
+  // run would hang and ignore Ctrl-C. A pipe is opened non-blocking and read as a stream instead.
+  if ((await stat(file)).isFIFO()) return readPipe(file);
   const handle = await open(file, 'r');
   try {
     const info = await handle.stat();
@@ -84,6 +89,28 @@ async function readCapped(file: string): Promise<Buffer> {
   } finally {
     await handle.close();
   }
+}
+
+/** A pipe's whole content (`-p <(generate)`, a named FIFO), capped; a pipe nobody writes to is
+ *  an error at once instead of a wait. */
+export async function readPipe(file: string, cap = MAX_TEXT_FILE_BYTES): Promise<Buffer> {
+  // A raw descriptor (a non-blocking open of a pipe returns at once): the socket owns and closes
+  // it; a FileHandle would try to close it again when collected, and crash the process.
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  const pipe = new Socket({ fd, readable: true, writable: false });
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of pipe as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total > cap) throw new ConfigError(`cannot read ${file}: larger than ${cap / 1024 / 1024} MiB`, undefined, 'is this the right file?');
+      chunks.push(chunk);
+    }
+  } finally {
+    pipe.destroy();
+  }
+  if (total === 0) throw new ConfigError(`cannot read ${file}: it is a named pipe with nothing written to it`, undefined, 'give the path of a file, or start what writes to the pipe first');
+  return Buffer.concat(chunks, total);
 }
 
 export function readFailure(err: unknown): string {

@@ -3,6 +3,7 @@
 
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node } from 'yaml';
 import { ConfigError, formatSourceRef, type SourceRef } from '../errors.js';
+import { ENGINE_VAR_HINT, isEngineVarName } from './engine-vars.js';
 import { didYouMean } from './suggest.js';
 import { checkText, readTextFile } from './text-file.js';
 
@@ -272,6 +273,7 @@ export class YamlMap {
     for (const entry of this.entries) {
       // Assigning "__proto__" would set the object's prototype: the variable would vanish silently.
       if (entry.key === '__proto__') throw new ConfigError('"__proto__" cannot be a variable name', entry.keyWhere, 'rename the variable');
+      if (isEngineVarName(entry.key)) throw new ConfigError(`"${entry.key}" cannot be a variable name: the engine sets it`, entry.keyWhere, ENGINE_VAR_HINT);
       values[entry.key] = entry.value.toJS();
       where.set(entry.key, entry.keyWhere);
     }

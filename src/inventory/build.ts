@@ -67,12 +67,18 @@ function buildGroups(config: InventoryConfig): Map<string, Group> {
   const position = new Map(hostOrder.map((name, index) => [name, index]));
   /** A group's hosts in inventory order, without scanning every host for each group. */
   const inInventoryOrder = (names: Set<string>): string[] => [...names].sort((a, b) => position.get(a)! - position.get(b)!);
-  const members = (group: GroupConfig, seen = new Set<string>()): Set<string> => {
-    for (const host of group.hosts) seen.add(host);
+  // Each group's members are worked out once: groups that share children (a diamond) would
+  // otherwise be walked once per path, 2^depth times.
+  const memberSets = new Map<string, Set<string>>();
+  const members = (group: GroupConfig): Set<string> => {
+    const known = memberSets.get(group.name);
+    if (known) return known;
+    const seen = new Set<string>(group.hosts);
     for (const child of group.children) {
       const childConfig = config.groups.get(child);
-      if (childConfig) members(childConfig, seen);
+      if (childConfig) for (const host of members(childConfig)) seen.add(host);
     }
+    memberSets.set(group.name, seen);
     return seen;
   };
 

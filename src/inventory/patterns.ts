@@ -32,7 +32,8 @@ export function selectHosts(inventory: Inventory, pattern: string, options: Patt
     const keep = matchTerm(inventory, term, options);
     for (const name of selected) if (!keep.has(name)) selected.delete(name);
   }
-  for (const term of byOp('exclude')) for (const name of matchTerm(inventory, term, { ...options, strict: false })) selected.delete(name);
+  // In --limit (strict) an exclusion that matches nothing is a typo too: it would exclude nothing.
+  for (const term of byOp('exclude')) for (const name of matchTerm(inventory, term, options)) selected.delete(name);
   return inventory.hosts.filter((h) => selected.has(h.name));
 }
 
@@ -57,7 +58,8 @@ function parsePattern(pattern: string, options: PatternOptions): Term[] {
   const terms = pattern
     .split(',')
     .map((raw) => raw.trim())
-    .filter((raw) => raw !== '')
+    // A stray comma at either end is harmless; an empty term inside (`web1,,web2`) is a typo.
+    .filter((raw, index, all) => raw !== '' || (index > 0 && index < all.length - 1))
     .map((raw): Term => {
       if (raw.startsWith('!')) return { op: 'exclude', text: raw.slice(1).trim() };
       if (raw.startsWith('&')) return { op: 'intersect', text: raw.slice(1).trim() };

@@ -1,6 +1,7 @@
 // Variable layers and how they combine. Precedence, low to high:
 // role defaults < group all < parent groups < child groups < host < play vars < --var.
 
+import { ENGINE_VAR_NAMES } from '../config/engine-vars.js';
 import { mergeLayers } from '../config/template-origin.js';
 import type { Host, Inventory } from './types.js';
 
@@ -25,7 +26,7 @@ export interface HostVarLayers {
 }
 
 /** Names the engine sets itself; they win over every layer so templates can trust them. */
-export const MAGIC_VAR_NAMES = ['inventory_hostname', 'host_address', 'groups', 'hostvars'] as const;
+export const MAGIC_VAR_NAMES = ENGINE_VAR_NAMES;
 
 /** Every variable a task on `host` sees, magic vars included. */
 export function hostVars(inventory: Inventory, host: Host, layers: HostVarLayers = {}): Record<string, unknown> {

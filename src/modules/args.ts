@@ -109,6 +109,24 @@ export class ModuleArgs {
     throw this.error(key, `"${key}" must be one of ${choices.join(', ')}, got ${got}${typeof value === 'string' ? didYouMean(value, choices) : ''}`);
   }
 
+  /** A user or group name for chown. The host's facts name owners (stat %U/%G), so a numeric id
+   *  would never compare equal and the task would report a change on every run. */
+  account(key: 'owner' | 'group'): string | undefined {
+    const value = this.raw(key);
+    if (value === undefined || isUnrendered(value)) return value as string | undefined;
+    const kind = key === 'owner' ? 'user' : 'group';
+    const example = key === 'owner' ? 'root' : 'adm';
+    if (typeof value === 'string' && value.includes(':') && key === 'owner') {
+      const [user, group] = value.split(':');
+      throw this.error(key, `"owner" must be a user name, got "${value}"`, `write the group apart: owner: ${user}, group: ${group}`);
+    }
+    if (typeof value !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.@-]*\$?$/.test(value) || value.length > 64) {
+      throw this.error(key, `"${key}" must be a ${kind} name such as ${example}, got ${describe(value)}`,
+        `write the ${kind} by name (the host reports owners by name, so an id would show as a change on every run)`);
+    }
+    return value;
+  }
+
   /** Octal permission bits as a quoted string, normalised to 4 digits ("644" -> "0644"). */
   mode(key: string): string | undefined {
     const value = this.raw(key);
@@ -184,5 +202,5 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'string') return `"${value}"`;
-  return `${typeof value} ${String(value)}`;
+  return `the ${typeof value} ${String(value)}`;
 }

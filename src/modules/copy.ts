@@ -40,9 +40,11 @@ export const copyModule: ModuleDefinition<CopyArgs, FileWrite> = {
       const sensitive = ctx.secretArgs?.has('content') === true || containsSecret(args.content, ctx.vars, ctx.secretVarNames);
       return fileWrite(args, Buffer.from(args.content, 'utf8'), sensitive);
     }
-    const { file, tried } = locateSource(args.src, ctx.searchPath);
+    const { file, tried, problem } = locateSource(args.src, ctx.searchPath);
     if (file === undefined) {
-      throw new ConfigError(`copy source "${args.src}" not found`, ctx.where.arg['src'] ?? ctx.where.task, `searched: ${tried.join(', ') || '(empty search path)'}`);
+      const where = ctx.where.arg['src'] ?? ctx.where.task;
+      if (problem) throw new ConfigError(`copy source "${args.src}": ${problem}`, where, problem.endsWith('not a file') ? 'src is one file (copy a folder\'s files one task each, or with loop)' : undefined);
+      throw new ConfigError(`copy source "${args.src}" not found`, where, `searched: ${tried.join(', ') || '(empty search path)'}`);
     }
     return fileWrite(args, await readFile(file), false);
   },

@@ -29,8 +29,8 @@ export function readFileWriteArgs(args: ModuleArgs): FileWriteArgs {
     sensitive: args.boolean('sensitive') ?? false,
   };
   const mode = args.mode('mode');
-  const owner = args.string('owner');
-  const group = args.string('group');
+  const owner = args.account('owner');
+  const group = args.account('group');
   if (mode !== undefined) result.mode = mode;
   if (owner !== undefined) result.owner = owner;
   if (group !== undefined) result.group = group;

@@ -31,8 +31,8 @@ export const fileModule: ModuleDefinition<FileArgs> = {
       recurse: args.boolean('recurse') ?? false,
     };
     const mode = args.mode('mode');
-    const owner = args.string('owner');
-    const group = args.string('group');
+    const owner = args.account('owner');
+    const group = args.account('group');
     const src = args.string('src');
     if (mode !== undefined) result.mode = mode;
     if (owner !== undefined) result.owner = owner;

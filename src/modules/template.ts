@@ -23,8 +23,9 @@ export function createTemplateModule(render: TemplateRenderer = renderTemplateFi
       return { src: args.requiredString('src'), ...readFileWriteArgs(args) };
     },
     async resolve(args, ctx) {
-      const { file, tried } = locateSource(args.src, ctx.searchPath);
+      const { file, tried, problem } = locateSource(args.src, ctx.searchPath);
       if (file === undefined) {
+        if (problem) throw new TemplateError(`template "${args.src}": ${problem}`, ctx.where.arg['src'] ?? ctx.where.task);
         throw new TemplateError(`template "${args.src}" not found`, ctx.where.task, `searched: ${tried.join(', ') || '(empty search path)'}`);
       }
       const rendered = await render(file, ctx.vars, { secretVarNames: ctx.secretVarNames });

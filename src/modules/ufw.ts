@@ -38,6 +38,23 @@ const ADDRESS = /^[0-9a-fA-F.:]+(\/\d{1,3})?$/;
 const INTERFACE = /^[A-Za-z0-9_.+@%-]{1,15}$/;
 const RULE_KEYS = ['action', 'proto', 'port', 'from', 'to', 'interface', 'comment'];
 
+/** An IPv4/IPv6 address, optionally with a prefix length its family allows (ufw refuses the rest,
+ *  and the lock-out guard could not compare with it). */
+function isNetwork(text: string): boolean {
+  if (!ADDRESS.test(text)) return false;
+  const [address = '', bits] = text.split('/');
+  const family = familyOf(address);
+  if (!family) return false;
+  return bits === undefined || Number(bits) <= (family === 'ipv4' ? 32 : 128);
+}
+
+function prefixNote(text: string): string {
+  const [address = '', bits] = text.split('/');
+  const family = familyOf(address);
+  if (bits === undefined || !family) return '';
+  return family === 'ipv4' ? ' (an IPv4 prefix is /0 to /32)' : ' (an IPv6 prefix is /0 to /128)';
+}
+
 function readRule(raw: unknown, index: number, where: ArgsLocation): UfwRule[] {
   const at = where.arg['rules'] ?? where.args;
   const fail = (message: string): never => {
@@ -52,16 +69,21 @@ function readRule(raw: unknown, index: number, where: ArgsLocation): UfwRule[] {
   if (!['tcp', 'udp', 'any'].includes(proto)) fail(`proto must be tcp, udp or any, not "${String(proto)}" (ufw has no name for VRRP: allow the peer's address instead)`);
   const port = r['port'] === undefined || r['port'] === null ? undefined : String(r['port']);
   if (port !== undefined && !/^\d{1,5}(:\d{1,5})?$/.test(port)) fail(`port must be a number or a range like 7000:7010, not "${port}"`);
+  if (port !== undefined) {
+    const [lo, hi = lo] = port.split(':').map(Number) as [number, number?];
+    if ([lo, hi].some((p) => p! < 1 || p! > 65535)) fail(`port must be from 1 to 65535, not "${port}"`);
+    if (hi! < lo) fail(`the range ${port} ends before it starts`);
+  }
   if (port?.includes(':') && proto === 'any') fail('a port range needs proto tcp or udp');
   const comment = r['comment'] === undefined ? undefined : String(r['comment']);
   const to = r['to'] === undefined || r['to'] === null || r['to'] === 'any' ? undefined : String(r['to']);
-  if (to !== undefined && !isUnrendered(to) && !ADDRESS.test(to)) fail(`to must be an IP address or network of the host, not "${to}"`);
+  if (to !== undefined && !isUnrendered(to) && !isNetwork(to)) fail(`to must be an IP address or network of the host, not "${to}"${prefixNote(to)}`);
   const iface = r['interface'] === undefined || r['interface'] === null ? undefined : String(r['interface']);
   if (iface !== undefined && !isUnrendered(iface) && !INTERFACE.test(iface)) fail(`interface must be an interface name such as eth0, not "${iface}"`);
   // `from` may be a list of addresses (e.g. every host of a group): one rule each.
   const froms = r['from'] === undefined || r['from'] === null || r['from'] === 'any' ? [undefined] : Array.isArray(r['from']) ? r['from'].map(String) : [String(r['from'])];
   return froms.map((from) => {
-    if (from !== undefined && !isUnrendered(from) && !ADDRESS.test(from)) fail(`from must be an IP address or network, not "${from}"`);
+    if (from !== undefined && !isUnrendered(from) && !isNetwork(from)) fail(`from must be an IP address or network, not "${from}"${prefixNote(from)}`);
     if (from !== undefined && to !== undefined && !isUnrendered(from) && !isUnrendered(to) && familyOf(from.split('/')[0]!) !== familyOf(to.split('/')[0]!)) {
       fail(`from ${from} and to ${to} are not of the same IP version`);
     }

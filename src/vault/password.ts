@@ -6,7 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promptHidden } from '../transport/prompt.js';
-import { readFailure } from '../config/text-file.js';
+import { readFailure, readPipe } from '../config/text-file.js';
 import { VaultError } from './errors.js';
 
 export const PASSWORD_ENV = 'FOOBAR_VAULT_PASSWORD';
@@ -69,8 +69,10 @@ export async function findVaultPassword(options: PasswordSourceOptions): Promise
 async function fromFile(file: string, source: string): Promise<FoundPassword> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // `--vault-password-file <(pass show vault)` is a pipe: read without a blocking open.
+    text = (await stat(file)).isFIFO() ? (await readPipe(file, 64 * 1024)).toString('utf8') : await readFile(file, 'utf8');
   } catch (err) {
+    if (err instanceof Error && err.message.includes('named pipe with nothing')) throw new VaultError(`the vault password file ${file} (from ${source}) is empty`);
     throw new VaultError(`cannot read the vault password file ${file} (from ${source}): ${readFailure(err)}`);
   }
   // Editors and `echo` add a final newline; it is never part of the password.

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliResult } from '../helpers/cli.js';
+import { runCli, startCli, type CliResult } from '../helpers/cli.js';
 
 let project: string;
 
@@ -101,6 +101,7 @@ describe('numbers and blanks on the command line', () => {
     expectBadInput(await cli('plan', '-i', 't', '-p', 'a.yml', '-p', 'b.yml'), /error: --playbook was given 2 times/);
     expectBadInput(await cli('vault', 'view', 'x.yml', '--vault-password-file', ''), /error: --vault-password-file is empty/);
     expectBadInput(await cli('inventory', '-i', 't', '--host', ''), /error: --host is empty/);
+    expectBadInput(await cli('apply', '-i', 't', '-f', '2', '--forks', '30'), /error: --forks was given 2 times/);
   });
 
   it('--tags with an empty name, --playbook empty', async () => {
@@ -158,6 +159,34 @@ describe('files that are not what they should be', () => {
   it('a public key given as key:', async () => {
     expectBadInput(await cli('plan', '-i', 'pubkey', '--limit', 'web1'), /inventory\/pubkey\.yml:3:8: key: .*id_test\.pub holds a public key only/);
   });
+});
+
+describe('--tags and --skip-tags', () => {
+  it('a --tags name that no task has is exit 2 with the closest tag; an unknown --skip-tags name warns', async () => {
+    await writeFile(join(project, 'playbooks', 'tagged.yml'), '- hosts: web\n  tasks:\n    - command: "true"\n      tags: [nginx, ufw]\n');
+    expectBadInput(await cli('plan', '-i', 't', '-p', 'playbooks/tagged.yml', '--tags', 'ngnix'), /error: --tags: no task has the tag "ngnix"; did you mean "nginx"\?\n\s+hint: tags in this playbook: nginx, ufw/);
+    expectBadInput(await cli('plan', '-i', 't', '-p', 'playbooks/tagged.yml', '--tags', 'ufw,nope'), /no task has the tag "nope"/);
+    const skipped = await cli('plan', '-i', 't', '-p', 'playbooks/tagged.yml', '--skip-tags', 'nope', '--tags', 'nginx,always', '-l', 'web1');
+    expect(skipped.stderr).toContain('warning: --skip-tags: no task has the tag "nope", so it skips nothing');
+  });
+});
+
+describe('a named pipe that nobody writes to', () => {
+  it('as the inventory or the playbook: a signal still stops the run (the blocking open used to hang it for good)', async () => {
+    const fifo = join(project, 'idle.fifo');
+    execFileSync('mkfifo', [fifo]);
+    for (const args of [['plan', '-i', fifo], ['plan', '-i', 't', '-p', fifo]]) {
+      const run = startCli(args, { cwd: project });
+      // Give it time to reach the pipe; the signal must end it wherever it is.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      run.child.kill('SIGTERM');
+      const killer = setTimeout(() => run.child.kill('SIGKILL'), 20_000);
+      const result = await run.done;
+      clearTimeout(killer);
+      expect(result.code, result.stderr).toBe(130);
+      expect(result.stderr).toContain('stopped before any host was contacted');
+    }
+  }, 60_000);
 });
 
 describe('inventory --host', () => {

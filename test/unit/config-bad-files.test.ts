@@ -96,4 +96,16 @@ describe('reserved names', () => {
     expect(err.describe()).toBe('p.yml:5:3: "__proto__" cannot be a variable name\n  hint: rename the variable');
     expect(() => parseExtraVars(['__proto__={"a":1}'])).toThrow(UserInputError);
   });
+
+  it('a name the engine sets (inventory_hostname, groups, ...) is refused in vars, --var and register: it would be silently ignored', async () => {
+    const { parseExtraVars } = await import('../../src/cli/extra-vars.js');
+    const { UserInputError } = await import('../../src/errors.js');
+    const { parsePlaybook } = await import('../../src/config/playbook.js');
+    const inVars = thrown(ConfigError, () => parseInventory('hosts:\n  web1:\nvars:\n  inventory_hostname: other\n', 'p.yml'));
+    expect(inVars.describe()).toMatch(/^p\.yml:4:3: "inventory_hostname" cannot be a variable name: the engine sets it\n  hint: inventory_hostname, host_address, groups, hostvars are set by/);
+    const cli = thrown(UserInputError, () => parseExtraVars(['groups=[]']));
+    expect(cli.message).toBe('--var "groups=[]": "groups" is set by the engine for every host');
+    const registered = await rejected(ConfigError, parsePlaybook('- hosts: all\n  tasks:\n    - command: "true"\n      register: hostvars\n', 'b.yml', { knownModules: new Set(['command']) }));
+    expect(registered.describe()).toContain('b.yml:4:17: [0].tasks[0].register: "hostvars" is set by the engine');
+  });
 });

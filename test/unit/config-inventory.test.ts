@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,6 +104,16 @@ describe('parseInventory', () => {
     expect(badName.message).toBe('invalid host name "web,1"');
   });
 
+  it('refuses timeouts too long for a timer (1e9 s fired at once, with a Node warning) and blank or spaced user names', () => {
+    const huge = thrown(ConfigError, () => parseInventory(lines('connection: { connect_timeout: 1e9 }', 'hosts: { web1: { address: 10.0.0.1 } }'), 'i.yml'));
+    expect(huge.message).toBe('connection.connect_timeout: expected a positive number of seconds, at most 604800 (a week), got the number 1000000000');
+    expect(thrown(ConfigError, () => parseInventory(lines('hosts: { web1: { address: 10.0.0.1, keepalive_interval: 9999999 } }'), 'i.yml')).message).toContain('up to 604800');
+    for (const user of ["''", "'a b'", "'root@x'"]) {
+      expect(thrown(ConfigError, () => parseInventory(lines(`connection: { user: ${user} }`, 'hosts: { web1: { address: 10.0.0.1 } }'), 'i.yml')).message).toContain('expected a user name');
+    }
+    expect(parseInventory(lines('connection: { user: deploy, command_timeout: 3600 }', 'hosts: { web1: { address: 10.0.0.1 } }'), 'i.yml').connection).toMatchObject({ user: 'deploy', commandTimeout: 3600 });
+  });
+
   it('rejects unknown top-level and connection keys', () => {
     expect(thrown(ConfigError, () => parseInventory(lines('host:', '  a:'), 'i.yml')).message).toBe('unknown key "host" in the inventory; did you mean "hosts"?');
     expect(thrown(ConfigError, () => parseInventory(lines('connection: { usr: deploy }'), 'i.yml')).message).toMatch(/did you mean "user"/);
@@ -149,6 +159,36 @@ describe('loadInventory (directory form)', () => {
     expect(err.message).toBe('variable "a" of group "all" is defined twice');
     expect(err.where).toEqual({ file: join(twice, 'group_vars/all.yml'), line: 2, column: 1 });
     expect(err.hint).toContain(`${join(twice, 'hosts.yml')}:2:3`);
+  });
+
+  it('follows symlinked vars files and folders (a shared file linked into group_vars is loaded, not skipped)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'inv-'));
+    await writeFile(join(dir, 'hosts.yml'), lines('hosts: { web1: , db1: }', 'groups: { web: { hosts: [web1] }, db: { hosts: [db1] } }'));
+    await mkdir(join(dir, 'group_vars'));
+    await mkdir(join(dir, 'shared'));
+    await writeFile(join(dir, 'shared/web.yml'), 'from_file: 1\n');
+    await writeFile(join(dir, 'shared/main.yml'), 'from_folder: 2\n');
+    await symlink(join(dir, 'shared/web.yml'), join(dir, 'group_vars/web.yml'));
+    await symlink(join(dir, 'shared'), join(dir, 'group_vars/db'));
+    const inv = await loadInventory(dir);
+    expect(inv.groups.get('web')?.vars.values).toEqual({ from_file: 1 });
+    expect(inv.groups.get('db')?.vars.values).toMatchObject({ from_folder: 2 });
+  });
+
+  it('refuses a dangling vars link and an unreadable vars folder instead of skipping them', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'inv-'));
+    await writeFile(join(dir, 'hosts.yml'), lines('hosts: { web1: }', 'groups: { web: { hosts: [web1] } }'));
+    await mkdir(join(dir, 'group_vars'));
+    await symlink(join(dir, 'gone.yml'), join(dir, 'group_vars/web.yml'));
+    const dangling = await rejected(ConfigError, loadInventory(dir));
+    expect(dangling.message).toContain('group_vars/web.yml');
+    expect(dangling.message).toMatch(/link to .*gone\.yml.* does not exist/);
+
+    const file = await mkdtemp(join(tmpdir(), 'inv-'));
+    await writeFile(join(file, 'hosts.yml'), 'hosts: { web1: }\n');
+    await writeFile(join(file, 'host_vars'), 'web1: {}\n');
+    const notFolder = await rejected(ConfigError, loadInventory(file));
+    expect(notFolder.message).toContain('host_vars is not a folder');
   });
 
   it('reports malformed YAML in a vars file with its position', async () => {

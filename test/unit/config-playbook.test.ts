@@ -13,6 +13,16 @@ const lines = (...text: string[]) => `${text.join('\n')}\n`;
 /** Parse as if the text were a playbook beside the fixture roles. */
 const parse = (...text: string[]) => parsePlaybook(lines(...text), join(playbooks, 'inline.yml'), options);
 
+describe('rolling durations', () => {
+  const rolling = (timeout: string) => parse('- hosts: all', '  rolling:', `    health: { path: /healthz, timeout: ${timeout} }`, '  tasks: []');
+  it('are above 0 and at most a week (a negative or huge one made a timer fire at once)', async () => {
+    for (const bad of ['-5', '0', '1e9', '"100000m"']) {
+      expect((await rejected(ConfigError, rolling(bad))).message, bad).toContain('a duration above 0 and at most a week is expected');
+    }
+    expect((await rolling('30s')).plays[0]?.rolling?.health.timeoutMs).toBe(30_000);
+  });
+});
+
 describe('loadPlaybook', () => {
   it('reads plays with roles first, then the play tasks', async () => {
     const book = await loadPlaybook(site, options);
@@ -131,6 +141,11 @@ describe('task validation', () => {
     });
     const badRegister = await rejected(ConfigError, parse('- hosts: all', '  tasks:', '    - command: x', '      register: my-out'));
     expect(badRegister.message).toMatch(/"my-out" is not a valid variable name/);
+    const numericWhen = await rejected(ConfigError, parse('- hosts: all', '  tasks:', '    - command: x', '      when: 42'));
+    expect(numericWhen.message).toBe('[0].tasks[0].when: expected a condition (an expression such as "web_port > 80", or true/false), got the number 42');
+    expect(numericWhen.where?.line).toBe(4);
+    expect((await rejected(ConfigError, parse('- hosts: all', '  tasks:', '    - command: x', '      when: [a, 0]'))).message).toContain('got the number 0');
+    expect((await parse('- hosts: all', '  tasks:', '    - command: x', '      when: false')).plays[0]?.tasks[0]?.when).toEqual(['false']);
     const badBecome = await rejected(ConfigError, parse('- hosts: all', '  tasks:', '    - command: x', '      become: yes'));
     expect(badBecome.message).toBe('[0].tasks[0].become: expected true or false, got the string "yes"');
   });

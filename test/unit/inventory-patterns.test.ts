@@ -70,5 +70,13 @@ describe('--limit', () => {
 
   it('rejects an empty pattern term', () => {
     expect(thrown(UserInputError, () => selectHosts(inv, 'web1,!')).message).toMatch(/is not a valid host pattern/);
+    expect(thrown(UserInputError, () => limitedHostNames(inv, 'web1,,web2')).message).toBe('--limit: "web1,,web2" is not a valid host pattern');
+  });
+
+  it('an exclusion or intersection glob that matches nothing is an error too (a typo would exclude nothing)', () => {
+    expect(thrown(UserInputError, () => limitedHostNames(inv, 'web*,!wbe*')).message).toBe('--limit: "wbe*" matched no host or group');
+    expect(thrown(UserInputError, () => limitedHostNames(inv, 'all,&~^nope')).message).toBe('--limit: "~^nope" matched no host or group');
+    // A play's hosts: pattern stays lenient: an exclusion of hosts not there (yet) is fine.
+    expect(names('web*,!wbe*')).toEqual(['web1', 'web2']);
   });
 });

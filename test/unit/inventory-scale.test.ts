@@ -53,3 +53,30 @@ describe('a 100k-host inventory', () => {
     expect(seconds).toBeLessThan(60);
   }, 300_000);
 });
+
+// Groups that share children (a diamond: g0 -> a0, b0 -> g1 -> a1, b1 -> ...) must be walked once
+// each: following every path is 2^depth visits (28 levels took 74 s).
+function diamondInventory(levels: number): string {
+  const lines = ['hosts:', '  web1: { address: 10.0.0.1 }', '  web2: { address: 10.0.0.2 }', 'groups:'];
+  for (let i = 0; i < levels; i++) {
+    lines.push(`  g${i}: { children: [a${i}, b${i}] }`, `  a${i}: { children: [g${i + 1}] }`, `  b${i}: { children: [g${i + 1}], hosts: [web2] }`);
+  }
+  lines.push(`  g${levels}: { hosts: [web1] }`);
+  return `${lines.join('\n')}\n`;
+}
+
+describe('group children that share groups (a diamond)', () => {
+  it('are walked once each, not once per path (40 levels, 2^40 paths)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fbp-diamond-'));
+    const file = join(dir, 'diamond.yml');
+    await writeFile(file, diamondInventory(40));
+    const started = Date.now();
+    const inventory = await openInventory(file, { defaultUser: 'root' });
+    const seconds = (Date.now() - started) / 1000;
+    expect(inventory.groups.get('g0')!.hosts).toEqual(['web1', 'web2']);
+    expect(inventory.groups.get('a39')!.hosts).toEqual(['web1']);
+    expect(inventory.groups.get('b39')!.hosts).toEqual(['web1', 'web2']);
+    expect(inventory.hosts[0]!.groups).toHaveLength(1 + 3 * 40 + 1);
+    expect(seconds).toBeLessThan(30);
+  }, 120_000);
+});

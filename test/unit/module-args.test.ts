@@ -33,6 +33,20 @@ describe('ModuleArgs', () => {
     expect(error.where?.line).toBe(13);
   });
 
+  it('refuses a numeric owner or group (the host reports names: it would show a change on every run) and a user:group in one', () => {
+    for (const module of ['file', 'copy']) {
+      const base = module === 'file' ? { path: '/srv', state: 'directory' } : { content: 'x', dest: '/srv/x' };
+      const numeric = thrown(ConfigError, () => validate(module, { ...base, owner: 0 }));
+      expect(numeric.message).toBe(`${module}: "owner" must be a user name such as root, got the number 0`);
+      expect(numeric.hint).toContain('by name');
+      expect(numeric.where?.line).toBe(14); // owner is the third argument: its own line
+      expect(thrown(ConfigError, () => validate(module, { ...base, group: '1000' })).message).toContain('"group" must be a group name');
+      expect(thrown(ConfigError, () => validate(module, { ...base, owner: 'www-data:www-data' })).hint).toContain('group: www-data');
+      expect(thrown(ConfigError, () => validate(module, { ...base, owner: 'a b' })).message).toContain('"owner" must be a user name');
+      expect(validate(module, { ...base, owner: 'www-data', group: 'adm' })).toMatchObject({ owner: 'www-data', group: 'adm' });
+    }
+  });
+
   it('normalises modes to 4 digits and rejects non-octal', () => {
     expect(validate('file', { path: '/srv', state: 'directory', mode: '755' })).toMatchObject({ mode: '0755' });
     expect(thrown(ConfigError, () => validate('file', { path: '/srv', mode: 'u+x' })).message).toContain('octal permission bits');

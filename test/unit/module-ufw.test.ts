@@ -91,3 +91,20 @@ describe('ufw module', () => {
     expect(ufwModule.plan(args, factsWith('UFW_MISSING'), { become: true, taskName: 'fw' })).toMatchObject({ status: 'failed' });
   });
 });
+
+describe('ufw rule values ufw itself would refuse (or the guard would choke on) are bad input at load', () => {
+  const refused = (rule: Record<string, unknown>): string => thrown(ConfigError, () => ufwModule.validate({ rules: [rule] }, where)).message;
+  it('ports out of range and reversed ranges', () => {
+    expect(refused({ port: 70000, proto: 'tcp' })).toContain('port must be from 1 to 65535, not "70000"');
+    expect(refused({ port: '0', proto: 'tcp' })).toContain('port must be from 1 to 65535, not "0"');
+    expect(refused({ port: '10:5', proto: 'tcp' })).toContain('the range 10:5 ends before it starts');
+  });
+  it('addresses and networks that are not IP addresses', () => {
+    expect(refused({ port: 22, from: '10.0.0.0/99' })).toContain('from must be an IP address or network, not "10.0.0.0/99" (an IPv4 prefix is /0 to /32)');
+    expect(refused({ port: 22, from: '300.1.1.1' })).toContain('not "300.1.1.1"');
+    expect(refused({ port: 22, from: '1.2.3.4.5' })).toContain('not "1.2.3.4.5"');
+    expect(refused({ port: 22, from: 'fd00::/129' })).toContain('/0 to /128');
+    expect(refused({ port: 22, to: '10.0.0.1/33' })).toContain('to must be an IP address or network of the host');
+    expect(ufwModule.validate({ rules: [{ port: '7000:7010', proto: 'tcp', from: 'fd00::/8' }, { port: 22, from: '10.0.0.0/8' }] }, where).rules).toHaveLength(2);
+  });
+});
