@@ -2,6 +2,7 @@
 // rendering string arguments, validating them, and resolving local inputs (templates, files).
 // A task whose `when` or arguments need a value only known at run time (a registered result)
 // is deferred and prepared again on the host just before it runs.
+import { isAbsolute } from 'node:path';
 import { ConfigError, UserInputError, type SourceRef } from '../errors.js';
 import type { TaskConfig } from '../config/types.js';
 import type { FactQuery } from '../facts/types.js';
@@ -139,6 +140,7 @@ export async function prepareTask(
     const rendered = renderArgsWithLines(task, vars, ctx, secretArgs);
     // Rendered values are data: text in them that looks like a tag gets every check too.
     const args = validateRendered(() => module.validate(rendered, where));
+    refuseHostChosenSource(task, rendered, ctx.runtimeNames);
     const resolved = await module.resolve(args, {
       vars,
       secretVarNames: ctx.secretVarNames,
@@ -218,4 +220,24 @@ export async function instancesOf(
     instances.push({ task, module, label, item, hasItem: true, ...(secretItem ? { secretItem } : {}), become, becomeUser, prepared: await prepareTask(task, module, { ...vars, item }, itemCtx) });
   }
   return instances;
+}
+
+/**
+ * A controller file chosen by a host: a `src` built from a registered result (or a loop item made
+ * of one) is host data, and an absolute path there would let a compromised host pick any file of
+ * the controller to be sent to it. Such a `src` must be a relative path of the project (which
+ * cannot climb out with `../`).
+ */
+function refuseHostChosenSource(task: TaskConfig, rendered: unknown, runtimeNames: ReadonlySet<string>): void {
+  const raw = (task.args as Record<string, unknown> | undefined)?.['src'];
+  const src = (rendered as Record<string, unknown> | undefined)?.['src'];
+  if (typeof raw !== 'string' || typeof src !== 'string' || !raw.includes('<%') || !isAbsolute(src)) return;
+  const mentions = (text: string) => [...runtimeNames].some((name) => new RegExp(`(^|[^\\w$])${name.replace(/[$]/g, '\\$')}($|[^\\w$])`).test(text));
+  const fromItem = /\bitem\b/.test(raw) && task.loop !== undefined && mentions(JSON.stringify(task.loop));
+  if (!mentions(raw) && !fromItem) return;
+  throw new ConfigError(
+    `src "${src}" is an absolute path built from a registered result: a host must not choose which controller file is sent to it`,
+    task.argWhere['src'] ?? task.argsWhere,
+    'build src from variables of the inventory or playbook, or use a relative path of the project',
+  );
 }

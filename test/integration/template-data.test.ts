@@ -110,3 +110,25 @@ describe('values from a host, the inventory and --var are never rendered', () =>
     expect(await readFile(join(target, 'from-var.txt'), 'utf8')).toBe('<%= 6*7 %>');
   });
 });
+
+describe('a host never chooses a controller file', () => {
+  it('a copy src built from a registered result may not be an absolute path; the host fails, nothing is sent', async () => {
+    const secretFile = join(project, 'controller-only.txt');
+    await writeFile(secretFile, 'controller secret\n');
+    // The "host" names a controller file in its answer.
+    await writeFile(join(target, 'pick.txt'), `${secretFile}\n`);
+    await writeFile(join(project, 'playbooks', 'pick.yml'), `- hosts: all
+  tasks:
+    - command: "cat <%= target %>/pick.txt"
+      register: picked
+    - name: send what the host asked for
+      copy: { src: "<%= picked.stdout.trim() %>", dest: "<%= target %>/stolen.txt" }
+`);
+    const result = await runCli(['apply', '--inventory', 'test', '--playbook', 'playbooks/pick.yml', '--json'], { cwd: project });
+    expect(result.code).toBe(1);
+    const report = parseReport(result.stdout);
+    expect(report.hosts[0]).toMatchObject({ host: 'node1', status: 'failed' });
+    expect(JSON.stringify(report.results)).toContain('a host must not choose which controller file is sent to it');
+    expect(existsSync(join(target, 'stolen.txt'))).toBe(false);
+  });
+});
