@@ -4,10 +4,11 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSshd, type TestSshd } from '../helpers/sshd.js';
+import { freePort, startSshd, type TestSshd } from '../helpers/sshd.js';
 import { parseReport, startCli } from '../helpers/cli.js';
 
 let sshd: TestSshd;
@@ -85,6 +86,41 @@ describe('interrupts', () => {
     expect(report.hosts[0]!.message).toBe('interrupted: 3 tasks not run: second step, third step, later play step');
     expect(report.results.map((r) => [r.task, r.outcome])).toEqual([['slow step', 'changed']]);
   });
+
+  it('the first SIGINT stops waiting for a host still connecting: it is interrupted (not unreachable), nothing ran there', async () => {
+    // A TCP listener that never speaks SSH: the connect would wait the whole connect_timeout.
+    const silentPort = await freePort();
+    const sockets: Socket[] = [];
+    const silent: Server = createServer((s) => void sockets.push(s));
+    await new Promise<void>((r) => silent.listen(silentPort, '127.0.0.1', () => r()));
+    let accepted = 0;
+    silent.on('connection', () => (accepted += 1));
+    try {
+      const target = await mkdtemp(join(project, 'target-'));
+      await writeFile(
+        join(project, 'inventory', 'silent.yml'),
+        `connection:\n  user: root\n  key: ${sshd.clientKeyPath}\n  known_hosts: ${sshd.knownHostsFile}\n  connect_timeout: 600\nhosts:\n  node1: { address: 127.0.0.1, port: ${sshd.port} }\n  mute: { address: 127.0.0.1, port: ${silentPort} }\n`,
+      );
+      await writeFile(
+        join(project, 'playbooks', 'connecting.yml'),
+        `- hosts: all\n  tasks:\n    - name: slow step\n      command: "sh -c 'touch ${target}/started; sleep 1; touch ${target}/done'"\n    - name: next step\n      command: "touch ${target}/next"\n`,
+      );
+      const run = startCli(['apply', '-i', 'silent', '-p', 'playbooks/connecting.yml', '--json'], { cwd: project });
+      await waitFor('the slow step to start and the silent host to be dialled', () => existsSync(join(target, 'started')) && accepted > 0);
+      run.child.kill('SIGINT');
+      // Within the test's own time limit: waiting for connect_timeout (600 s) would be the bug.
+      const result = await run.done;
+      expect(result.code, result.stderr).toBe(130);
+      const report = parseReport(result.stdout) as ReturnType<typeof parseReport> & { hosts: Array<{ notRun?: string[] }> };
+      expect(report.hosts.find((h) => h.host === 'mute')).toMatchObject({ status: 'interrupted', unreachable: false, notRun: ['slow step', 'next step'] });
+      expect(report.hosts.find((h) => h.host === 'node1')).toMatchObject({ status: 'interrupted', notRun: ['next step'] });
+      expect(existsSync(join(target, 'done'))).toBe(true);
+      expect(existsSync(join(target, 'next'))).toBe(false);
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
+  }, 60_000);
 
   it('the console recap says interrupted and which tasks did not run', async () => {
     const target = await mkdtemp(join(project, 'target-'));
