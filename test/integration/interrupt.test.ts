@@ -40,6 +40,7 @@ beforeAll(async () => {
   await chmod(project, 0o755);
   await mkdir(join(project, 'inventory'));
   await mkdir(join(project, 'playbooks'));
+  await writeFile(join(project, 'inventory', 'one.yml'), inventory());
 });
 
 afterAll(async () => {
@@ -121,6 +122,38 @@ describe('interrupts', () => {
       silent.close();
     }
   }, 60_000);
+
+  it('SIGHUP (the terminal closed) takes the careful path too: the step in progress ends, nothing new starts, exit 130', async () => {
+    const target = await mkdtemp(join(project, 'target-'));
+    await writeFile(
+      join(project, 'playbooks', 'hangup.yml'),
+      `- hosts: all\n  tasks:\n    - name: slow step\n      command: "sh -c 'touch ${target}/started; sleep 1; touch ${target}/done'"\n    - name: next step\n      command: "touch ${target}/next"\n`,
+    );
+    const run = startCli(['apply', '-i', 'one', '-p', 'playbooks/hangup.yml', '--json'], { cwd: project });
+    await waitFor('the slow step to start', () => existsSync(join(target, 'started')));
+    run.child.kill('SIGHUP');
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(130);
+    expect(existsSync(join(target, 'done'))).toBe(true);
+    expect(existsSync(join(target, 'next'))).toBe(false);
+    expect(parseReport(result.stdout).hosts[0]).toMatchObject({ host: 'node1', status: 'interrupted' });
+  });
+
+  it('stdout closed by its reader (| head -1): no EPIPE crash, the run goes on to its end and its exit code', async () => {
+    const target = await mkdtemp(join(project, 'target-'));
+    await writeFile(
+      join(project, 'playbooks', 'closed-stdout.yml'),
+      `- hosts: all\n  tasks:\n    - name: first\n      command: "touch ${target}/first"\n    - name: last\n      command: "touch ${target}/last"\n`,
+    );
+    for (const json of [false, true]) {
+      const run = startCli(['apply', '-i', 'one', '-p', 'playbooks/closed-stdout.yml', '-vv', ...(json ? ['--json'] : [])], { cwd: project });
+      run.child.stdout!.destroy();
+      const result = await run.done;
+      expect(result.stderr).not.toMatch(/EPIPE|internal error|\n\s+at /);
+      expect(result.code, result.stderr).toBe(0);
+      expect(existsSync(join(target, 'last'))).toBe(true);
+    }
+  });
 
   it('the console recap says interrupted and which tasks did not run', async () => {
     const target = await mkdtemp(join(project, 'target-'));
