@@ -73,7 +73,7 @@ export async function runPlayOnHost(input: HostPlayInput): Promise<HostPlayOutco
   } catch (error) {
     // The run lock's refusal is the runner's to report (locked, not unreachable).
     if (error instanceof HostLockError) throw error;
-    if (error instanceof ConnectionError) return { results: run.results, failed: true, unreachable: error.message };
+    if (error instanceof ConnectionError) return { results: run.results, failed: true, unreachable: run.lostDuring(error.message) };
     if (error instanceof HostFailed) return { results: run.results, failed: true };
     if (error instanceof Interrupted) return { results: run.results, failed: false, interrupted: run.interrupt() };
     // Anything else the host's answers caused fails this host only, never the whole run.
@@ -102,6 +102,8 @@ class HostPlayRun {
   private readonly done = new Set<TaskInstance>();
   /** The task being worked on, to name it when something unexpected fails the host. */
   private current = 'gather facts';
+  /** Tasks whose steps are on their way to the host: if the connection is lost, their result is unknown. */
+  private onWire: TaskInstance[] = [];
 
   constructor(private readonly input: HostPlayInput) {
     this.probeBecome = probeNeedsBecome(input.tasks, input.handlers, input.loginIsRoot);
@@ -164,6 +166,23 @@ class HostPlayRun {
     // In apply, a notified handler is recorded on the host: the next apply runs it.
     const pending = this.input.mode === 'apply' ? ' (pending)' : '';
     return [...tasks, ...[...this.notified.keys()].map((h) => `handler ${h}${pending}`)];
+  }
+
+  /**
+   * The connection was lost: the message names the tasks whose steps were on their way (what they
+   * did on the host is unknown), and each gets an `unreachable` result.
+   */
+  lostDuring(message: string): string {
+    const lost = this.onWire;
+    this.onWire = [];
+    if (lost.length === 0) return message;
+    for (const instance of lost) {
+      this.done.add(instance);
+      const result = { ...this.syntheticResult(instance.label, 'unreachable', 'the connection was lost while this task ran: its result on the host is unknown'), module: instance.module.name };
+      this.results.push(result);
+      this.input.reporter.taskResult(result);
+    }
+    return `${message}; lost during ${lost.map((i) => `"${i.label}"`).join(', ')} (its result on the host is unknown)`;
   }
 
   /** An error no task absorbed (cut probe output, a timeout outside a task): this host fails. */
@@ -306,7 +325,9 @@ class HostPlayRun {
     for (const step of plan.steps) {
       this.checkSignal();
       const become = this.stepBecome(instance, step);
+      this.onWire = [instance];
       const result = await this.input.transport.exec(step.command, { stdin: step.stdin, become });
+      this.onWire = [];
       results.push(result);
       if (result.code !== 0 && !instance.module.interpret) break;
     }
@@ -370,7 +391,9 @@ class HostPlayRun {
       throw new Interrupted('interrupted');
     }
     const steps = changes.flatMap((q) => q.plan.steps.map((step) => ({ command: step.command, ...(step.stdin !== undefined ? { stdin: step.stdin } : {}), ...(step.checksInput ? { checksInput: true } : {}) })));
+    this.onWire = changes.map((q) => q.instance);
     const outcome = steps.length > 0 ? await execBatched(this.input.transport, steps, this.queuedBecome, this.input.signal) : { results: [] };
+    this.onWire = [];
     if (outcome.results.length > 0) this.input.runChanges.count += 1;
     const done: TaskInstance[] = [];
     let offset = 0;
