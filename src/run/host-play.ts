@@ -452,15 +452,23 @@ class HostPlayRun {
   private async runHandlers(): Promise<void> {
     if (this.notified.size === 0) return;
     const done: string[] = [];
-    for (const handler of this.input.handlers) {
-      const by = this.notified.get(handler.task.name);
-      if (!by) continue;
-      const ok = await this.runInstance(handler, true);
-      if (!ok) {
-        this.failed = true;
-        break;
+    // An interrupt between two handlers stops the rest; the ones that ran are still crossed off
+    // (here and on the host), or the recap would list them as not run and the next apply rerun them.
+    let interrupted: Interrupted | undefined;
+    try {
+      for (const handler of this.input.handlers) {
+        const by = this.notified.get(handler.task.name);
+        if (!by) continue;
+        const ok = await this.runInstance(handler, true);
+        if (!ok) {
+          this.failed = true;
+          break;
+        }
+        done.push(handler.task.name);
       }
-      done.push(handler.task.name);
+    } catch (error) {
+      if (!(error instanceof Interrupted)) throw error;
+      interrupted = error;
     }
     for (const name of done) this.notified.delete(name);
     if (this.input.mode === 'apply') {
@@ -470,6 +478,7 @@ class HostPlayRun {
         this.cache.facts.pendingHandlers = this.cache.facts.pendingHandlers.filter((l) => !lines.includes(l));
       }
     }
+    if (interrupted) throw interrupted;
     if (this.failed) throw new HostFailed();
   }
 

@@ -2,7 +2,7 @@
 // nothing new (exit 130, the recap lists what did not run); before any connection, an interrupt
 // exits at once and touches no host.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -153,6 +153,38 @@ describe('interrupts', () => {
       expect(result.code, result.stderr).toBe(0);
       expect(existsSync(join(target, 'last'))).toBe(true);
     }
+  });
+
+  it('an interrupt during a handler: the handler that finished is not listed as not run, nor run again by the next apply', async () => {
+    const target = await mkdtemp(join(project, 'target-'));
+    await writeFile(
+      join(project, 'playbooks', 'handlers.yml'),
+      `- name: handlers play
+  hosts: all
+  tasks:
+    - name: change
+      command: { cmd: "touch ${target}/changed", creates: "${target}/changed" }
+      notify: [first handler, second handler]
+  handlers:
+    - name: first handler
+      command: "sh -c 'echo run >> ${target}/first-runs; sleep 1'"
+    - name: second handler
+      command: "sh -c 'echo run >> ${target}/second-runs'"
+`,
+    );
+    const run = startCli(['apply', '-i', 'one', '-p', 'playbooks/handlers.yml', '--json'], { cwd: project });
+    await waitFor('the first handler to start', () => existsSync(join(target, 'first-runs')));
+    run.child.kill('SIGINT');
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(130);
+    const report = parseReport(result.stdout) as ReturnType<typeof parseReport> & { hosts: Array<{ notRun?: string[] }> };
+    expect(report.hosts[0]).toMatchObject({ status: 'interrupted', notRun: ['handler second handler (pending)'] });
+    expect(existsSync(join(target, 'second-runs'))).toBe(false);
+
+    const again = await startCli(['apply', '-i', 'one', '-p', 'playbooks/handlers.yml', '--json'], { cwd: project }).done;
+    expect(again.code, again.stderr).toBe(0);
+    expect(readFileSync(join(target, 'first-runs'), 'utf8')).toBe('run\n');
+    expect(readFileSync(join(target, 'second-runs'), 'utf8')).toBe('run\n');
   });
 
   it('the console recap says interrupted and which tasks did not run', async () => {
