@@ -142,7 +142,7 @@ export class ConsoleReporter implements Reporter {
 
   private printHost(recap: HostRecap, results: TaskResult[]): void {
     const shown = results.filter((r) => this.mode === 'plan' || this.options.verbosity >= 1 || r.outcome === 'changed' || r.outcome === 'failed');
-    if (shown.length === 0 && !recap.message) return;
+    if (shown.length === 0 && !recap.message && !recap.pendingHandlers) return;
     this.print();
     this.print(this.c.bold(this.one(recap.host)) + this.c.dim(` (${recap.roundTrips} round trips)`));
     if (recap.message && recap.status !== 'failed') {
@@ -150,6 +150,7 @@ export class ConsoleReporter implements Reporter {
       const text = recap.message.startsWith(`${recap.status}:`) ? recap.message.slice(recap.status.length + 1).trimStart() : recap.message;
       this.print(`  ${this.statusColour(recap.status)(recap.status)}: ${this.one(text)}`);
     }
+    if (recap.pendingHandlers) this.print(`  ${this.c.yellow('pending handlers')}: ${this.one(recap.pendingHandlers.join(', '))} (the next apply runs them)`);
     for (const r of shown) {
       const label = this.outcomeLabel(r.outcome);
       const handler = r.handler ? this.c.dim(' (handler)') : '';

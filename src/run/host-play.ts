@@ -52,6 +52,8 @@ export interface HostPlayOutcome {
   unreachable?: string;
   /** Set when an interrupt stopped the play on this host: the tasks that did not run. */
   interrupted?: string[];
+  /** A failed host's notified handlers that did not run (apply records them on the host). */
+  pendingHandlers?: string[];
 }
 
 class HostFailed extends FoobarError {}
@@ -74,7 +76,7 @@ export async function runPlayOnHost(input: HostPlayInput): Promise<HostPlayOutco
     // The run lock's refusal is the runner's to report (locked, not unreachable).
     if (error instanceof HostLockError) throw error;
     if (error instanceof ConnectionError) return { results: run.results, failed: true, unreachable: run.lostDuring(error.message) };
-    if (error instanceof HostFailed) return { results: run.results, failed: true };
+    if (error instanceof HostFailed) return { results: run.results, failed: true, ...run.pendingHandlers() };
     if (error instanceof Interrupted) return { results: run.results, failed: false, interrupted: run.interrupt() };
     // Anything else the host's answers caused fails this host only, never the whole run.
     if (error instanceof FoobarError) {
@@ -156,6 +158,11 @@ class HostPlayRun {
   /** Before anything new on the host: an interrupt lets the step in progress end, then stops. */
   private checkSignal(): void {
     if (this.input.signal?.aborted) throw new Interrupted('interrupted');
+  }
+
+  /** In apply, the notified handlers left pending when the host stops (for the recap). */
+  pendingHandlers(): { pendingHandlers?: string[] } {
+    return this.input.mode === 'apply' && this.notified.size > 0 ? { pendingHandlers: [...this.notified.keys()] } : {};
   }
 
   /** The play stops here on an interrupt: the tasks that did not run (queued changes included). */

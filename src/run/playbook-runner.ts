@@ -240,6 +240,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
               hostState.out = true;
               hostState.recap.status = 'failed';
               hostState.recap.message = `${rolling ? 'apply: ' : ''}${bad ? `${bad.task}: ${bad.reason}` : 'failed'}${rolling ? ' (left drained)' : ''}`;
+              if (outcome.pendingHandlers) hostState.recap.pendingHandlers = outcome.pendingHandlers;
             } else if (outcome.interrupted && outcome.interrupted.length > 0) {
               hostState.out = true;
               hostState.notRun = outcome.interrupted;
