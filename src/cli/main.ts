@@ -50,7 +50,8 @@ export async function main(argv: string[]): Promise<number> {
       forks: wholeNumberOption(args['forks'], '--forks', 'hosts'),
       extraVars: parseExtraVars((args['var'] as string[] | undefined) ?? []),
       json: Boolean(args['json']),
-      color: Boolean(args['color']) && !process.env['NO_COLOR'] && Boolean(process.stdout.isTTY),
+      // A dumb terminal shows escape codes as garbage: no colour there, as with NO_COLOR.
+      color: Boolean(args['color']) && !process.env['NO_COLOR'] && process.env['TERM'] !== 'dumb' && Boolean(process.stdout.isTTY),
       verbosity: Number(args['verbose'] ?? 0),
       acceptNewHostKeys: Boolean(args['acceptNewHostKeys']),
       exitCode: Boolean(args['exitCode']),

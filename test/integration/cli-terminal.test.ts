@@ -29,12 +29,12 @@ interface TerminalRun {
 }
 
 /** Runs the CLI inside `script` on a pty of the given size; `pidFile` receives the CLI's pid. */
-function inTerminal(args: string[], size: { cols: number; rows: number }, pidFile: string, deadlineMs = 90_000): TerminalRun {
+function inTerminal(args: string[], size: { cols: number; rows: number }, pidFile: string, deadlineMs = 90_000, env: Record<string, string> = {}): TerminalRun {
   const cli = ['node', CLI, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   const command = `stty cols ${size.cols} rows ${size.rows}; echo $$ > '${pidFile}'; exec ${cli}`;
   const child = spawn(SCRIPT, ['-qefc', command, '/dev/null'], {
     cwd: project,
-    env: { ...process.env, NO_COLOR: '1', TERM: 'xterm' },
+    env: { ...process.env, NO_COLOR: '1', TERM: 'xterm', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: true,
   });
@@ -160,6 +160,14 @@ describe.skipIf(!existsSync(SCRIPT))('the CLI in a real terminal', () => {
       for (const s of sockets) s.destroy();
       silent.close();
     }
+  });
+
+  it('TERM=dumb: no colour codes and no spinner, even on a terminal', async () => {
+    await writeInventory(`  node1: { address: 127.0.0.1, port: ${sshd.port} }`);
+    const run = inTerminal(['apply', '--inventory', 't'], { cols: 80, rows: 24 }, join(project, 'pid-dumb'), 90_000, { TERM: 'dumb', NO_COLOR: '' });
+    expect(await run.done).toBe(0);
+    expect(run.output()).toContain('RECAP');
+    expect(run.output()).not.toContain('\u001b');
   });
 
   it('a terminal of 80 columns shows the spinner, with the secret in a task name masked', async () => {
