@@ -266,7 +266,8 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
             else throw error;
           } finally {
             lockstep?.leave(host);
-            if (hostState.out) failedInPlay.add(host);
+            // An interrupted host did not fail: it must not trip max_fail_percentage.
+            if (hostState.out && !hostState.notRun) failedInPlay.add(host);
             hostState.recap.roundTrips = pool.roundTrips(host);
             reporter.hostDone(host);
           }

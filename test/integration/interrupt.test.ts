@@ -187,6 +187,25 @@ describe('interrupts', () => {
     expect(readFileSync(join(target, 'second-runs'), 'utf8')).toBe('run\n');
   });
 
+  it('an interrupt in a serial play: the interrupted host is not counted as failed, and later batches are interrupted, not "not reached after a failure"', async () => {
+    const target = await mkdtemp(join(project, 'target-'));
+    await writeFile(join(project, 'inventory', 'two.yml'), inventory(2));
+    await writeFile(
+      join(project, 'playbooks', 'serial.yml'),
+      `- name: serial play\n  hosts: all\n  serial: 1\n  tasks:\n    - name: slow step\n      command: "sh -c 'touch ${target}/started-<%= inventory_hostname %>; sleep 1'"\n    - name: next step\n      command: "touch ${target}/next-<%= inventory_hostname %>"\n`,
+    );
+    const run = startCli(['apply', '-i', 'two', '-p', 'playbooks/serial.yml', '--json'], { cwd: project });
+    await waitFor('the slow step to start on node1', () => existsSync(join(target, 'started-node1')));
+    run.child.kill('SIGINT');
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(130);
+    const report = parseReport(result.stdout) as ReturnType<typeof parseReport> & { hosts: Array<{ notRun?: string[] }> };
+    expect(report.stopped).toBe('interrupted');
+    expect(report.hosts.find((h) => h.host === 'node1')).toMatchObject({ status: 'interrupted', notRun: ['next step'] });
+    expect(report.hosts.find((h) => h.host === 'node2')).toMatchObject({ status: 'interrupted', notRun: ['slow step', 'next step'] });
+    expect(existsSync(join(target, 'started-node2'))).toBe(false);
+  });
+
   it('the console recap says interrupted and which tasks did not run', async () => {
     const target = await mkdtemp(join(project, 'target-'));
     await writeFile(
