@@ -175,6 +175,20 @@ class HostPlayRun {
     return [...tasks, ...[...this.notified.keys()].map((h) => `handler ${h}${pending}`)];
   }
 
+  /** Runs `send` with `instances` marked as on their way to the host (see lostDuring). */
+  private async sending<T>(instances: TaskInstance[], send: () => Promise<T>): Promise<T> {
+    this.onWire = instances;
+    try {
+      const result = await send();
+      this.onWire = [];
+      return result;
+    } catch (error) {
+      // Only a lost connection leaves their result unknown: lostDuring names them then.
+      if (!(error instanceof ConnectionError)) this.onWire = [];
+      throw error;
+    }
+  }
+
   /**
    * The connection was lost: the message names the tasks whose steps were on their way (what they
    * did on the host is unknown), and each gets an `unreachable` result.
@@ -332,9 +346,7 @@ class HostPlayRun {
     for (const step of plan.steps) {
       this.checkSignal();
       const become = this.stepBecome(instance, step);
-      this.onWire = [instance];
-      const result = await this.input.transport.exec(step.command, { stdin: step.stdin, become });
-      this.onWire = [];
+      const result = await this.sending([instance], () => this.input.transport.exec(step.command, { stdin: step.stdin, become }));
       results.push(result);
       if (result.code !== 0 && !instance.module.interpret) break;
     }
@@ -398,9 +410,7 @@ class HostPlayRun {
       throw new Interrupted('interrupted');
     }
     const steps = changes.flatMap((q) => q.plan.steps.map((step) => ({ command: step.command, ...(step.stdin !== undefined ? { stdin: step.stdin } : {}), ...(step.checksInput ? { checksInput: true } : {}) })));
-    this.onWire = changes.map((q) => q.instance);
-    const outcome = steps.length > 0 ? await execBatched(this.input.transport, steps, this.queuedBecome, this.input.signal) : { results: [] };
-    this.onWire = [];
+    const outcome = steps.length > 0 ? await this.sending(changes.map((q) => q.instance), () => execBatched(this.input.transport, steps, this.queuedBecome, this.input.signal)) : { results: [] };
     if (outcome.results.length > 0) this.input.runChanges.count += 1;
     const done: TaskInstance[] = [];
     let offset = 0;

@@ -157,25 +157,26 @@ describe('keepalives against a real sshd', () => {
         '  user: root',
         `  key: ${sshd.clientKeyPath}`,
         'hosts:',
-        `  node1: { address: 127.0.0.1, port: ${sshd.port}, known_hosts: ${sshd.knownHostsFile} }`,
-        `  node2: { address: 127.0.0.1, port: ${other.port}, known_hosts: ${other.knownHostsFile}, key: ${other.clientKeyPath} }`,
+        `  node1: { address: 127.0.0.1, port: ${sshd.port}, known_hosts: ${sshd.knownHostsFile}, vars: { nap: 119 } }`,
+        `  node2: { address: 127.0.0.1, port: ${other.port}, known_hosts: ${other.knownHostsFile}, key: ${other.clientKeyPath}, vars: { nap: 1 } }`,
         '',
       ].join('\n'));
-      const marker = join(project, 'node2-after');
+      const marker = join(project, 'mark');
       await writeFile(join(project, 'playbooks', 'site.yml'), [
         '- name: long',
         '  hosts: all',
         '  tasks:',
         '    - name: a long command',
-        '      command: "sleep <%= inventory_hostname == \'node1\' ? 119 : 1 %>"',
+        `      command: "sh -c 'touch ${marker}-started-<%= inventory_hostname %>; sleep <%= nap %>'"`,
         '    - name: after it',
         `      command: "touch ${marker}-<%= inventory_hostname %>"`,
         '',
       ].join('\n'));
       const run = startCli(['apply', '--inventory', 'test', '--json'], { cwd: project });
+      // The task itself (not the run lock's short retry sleeps) is running on node1.
       let running = false;
       for (let i = 0; i < 200 && !running; i++) {
-        running = descendants(sshd.pid).some((p) => p.comm === 'sleep');
+        running = existsSync(`${marker}-started-node1`);
         if (!running) await sleep(100);
       }
       expect(running, 'the command never started').toBe(true);
