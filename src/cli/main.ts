@@ -4,7 +4,7 @@ import { FoobarError, LabError, UserInputError } from '../errors.js';
 import { terminalLines } from '../report/terminal-text.js';
 import { PromptInterrupted } from '../transport/prompt.js';
 import { EXIT } from './exit-codes.js';
-import { tolerateLostOutput } from './output-streams.js';
+import { releaseLostTerminal, tolerateLostOutput } from './output-streams.js';
 import { parseExtraVars } from './extra-vars.js';
 import { runCommand, useVaultPasswordFile, type RunCommandOptions } from './engine.js';
 import { inventoryCommand } from './inventory-command.js';
@@ -36,6 +36,7 @@ export function reportError(error: unknown): number {
 
 export async function main(argv: string[]): Promise<number> {
   tolerateLostOutput();
+  releaseLostTerminal();
   let exitCode: number = EXIT.ok;
   const runWith = (mode: 'plan' | 'apply') => async (args: Record<string, unknown>) => {
     // A blank --limit would otherwise mean "every host": refused, like every blank value.

@@ -170,6 +170,46 @@ describe.skipIf(!existsSync(SCRIPT))('the CLI in a real terminal', () => {
     expect(run.output()).not.toContain('\u001b');
   });
 
+  it('the terminal closed mid-run (SIGHUP, then EIO): the step in progress ends, nothing new starts, no crash at exit', async () => {
+    await writeInventory(`  node1: { address: 127.0.0.1, port: ${sshd.port} }`);
+    const marks = await mkdtemp(join(project, 'hangup-'));
+    await writeFile(join(project, 'playbooks', 'hangup.yml'), `- hosts: all
+  tasks:
+    - name: slow step
+      command: "sh -c 'touch ${marks}/started; sleep 1; touch ${marks}/done'"
+    - name: next step
+      command: "touch ${marks}/next"
+`);
+    const pidFile = join(marks, 'pid');
+    const stderrFile = join(marks, 'stderr');
+    const cli = ['node', CLI, 'apply', '--inventory', 't', '--playbook', 'playbooks/hangup.yml'].map((a) => `'${a}'`).join(' ');
+    // stderr goes to a file, so what the CLI says after the terminal is gone can be read.
+    const child = spawn(SCRIPT, ['-qefc', `stty cols 80 rows 24; echo $$ > '${pidFile}'; exec ${cli} 2>'${stderrFile}'`, '/dev/null'], {
+      cwd: project,
+      env: { ...process.env, NO_COLOR: '1', TERM: 'xterm' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
+    started.push({ child, pidFile });
+    await waitFor(() => existsSync(join(marks, 'started')), 'the slow step to start');
+    const pid = Number((await readFile(pidFile, 'utf8')).trim());
+    // Closing the terminal: `script` dies, the pty hangs up, the CLI gets SIGHUP.
+    process.kill(-child.pid!, 'SIGKILL');
+    await waitFor(() => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, 'the CLI to exit');
+    const said = await readFile(stderrFile, 'utf8');
+    expect(said).toContain('SIGHUP: finishing the step in progress');
+    expect(said).not.toMatch(/Assertion failed|stack trace|internal error/i);
+    expect(existsSync(join(marks, 'done'))).toBe(true);
+    expect(existsSync(join(marks, 'next'))).toBe(false);
+  });
+
   it('a terminal of 80 columns shows the spinner, with the secret in a task name masked', async () => {
     await writeInventory(`  node1: { address: 127.0.0.1, port: ${sshd.port} }`);
     // apply runs the sleep, and the spinner waits on it.
