@@ -201,6 +201,8 @@ async function runCommandWith(options: RunCommandOptions, interrupts: Interrupts
   return exitCodeFor(summary, options);
 }
 
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 interface Interrupts {
   signal: AbortSignal;
   /** Set once the run opens its first connection: from then on an interrupt takes the careful path. */
@@ -212,7 +214,7 @@ interface Interrupts {
 
 /**
  * Before any connection, an interrupt exits at once (nothing was touched). After: the first
- * SIGINT/SIGTERM lets the step in progress on each host finish and starts nothing new; a second
+ * SIGINT/SIGTERM/SIGHUP lets the step in progress on each host finish and starts nothing new; a second
  * one exits at once, saying loudly which servers it leaves drained.
  */
 function interruptController(say: (message: string) => void): Interrupts {
@@ -232,15 +234,15 @@ function interruptController(say: (message: string) => void): Interrupts {
     say(`${signal}: finishing the step in progress on each host, then stopping (again to stop at once)`);
     controller.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // SIGHUP (the terminal closed) is an operator leaving: the same careful stop, never a step cut
+  // in half by the default action.
+  for (const name of STOP_SIGNALS) process.on(name, onSignal);
   const state: Interrupts = {
     signal: controller.signal,
     contacted: false,
     drainedNow: new Map(),
     dispose: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      for (const name of STOP_SIGNALS) process.off(name, onSignal);
     },
   };
   return state;

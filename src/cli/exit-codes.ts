@@ -10,7 +10,7 @@ export const EXIT = {
   changesPending: 3,
   /** The tool or its environment failed (lab preflight, internal error). */
   internal: 4,
-  /** Interrupted (SIGINT/SIGTERM, 128 + 2 as shells report Ctrl-C): the steps in progress
+  /** Interrupted (SIGINT/SIGTERM/SIGHUP, 128 + 2 as shells report Ctrl-C): the steps in progress
    *  finished, the recap lists what did not run. Before any connection: nothing was touched. */
   interrupted: 130,
 } as const;

@@ -8,7 +8,7 @@ export const EXIT_CODES_HELP = [
   `  ${EXIT.badInput}    bad input (options, YAML, templates, --limit, key files): no host touched`,
   `  ${EXIT.changesPending}    plan --exit-code: the run succeeded and changes are pending`,
   `  ${EXIT.internal}    the tool or its environment failed (lab preflight, internal error)`,
-  `  ${EXIT.interrupted}  interrupted (Ctrl-C, SIGTERM)`,
+  `  ${EXIT.interrupted}  interrupted (Ctrl-C, SIGTERM, SIGHUP)`,
 ].join('\n');
 
 /** [command line, what it does], shown under "Examples:" of each command's help. */

@@ -4,6 +4,7 @@ import { FoobarError, LabError, UserInputError } from '../errors.js';
 import { terminalLines } from '../report/terminal-text.js';
 import { PromptInterrupted } from '../transport/prompt.js';
 import { EXIT } from './exit-codes.js';
+import { releaseLostTerminal, tolerateLostOutput } from './output-streams.js';
 import { parseExtraVars } from './extra-vars.js';
 import { runCommand, useVaultPasswordFile, type RunCommandOptions } from './engine.js';
 import { inventoryCommand } from './inventory-command.js';
@@ -34,6 +35,8 @@ export function reportError(error: unknown): number {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  tolerateLostOutput();
+  releaseLostTerminal();
   let exitCode: number = EXIT.ok;
   const runWith = (mode: 'plan' | 'apply') => async (args: Record<string, unknown>) => {
     // A blank --limit would otherwise mean "every host": refused, like every blank value.
@@ -48,7 +51,8 @@ export async function main(argv: string[]): Promise<number> {
       forks: wholeNumberOption(args['forks'], '--forks', 'hosts'),
       extraVars: parseExtraVars((args['var'] as string[] | undefined) ?? []),
       json: Boolean(args['json']),
-      color: Boolean(args['color']) && !process.env['NO_COLOR'] && Boolean(process.stdout.isTTY),
+      // A dumb terminal shows escape codes as garbage: no colour there, as with NO_COLOR.
+      color: Boolean(args['color']) && !process.env['NO_COLOR'] && process.env['TERM'] !== 'dumb' && Boolean(process.stdout.isTTY),
       verbosity: Number(args['verbose'] ?? 0),
       acceptNewHostKeys: Boolean(args['acceptNewHostKeys']),
       exitCode: Boolean(args['exitCode']),

@@ -40,6 +40,8 @@ export interface HostRecap {
   message?: string;
   /** Interrupted: the tasks that did not run on the host (this play's and later plays'). */
   notRun?: string[];
+  /** Failed in apply after notifying these handlers: recorded on the host, the next apply runs them. */
+  pendingHandlers?: string[];
 }
 
 export interface PlayInfo {

@@ -13,6 +13,17 @@ export function capText(text: string, max: number): string {
   return `${text.slice(0, headEnd)} ... ${cut} bytes cut ... ${text.slice(tailStart)}`;
 }
 
+/**
+ * Only the start of `text` (at most `max` characters) and how much more there is: for the
+ * places that repeat a message shown whole elsewhere (the live line, the recap).
+ */
+export function capStart(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max;
+  if (isHighSurrogate(text.charCodeAt(end - 1))) end -= 1;
+  return `${text.slice(0, end)} ... ${Buffer.byteLength(text.slice(end), 'utf8')} bytes more`;
+}
+
 /** At most `max` lines: the first quarter and the last three quarters, around a count of the lines cut. */
 export function capLines(lines: readonly string[], max: number): string[] {
   if (lines.length <= max) return [...lines];

@@ -4,7 +4,7 @@
 // split it, and our colour codes are the only control sequences that reach the terminal.
 import { renderFileDiff } from '../plan/diff.js';
 import type { HostRecap, PlayInfo, RunMode, RunSummary, TaskResult } from '../plan/types.js';
-import { capLines, capText } from './cap.js';
+import { capLines, capStart, capText } from './cap.js';
 import { palette, type Palette } from './colors.js';
 import { ProgressLine, type ProgressStream, type SpinnerFactory } from './progress.js';
 import type { Redactor } from './redact.js';
@@ -29,8 +29,8 @@ export interface ConsoleOptions {
 const FULL_RECAP_MAX_HOSTS = 30;
 
 // Console caps (the JSON report keeps everything). A host's message is shown in full (up to
-// LINE_MAX, and OUTPUT_* for its output) once, in the host's section; the live line and the
-// recap repeat only its start.
+// LINE_MAX, and OUTPUT_* for its output) once, in the host's section; the live line, the recap
+// and a task line whose output block follows repeat only its start (never its tail).
 const LINE_MAX = 300;
 const SHORT_MAX = 120;
 const OUTPUT_LINES = 20;
@@ -74,6 +74,11 @@ export class ConsoleReporter implements Reporter {
     return terminalLine(capText(this.options.redactor.redact(text), max));
   }
 
+  /** Only the start of a message shown whole elsewhere: masked, cut, escaped. */
+  private start(text: string, max = SHORT_MAX): string {
+    return terminalLine(capStart(this.options.redactor.redact(text), max));
+  }
+
   /** Host text of many lines: masked whole (a secret may span lines), then cut and escaped line by line. */
   private block(text: string, maxLines: number, maxLineLength: number): string[] {
     return capLines(this.options.redactor.redact(text).split('\n'), maxLines).map((line) => terminalLine(capText(line, maxLineLength)));
@@ -101,11 +106,11 @@ export class ConsoleReporter implements Reporter {
   }
 
   taskResult(result: TaskResult): void {
-    if (this.options.verbosity >= 2) this.print(this.c.dim(`  [${this.one(result.host)}] ${result.outcome}: ${this.one(result.task)} — ${this.one(result.reason)}`));
+    if (this.options.verbosity >= 2) this.print(this.c.dim(`  [${this.one(result.host)}] ${result.outcome}: ${this.one(result.task)} — ${this.start(result.reason)}`));
   }
 
   hostUnreachable(host: string, message: string): void {
-    this.print(this.c.red(`${this.one(host)}: UNREACHABLE: ${this.one(message, SHORT_MAX)}`));
+    this.print(this.c.red(`${this.one(host)}: UNREACHABLE: ${this.start(message)}`));
   }
 
   hostDone(host: string): void {
@@ -137,7 +142,7 @@ export class ConsoleReporter implements Reporter {
 
   private printHost(recap: HostRecap, results: TaskResult[]): void {
     const shown = results.filter((r) => this.mode === 'plan' || this.options.verbosity >= 1 || r.outcome === 'changed' || r.outcome === 'failed');
-    if (shown.length === 0 && !recap.message) return;
+    if (shown.length === 0 && !recap.message && !recap.pendingHandlers) return;
     this.print();
     this.print(this.c.bold(this.one(recap.host)) + this.c.dim(` (${recap.roundTrips} round trips)`));
     if (recap.message && recap.status !== 'failed') {
@@ -145,10 +150,13 @@ export class ConsoleReporter implements Reporter {
       const text = recap.message.startsWith(`${recap.status}:`) ? recap.message.slice(recap.status.length + 1).trimStart() : recap.message;
       this.print(`  ${this.statusColour(recap.status)(recap.status)}: ${this.one(text)}`);
     }
+    if (recap.pendingHandlers) this.print(`  ${this.c.yellow('pending handlers')}: ${this.one(recap.pendingHandlers.join(', '))} (the next apply runs them)`);
     for (const r of shown) {
       const label = this.outcomeLabel(r.outcome);
       const handler = r.handler ? this.c.dim(' (handler)') : '';
-      this.print(`  ${label} ${this.one(r.task)}${handler}${this.c.dim(` — ${this.one(r.reason)}`)}`);
+      // A reason built from the host's output (exit status N: last line) is whole in the block below.
+      const reason = r.output ? this.start(r.reason) : this.one(r.reason);
+      this.print(`  ${label} ${this.one(r.task)}${handler}${this.c.dim(` — ${reason}`)}`);
       if (r.diff) for (const line of this.diffLines(r.diff)) this.print(`      ${this.colourDiffLine(line)}`);
       if (r.output) for (const line of this.block(r.output.trimEnd(), OUTPUT_LINES, OUTPUT_LINE_MAX)) this.print(this.c.red(`      | ${line}`));
     }
@@ -199,7 +207,7 @@ export class ConsoleReporter implements Reporter {
     const width = Math.max(4, ...hosts.map((h) => this.one(h.host).length));
     for (const h of hosts) {
       const counts = `ok=${h.ok} ${summary.mode === 'plan' ? 'change' : 'changed'}=${h.changed} failed=${h.failed} skipped=${h.skipped} unreachable=${h.unreachable ? 1 : 0}`;
-      const tail = h.message && h.status !== 'ok' && h.status !== 'changed' ? `  ${this.one(h.message, SHORT_MAX)}` : '';
+      const tail = h.message && h.status !== 'ok' && h.status !== 'changed' ? `  ${this.start(h.message)}` : '';
       this.print(`${this.statusColour(h.status)(this.one(h.host).padEnd(width))}  ${counts}${this.c.dim(tail)}`);
     }
     if (hosts.length < summary.hosts.length) {

@@ -1,22 +1,54 @@
 // One transport per host for the whole run, opened on first use and shared by every play.
+import { FoobarError } from '../errors.js';
 import type { Transport } from '../transport/types.js';
 
 export type TransportFactory = (host: string) => Transport;
+
+/** An interrupt came while the host was still being connected to: nothing ran there. */
+export class ConnectInterrupted extends FoobarError {
+  constructor(readonly host: string) {
+    super(`${host}: interrupted while connecting; nothing was run there`);
+  }
+}
 
 export class ConnectionPool {
   private readonly transports = new Map<string, Transport>();
 
   constructor(private readonly factory: TransportFactory) {}
 
-  /** The host's transport, connected. Throws ConnectionError (the host is unreachable). */
-  async connect(host: string): Promise<Transport> {
+  /**
+   * The host's transport, connected. Throws ConnectionError (the host is unreachable), or
+   * ConnectInterrupted when `signal` aborts first: waiting for a connection is no step in
+   * progress, so an interrupt must not wait out a connect_timeout (a host that never answers).
+   */
+  async connect(host: string, signal?: AbortSignal): Promise<Transport> {
     let transport = this.transports.get(host);
     if (!transport) {
       transport = this.factory(host);
       this.transports.set(host, transport);
     }
-    await transport.connect();
-    return transport;
+    if (!signal) {
+      await transport.connect();
+      return transport;
+    }
+    if (signal.aborted) throw new ConnectInterrupted(host);
+    const connecting = transport.connect();
+    let onAbort: (() => void) | undefined;
+    const interrupted = new Promise<'interrupted'>((resolve) => {
+      onAbort = () => resolve('interrupted');
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      const first = await Promise.race([connecting.then(() => 'connected' as const), interrupted]);
+      if (first === 'interrupted') {
+        connecting.catch(() => undefined); // its failure (closed during setup) is expected now
+        await transport.close();
+        throw new ConnectInterrupted(host);
+      }
+      return transport;
+    } finally {
+      signal.removeEventListener('abort', onAbort!);
+    }
   }
 
   roundTrips(host: string): number {

@@ -53,6 +53,8 @@ export interface HostPlayOutcome {
   unreachable?: string;
   /** Set when an interrupt stopped the play on this host: the tasks that did not run. */
   interrupted?: string[];
+  /** A failed host's notified handlers that did not run (apply records them on the host). */
+  pendingHandlers?: string[];
 }
 
 class HostFailed extends FoobarError {}
@@ -74,8 +76,8 @@ export async function runPlayOnHost(input: HostPlayInput): Promise<HostPlayOutco
   } catch (error) {
     // The run lock's refusal is the runner's to report (locked, not unreachable).
     if (error instanceof HostLockError) throw error;
-    if (error instanceof ConnectionError) return { results: run.results, failed: true, unreachable: error.message };
-    if (error instanceof HostFailed) return { results: run.results, failed: true };
+    if (error instanceof ConnectionError) return { results: run.results, failed: true, unreachable: run.lostDuring(error.message) };
+    if (error instanceof HostFailed) return { results: run.results, failed: true, ...run.pendingHandlers() };
     if (error instanceof Interrupted) return { results: run.results, failed: false, interrupted: run.interrupt() };
     // Anything else the host's answers caused fails this host only, never the whole run.
     if (error instanceof FoobarError) {
@@ -103,6 +105,8 @@ class HostPlayRun {
   private readonly done = new Set<TaskInstance>();
   /** The task being worked on, to name it when something unexpected fails the host. */
   private current = 'gather facts';
+  /** Tasks whose steps are on their way to the host: if the connection is lost, their result is unknown. */
+  private onWire: TaskInstance[] = [];
 
   constructor(private readonly input: HostPlayInput) {
     this.probeBecome = probeNeedsBecome(input.tasks, input.handlers, input.loginIsRoot);
@@ -157,6 +161,11 @@ class HostPlayRun {
     if (this.input.signal?.aborted) throw new Interrupted('interrupted');
   }
 
+  /** In apply, the notified handlers left pending when the host stops (for the recap). */
+  pendingHandlers(): { pendingHandlers?: string[] } {
+    return this.input.mode === 'apply' && this.notified.size > 0 ? { pendingHandlers: [...this.notified.keys()] } : {};
+  }
+
   /** The play stops here on an interrupt: the tasks that did not run (queued changes included). */
   interrupt(): string[] {
     this.queued = [];
@@ -165,6 +174,37 @@ class HostPlayRun {
     // In apply, a notified handler is recorded on the host: the next apply runs it.
     const pending = this.input.mode === 'apply' ? ' (pending)' : '';
     return [...tasks, ...[...this.notified.keys()].map((h) => `handler ${h}${pending}`)];
+  }
+
+  /** Runs `send` with `instances` marked as on their way to the host (see lostDuring). */
+  private async sending<T>(instances: TaskInstance[], send: () => Promise<T>): Promise<T> {
+    this.onWire = instances;
+    try {
+      const result = await send();
+      this.onWire = [];
+      return result;
+    } catch (error) {
+      // Only a lost connection leaves their result unknown: lostDuring names them then.
+      if (!(error instanceof ConnectionError)) this.onWire = [];
+      throw error;
+    }
+  }
+
+  /**
+   * The connection was lost: the message names the tasks whose steps were on their way (what they
+   * did on the host is unknown), and each gets an `unreachable` result.
+   */
+  lostDuring(message: string): string {
+    const lost = this.onWire;
+    this.onWire = [];
+    if (lost.length === 0) return message;
+    for (const instance of lost) {
+      this.done.add(instance);
+      const result = { ...this.syntheticResult(instance.label, 'unreachable', 'the connection was lost while this task ran: its result on the host is unknown'), module: instance.module.name };
+      this.results.push(result);
+      this.input.reporter.taskResult(result);
+    }
+    return `${message}; lost during ${lost.map((i) => `"${i.label}"`).join(', ')} (its result on the host is unknown)`;
   }
 
   /** An error no task absorbed (cut probe output, a timeout outside a task): this host fails. */
@@ -309,7 +349,7 @@ class HostPlayRun {
     for (const step of folded.plan.steps) {
       this.checkSignal();
       const become = this.stepBecome(instance, step);
-      const result = await this.input.transport.exec(step.command, { stdin: step.stdin, become });
+      const result = await this.sending([instance], () => this.input.transport.exec(step.command, { stdin: step.stdin, become }));
       results.push(result);
       if (result.code !== 0 && !instance.module.interpret) break;
     }
@@ -401,7 +441,7 @@ class HostPlayRun {
       throw new Interrupted('interrupted');
     }
     const steps = changes.flatMap((q) => q.plan.steps.map((step) => ({ command: step.command, ...(step.stdin !== undefined ? { stdin: step.stdin } : {}), ...(step.checksInput ? { checksInput: true } : {}) })));
-    const outcome = steps.length > 0 ? await execBatched(this.input.transport, steps, this.queuedBecome, this.input.signal) : { results: [] };
+    const outcome = steps.length > 0 ? await this.sending(changes.map((q) => q.instance), () => execBatched(this.input.transport, steps, this.queuedBecome, this.input.signal)) : { results: [] };
     if (outcome.results.length > 0) this.input.runChanges.count += 1;
     const done: TaskInstance[] = [];
     let offset = 0;
@@ -461,15 +501,23 @@ class HostPlayRun {
   private async runHandlers(): Promise<void> {
     if (this.notified.size === 0) return;
     const done: string[] = [];
-    for (const handler of this.input.handlers) {
-      const by = this.notified.get(handler.task.name);
-      if (!by) continue;
-      const ok = await this.runInstance(handler, true);
-      if (!ok) {
-        this.failed = true;
-        break;
+    // An interrupt between two handlers stops the rest; the ones that ran are still crossed off
+    // (here and on the host), or the recap would list them as not run and the next apply rerun them.
+    let interrupted: Interrupted | undefined;
+    try {
+      for (const handler of this.input.handlers) {
+        const by = this.notified.get(handler.task.name);
+        if (!by) continue;
+        const ok = await this.runInstance(handler, true);
+        if (!ok) {
+          this.failed = true;
+          break;
+        }
+        done.push(handler.task.name);
       }
-      done.push(handler.task.name);
+    } catch (error) {
+      if (!(error instanceof Interrupted)) throw error;
+      interrupted = error;
     }
     for (const name of done) this.notified.delete(name);
     if (this.input.mode === 'apply') {
@@ -479,6 +527,7 @@ class HostPlayRun {
         this.cache.facts.pendingHandlers = this.cache.facts.pendingHandlers.filter((l) => !lines.includes(l));
       }
     }
+    if (interrupted) throw interrupted;
     if (this.failed) throw new HostFailed();
   }
 

@@ -8,7 +8,7 @@ import { currentOwner, DEFAULT_LOCK_DIR, describeOwner, HostLockedError, HostLoc
 import type { PlayConfig, PlaybookConfig, TaskConfig } from '../config/types.js';
 import type { HostRecap, PlayInfo, RunMode, RunSummary, TaskResult } from '../plan/types.js';
 import type { Reporter } from '../report/reporter.js';
-import { ConnectionPool, type TransportFactory } from './connections.js';
+import { ConnectInterrupted, ConnectionPool, type TransportFactory } from './connections.js';
 import type { FactQuery } from '../facts/types.js';
 import { playQueries, probeNeedsBecome, runPlayOnHost } from './host-play.js';
 import { HostMemory, unionQueries, type RunChanges } from './host-memory.js';
@@ -211,7 +211,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
           const entry = prepared.perHost.get(host)!;
           const rolling = roll && options.mode === 'apply';
           try {
-            const transport = await pool.connect(host);
+            const transport = await pool.connect(host, options.signal);
             if (rolling) {
               runChanges.count += 1; // the load balancers' state moves
               if (roll.loadBalancers.length > 0) drainedNow.set(host, roll.loadBalancers);
@@ -240,6 +240,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
               hostState.out = true;
               hostState.recap.status = 'failed';
               hostState.recap.message = `${rolling ? 'apply: ' : ''}${bad ? `${bad.task}: ${bad.reason}` : 'failed'}${rolling ? ' (left drained)' : ''}`;
+              if (outcome.pendingHandlers) hostState.recap.pendingHandlers = outcome.pendingHandlers;
             } else if (outcome.interrupted && outcome.interrupted.length > 0) {
               hostState.out = true;
               hostState.notRun = outcome.interrupted;
@@ -254,6 +255,8 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
               hostState.resumeFrom = playIndex + 1;
             }
           } catch (error) {
+            // Nothing ran there: the recap lists the host's tasks as not run (below).
+            if (error instanceof ConnectInterrupted) return;
             if (error instanceof HostLockedError && error.host === host) locked(hostState, error.message);
             else if (error instanceof HostLockError) fail(hostState, error.message);
             else if (error instanceof RollError) fail(hostState, `${error.step}: ${error.message} (left drained)`);
@@ -263,7 +266,8 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
             else throw error;
           } finally {
             lockstep?.leave(host);
-            if (hostState.out) failedInPlay.add(host);
+            // An interrupted host did not fail: it must not trip max_fail_percentage.
+            if (hostState.out && !hostState.notRun) failedInPlay.add(host);
             hostState.recap.roundTrips = pool.roundTrips(host);
             reporter.hostDone(host);
           }

@@ -60,6 +60,8 @@ export class SshTransport implements Transport {
   readonly #limit: LimitFunction;
   #client: Client | undefined;
   #connecting: Promise<void> | undefined;
+  /** The client of a connect still in progress: close() ends it rather than wait for it. */
+  #pending: Client | undefined;
   /** Set once the connection is gone (dropped or closed): every later call fails with it. */
   #gone: ConnectionError | undefined;
   #roundTrips = 0;
@@ -107,7 +109,9 @@ export class SshTransport implements Transport {
     const auth = await resolveAuth(s, this.#deps);
     // Only this host's entries: the policy below then never looks at the rest of the fleet's.
     const hostEntries = (await this.#deps.knownHosts.load(s.knownHostsFiles)).forHost(s.address, s.port);
+    if (this.#gone) throw this.#gone; // closed while reading keys
     const client = new ssh2.Client();
+    this.#pending = client;
     // The verifier can only say yes or no to ssh2; the reason travels beside it.
     let hostKeyFailure: ConnectionError | undefined;
 
@@ -149,6 +153,7 @@ export class SshTransport implements Transport {
       const resolve = resolveReady;
       // A failed setup must not leave a half-open socket behind.
       const reject = (err: Error): void => {
+        this.#pending = undefined;
         rejectReady(err);
         client.end();
       };
@@ -157,6 +162,7 @@ export class SshTransport implements Transport {
       });
       client.once('ready', () => {
         ready = true;
+        this.#pending = undefined;
         this.#client = client;
         resolve();
       });
@@ -459,7 +465,9 @@ export class SshTransport implements Transport {
   async close(): Promise<void> {
     const client = this.#client;
     this.#gone ??= new ConnectionError(this.hostName, `${this.hostName}: transport is closed`);
-    // A connect still in progress is left to finish or fail; its client is closed below if it won.
+    // A connect still in progress is cut (an interrupt must not wait out connect_timeout for a
+    // host that never answers); nothing ran on it yet.
+    this.#pending?.destroy();
     await this.#connecting?.catch(() => undefined);
     const c = client ?? this.#client;
     if (!c) return;

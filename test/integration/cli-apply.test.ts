@@ -150,6 +150,12 @@ describe('apply against a real sshd', () => {
     const failing = await apply('--var', 'greeting=bonjour', '--var', 'fail_now=true');
     expect(failing.code).toBe(1);
     expect(existsSync(join(target, 'handler.log'))).toBe(false);
+    // The recap says so: the failed host has a handler left pending.
+    expect(parseReport(failing.stdout).hosts.find((h) => h.status === 'failed')).toMatchObject({ pendingHandlers: ['restart app'] });
+    await apply();
+    const human = await runCli(['apply', '--inventory', 'test', '--no-color', '--var', 'greeting=bonjour', '--var', 'fail_now=true'], { cwd: project });
+    expect(human.stdout).toMatch(/pending handlers: restart app \(the next apply runs them\)/);
+    await rm(join(target, 'handler.log'), { force: true });
 
     const next = await apply('--var', 'greeting=bonjour');
     expect(next.code).toBe(0);

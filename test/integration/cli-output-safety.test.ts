@@ -195,6 +195,10 @@ describe('long output', () => {
     expect(human.stdout).toMatch(/\.\.\. \d+ bytes cut \.\.\./);
     expect(human.stdout).toContain('Exxx');
     expect(human.stdout).toContain('xxxZ');
+    // Shown once per host: the task line and the recap repeat only the message's start.
+    expect(human.stdout.split('xxxZ').length - 1).toBe(1);
+    const verbose = await cli('apply', '--playbook', playbook, '--no-color', '-vv');
+    expect(verbose.stdout.split('xxxZ').length - 1).toBe(1);
     const json = await cli('apply', '--playbook', playbook, '--json');
     const failed = parseReport(json.stdout).results.find((r) => r.task === 'noisy failure');
     expect(failed?.output?.length).toBeGreaterThanOrEqual(2 * 1024 * 1024);

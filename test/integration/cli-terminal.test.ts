@@ -29,13 +29,13 @@ interface TerminalRun {
 }
 
 /** Runs the CLI inside `script` on a pty of the given size; `pidFile` receives the CLI's pid. */
-function inTerminal(args: string[], size: { cols: number; rows: number }, pidFile: string, deadlineMs = 90_000): TerminalRun {
+function inTerminal(args: string[], size: { cols: number; rows: number }, pidFile: string, deadlineMs = 90_000, env: Record<string, string> = {}): TerminalRun {
   const cli = ['node', CLI, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   const command = `stty cols ${size.cols} rows ${size.rows}; echo $$ > '${pidFile}'; exec ${cli}`;
   const child = spawn(SCRIPT, ['-qefc', command, '/dev/null'], {
     cwd: project,
     // Its own run-lock folder, as runCli gives: another run on this machine must not lock it out.
-    env: { ...process.env, NO_COLOR: '1', TERM: 'xterm', FOOBAR_PROVISION_LOCK_DIR: LOCK_DIR },
+    env: { ...process.env, NO_COLOR: '1', TERM: 'xterm', FOOBAR_PROVISION_LOCK_DIR: LOCK_DIR, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: true,
   });
@@ -161,6 +161,54 @@ describe.skipIf(!existsSync(SCRIPT))('the CLI in a real terminal', () => {
       for (const s of sockets) s.destroy();
       silent.close();
     }
+  });
+
+  it('TERM=dumb: no colour codes and no spinner, even on a terminal', async () => {
+    await writeInventory(`  node1: { address: 127.0.0.1, port: ${sshd.port} }`);
+    const run = inTerminal(['apply', '--inventory', 't'], { cols: 80, rows: 24 }, join(project, 'pid-dumb'), 90_000, { TERM: 'dumb', NO_COLOR: '' });
+    expect(await run.done).toBe(0);
+    expect(run.output()).toContain('RECAP');
+    expect(run.output()).not.toContain('\u001b');
+  });
+
+  it('the terminal closed mid-run (SIGHUP, then EIO): the step in progress ends, nothing new starts, no crash at exit', async () => {
+    await writeInventory(`  node1: { address: 127.0.0.1, port: ${sshd.port} }`);
+    const marks = await mkdtemp(join(project, 'hangup-'));
+    await writeFile(join(project, 'playbooks', 'hangup.yml'), `- hosts: all
+  tasks:
+    - name: slow step
+      command: "sh -c 'touch ${marks}/started; sleep 1; touch ${marks}/done'"
+    - name: next step
+      command: "touch ${marks}/next"
+`);
+    const pidFile = join(marks, 'pid');
+    const stderrFile = join(marks, 'stderr');
+    const cli = ['node', CLI, 'apply', '--inventory', 't', '--playbook', 'playbooks/hangup.yml'].map((a) => `'${a}'`).join(' ');
+    // stderr goes to a file, so what the CLI says after the terminal is gone can be read.
+    const child = spawn(SCRIPT, ['-qefc', `stty cols 80 rows 24; echo $$ > '${pidFile}'; exec ${cli} 2>'${stderrFile}'`, '/dev/null'], {
+      cwd: project,
+      env: { ...process.env, NO_COLOR: '1', TERM: 'xterm', FOOBAR_PROVISION_LOCK_DIR: LOCK_DIR },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
+    started.push({ child, pidFile });
+    await waitFor(() => existsSync(join(marks, 'started')), 'the slow step to start');
+    const pid = Number((await readFile(pidFile, 'utf8')).trim());
+    // Closing the terminal: `script` dies, the pty hangs up, the CLI gets SIGHUP.
+    process.kill(-child.pid!, 'SIGKILL');
+    await waitFor(() => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, 'the CLI to exit');
+    const said = await readFile(stderrFile, 'utf8');
+    expect(said).toContain('SIGHUP: finishing the step in progress');
+    expect(said).not.toMatch(/Assertion failed|stack trace|internal error/i);
+    expect(existsSync(join(marks, 'done'))).toBe(true);
+    expect(existsSync(join(marks, 'next'))).toBe(false);
   });
 
   it('a terminal of 80 columns shows the spinner, with the secret in a task name masked', async () => {

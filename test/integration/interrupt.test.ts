@@ -2,12 +2,13 @@
 // nothing new (exit 130, the recap lists what did not run); before any connection, an interrupt
 // exits at once and touches no host.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSshd, type TestSshd } from '../helpers/sshd.js';
+import { freePort, startSshd, type TestSshd } from '../helpers/sshd.js';
 import { parseReport, startCli } from '../helpers/cli.js';
 
 let sshd: TestSshd;
@@ -39,6 +40,7 @@ beforeAll(async () => {
   await chmod(project, 0o755);
   await mkdir(join(project, 'inventory'));
   await mkdir(join(project, 'playbooks'));
+  await writeFile(join(project, 'inventory', 'one.yml'), inventory());
 });
 
 afterAll(async () => {
@@ -84,6 +86,124 @@ describe('interrupts', () => {
     expect(report.hosts[0]).toMatchObject({ host: 'node1', status: 'interrupted', notRun: ['second step', 'third step', 'later play step'] });
     expect(report.hosts[0]!.message).toBe('interrupted: 3 tasks not run: second step, third step, later play step');
     expect(report.results.map((r) => [r.task, r.outcome])).toEqual([['slow step', 'changed']]);
+  });
+
+  it('the first SIGINT stops waiting for a host still connecting: it is interrupted (not unreachable), nothing ran there', async () => {
+    // A TCP listener that never speaks SSH: the connect would wait the whole connect_timeout.
+    const silentPort = await freePort();
+    const sockets: Socket[] = [];
+    const silent: Server = createServer((s) => void sockets.push(s));
+    await new Promise<void>((r) => silent.listen(silentPort, '127.0.0.1', () => r()));
+    let accepted = 0;
+    silent.on('connection', () => (accepted += 1));
+    try {
+      const target = await mkdtemp(join(project, 'target-'));
+      await writeFile(
+        join(project, 'inventory', 'silent.yml'),
+        `connection:\n  user: root\n  key: ${sshd.clientKeyPath}\n  known_hosts: ${sshd.knownHostsFile}\n  connect_timeout: 600\nhosts:\n  node1: { address: 127.0.0.1, port: ${sshd.port} }\n  mute: { address: 127.0.0.1, port: ${silentPort} }\n`,
+      );
+      await writeFile(
+        join(project, 'playbooks', 'connecting.yml'),
+        `- hosts: all\n  tasks:\n    - name: slow step\n      command: "sh -c 'touch ${target}/started; sleep 1; touch ${target}/done'"\n    - name: next step\n      command: "touch ${target}/next"\n`,
+      );
+      const run = startCli(['apply', '-i', 'silent', '-p', 'playbooks/connecting.yml', '--json'], { cwd: project });
+      await waitFor('the slow step to start and the silent host to be dialled', () => existsSync(join(target, 'started')) && accepted > 0);
+      run.child.kill('SIGINT');
+      // Within the test's own time limit: waiting for connect_timeout (600 s) would be the bug.
+      const result = await run.done;
+      expect(result.code, result.stderr).toBe(130);
+      const report = parseReport(result.stdout) as ReturnType<typeof parseReport> & { hosts: Array<{ notRun?: string[] }> };
+      expect(report.hosts.find((h) => h.host === 'mute')).toMatchObject({ status: 'interrupted', unreachable: false, notRun: ['slow step', 'next step'] });
+      expect(report.hosts.find((h) => h.host === 'node1')).toMatchObject({ status: 'interrupted', notRun: ['next step'] });
+      expect(existsSync(join(target, 'done'))).toBe(true);
+      expect(existsSync(join(target, 'next'))).toBe(false);
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
+  }, 60_000);
+
+  it('SIGHUP (the terminal closed) takes the careful path too: the step in progress ends, nothing new starts, exit 130', async () => {
+    const target = await mkdtemp(join(project, 'target-'));
+    await writeFile(
+      join(project, 'playbooks', 'hangup.yml'),
+      `- hosts: all\n  tasks:\n    - name: slow step\n      command: "sh -c 'touch ${target}/started; sleep 1; touch ${target}/done'"\n    - name: next step\n      command: "touch ${target}/next"\n`,
+    );
+    const run = startCli(['apply', '-i', 'one', '-p', 'playbooks/hangup.yml', '--json'], { cwd: project });
+    await waitFor('the slow step to start', () => existsSync(join(target, 'started')));
+    run.child.kill('SIGHUP');
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(130);
+    expect(existsSync(join(target, 'done'))).toBe(true);
+    expect(existsSync(join(target, 'next'))).toBe(false);
+    expect(parseReport(result.stdout).hosts[0]).toMatchObject({ host: 'node1', status: 'interrupted' });
+  });
+
+  it('stdout closed by its reader (| head -1): no EPIPE crash, the run goes on to its end and its exit code', async () => {
+    const target = await mkdtemp(join(project, 'target-'));
+    await writeFile(
+      join(project, 'playbooks', 'closed-stdout.yml'),
+      `- hosts: all\n  tasks:\n    - name: first\n      command: "touch ${target}/first"\n    - name: last\n      command: "touch ${target}/last"\n`,
+    );
+    for (const json of [false, true]) {
+      const run = startCli(['apply', '-i', 'one', '-p', 'playbooks/closed-stdout.yml', '-vv', ...(json ? ['--json'] : [])], { cwd: project });
+      run.child.stdout!.destroy();
+      const result = await run.done;
+      expect(result.stderr).not.toMatch(/EPIPE|internal error|\n\s+at /);
+      expect(result.code, result.stderr).toBe(0);
+      expect(existsSync(join(target, 'last'))).toBe(true);
+    }
+  });
+
+  it('an interrupt during a handler: the handler that finished is not listed as not run, nor run again by the next apply', async () => {
+    const target = await mkdtemp(join(project, 'target-'));
+    await writeFile(
+      join(project, 'playbooks', 'handlers.yml'),
+      `- name: handlers play
+  hosts: all
+  tasks:
+    - name: change
+      command: { cmd: "touch ${target}/changed", creates: "${target}/changed" }
+      notify: [first handler, second handler]
+  handlers:
+    - name: first handler
+      command: "sh -c 'echo run >> ${target}/first-runs; sleep 1'"
+    - name: second handler
+      command: "sh -c 'echo run >> ${target}/second-runs'"
+`,
+    );
+    const run = startCli(['apply', '-i', 'one', '-p', 'playbooks/handlers.yml', '--json'], { cwd: project });
+    await waitFor('the first handler to start', () => existsSync(join(target, 'first-runs')));
+    run.child.kill('SIGINT');
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(130);
+    const report = parseReport(result.stdout) as ReturnType<typeof parseReport> & { hosts: Array<{ notRun?: string[] }> };
+    expect(report.hosts[0]).toMatchObject({ status: 'interrupted', notRun: ['handler second handler (pending)'] });
+    expect(existsSync(join(target, 'second-runs'))).toBe(false);
+
+    const again = await startCli(['apply', '-i', 'one', '-p', 'playbooks/handlers.yml', '--json'], { cwd: project }).done;
+    expect(again.code, again.stderr).toBe(0);
+    expect(readFileSync(join(target, 'first-runs'), 'utf8')).toBe('run\n');
+    expect(readFileSync(join(target, 'second-runs'), 'utf8')).toBe('run\n');
+  });
+
+  it('an interrupt in a serial play: the interrupted host is not counted as failed, and later batches are interrupted, not "not reached after a failure"', async () => {
+    const target = await mkdtemp(join(project, 'target-'));
+    await writeFile(join(project, 'inventory', 'two.yml'), inventory(2));
+    await writeFile(
+      join(project, 'playbooks', 'serial.yml'),
+      `- name: serial play\n  hosts: all\n  serial: 1\n  tasks:\n    - name: slow step\n      command: "sh -c 'touch ${target}/started-<%= inventory_hostname %>; sleep 1'"\n    - name: next step\n      command: "touch ${target}/next-<%= inventory_hostname %>"\n`,
+    );
+    const run = startCli(['apply', '-i', 'two', '-p', 'playbooks/serial.yml', '--json'], { cwd: project });
+    await waitFor('the slow step to start on node1', () => existsSync(join(target, 'started-node1')));
+    run.child.kill('SIGINT');
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(130);
+    const report = parseReport(result.stdout) as ReturnType<typeof parseReport> & { hosts: Array<{ notRun?: string[] }> };
+    expect(report.stopped).toBe('interrupted');
+    expect(report.hosts.find((h) => h.host === 'node1')).toMatchObject({ status: 'interrupted', notRun: ['next step'] });
+    expect(report.hosts.find((h) => h.host === 'node2')).toMatchObject({ status: 'interrupted', notRun: ['slow step', 'next step'] });
+    expect(existsSync(join(target, 'started-node2'))).toBe(false);
   });
 
   it('the console recap says interrupted and which tasks did not run', async () => {

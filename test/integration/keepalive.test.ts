@@ -3,6 +3,7 @@
 // a bound instead of hanging, and a peer that accepts TCP but never speaks SSH is given up on.
 
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -142,6 +143,60 @@ describe('keepalives against a real sshd', () => {
       expect(host!.message).toMatch(/went silent: no answer to 3 keepalive\(s\)/);
     } finally {
       thaw();
+      await rm(project, { recursive: true, force: true });
+    }
+  }, 90_000);
+  it('with default settings the CLI declares a silent host unreachable, naming the task whose result is unknown; other hosts go on', async () => {
+    const project = await mkdtemp(join(tmpdir(), 'fbp-keepalive-'));
+    const other = await startSshd();
+    try {
+      await mkdir(join(project, 'inventory'));
+      await mkdir(join(project, 'playbooks'));
+      await writeFile(join(project, 'inventory', 'test.yml'), [
+        'connection:',
+        '  user: root',
+        `  key: ${sshd.clientKeyPath}`,
+        'hosts:',
+        `  node1: { address: 127.0.0.1, port: ${sshd.port}, known_hosts: ${sshd.knownHostsFile}, vars: { nap: 119 } }`,
+        `  node2: { address: 127.0.0.1, port: ${other.port}, known_hosts: ${other.knownHostsFile}, key: ${other.clientKeyPath}, vars: { nap: 1 } }`,
+        '',
+      ].join('\n'));
+      const marker = join(project, 'mark');
+      await writeFile(join(project, 'playbooks', 'site.yml'), [
+        '- name: long',
+        '  hosts: all',
+        '  tasks:',
+        '    - name: a long command',
+        `      command: "sh -c 'touch ${marker}-started-<%= inventory_hostname %>; sleep <%= nap %>'"`,
+        '    - name: after it',
+        `      command: "touch ${marker}-<%= inventory_hostname %>"`,
+        '',
+      ].join('\n'));
+      const run = startCli(['apply', '--inventory', 'test', '--json'], { cwd: project });
+      // The task itself (not the run lock's short retry sleeps) is running on node1.
+      let running = false;
+      for (let i = 0; i < 200 && !running; i++) {
+        running = existsSync(`${marker}-started-node1`);
+        if (!running) await sleep(100);
+      }
+      expect(running, 'the command never started').toBe(true);
+      freezeSessions();
+      // Default keepalives: about 15 s; 45 s is the margin for a loaded machine, not a timing claim.
+      const result = await Promise.race([run.done, sleep(45_000).then(() => undefined)]);
+      if (!result) run.child.kill('SIGKILL');
+      expect(result, 'the run still hangs 45 s after the partition').toBeDefined();
+      expect(result!.code).toBe(1);
+      const report = parseReport(result!.stdout);
+      const host = report.hosts.find((h) => h.host === 'node1');
+      expect(host).toMatchObject({ status: 'unreachable' });
+      expect(host!.message).toMatch(/went silent: no answer to 2 keepalive\(s\) in about 15 s/);
+      expect(host!.message).toContain('lost during "a long command" (its result on the host is unknown)');
+      expect(report.results.find((r) => r.host === 'node1' && r.task === 'a long command')).toMatchObject({ outcome: 'unreachable' });
+      expect(report.hosts.find((h) => h.host === 'node2')).toMatchObject({ status: 'changed', changed: 2 });
+      expect(existsSync(`${marker}-node2`)).toBe(true);
+    } finally {
+      thaw();
+      await other.stop();
       await rm(project, { recursive: true, force: true });
     }
   }, 90_000);
