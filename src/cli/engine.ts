@@ -217,22 +217,36 @@ interface Interrupts {
  * SIGINT/SIGTERM/SIGHUP lets the step in progress on each host finish and starts nothing new; a second
  * one exits at once, saying loudly which servers it leaves drained.
  */
+/** How long the first interrupt waits for the steps in progress before stopping at once: a
+ *  step that never ends (a hung or hostile host, with no command_timeout) must not make Ctrl-C
+ *  a no-op. `FOOBAR_PROVISION_INTERRUPT_GRACE` (seconds) overrides it. */
+export function interruptGraceMs(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env['FOOBAR_PROVISION_INTERRUPT_GRACE'];
+  const seconds = text !== undefined && /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : 300;
+  return Math.min(seconds, 7 * 24 * 3600) * 1000;
+}
+
 function interruptController(say: (message: string) => void): Interrupts {
   const controller = new AbortController();
+  let grace: NodeJS.Timeout | undefined;
+  const stopNow = (why: string) => {
+    say(`${why}: stopping at once; the steps in progress may be cut short (their result on the host is unknown)`);
+    for (const [host, lbs] of state.drainedNow) {
+      say(`WARNING: ${host} is left DRAINED on ${lbs.join(', ')}; the next apply puts it back once healthy`);
+    }
+    process.exit(EXIT.interrupted);
+  };
   const onSignal = (signal: NodeJS.Signals) => {
     if (!state.contacted) {
       say(`${signal}: stopped before any host was contacted; nothing was changed`);
       process.exit(EXIT.interrupted);
     }
-    if (controller.signal.aborted) {
-      say(`${signal}: stopping at once; the steps in progress may be cut short`);
-      for (const [host, lbs] of state.drainedNow) {
-        say(`WARNING: ${host} is left DRAINED on ${lbs.join(', ')}; the next apply puts it back once healthy`);
-      }
-      process.exit(EXIT.interrupted);
-    }
-    say(`${signal}: finishing the step in progress on each host, then stopping (again to stop at once)`);
+    if (controller.signal.aborted) stopNow(signal);
+    const graceMs = interruptGraceMs();
+    say(`${signal}: finishing the step in progress on each host (at most ${Math.round(graceMs / 1000)} s), then stopping (again to stop at once)`);
     controller.abort();
+    grace = setTimeout(() => stopNow(`the steps in progress did not finish within ${Math.round(graceMs / 1000)} s of the interrupt`), graceMs);
+    grace.unref();
   };
   // SIGHUP (the terminal closed) is an operator leaving: the same careful stop, never a step cut
   // in half by the default action.
@@ -242,6 +256,7 @@ function interruptController(say: (message: string) => void): Interrupts {
     contacted: false,
     drainedNow: new Map(),
     dispose: () => {
+      if (grace) clearTimeout(grace);
       for (const name of STOP_SIGNALS) process.off(name, onSignal);
     },
   };

@@ -88,6 +88,35 @@ describe('interrupts', () => {
     expect(report.results.map((r) => [r.task, r.outcome])).toEqual([['slow step', 'changed']]);
   });
 
+  it('a step that never ends does not make the first interrupt a no-op: after the grace period the run stops at once, exit 130', async () => {
+    const target = await mkdtemp(join(project, 'target-'));
+    await writeFile(join(project, 'inventory', 'one.yml'), inventory());
+    // A hung or hostile host: the step never answers (and no command_timeout is set).
+    await writeFile(
+      join(project, 'playbooks', 'hang.yml'),
+      `- hosts: all
+  tasks:
+    - name: never ends
+      command: "sh -c 'touch ${target}/started; sleep 600'"
+    - name: after
+      command: "touch ${target}/after"
+`,
+    );
+    const run = startCli(['apply', '-i', 'one', '-p', 'playbooks/hang.yml'], { cwd: project, env: { FOOBAR_PROVISION_INTERRUPT_GRACE: '1' } });
+    await waitFor('the endless step to start', () => existsSync(join(target, 'started')));
+    run.child.kill('SIGINT');
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(130);
+    expect(result.stderr).toContain('did not finish within 1 s of the interrupt: stopping at once');
+    expect(existsSync(join(target, 'after'))).toBe(false);
+    // The host's side of the cut step is left running by design: end it here.
+    try {
+      execFileSync('pkill', ['-f', `${target}/started; sleep 600`], { stdio: 'ignore' });
+    } catch {
+      // already gone with its session
+    }
+  });
+
   it('the first SIGINT stops waiting for a host still connecting: it is interrupted (not unreachable), nothing ran there', async () => {
     // A TCP listener that never speaks SSH: the connect would wait the whole connect_timeout.
     const silentPort = await freePort();
