@@ -14,7 +14,7 @@ import { JsonReporter } from '../report/json.js';
 import { Redactor, redactError } from '../report/redact.js';
 import type { Reporter } from '../report/reporter.js';
 import { hasUsableWidth } from '../report/progress.js';
-import { terminalLine } from '../report/terminal-text.js';
+import { terminalLine } from '../text/terminal-text.js';
 import { uncheckedHosts } from '../report/unchecked.js';
 import { runPlaybook, RunInterrupted } from '../run/playbook-runner.js';
 import { renderTemplateString } from '../template/render.js';

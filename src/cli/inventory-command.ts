@@ -4,7 +4,7 @@ import { didYouMean, listNames } from '../config/suggest.js';
 import { UserInputError } from '../errors.js';
 import { hostVars, MAGIC_VAR_NAMES } from '../inventory/index.js';
 import { Redactor } from '../report/redact.js';
-import { jsonForTerminal, terminalLine } from '../report/terminal-text.js';
+import { jsonForTerminal, terminalLine } from '../text/terminal-text.js';
 import { secretValues } from '../vault/index.js';
 import { loadInventoryFor } from './engine.js';
 import { EXIT } from './exit-codes.js';

@@ -6,7 +6,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { LabError } from '../errors.js';
 import { EXAMPLES, EXIT_CODES_HELP } from './help-text.js';
 import { labDown, labReset, labStatus, labUp, type LabHostStatus } from '../lab/index.js';
-import { terminalLine } from '../report/terminal-text.js';
+import { terminalLine } from '../text/terminal-text.js';
 
 interface LabArgs {
   inventory: string;

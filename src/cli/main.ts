@@ -1,7 +1,7 @@
 // argv → options → engine. The only place that prints usage or chooses the exit code.
 import yargs from 'yargs';
 import { FoobarError, LabError, UserInputError } from '../errors.js';
-import { terminalLines } from '../report/terminal-text.js';
+import { terminalLines } from '../text/terminal-text.js';
 import { PromptInterrupted } from '../transport/prompt.js';
 import { EXIT } from './exit-codes.js';
 import { releaseLostTerminal, tolerateLostOutput } from './output-streams.js';

@@ -13,7 +13,7 @@ import type { ParsedKey } from 'ssh2';
 import { askPassphraseOnce, DEFAULT_PASSPHRASE_ENV, forgetPassphrase } from '../transport/auth.js';
 import { sharedPrivateKeys, type PrivateKeyCache } from '../transport/private-keys.js';
 import { promptHidden } from '../transport/prompt.js';
-import { terminalLine } from '../report/terminal-text.js';
+import { terminalLine } from '../text/terminal-text.js';
 
 export interface RunToCheck {
   plays: readonly PlayConfig[];

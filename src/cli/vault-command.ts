@@ -2,7 +2,7 @@
 // (VaultError is bad input, exit 2) for main to report.
 import type { Argv, CommandModule } from 'yargs';
 import { EXAMPLES, EXIT_CODES_HELP } from './help-text.js';
-import { terminalLines } from '../report/terminal-text.js';
+import { terminalLines } from '../text/terminal-text.js';
 import { decryptFile, editFile, encryptFile, lazyPassword, owningInventoryDir, viewFile, type PasswordSourceOptions } from '../vault/index.js';
 
 interface VaultArgs {

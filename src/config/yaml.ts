@@ -6,6 +6,7 @@ import { ConfigError, formatSourceRef, type SourceRef } from '../errors.js';
 import { ENGINE_VAR_HINT, isEngineVarName } from './engine-vars.js';
 import { didYouMean } from './suggest.js';
 import { checkText, readTextFile } from './text-file.js';
+import { terminalLine } from '../text/terminal-text.js';
 
 /** Turns the raw text of a file into the YAML text to parse (e.g. vault decryption). */
 export type TextTransform = (file: string, text: string) => string | Promise<string>;
@@ -361,7 +362,7 @@ function describeKind(kind: YamlKind, value: unknown): string {
       return 'a list';
     case 'string': {
       const text = String(value);
-      return `the string "${escapeControls(text.length > 60 ? `${text.slice(0, 60)}…` : text)}"`;
+      return `the string "${terminalLine(text.length > 60 ? `${text.slice(0, 60)}…` : text)}"`;
     }
     case 'number':
       return `the number ${String(value)}`;
@@ -381,11 +382,6 @@ function firstSentence(message: string): string {
 
 const SNIPPET_WIDTH = 100;
 
-/** Control characters of a user's file are shown escaped, never sent raw to a terminal. */
-function escapeControls(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
-
 /** The offending line with a caret under the column, as a hint. */
 function snippet(text: string, line: number | undefined, column: number | undefined): string | undefined {
   if (line === undefined) return undefined;
@@ -397,5 +393,5 @@ function snippet(text: string, line: number | undefined, column: number | undefi
   const shown = full.slice(start, start + SNIPPET_WIDTH);
   const source = `${start > 0 ? '…' : ''}${shown}${start + SNIPPET_WIDTH < full.length ? '…' : ''}`;
   const caret = column === undefined ? '' : `\n  ${' '.repeat(Math.max(0, col - 1 - start + (start > 0 ? 1 : 0)))}^`;
-  return `near:\n  ${escapeControls(source)}${caret}`;
+  return `near:\n  ${terminalLine(source)}${caret}`;
 }

@@ -9,7 +9,7 @@ import { palette, type Palette } from './colors.js';
 import { ProgressLine, type ProgressStream, type SpinnerFactory } from './progress.js';
 import type { Redactor } from './redact.js';
 import type { Reporter } from './reporter.js';
-import { terminalLine } from './terminal-text.js';
+import { terminalLine } from '../text/terminal-text.js';
 import { incompleteNote } from './unchecked.js';
 
 export interface ConsoleOptions {

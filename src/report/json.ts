@@ -5,7 +5,7 @@ import type { PlayInfo, RunSummary, TaskResult } from '../plan/types.js';
 import { renderFileDiff } from '../plan/diff.js';
 import type { Redactor } from './redact.js';
 import type { Reporter } from './reporter.js';
-import { jsonForTerminal } from './terminal-text.js';
+import { jsonForTerminal } from '../text/terminal-text.js';
 import { uncheckedHosts } from './unchecked.js';
 
 export class JsonReporter implements Reporter {

@@ -1,7 +1,7 @@
 // Every string a reporter prints passes through here: known secret values become "********",
 // in every form a secret takes on the way out (quoted for a shell, escaped in JSON, encoded in a
 // URL, escaped for a terminal), not only as typed.
-import { terminalLine } from './terminal-text.js';
+import { terminalLine } from '../text/terminal-text.js';
 
 const MASK = '********';
 // Shorter values would mask ordinary words (and reveal themselves by what they mask). The vault

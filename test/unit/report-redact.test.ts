@@ -1,7 +1,7 @@
 // Every printed string passes the Redactor: known secret values become "********".
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../../src/report/redact.js';
-import { terminalLine } from '../../src/report/terminal-text.js';
+import { terminalLine } from '../../src/text/terminal-text.js';
 import { shellJoin, shellQuote } from '../../src/shell/quote.js';
 
 const MASK = '********';

@@ -2,7 +2,7 @@
 // hostile host runs there, and our own colours still do.
 import { describe, expect, it } from 'vitest';
 import { capLines, capText } from '../../src/report/cap.js';
-import { jsonForTerminal, terminalLine, terminalLines } from '../../src/report/terminal-text.js';
+import { jsonForTerminal, terminalLine, terminalLines } from '../../src/text/terminal-text.js';
 
 const ESC = '\u001b';
 const BEL = '\u0007';
