@@ -252,3 +252,16 @@ export function requireIntegrationHost(): void {
   ];
   if (missing.length > 0) throw new Error(`integration tests need ${missing.join(', ')}; run sh .ci/install-deps as root`);
 }
+
+/** The head of an inventory whose one host, node1, is this sshd as root: `connection:` and
+ *  `hosts:`. Tests append `vars:`, `groups:` or more hosts after it. */
+export function loopbackInventory(sshd: TestSshd): string {
+  return `connection:
+  user: root
+  key: ${sshd.clientKeyPath}
+  known_hosts: ${sshd.knownHostsFile}
+  connect_timeout: 5
+hosts:
+  node1: { address: 127.0.0.1, port: ${sshd.port} }
+`;
+}

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { shellQuote } from '../../src/shell/quote.js';
 import { parseReport, runCli, type CliResult } from '../helpers/cli.js';
-import { freePort, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { loopbackInventory, freePort, startSshd, type TestSshd } from '../helpers/sshd.js';
 
 let sshd: TestSshd;
 let project: string;
@@ -27,14 +27,7 @@ const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066
 const VAULT = `db_password: "Pa'ss&w\\"rd-9 %x"\napi_token: "tok\\e[1m-9f8e7d6c"\n`;
 
 function hostsYml(extraHost = ''): string {
-  return `connection:
-  user: root
-  key: ${sshd.clientKeyPath}
-  known_hosts: ${sshd.knownHostsFile}
-  connect_timeout: 5
-hosts:
-  node1: { address: 127.0.0.1, port: ${sshd.port} }
-${extraHost}
+  return `${loopbackInventory(sshd)}${extraHost}
 vars:
   target: ${target}
   banner: "\\e]0;inv\\a\\x9b\\u202e"

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseReport, runCli } from '../helpers/cli.js';
 import { removeLinesCommand } from '../../src/run/record-file.js';
-import { requireIntegrationHost, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { loopbackInventory, requireIntegrationHost, startSshd, type TestSshd } from '../helpers/sshd.js';
 
 const run = promisify(execFile);
 
@@ -44,14 +44,7 @@ beforeAll(async () => {
   await mkdir(join(project, 'playbooks'));
   await writeFile(
     join(project, 'inventory', 'test.yml'),
-    `connection:
-  user: root
-  key: ${sshd.clientKeyPath}
-  known_hosts: ${sshd.knownHostsFile}
-  connect_timeout: 5
-hosts:
-  node1: { address: 127.0.0.1, port: ${sshd.port} }
-vars:
+    `${loopbackInventory(sshd)}vars:
   target: ${target}
   small_disk: ${smallDisk}
 `,

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { CLI, runCli, type CliResult } from '../helpers/cli.js';
-import { startSshd, type TestSshd } from '../helpers/sshd.js';
+import { loopbackInventory, startSshd, type TestSshd } from '../helpers/sshd.js';
 
 let sshd: TestSshd;
 let project: string;
@@ -22,14 +22,7 @@ const FRAGMENT = 'rd-9';
 const VAULT = `db_password: "Pa'ss&w\\"rd-9 %x"\n`;
 
 function hostsYml(): string {
-  return `connection:
-  user: root
-  key: ${sshd.clientKeyPath}
-  known_hosts: ${sshd.knownHostsFile}
-  connect_timeout: 5
-hosts:
-  node1: { address: 127.0.0.1, port: ${sshd.port} }
-vars:
+  return `${loopbackInventory(sshd)}vars:
   target: ${target}
 `;
 }

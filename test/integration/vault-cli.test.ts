@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseReport, runCli, type CliResult } from '../helpers/cli.js';
-import { requireIntegrationHost, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { loopbackInventory, requireIntegrationHost, startSshd, type TestSshd } from '../helpers/sshd.js';
 
 const SECRET = 'Vx9-s3cret-Pa55w0rd';
 const NEW_SECRET = 'Qz7-n3w-s3cret-Token';
@@ -17,14 +17,7 @@ let target: string;
 let vaultFile: string;
 let passwordFile: string;
 
-const hostsYml = () => `connection:
-  user: root
-  key: ${sshd.clientKeyPath}
-  known_hosts: ${sshd.knownHostsFile}
-  connect_timeout: 5
-hosts:
-  node1: { address: 127.0.0.1, port: ${sshd.port} }
-groups:
+const hostsYml = () => `${loopbackInventory(sshd)}groups:
   db:
     hosts: [node1]
 vars:
