@@ -5,7 +5,7 @@ import type { PlayInfo } from '../plan/types.js';
 import type { Reporter } from '../report/reporter.js';
 import { renderTemplateString } from '../template/render.js';
 import type { ConnectionPool } from './connections.js';
-import type { PreparedPlay, RunPlaybookOptions } from './playbook-runner.js';
+import type { PreparedPlay, RunPlaybookOptions } from './runner-types.js';
 import { drainedEarlier, enable, isDrained, waitHealthy, type RollContext } from './rolling.js';
 
 export function rollContext(

@@ -1,0 +1,63 @@
+// Every task of every play prepared for every host, locally, before any connection: bad input
+// (a template error on any host) stops the run before any host is touched.
+import { setImmediate as yieldToEvents } from 'node:timers/promises';
+import { FoobarError } from '../errors.js';
+import type { PlaybookConfig } from '../config/types.js';
+import type { FactQuery } from '../facts/types.js';
+import { playQueries, probeNeedsBecome } from './host-facts.js';
+import { unionQueries } from './host-memory.js';
+import { instancesOf, type PrepareContext, type TaskInstance } from './prepare.js';
+import type { PreparedPlay, RunPlaybookOptions } from './runner-types.js';
+
+/** An interrupt came before any host was contacted: nothing was touched. */
+export class RunInterrupted extends FoobarError {
+  override name = 'RunInterrupted';
+}
+
+/** The names tasks register: templates may use them though their values come only at run time. */
+export function registerNames(playbook: PlaybookConfig): Set<string> {
+  const names = new Set<string>();
+  for (const play of playbook.plays) for (const t of [...play.tasks, ...play.handlers]) if (t.register) names.add(t.register);
+  return names;
+}
+
+export async function preparePlays(options: RunPlaybookOptions, ctx: PrepareContext): Promise<PreparedPlay[]> {
+  const plays: PreparedPlay[] = [];
+  for (const play of options.playbook.plays) {
+    const hosts = options.hostsForPlay(play);
+    const perHost: PreparedPlay['perHost'] = new Map();
+    const becomeDefaults = { become: play.become, becomeUser: play.becomeUser };
+    for (const host of hosts) {
+      // Long local work must not keep an interrupt waiting: let it in between hosts.
+      await yieldToEvents();
+      if (options.signal?.aborted) throw new RunInterrupted('interrupted before any host was contacted');
+      const vars = options.varsFor(host, play);
+      const tasks: TaskInstance[] = [];
+      for (const task of play.tasks) {
+        if (options.selected(task)) tasks.push(...(await instancesOf(task, vars, becomeDefaults, ctx)));
+      }
+      const handlers: TaskInstance[] = [];
+      for (const handler of play.handlers) handlers.push(...(await instancesOf(handler, vars, becomeDefaults, ctx)));
+      perHost.set(host, { vars, tasks, handlers });
+    }
+    plays.push({ play, perHost, info: { name: play.name, hosts, batches: options.batchesFor(play, hosts), where: play.where } });
+  }
+  return plays;
+}
+
+/**
+ * Facts that later plays need on a host and that a probe with this play's privileges can answer:
+ * asking for them now spares each later play a probe of its own when nothing changes meanwhile.
+ */
+export function laterQueries(plays: PreparedPlay[], index: number, host: string, loginIsRoot: boolean): FactQuery[] {
+  const current = plays[index]?.perHost.get(host);
+  if (!current) return [];
+  const become = probeNeedsBecome(current.tasks, current.handlers, loginIsRoot);
+  let queries: FactQuery[] = [];
+  for (const later of plays.slice(index + 1)) {
+    const entry = later.perHost.get(host);
+    if (!entry || probeNeedsBecome(entry.tasks, entry.handlers, loginIsRoot) !== become) continue;
+    queries = unionQueries(queries, playQueries(entry.tasks, entry.handlers));
+  }
+  return queries;
+}

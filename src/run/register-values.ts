@@ -1,0 +1,29 @@
+// What `register` stores for a task: one value, or for a loop the values of every item so far.
+import type { StepResult } from '../modules/types.js';
+import type { TaskInstance } from './prepare.js';
+
+export function registerValue(registers: Map<string, unknown>, instance: TaskInstance, value: Record<string, unknown>): void {
+  const name = instance.task.register;
+  if (!name) return;
+  if (instance.hasItem) {
+    const previous = registers.get(name) as { results?: unknown[] } | undefined;
+    const results = [...(previous?.results ?? []), { ...value, item: instance.item }];
+    registers.set(name, { results, changed: results.some((r) => (r as { changed?: boolean }).changed) });
+  } else {
+    registers.set(name, value);
+  }
+}
+
+/** What `register` stores: the same shape whether the task ran, was satisfied, or was planned. */
+export function commandResult(r: { changed: boolean; failed?: boolean; last?: StepResult }): Record<string, unknown> {
+  const stdout = r.last?.stdout ?? '';
+  return {
+    changed: r.changed,
+    failed: r.failed ?? false,
+    skipped: false,
+    rc: r.last?.code ?? 0,
+    stdout,
+    stderr: r.last?.stderr ?? '',
+    stdout_lines: stdout.split('\n').filter((l) => l !== ''),
+  };
+}
