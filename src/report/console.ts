@@ -100,6 +100,8 @@ export class ConsoleReporter implements Reporter {
     this.updateProgress();
   }
 
+  hostConnected(): void {}
+
   taskStart(host: string, task: string): void {
     this.currentTask.set(host, { task, since: Date.now() });
     this.updateProgress();

@@ -3,10 +3,35 @@
 // JSON leaves raw (DEL, C1, bidi controls) as \u escapes.
 import type { PlayInfo, RunSummary, TaskResult } from '../plan/types.js';
 import { renderFileDiff } from '../plan/diff.js';
+import { FORMAT_VERSION } from './json-format.js';
 import type { Redactor } from './redact.js';
 import type { Reporter } from './reporter.js';
 import { jsonForTerminal } from '../text/terminal-text.js';
 import { uncheckedHosts } from './unchecked.js';
+
+/** A task result as JSON shows it: the diff as a patch rendered from masked content. */
+export function jsonTaskResult({ diff, ...rest }: TaskResult, redactor: Redactor): Record<string, unknown> {
+  // Content is masked before diffing: a secret spanning lines is masked whole.
+  const redact = (text: string | null) => (text === null ? null : redactor.redact(text));
+  return redactor.redactDeep({
+    ...rest,
+    ...(diff
+      ? { diff: { path: diff.path, sensitive: diff.sensitive, metaChanges: diff.metaChanges, patch: renderFileDiff({ ...diff, before: redact(diff.before), after: redact(diff.after) }).join('\n') } }
+      : {}),
+  });
+}
+
+/** The `--json` document (also the stream's final recap event), every string masked. */
+export function jsonReport(summary: RunSummary, messages: string[], redactor: Redactor): Record<string, unknown> {
+  const unchecked = uncheckedHosts(summary);
+  return redactor.redactDeep({
+    formatVersion: FORMAT_VERSION,
+    ...summary,
+    ...(summary.mode === 'plan' ? { incomplete: unchecked.length > 0, unchecked } : {}),
+    results: summary.results.map((r) => jsonTaskResult(r, redactor)),
+    messages,
+  });
+}
 
 export class JsonReporter implements Reporter {
   private readonly messages: string[] = [];
@@ -18,6 +43,7 @@ export class JsonReporter implements Reporter {
 
   runStart(): void {}
   playStart(_play: PlayInfo): void {}
+  hostConnected(): void {}
   taskStart(): void {}
   taskResult(_result: TaskResult): void {}
   hostUnreachable(): void {}
@@ -27,20 +53,6 @@ export class JsonReporter implements Reporter {
   }
 
   runEnd(summary: RunSummary): void {
-    const unchecked = uncheckedHosts(summary);
-    // Content is masked before diffing: a secret spanning lines is masked whole.
-    const redact = (text: string | null) => (text === null ? null : this.redactor.redact(text));
-    const report = {
-      ...summary,
-      ...(summary.mode === 'plan' ? { incomplete: unchecked.length > 0, unchecked } : {}),
-      results: summary.results.map(({ diff, ...rest }) => ({
-        ...rest,
-        ...(diff
-          ? { diff: { path: diff.path, sensitive: diff.sensitive, metaChanges: diff.metaChanges, patch: renderFileDiff({ ...diff, before: redact(diff.before), after: redact(diff.after) }).join('\n') } }
-          : {}),
-      })),
-      messages: this.messages,
-    };
-    this.out.write(`${jsonForTerminal(this.redactor.redactDeep(report))}\n`);
+    this.out.write(`${jsonForTerminal(jsonReport(summary, this.messages, this.redactor))}\n`);
   }
 }

@@ -44,7 +44,7 @@ export async function runHostInBatch(run: RunState, turn: BatchTurn, host: strin
   const { play } = prepared;
   const hostState = run.state.get(host)!;
   // A host waiting for a slot when the interrupt came does not start.
-  if (hostState.out || run.aborted()) return reporter.hostDone(host);
+  if (hostState.out || run.aborted()) return reporter.hostDone(host, hostState.recap);
   const entry = prepared.perHost.get(host)!;
   const rolling = roll && options.mode === 'apply';
   try {
@@ -106,6 +106,6 @@ export async function runHostInBatch(run: RunState, turn: BatchTurn, host: strin
     // An interrupted host did not fail: it must not trip max_fail_percentage.
     if (hostState.out && !hostState.notRun) turn.failedInPlay.add(host);
     hostState.recap.roundTrips = pool.roundTrips(host);
-    reporter.hostDone(host);
+    reporter.hostDone(host, hostState.recap);
   }
 }

@@ -43,6 +43,7 @@ describe('JsonReporter', () => {
   it('writes exactly one JSON document with the summary', () => {
     const { text, report } = run();
     expect(text.endsWith('}\n')).toBe(true);
+    expect(report['formatVersion']).toBe(1);
     expect(report['mode']).toBe('apply');
     expect(report['changes']).toBe(2);
     const hosts = report['hosts'] as Array<Record<string, unknown>>;

@@ -16,7 +16,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-async function applyOn(host: string, playbookText: string) {
+async function applyOn(host: string, playbookText: string, reporter = new CollectingReporter()) {
   const playbook = await parsePlaybook(playbookText, join(root, 'site.yml'), { knownModules: new Set(knownModuleNames) });
   return runPlaybook({
     mode: 'apply',
@@ -30,7 +30,7 @@ async function applyOn(host: string, playbookText: string) {
     transportFor: (name) => new LocalTransport({ hostName: name, cwd: root }),
     loginIsRoot: () => false,
     forks: 1,
-    reporter: new CollectingReporter(),
+    reporter,
     hostsOfGroup: () => [],
     allHostsForPlay: () => [host],
   });
@@ -72,5 +72,26 @@ describe('recap of a failed host', () => {
     expect(recap.message).toContain('start app');
     const result = summary.results.find((r) => r.task === 'start app')!;
     expect(result.ignored).toBeUndefined();
+  });
+});
+
+describe('host done', () => {
+  it('carries the host\'s recap line as it stands when the host finishes a play', async () => {
+    const reporter = new CollectingReporter();
+    await applyOn('web1', `
+- name: first
+  hosts: all
+  tasks:
+    - name: one
+      command: "true"
+- name: second
+  hosts: all
+  tasks:
+    - name: fails
+      command: "echo broken >&2; exit 2"
+`, reporter);
+    const done = reporter.of('hostDone');
+    expect(done.map((d) => [d.host, d.recap?.status, d.recap?.changed, d.recap?.failed])).toEqual([['web1', 'ok', 1, 0], ['web1', 'failed', 1, 1]]);
+    expect(done[1]!.recap?.message).toContain('fails');
   });
 });
