@@ -11,6 +11,7 @@ import { knownModuleNames, modules } from '../modules/registry.js';
 import type { RunMode, RunSummary } from '../plan/types.js';
 import { ConsoleReporter } from '../report/console.js';
 import { JsonReporter } from '../report/json.js';
+import { JsonStreamReporter } from '../report/json-stream.js';
 import { Redactor, redactError } from '../report/redact.js';
 import type { Reporter } from '../report/reporter.js';
 import { hasUsableWidth } from '../report/progress.js';
@@ -19,10 +20,12 @@ import { uncheckedHosts } from '../report/unchecked.js';
 import { runPlaybook, RunInterrupted } from '../run/playbook-runner.js';
 import { renderTemplateString } from '../template/render.js';
 import { SshTransport } from '../transport/ssh.js';
+import { notifyOnConnect } from '../transport/connect-notice.js';
 import { inventoryDirOf, lazyPassword, refuseShortSecrets, refuseUnmaskableSecret, secretValues, vaultDecryptHook } from '../vault/index.js';
 import type { ConnectionSettings } from '../transport/types.js';
 import { EXIT } from './exit-codes.js';
 import { checkBeforeConnecting } from './preflight.js';
+import { toolVersion } from './tool-version.js';
 
 export interface RunCommandOptions {
   mode: RunMode;
@@ -34,6 +37,8 @@ export interface RunCommandOptions {
   forks: number;
   extraVars: Record<string, unknown>;
   json: boolean;
+  /** One JSON event per line as the run goes (never together with `json`). */
+  jsonStream: boolean;
   color: boolean;
   verbosity: number;
   acceptNewHostKeys: boolean;
@@ -74,6 +79,10 @@ function connectionSettings(host: Host, vars: Record<string, unknown>, secrets: 
 }
 
 function makeReporter(options: RunCommandOptions, redactor: Redactor): Reporter {
+  if (options.jsonStream) {
+    const run = { mode: options.mode, playbook: options.playbook, inventory: options.inventory };
+    return new JsonStreamReporter({ redactor, version: toolVersion(), exitCodeFor: (summary) => exitCodeFor(summary, options) }, run);
+  }
   if (options.json) return new JsonReporter(redactor);
   // No spinner without a terminal of known width (`script`, `docker run -t` report 0 columns),
   // nor on one that cannot move the cursor.
@@ -113,23 +122,25 @@ export async function loadInventoryFor(name: string): Promise<Inventory> {
 }
 
 export async function runCommand(options: RunCommandOptions): Promise<number> {
-  // Listening from the start: an interrupt at any moment takes the careful path.
-  const interrupts = interruptController((m) => process.stderr.write(`${m}\n`));
   // Filled once the inventory is read; the CLI prints errors without knowing any secret, and
   // messages quote values (a template's JavaScript error, an argument check): masked here.
   const redactor = new Redactor();
+  const reporter = makeReporter(options, redactor);
+  // Listening from the start: an interrupt at any moment takes the careful path.
+  const interrupts = interruptController((m) => process.stderr.write(`${m}\n`), reporter);
   try {
-    return await runCommandWith(options, interrupts, redactor);
+    return await runCommandWith(options, interrupts, redactor, reporter);
   } catch (error) {
     if (!(error instanceof RunInterrupted)) throw redactError(error, redactor);
     process.stderr.write(`${error.message}\n`);
+    reporter.interruptedBeforeContact?.(error.message);
     return EXIT.interrupted;
   } finally {
     interrupts.dispose();
   }
 }
 
-async function runCommandWith(options: RunCommandOptions, interrupts: Interrupts, redactor: Redactor): Promise<number> {
+async function runCommandWith(options: RunCommandOptions, interrupts: Interrupts, redactor: Redactor, reporter: Reporter): Promise<number> {
   const { signal } = interrupts;
   const inventory = await loadInventoryFor(options.inventory);
   const playbook = await loadPlaybook(options.playbook, { knownModules: new Set(knownModuleNames) });
@@ -186,11 +197,11 @@ async function runCommandWith(options: RunCommandOptions, interrupts: Interrupts
     prepare: { modules, secretVarNames: inventory.secretVarNames, searchPathFor: searchPathFor(options.playbook) },
     transportFor: (name) => {
       interrupts.contacted = true;
-      return new SshTransport(settingsFor(name));
+      return notifyOnConnect(new SshTransport(settingsFor(name)), () => reporter.hostConnected(name));
     },
     loginIsRoot: (name) => byName.get(name)!.user === 'root',
     forks: options.forks,
-    reporter: makeReporter(options, redactor),
+    reporter,
     hostsOfGroup: (group) => selectHosts(inventory, group, { label: 'rolling drain_from' }).map((h) => h.name),
     allHostsForPlay: (play) => selectHosts(inventory, play.hosts, { where: play.hostsWhere }).map((h) => h.name),
     signal,
@@ -226,7 +237,7 @@ export function interruptGraceMs(env: NodeJS.ProcessEnv = process.env): number {
   return Math.min(seconds, 7 * 24 * 3600) * 1000;
 }
 
-function interruptController(say: (message: string) => void): Interrupts {
+function interruptController(say: (message: string) => void, lastWords: Pick<Reporter, 'interruptedBeforeContact' | 'forcedExit'>): Interrupts {
   const controller = new AbortController();
   let grace: NodeJS.Timeout | undefined;
   const stopNow = (why: string) => {
@@ -234,11 +245,13 @@ function interruptController(say: (message: string) => void): Interrupts {
     for (const [host, lbs] of state.drainedNow) {
       say(`WARNING: ${host} is left DRAINED on ${lbs.join(', ')}; the next apply puts it back once healthy`);
     }
+    lastWords.forcedExit?.(`${why}: stopping at once; the steps in progress may be cut short`, state.drainedNow);
     process.exit(EXIT.interrupted);
   };
   const onSignal = (signal: NodeJS.Signals) => {
     if (!state.contacted) {
       say(`${signal}: stopped before any host was contacted; nothing was changed`);
+      lastWords.interruptedBeforeContact?.(`${signal}: stopped before any host was contacted; nothing was changed`);
       process.exit(EXIT.interrupted);
     }
     if (controller.signal.aborted) stopNow(signal);

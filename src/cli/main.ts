@@ -13,6 +13,7 @@ import { vaultCommand } from './vault-command.js';
 import { EXAMPLES, EXIT_CODES_HELP } from './help-text.js';
 import { nameListOption, nonBlankOption, singleOption, wholeNumberOption } from './option-values.js';
 import { UsageError, usageError, type UsageView } from './usage-errors.js';
+import { jsonErrorLine, jsonOutputRequested } from './json-errors.js';
 
 /** Prints an error the way users should see it, and returns the exit code. */
 export function reportError(error: unknown): number {
@@ -41,6 +42,7 @@ export async function main(argv: string[]): Promise<number> {
   const runWith = (mode: 'plan' | 'apply') => async (args: Record<string, unknown>) => {
     // A blank --limit would otherwise mean "every host": refused, like every blank value.
     const limit = nonBlankOption(args['limit'], '--limit', "'web*,!web2'");
+    if (args['json'] && args['jsonStream']) throw new UsageError('--json and --json-stream cannot be used together', undefined, '--json prints one document at the end; --json-stream prints one event per line as the run goes');
     const options: RunCommandOptions = {
       mode: args['dryRun'] ? 'plan' : mode,
       inventory: singleOption(args['inventory'], '--inventory', 'prod')!,
@@ -51,6 +53,7 @@ export async function main(argv: string[]): Promise<number> {
       forks: wholeNumberOption(args['forks'], '--forks', 'hosts'),
       extraVars: parseExtraVars((args['var'] as string[] | undefined) ?? []),
       json: Boolean(args['json']),
+      jsonStream: Boolean(args['jsonStream']),
       // A dumb terminal shows escape codes as garbage: no colour there, as with NO_COLOR.
       color: Boolean(args['color']) && !process.env['NO_COLOR'] && process.env['TERM'] !== 'dumb' && Boolean(process.stdout.isTTY),
       verbosity: Number(args['verbose'] ?? 0),
@@ -84,6 +87,7 @@ export async function main(argv: string[]): Promise<number> {
             .option('forks', { alias: 'f', type: 'string', default: '50', defaultDescription: '50', requiresArg: true, describe: 'hosts worked on at once (a whole number >= 1)' })
             .option('var', { alias: 'e', type: 'string', array: true, requiresArg: true, describe: 'key=value, overrides every other variable; the value is read as YAML (--var port=8080 is a number)' })
             .option('json', { type: 'boolean', default: false, describe: 'print one JSON report on stdout' })
+            .option('json-stream', { type: 'boolean', default: false, describe: 'print one JSON event per line on stdout as the run goes (not with --json)' })
             .option('color', { type: 'boolean', default: true, describe: 'colour output (--no-color to disable)' })
             .option('verbose', { alias: 'v', type: 'count', describe: 'more detail (-vv: every task as it ends)' })
             .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'record unknown host keys (a changed key is still refused)' });
@@ -120,12 +124,16 @@ export async function main(argv: string[]): Promise<number> {
     await parser.parseAsync();
     if (typeof process.exitCode === 'number' && process.exitCode !== 0 && exitCode === EXIT.ok) exitCode = process.exitCode;
   } catch (error) {
+    // Under --json/--json-stream the error is a JSON object on stdout as well (the human text stays on stderr).
+    const json = jsonOutputRequested(argv);
     if (error instanceof PromptInterrupted) {
       process.stderr.write(`${error.message}; nothing was changed\n`);
+      if (json) process.stdout.write(jsonErrorLine(error, EXIT.interrupted, json));
       return EXIT.interrupted;
     }
     const code = reportError(error);
     if (error instanceof UsageError && error.usage) process.stderr.write(`\n${error.usage}\n`);
+    if (json) process.stdout.write(jsonErrorLine(error, code, json));
     return code;
   }
   return exitCode;
