@@ -2,8 +2,9 @@
 // event per line while the run goes (and nothing else on stdout), ending with a recap whose exit
 // code is the process's; `--json` carries formatVersion; under either, bad input is a JSON error
 // object with file and line, exit 2; interrupts leave a stream that is valid line by line.
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -146,6 +147,21 @@ describe('--json-stream', () => {
     expect(forced[0]!.event).toBe('run-start');
     expect(forced.filter((e) => e.event === 'recap')).toHaveLength(0);
     expect(forced.at(-1)).toMatchObject({ event: 'forced-exit', exitCode: 130 });
+  });
+
+  it('an interrupt before any host is contacted ends the stream with a recap too (interrupted, exit code 130)', async () => {
+    // The playbook is a FIFO: once the CLI opens it, it is reading its inputs, and no host is contacted yet.
+    const fifo = join(project, 'playbooks', 'fifo.yml');
+    execFileSync('mkfifo', [fifo]);
+    const before = sshd.connectionCount();
+    const run = startCli(['plan', '-i', 't', '-p', 'playbooks/fifo.yml', '--json-stream'], { cwd: project });
+    const writer = await open(fifo, 'w');
+    run.child.kill('SIGTERM');
+    const result = await run.done;
+    await writer.close();
+    expect(result.code, result.stderr).toBe(130);
+    expect(events(result.stdout)).toEqual([expect.objectContaining({ event: 'recap', interrupted: true, exitCode: 130, hosts: [], changes: 0 })]);
+    expect(sshd.connectionCount()).toBe(before);
   });
 });
 

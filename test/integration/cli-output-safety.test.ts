@@ -148,6 +148,20 @@ describe('secrets in every form', () => {
     expect(failed?.output).toContain("PW='********'");
   });
 
+  it('plan and apply --json-stream: one event per line, no raw control character, no form of either secret', async () => {
+    for (const args of [['plan', '--json-stream'], ['apply', '--json-stream']]) {
+      await resetHostFiles();
+      const result = await cli(...args);
+      expect(result.code, result.stderr).toBe(0);
+      expectNoSecret(result);
+      expect(result.stdout).not.toMatch(RAW_CONTROL);
+      const events = result.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as { event: string; task?: string; output?: string });
+      expect(events.at(-1)!.event).toBe('recap');
+      const failed = events.find((e) => e.event === 'task-result' && e.task === 'read credentials');
+      if (args[0] === 'apply') expect(failed?.output).toContain("PW='********'");
+    }
+  });
+
   it('a vault value too short to mask is refused before any connection, naming the variable and file', async () => {
     const vaultFile = join('inventory', 't', 'group_vars', 'all.vault.yml');
     const connections = sshd.connectionCount();
