@@ -26,6 +26,7 @@ import type { ConnectionSettings } from '../transport/types.js';
 import { EXIT } from './exit-codes.js';
 import { checkBeforeConnecting } from './preflight.js';
 import { toolVersion } from './tool-version.js';
+import { syncLineWriter } from './sync-output.js';
 
 export interface RunCommandOptions {
   mode: RunMode;
@@ -81,7 +82,8 @@ function connectionSettings(host: Host, vars: Record<string, unknown>, secrets: 
 function makeReporter(options: RunCommandOptions, redactor: Redactor): Reporter {
   if (options.jsonStream) {
     const run = { mode: options.mode, playbook: options.playbook, inventory: options.inventory };
-    return new JsonStreamReporter({ redactor, version: toolVersion(), exitCodeFor: (summary) => exitCodeFor(summary, options) }, run);
+    // Written synchronously: a forced exit (a second Ctrl-C) must not cut a line in half.
+    return new JsonStreamReporter({ redactor, version: toolVersion(), exitCodeFor: (summary) => exitCodeFor(summary, options), out: syncLineWriter() }, run);
   }
   if (options.json) return new JsonReporter(redactor);
   // No spinner without a terminal of known width (`script`, `docker run -t` report 0 columns),

@@ -15,7 +15,8 @@ export interface JsonStreamOptions {
   version: string;
   /** The exit code the run will end with, for the recap event. */
   exitCodeFor(summary: RunSummary): number;
-  out?: NodeJS.WritableStream;
+  /** Where lines go (default process.stdout); the CLI passes a writer that never leaves half a line. */
+  out?: { write(text: string): unknown };
   now?: () => Date;
 }
 
@@ -27,7 +28,7 @@ interface RunInfo {
 }
 
 export class JsonStreamReporter implements Reporter {
-  private readonly out: NodeJS.WritableStream;
+  private readonly out: { write(text: string): unknown };
   private readonly messages: string[] = [];
   private readonly started = Date.now();
   private play = '';
