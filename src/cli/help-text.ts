@@ -27,6 +27,7 @@ export const EXAMPLES: Record<string, ReadonlyArray<readonly [string, string]>> 
     ['$0 apply -i prod', 'make the changes on every host'],
     ['$0 apply -p playbooks/rolling-upgrade.yml', 'another playbook'],
     ['$0 apply -l db -e mysql_port=3307 -f 4', 'one group, a variable, 4 hosts at once'],
+    ['$0 apply -i prod --json-stream', 'CI/dashboards: one JSON event per line as the run goes'],
   ],
   inventory: [
     ['$0 inventory -i prod', 'hosts, groups and variables, secrets masked'],
