@@ -112,6 +112,25 @@ describe('--json-stream', () => {
     expect(stream.filter((e) => e.event === 'task-result').map((e) => [e['task'], e['outcome']])).toContainEqual(['noisy', 'changed']);
   });
 
+  it('a host another run holds: host-connected, host-locked, host-done (locked), exit code 1 in the recap', async () => {
+    await writeFile(join(project, 'playbooks', 'hold.yml'), `- name: hold
+  hosts: node1
+  tasks:
+    - name: hold the host
+      command: "sh -c 'echo x > ${target}/holding; sleep 3'"
+`);
+    await rm(join(target, 'holding'), { force: true });
+    const holder = startCli(['apply', '-i', 't', '-p', 'playbooks/hold.yml', '--json'], { cwd: project });
+    await waitFor('the first run to hold node1', () => existsSync(join(target, 'holding')));
+    const second = await cli('apply', '--json-stream', '-p', 'playbooks/hold.yml');
+    await holder.done;
+    const stream = events(second.stdout);
+    expect(second.code, second.stderr).toBe(1);
+    expect(stream.filter((e) => e.host === 'node1').map((e) => e.event)).toEqual(['host-connected', 'host-locked', 'host-done']);
+    expect(stream.find((e) => e.event === 'host-locked')!['message']).toContain('locked by another foobar-provision run');
+    expect(stream.at(-1)).toMatchObject({ event: 'recap', exitCode: 1, hosts: [expect.objectContaining({ host: 'node1', status: 'locked' })] });
+  });
+
   it('the first SIGINT ends the stream with a recap (interrupted: true, exit code 130); a second leaves only whole lines', async () => {
     await writeFile(
       join(project, 'playbooks', 'slow.yml'),
