@@ -1,13 +1,11 @@
 // Glue from parsed options to the engine: load the inventory and playbook, map hosts to
 // transports, choose a reporter, run. Returns an exit code; never prints usage.
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { loadPlaybook } from '../config/playbook.js';
 import { resolveInventoryPath } from '../config/inventory.js';
-import { selectByTags } from '../config/tags.js';
-import type { PlayConfig, TaskConfig } from '../config/types.js';
-import { applyLimit, computeBatches, hostVars, openInventory, selectHosts, type Host, type Inventory } from '../inventory/index.js';
-import { knownModuleNames, modules } from '../modules/registry.js';
+import { computeBatches, hostVars, openInventory, selectHosts, type Host, type Inventory } from '../inventory/index.js';
+import { knownModuleNames } from '../modules/registry.js';
 import type { RunMode, RunSummary } from '../plan/types.js';
 import { ConsoleReporter } from '../report/console.js';
 import { JsonReporter } from '../report/json.js';
@@ -21,10 +19,11 @@ import { runPlaybook, RunInterrupted } from '../run/playbook-runner.js';
 import { renderTemplateString } from '../template/render.js';
 import { SshTransport } from '../transport/ssh.js';
 import { notifyOnConnect } from '../transport/connect-notice.js';
-import { inventoryDirOf, lazyPassword, refuseShortSecrets, refuseUnmaskableSecret, secretValues, vaultDecryptHook } from '../vault/index.js';
+import { inventoryDirOf, lazyPassword, refuseShortSecrets, vaultDecryptHook } from '../vault/index.js';
 import type { ConnectionSettings } from '../transport/types.js';
 import { EXIT } from './exit-codes.js';
 import { checkBeforeConnecting } from './preflight.js';
+import { runInputs } from './run-inputs.js';
 import { toolVersion } from './tool-version.js';
 import { syncLineWriter } from './sync-output.js';
 
@@ -44,14 +43,6 @@ export interface RunCommandOptions {
   verbosity: number;
   acceptNewHostKeys: boolean;
   exitCode: boolean;
-}
-
-/** Template search path for a task: the role's own folder first, then the shared folders,
- *  then the project root (so `copy: { src: app/main.py }` ships code kept in the repository). */
-function searchPathFor(playbookFile: string): (task: TaskConfig) => string[] {
-  const base = dirname(resolve(playbookFile));
-  const roots = [join(base, '..', 'templates'), join(base, 'templates'), base, join(base, '..')];
-  return (task) => [...(task.role ? roots.map((r) => join(r, task.role!)) : []), ...roots];
 }
 
 function connectionSettings(host: Host, vars: Record<string, unknown>, secrets: ReadonlySet<string>, options: RunCommandOptions): ConnectionSettings {
@@ -146,32 +137,7 @@ async function runCommandWith(options: RunCommandOptions, interrupts: Interrupts
   const { signal } = interrupts;
   const inventory = await loadInventoryFor(options.inventory);
   const playbook = await loadPlaybook(options.playbook, { knownModules: new Set(knownModuleNames) });
-  const byName = new Map(inventory.hosts.map((h) => [h.name, h]));
-  // --limit errors (no match) surface here, before any connection.
-  const limited = options.limit ? new Set(applyLimit(inventory, inventory.hosts, options.limit).map((h) => h.name)) : undefined;
-
-  // Every host's secrets up front: `hostvars` can carry one host's secret into another's output.
-  redactor.add(secretValues(inventory));
-  const varsCache = new Map<string, Record<string, unknown>>();
-  const varsFor = (host: string, play: PlayConfig): Record<string, unknown> => {
-    const key = `${host}\u0000${play.name}\u0000${play.where.line}`;
-    let vars = varsCache.get(key);
-    if (!vars) {
-      vars = hostVars(inventory, byName.get(host)!, { roleDefaults: play.roleDefaults, playVars: play.vars, extraVars: options.extraVars });
-      // A secret's name may get another value here (--var, play vars): mask that value too,
-      // once it is known to be long enough to mask (inventory values were checked at load).
-      for (const name of inventory.secretVarNames) {
-        refuseUnmaskableSecret(name, vars[name], name in options.extraVars ? `--var ${name}` : `play "${play.name}", its vars or a role's defaults`);
-        redactor.add([vars[name]]);
-      }
-      varsCache.set(key, vars);
-    }
-    return vars;
-  };
-  const hostsForPlay = (play: PlayConfig): string[] => {
-    const hosts = selectHosts(inventory, play.hosts, { where: play.hostsWhere, label: 'hosts' }).map((h) => h.name);
-    return limited ? hosts.filter((h) => limited.has(h)) : hosts;
-  };
+  const { byName, hostsForPlay, varsFor, selected, prepare } = runInputs(inventory, options, redactor);
   const connectionCache = new Map<string, ConnectionSettings>();
   const settingsFor = (name: string): ConnectionSettings => {
     let settings = connectionCache.get(name);
@@ -195,8 +161,8 @@ async function runCommandWith(options: RunCommandOptions, interrupts: Interrupts
     hostsForPlay,
     varsFor,
     batchesFor: (play, hosts) => computeBatches(hosts, play.serial),
-    selected: (task) => selectByTags(task.tags, { tags: options.tags, skipTags: options.skipTags }),
-    prepare: { modules, secretVarNames: inventory.secretVarNames, searchPathFor: searchPathFor(options.playbook) },
+    selected,
+    prepare,
     transportFor: (name) => {
       interrupts.contacted = true;
       return notifyOnConnect(new SshTransport(settingsFor(name)), () => reporter.hostConnected(name));

@@ -3,6 +3,7 @@
 import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { ConfigError, formatSourceRef } from '../errors.js';
+import { orRecorded, orRecordedNow, type ProblemList } from './problems.js';
 import { readRolling } from './rolling.js';
 import { mergeLayers } from './template-origin.js';
 import { loadRole, readRoleReference, templatesIn } from './roles.js';
@@ -32,10 +33,14 @@ const STRATEGIES = ['free', 'linear'] as const;
 export interface PlaybookOptions {
   /** Module names a task may use (injected: config/ does not import modules/). */
   knownModules: ReadonlySet<string>;
+  /** Given (validate): every problem is kept here and loading goes on with the next play, role or
+   *  task; without it the first problem is thrown. */
+  problems?: ProblemList;
 }
 
 export async function loadPlaybook(path: string, options: PlaybookOptions): Promise<PlaybookConfig> {
-  return readPlaybook(await loadYamlFile(path), path, options);
+  const root = await orRecorded(options.problems, undefined, () => loadYamlFile(path));
+  return root ? readPlaybook(root, path, options) : { file: path, plays: [] };
 }
 
 /** Parse playbook text; roles are looked up beside `file`. */
@@ -50,8 +55,9 @@ async function readPlaybook(root: YamlNode, file: string, options: PlaybookOptio
   const plays: PlayConfig[] = [];
   for (const node of root.asList()) {
     const imported = node.kind === 'map' ? node.asMap().get('import_playbook') : undefined;
-    if (imported) plays.push(...(await importPlaybook(node, imported, file, options, importing)));
-    else plays.push(await readPlay(node, dirname(file), options));
+    // A broken play or imported file leaves the others to be read (and checked) all the same.
+    if (imported) plays.push(...(await orRecorded(options.problems, [], () => importPlaybook(node, imported, file, options, importing))));
+    else plays.push(...(await orRecorded(options.problems, [], async () => [await readPlay(node, dirname(file), options)])));
   }
   return { file, plays };
 }
@@ -76,14 +82,19 @@ async function readPlay(node: YamlNode, playbookDir: string, options: PlaybookOp
 
   const roleNodes = map.get('roles');
   const references = roleNodes && !roleNodes.isNull ? roleNodes.asList('a list of roles').map(readRoleReference) : [];
+  const { problems } = options;
+  const known = problems?.length ?? 0;
   const roles = [];
-  for (const reference of references) roles.push(await loadRole(reference, playbookDir, options.knownModules, tags));
+  for (const reference of references) {
+    roles.push(...(await orRecorded(problems, [], async () => [await loadRole(reference, playbookDir, options.knownModules, tags, problems)])));
+  }
 
-  const playContext = { knownModules: options.knownModules, inheritedTags: tags };
+  const playContext = { knownModules: options.knownModules, inheritedTags: tags, ...(problems ? { problems } : {}) };
   const tasks = [...roles.flatMap((r) => r.tasks), ...readTaskList(map.get('tasks'), playContext)];
   const handlers = [...roles.flatMap((r) => r.handlers), ...readTaskList(map.get('handlers'), playContext)];
-  checkHandlers(handlers);
-  checkNotifications([...tasks, ...handlers], handlers);
+  orRecordedNow(problems, undefined, () => checkHandlers(handlers));
+  // A handler in a role or task that could not be read would make every notify of it look wrong.
+  if ((problems?.length ?? 0) === known) orRecordedNow(problems, undefined, () => checkNotifications([...tasks, ...handlers], handlers));
 
   const becomeUser = map.get('become_user')?.asText('a user name');
   const serial = readSerial(map.get('serial'));

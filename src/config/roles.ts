@@ -3,6 +3,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, type SourceRef } from '../errors.js';
+import type { ProblemList } from './problems.js';
 import { markTemplates } from './template-origin.js';
 import { didYouMean, listNames } from './suggest.js';
 import { readTaskList } from './task.js';
@@ -42,6 +43,7 @@ export async function loadRole(
   playbookDir: string,
   knownModules: ReadonlySet<string>,
   playTags: readonly string[],
+  problems?: ProblemList,
 ): Promise<RoleConfig> {
   const rolesDir = join(playbookDir, 'roles');
   const dir = join(rolesDir, reference.name);
@@ -63,7 +65,7 @@ export async function loadRole(
       known.length ? `roles in ${rolesDir}: ${listNames(known)}` : `no roles in ${rolesDir}`,
     );
   }
-  const context = { knownModules, role: reference.name, inheritedTags: [...reference.tags, ...playTags] };
+  const context = { knownModules, role: reference.name, inheritedTags: [...reference.tags, ...playTags], ...(problems ? { problems } : {}) };
   return {
     name: reference.name,
     where: reference.where,

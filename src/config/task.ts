@@ -2,6 +2,7 @@
 
 import { ConfigError, type SourceRef } from '../errors.js';
 import { ENGINE_VAR_HINT, isEngineVarName } from './engine-vars.js';
+import { orRecordedNow, type ProblemList } from './problems.js';
 import { closestMatch, listNames } from './suggest.js';
 import type { TaskConfig } from './types.js';
 import type { YamlEntry, YamlNode } from './yaml.js';
@@ -26,13 +27,15 @@ export interface TaskContext {
   role?: string;
   /** Tags inherited from the role entry and the play. */
   inheritedTags: readonly string[];
+  /** Given (validate): a bad task is kept here and left out, and the list goes on. */
+  problems?: ProblemList;
 }
 
 /** A list of tasks (`tasks:`, `handlers:`, or a role's tasks.yml); empty means none. */
 export function readTaskList(node: YamlNode | undefined, context: TaskContext): TaskConfig[] {
   if (!node || node.isNull) return [];
   const items = node.asList('a list of tasks (each starting with "- ")');
-  return items.map((item) => readTask(item, context));
+  return items.flatMap((item) => orRecordedNow(context.problems, [], () => [readTask(item, context)]));
 }
 
 export function readTask(node: YamlNode, context: TaskContext): TaskConfig {

@@ -8,6 +8,7 @@ import { playQueries, probeNeedsBecome } from './host-facts.js';
 import { unionQueries } from './host-memory.js';
 import { instancesOf, type PrepareContext, type TaskInstance } from './prepare.js';
 import type { PreparedPlay, RunPlaybookOptions } from './runner-types.js';
+import { toldOr, type ProblemSink } from './told-problems.js';
 
 /** An interrupt came before any host was contacted: nothing was touched. */
 export class RunInterrupted extends FoobarError {
@@ -21,7 +22,12 @@ export function registerNames(playbook: PlaybookConfig): Set<string> {
   return names;
 }
 
-export async function preparePlays(options: RunPlaybookOptions, ctx: PrepareContext): Promise<PreparedPlay[]> {
+export type PreparePlaysOptions = Pick<RunPlaybookOptions, 'playbook' | 'hostsForPlay' | 'varsFor' | 'batchesFor' | 'selected' | 'signal'> & {
+  /** Given (validate): a host's bad input is told here and preparation goes on; else it is thrown. */
+  onProblem?: ProblemSink;
+};
+
+export async function preparePlays(options: PreparePlaysOptions, ctx: PrepareContext): Promise<PreparedPlay[]> {
   const plays: PreparedPlay[] = [];
   for (const play of options.playbook.plays) {
     const hosts = options.hostsForPlay(play);
@@ -31,13 +37,15 @@ export async function preparePlays(options: RunPlaybookOptions, ctx: PrepareCont
       // Long local work must not keep an interrupt waiting: let it in between hosts.
       await yieldToEvents();
       if (options.signal?.aborted) throw new RunInterrupted('interrupted before any host was contacted');
-      const vars = options.varsFor(host, play);
+      const told = <T>(work: () => T | Promise<T>, fallback: T) => toldOr(options.onProblem, host, work, fallback);
+      const vars = await told(() => options.varsFor(host, play), undefined);
+      if (!vars) continue;
       const tasks: TaskInstance[] = [];
       for (const task of play.tasks) {
-        if (options.selected(task)) tasks.push(...(await instancesOf(task, vars, becomeDefaults, ctx)));
+        if (options.selected(task)) tasks.push(...(await told(() => instancesOf(task, vars, becomeDefaults, ctx), [])));
       }
       const handlers: TaskInstance[] = [];
-      for (const handler of play.handlers) handlers.push(...(await instancesOf(handler, vars, becomeDefaults, ctx)));
+      for (const handler of play.handlers) handlers.push(...(await told(() => instancesOf(handler, vars, becomeDefaults, ctx), [])));
       perHost.set(host, { vars, tasks, handlers });
     }
     plays.push({ play, perHost, info: { name: play.name, hosts, batches: options.batchesFor(play, hosts), where: play.where } });
