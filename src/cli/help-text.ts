@@ -29,8 +29,13 @@ export const EXAMPLES: Record<string, ReadonlyArray<readonly [string, string]>> 
     ['$0 apply -l db -e mysql_port=3307 -f 4', 'one group, a variable, 4 hosts at once'],
     ['$0 apply -i prod --json-stream', 'CI/dashboards: one JSON event per line as the run goes'],
   ],
+  validate: [
+    ['$0 validate -i prod', 'every problem of the playbook for every host, without connecting'],
+    ['$0 validate -p playbooks/frontend.yml -l web1 --json', 'one playbook, one host, as JSON'],
+  ],
   inventory: [
     ['$0 inventory -i prod', 'hosts, groups and variables, secrets masked'],
+    ['$0 inventory -i prod --graph', 'the group tree'],
     ['$0 inventory --host web1 --json', "one host's variables as JSON"],
   ],
   lab: [

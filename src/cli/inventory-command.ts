@@ -3,6 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { didYouMean, listNames } from '../config/suggest.js';
 import { UserInputError } from '../errors.js';
 import { hostVars, MAGIC_VAR_NAMES } from '../inventory/index.js';
+import { inventoryGraph } from '../inventory/graph.js';
 import { Redactor } from '../report/redact.js';
 import { jsonForTerminal, terminalLine } from '../text/terminal-text.js';
 import { secretValues } from '../vault/index.js';
@@ -17,6 +18,7 @@ interface InventoryArgs {
   json: boolean;
   host?: string;
   var?: string[];
+  graph?: string;
 }
 
 const MASK = '********';
@@ -30,10 +32,17 @@ export function inventoryCommand(setExit: (code: number) => void): CommandModule
         .option('json', { type: 'boolean', default: false, describe: 'print JSON on stdout' })
         .option('host', { type: 'string', requiresArg: true, describe: 'only this host (an unknown name is an error)' })
         .option('var', { alias: 'e', type: 'string', array: true, requiresArg: true, describe: 'key=value, as plan and apply see it' })
+        .option('graph', { type: 'string', describe: 'draw the group tree (from GROUP, default all), as ansible-inventory --graph' })
         .example(EXAMPLES['inventory']!.map(([line, what]) => [line, what]))
         .epilogue(EXIT_CODES_HELP) as unknown as Argv<InventoryArgs>,
     handler: async (args) => {
       const inventory = await loadInventoryFor(args.inventory);
+      if (args.graph !== undefined) {
+        if (args.json || args.host !== undefined) throw new UserInputError('--graph draws the group tree alone', undefined, 'leave out --json and --host, or --graph');
+        // Group and host names only: no variable, so no secret, is shown.
+        process.stdout.write(`${inventoryGraph(inventory, args.graph === '' ? 'all' : singleOption(args.graph, '--graph', 'web')!).map(terminalLine).join('\n')}\n`);
+        return setExit(EXIT.ok);
+      }
       const extraVars = parseExtraVars(args.var ?? []);
       const redactor = new Redactor();
       // Every host's secrets, not only the shown host's: a plain var may quote another's.

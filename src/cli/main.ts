@@ -8,6 +8,8 @@ import { releaseLostTerminal, tolerateLostOutput } from './output-streams.js';
 import { parseExtraVars } from './extra-vars.js';
 import { runCommand, useVaultPasswordFile, type RunCommandOptions } from './engine.js';
 import { inventoryCommand } from './inventory-command.js';
+import { runList } from './list-command.js';
+import { runValidate, validateCommand } from './validate-command.js';
 import { labCommand } from './lab-command.js';
 import { vaultCommand } from './vault-command.js';
 import { EXAMPLES, EXIT_CODES_HELP } from './help-text.js';
@@ -60,7 +62,10 @@ export async function main(argv: string[]): Promise<number> {
       acceptNewHostKeys: Boolean(args['acceptNewHostKeys']),
       exitCode: Boolean(args['exitCode']),
     };
-    exitCode = await runCommand(options);
+    // The offline forms of plan and apply: nothing is contacted (see validate-command, list-command).
+    if (args['syntaxCheck']) exitCode = await runValidate(options);
+    else if (args['listHosts'] || args['listTasks']) exitCode = await runList({ ...options, hosts: Boolean(args['listHosts']), tasks: Boolean(args['listTasks']) });
+    else exitCode = await runCommand(options);
   };
 
   const parser = yargs(argv)
@@ -90,7 +95,10 @@ export async function main(argv: string[]): Promise<number> {
             .option('json-stream', { type: 'boolean', default: false, describe: 'print one JSON event per line on stdout as the run goes (not with --json)' })
             .option('color', { type: 'boolean', default: true, describe: 'colour output (--no-color to disable)' })
             .option('verbose', { alias: 'v', type: 'count', describe: 'more detail (-vv: every task as it ends)' })
-            .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'record unknown host keys (a changed key is still refused)' });
+            .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'record unknown host keys (a changed key is still refused)' })
+            .option('syntax-check', { type: 'boolean', default: false, describe: 'same as validate: check everything without connecting, list every problem' })
+            .option('list-hosts', { type: 'boolean', default: false, describe: "list each play's hosts (after --limit) without connecting" })
+            .option('list-tasks', { type: 'boolean', default: false, describe: "list each play's tasks (after --tags), with their tags, and its handlers, without connecting" });
           if (name === 'plan') b = b.option('exit-code', { type: 'boolean', default: false, describe: 'exit 3 when changes are pending; 1 when a host could not be checked' });
           else b = b.option('dry-run', { type: 'boolean', default: false, describe: 'same as plan' });
           for (const [line, what] of EXAMPLES[name]!) b = b.example(line, what);
@@ -99,10 +107,11 @@ export async function main(argv: string[]): Promise<number> {
         handler: runWith(name as 'plan' | 'apply'),
       })),
     )
+    .command(validateCommand((code) => (exitCode = code)))
     .command(inventoryCommand((code) => (exitCode = code)))
     .command(labCommand)
     .command(vaultCommand)
-    .demandCommand(1, 'name a command: plan, apply, inventory, lab or vault')
+    .demandCommand(1, 'name a command: plan, apply, validate, inventory, lab or vault')
     .strict()
     .help()
     .describe('help', 'show help (each command has its own: plan --help)')

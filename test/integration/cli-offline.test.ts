@@ -1,0 +1,217 @@
+// Offline commands on the real CLI: `validate` (and plan --syntax-check), --list-hosts,
+// --list-tasks and `inventory --graph`. None of them may connect: every host of the test
+// inventory points at a TCP listener that counts connections, and the key file does not exist.
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliResult } from '../helpers/cli.js';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+
+let project: string;
+let listener: Server;
+let connections = 0;
+
+const inventory = (port: number) => `connection:
+  user: nobody
+  key: /nonexistent/id_ed25519
+  connect_timeout: 1
+hosts:
+  web1: { address: 127.0.0.1, port: ${port} }
+  web2: { address: 127.0.0.1, port: ${port} }
+  db1: { address: 127.0.0.1, port: ${port} }
+groups:
+  web:
+    hosts: [web1, web2]
+  db:
+    hosts: [db1]
+vars:
+  site_name: example
+`;
+
+// Three mistakes in three files: a template that reads an undefined variable, a role task with
+// an argument its module does not have, and a `when` in the playbook that is not an expression.
+const SITE = `- name: web play
+  hosts: web
+  roles: [web]
+  tasks:
+    - name: site config
+      template: { src: site.conf.ejs, dest: /etc/site.conf }
+      tags: [config]
+    - name: check it
+      command: "true"
+      when: "site_name =="
+- name: db play
+  hosts: db
+  tasks:
+    - name: probe
+      command: "echo hi"
+      register: probe
+      tags: [db]
+    - name: after the probe
+      command: "echo <%= probe.stdout %>"
+      when: probe.rc == 0
+      tags: [db]
+`;
+
+const WEB_TASKS = `- name: web root
+  file: { path: /srv/www, state: directory }
+  tags: [nginx]
+- name: web logs
+  file: { path: /var/log/www, state: directory, colour: red }
+  notify: reload web
+`;
+
+const WEB_HANDLERS = `- name: reload web
+  command: "true"
+`;
+
+const TEMPLATE = `# site <%= site_name %>
+server {
+  listen <%= site_port %>;
+}
+`;
+
+const cli = (...args: string[]): Promise<CliResult> => runCli(args, { cwd: project });
+
+beforeAll(async () => {
+  listener = createServer((socket) => {
+    connections += 1;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  const port = (listener.address() as { port: number }).port;
+  project = await mkdtemp(join(tmpdir(), 'fbp-offline-'));
+  await mkdir(join(project, 'inventory'));
+  await mkdir(join(project, 'playbooks', 'roles', 'web'), { recursive: true });
+  await mkdir(join(project, 'templates'));
+  await writeFile(join(project, 'inventory', 't.yml'), inventory(port));
+  await writeFile(join(project, 'playbooks', 'site.yml'), SITE);
+  await writeFile(join(project, 'playbooks', 'roles', 'web', 'tasks.yml'), WEB_TASKS);
+  await writeFile(join(project, 'playbooks', 'roles', 'web', 'handlers.yml'), WEB_HANDLERS);
+  await writeFile(join(project, 'templates', 'site.conf.ejs'), TEMPLATE);
+  // A second playbook: a YAML error in an imported file does not hide the errors elsewhere.
+  await writeFile(join(project, 'playbooks', 'broken.yml'), '- name: broken\n  hosts: web\n  tasks:\n    - command: "true\n      when: [\n');
+  await writeFile(join(project, 'playbooks', 'two.yml'), `- import_playbook: broken.yml\n${SITE}`);
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => listener.close(resolve));
+  expect(connections).toBe(0);
+});
+
+describe('validate', () => {
+  it('reports every problem at once, each with file:line and its hosts, exit 2, no connection', async () => {
+    const result = await cli('validate', '-i', 't', '-p', 'playbooks/site.yml');
+    expect(result.stderr).toMatch(/^error: templates\/site\.conf\.ejs:3\S*: .*site_port.* \(on web1, web2\)$/m);
+    expect(result.stderr).toMatch(/^error: playbooks\/roles\/web\/tasks\.yml:5\S*: .*colour.* \(on web1, web2\)$/m);
+    expect(result.stderr).toMatch(/^error: playbooks\/site\.yml:8\S*: .*when.* \(on web1, web2\)$/m);
+    expect(result.stderr).toMatch(/^validate: 3 problems/m);
+    expect(result.stderr).not.toMatch(/internal error|unreachable|\n\s+at /);
+    expect(result.stdout).toBe('');
+    expect(result.code).toBe(2);
+    expect(connections).toBe(0);
+  });
+
+  it('plan --syntax-check and apply --syntax-check are the same check', async () => {
+    const direct = await cli('validate', '-i', 't', '-p', 'playbooks/site.yml');
+    for (const mode of ['plan', 'apply']) {
+      const alias = await cli(mode, '-i', 't', '-p', 'playbooks/site.yml', '--syntax-check');
+      expect(alias.code).toBe(2);
+      expect(alias.stderr).toBe(direct.stderr);
+    }
+    expect(connections).toBe(0);
+  });
+
+  it('a YAML error in one playbook file does not hide the problems of the others', async () => {
+    const result = await cli('validate', '-i', 't', '-p', 'playbooks/two.yml');
+    expect(result.stderr).toMatch(/^error: \S*playbooks\/broken\.yml:\d+\S*: malformed YAML/m);
+    expect(result.stderr).toMatch(/^error: templates\/site\.conf\.ejs:3/m);
+    expect(result.stderr).toMatch(/^error: playbooks\/roles\/web\/tasks\.yml:5/m);
+    expect(result.stderr).toMatch(/^validate: 4 problems/m);
+    expect(result.code).toBe(2);
+  });
+
+  it('--limit, --tags and --var narrow it as they narrow plan; a clean run is exit 0 with a summary', async () => {
+    // db1's tasks are fine; the second one needs a registered result: checked at run time.
+    const db = await cli('validate', '-i', 't', '-p', 'playbooks/site.yml', '--limit', 'db1');
+    expect(db.stderr).not.toMatch(/error/);
+    expect(db.stdout).toMatch(/^validate: ok: 1 play, 1 host, 2 tasks \(1 checked at run time\), 0 templates rendered; no host contacted\n$/);
+    expect(db.code).toBe(0);
+    // Only the tagged template task, with the missing variable given: clean too.
+    const web = await cli('validate', '-i', 't', '-p', 'playbooks/site.yml', '--tags', 'config', '-e', 'site_port=8080');
+    expect(web.stderr).toBe('');
+    expect(web.stdout).toMatch(/1 play, 2 hosts, 2 tasks .*2 templates rendered/);
+    expect(web.code).toBe(0);
+    expect(connections).toBe(0);
+  });
+
+  it('the real playbooks/site.yml against inventory/lab is clean, offline', async () => {
+    const result = await runCli(['validate', '-i', 'lab', '-p', 'playbooks/site.yml'], { cwd: REPO });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/^validate: ok: \d+ plays, 9 hosts, \d+ tasks .*, [1-9]\d* templates rendered; no host contacted\n$/);
+    expect(result.code).toBe(0);
+  });
+});
+
+describe('--list-hosts and --list-tasks', () => {
+  it('--list-hosts: each play and its hosts after --limit, exit 0, no connection', async () => {
+    const result = await cli('plan', '-i', 't', '-p', 'playbooks/site.yml', '--list-hosts', '--limit', 'web1,db1');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('play "web play" (playbooks/site.yml:1:3): hosts "web", 1 host\n    web1\n');
+    expect(result.stdout).toContain('play "db play" (playbooks/site.yml:11:3): hosts "db", 1 host\n    db1\n');
+    expect(result.stdout).not.toContain('web2');
+    const json = JSON.parse((await cli('apply', '-i', 't', '-p', 'playbooks/site.yml', '--list-hosts', '--limit', 'web*', '--json')).stdout);
+    expect(json.plays.map((p: { name: string; hosts: string[] }) => [p.name, p.hosts])).toEqual([['web play', ['web1', 'web2']], ['db play', []]]);
+    expect(connections).toBe(0);
+  });
+
+  it('--list-tasks: each play\'s tasks with their tags, roles and handlers, after --tags', async () => {
+    const all = await cli('plan', '-i', 't', '-p', 'playbooks/site.yml', '--list-tasks');
+    expect(all.code).toBe(0);
+    expect(all.stdout).toContain('    web : web root  [nginx]  playbooks/roles/web/tasks.yml:1:3\n');
+    expect(all.stdout).toContain('    site config  [config]  playbooks/site.yml:5:7\n');
+    expect(all.stdout).toMatch(/handlers:\n {4}web : reload web {2}\[\] {2}playbooks\/roles\/web\/handlers\.yml:1:3\n/);
+    const tagged = await cli('plan', '-i', 't', '-p', 'playbooks/site.yml', '--list-tasks', '--tags', 'nginx');
+    expect(tagged.stdout).toContain('web : web root');
+    expect(tagged.stdout).not.toContain('site config');
+    expect(tagged.stdout).not.toContain('probe');
+    const json = JSON.parse((await cli('plan', '-i', 't', '-p', 'playbooks/site.yml', '--list-tasks', '--skip-tags', 'db', '--json')).stdout);
+    expect(json.plays[1].tasks).toEqual([]);
+    expect(json.plays[0].tasks[0]).toEqual({ name: 'web root', role: 'web', tags: ['nginx'], where: 'playbooks/roles/web/tasks.yml:1:3' });
+    expect(connections).toBe(0);
+  });
+});
+
+describe('inventory --graph', () => {
+  it('draws the lab inventory as ansible-inventory --graph does', async () => {
+    const result = await runCli(['inventory', '-i', 'lab', '--graph'], { cwd: REPO });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(
+      [
+        '@all:',
+        '  |--@stack:',
+        '  |  |--@loadbalancer:',
+        '  |  |  |--lb1',
+        '  |  |  |--lb2',
+        '  |  |--@web:',
+        '  |  |  |--web1',
+        '  |  |  |--web2',
+        '  |  |--@app:',
+        '  |  |  |--app1',
+        '  |  |  |--app2',
+        '  |  |--@database:',
+        '  |  |  |--db1',
+        '  |  |  |--db2',
+        '  |  |--@monitoring:',
+        '  |  |  |--mon1',
+        '',
+      ].join('\n'),
+    );
+    const web = await runCli(['inventory', '-i', 'lab', '--graph', 'web'], { cwd: REPO });
+    expect(web.stdout).toBe('@web:\n  |--web1\n  |--web2\n');
+  });
+});
