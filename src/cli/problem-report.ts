@@ -19,8 +19,11 @@ export class ProblemReport {
 
   /** Messages quote values (an argument check, a template's error): secrets are masked here. */
   add(error: UserInputError, host?: string): void {
+    // Messages about one host name it ("(host web1)"): said once, in the list of hosts, so that
+    // the same mistake on many hosts is one entry.
+    const message = host === undefined ? error.message : error.message.split(` (host ${host})`).join('');
     const problem = {
-      message: this.redactor.redact(error.message),
+      message: this.redactor.redact(message),
       ...(error.where ? { where: formatSourceRef(error.where) } : {}),
       ...(error.hint ? { hint: this.redactor.redact(error.hint) } : {}),
     };

@@ -106,9 +106,9 @@ afterAll(async () => {
 describe('validate', () => {
   it('reports every problem at once, each with file:line and its hosts, exit 2, no connection', async () => {
     const result = await cli('validate', '-i', 't', '-p', 'playbooks/site.yml');
-    expect(result.stderr).toMatch(/^error: templates\/site\.conf\.ejs:3\S*: .*site_port.* \(on web1, web2\)$/m);
+    expect(result.stderr).toMatch(/^error: \S*\/templates\/site\.conf\.ejs:3\S*: .*site_port.* \(on web1, web2\)$/m);
     expect(result.stderr).toMatch(/^error: playbooks\/roles\/web\/tasks\.yml:5\S*: .*colour.* \(on web1, web2\)$/m);
-    expect(result.stderr).toMatch(/^error: playbooks\/site\.yml:8\S*: .*when.* \(on web1, web2\)$/m);
+    expect(result.stderr).toMatch(/^error: playbooks\/site\.yml:8\S*: .*site_name ==.* \(on web1, web2\)$/m);
     expect(result.stderr).toMatch(/^validate: 3 problems/m);
     expect(result.stderr).not.toMatch(/internal error|unreachable|\n\s+at /);
     expect(result.stdout).toBe('');
@@ -129,8 +129,9 @@ describe('validate', () => {
   it('a YAML error in one playbook file does not hide the problems of the others', async () => {
     const result = await cli('validate', '-i', 't', '-p', 'playbooks/two.yml');
     expect(result.stderr).toMatch(/^error: \S*playbooks\/broken\.yml:\d+\S*: malformed YAML/m);
-    expect(result.stderr).toMatch(/^error: templates\/site\.conf\.ejs:3/m);
+    expect(result.stderr).toMatch(/^error: \S*\/templates\/site\.conf\.ejs:3/m);
     expect(result.stderr).toMatch(/^error: playbooks\/roles\/web\/tasks\.yml:5/m);
+    expect(result.stderr).toMatch(/^error: playbooks\/two\.yml:9\S*: .*site_name ==/m);
     expect(result.stderr).toMatch(/^validate: 4 problems/m);
     expect(result.code).toBe(2);
   });
@@ -144,7 +145,7 @@ describe('validate', () => {
     // Only the tagged template task, with the missing variable given: clean too.
     const web = await cli('validate', '-i', 't', '-p', 'playbooks/site.yml', '--tags', 'config', '-e', 'site_port=8080');
     expect(web.stderr).toBe('');
-    expect(web.stdout).toMatch(/1 play, 2 hosts, 2 tasks .*2 templates rendered/);
+    expect(web.stdout).toMatch(/2 plays, 3 hosts, 2 tasks .*2 templates rendered/);
     expect(web.code).toBe(0);
     expect(connections).toBe(0);
   });
@@ -161,8 +162,8 @@ describe('--list-hosts and --list-tasks', () => {
   it('--list-hosts: each play and its hosts after --limit, exit 0, no connection', async () => {
     const result = await cli('plan', '-i', 't', '-p', 'playbooks/site.yml', '--list-hosts', '--limit', 'web1,db1');
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('play "web play" (playbooks/site.yml:1:3): hosts "web", 1 host\n    web1\n');
-    expect(result.stdout).toContain('play "db play" (playbooks/site.yml:11:3): hosts "db", 1 host\n    db1\n');
+    expect(result.stdout).toContain('play "web play" (playbooks/site.yml:1:3), hosts "web"\n  hosts (1):\n    web1\n');
+    expect(result.stdout).toContain('play "db play" (playbooks/site.yml:11:3), hosts "db"\n  hosts (1):\n    db1\n');
     expect(result.stdout).not.toContain('web2');
     const json = JSON.parse((await cli('apply', '-i', 't', '-p', 'playbooks/site.yml', '--list-hosts', '--limit', 'web*', '--json')).stdout);
     expect(json.plays.map((p: { name: string; hosts: string[] }) => [p.name, p.hosts])).toEqual([['web play', ['web1', 'web2']], ['db play', []]]);
@@ -174,7 +175,7 @@ describe('--list-hosts and --list-tasks', () => {
     expect(all.code).toBe(0);
     expect(all.stdout).toContain('    web : web root  [nginx]  playbooks/roles/web/tasks.yml:1:3\n');
     expect(all.stdout).toContain('    site config  [config]  playbooks/site.yml:5:7\n');
-    expect(all.stdout).toMatch(/handlers:\n {4}web : reload web {2}\[\] {2}playbooks\/roles\/web\/handlers\.yml:1:3\n/);
+    expect(all.stdout).toMatch(/handlers \(1\):\n {4}web : reload web {2}\[\] {2}playbooks\/roles\/web\/handlers\.yml:1:3\n/);
     const tagged = await cli('plan', '-i', 't', '-p', 'playbooks/site.yml', '--list-tasks', '--tags', 'nginx');
     expect(tagged.stdout).toContain('web : web root');
     expect(tagged.stdout).not.toContain('site config');
