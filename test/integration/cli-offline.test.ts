@@ -75,6 +75,8 @@ server {
 }
 `;
 
+const SECRET = 'Sup3r-Secret-Value';
+
 const cli = (...args: string[]): Promise<CliResult> => runCli(args, { cwd: project });
 
 beforeAll(async () => {
@@ -96,6 +98,10 @@ beforeAll(async () => {
   // A second playbook: a YAML error in an imported file does not hide the errors elsewhere.
   await writeFile(join(project, 'playbooks', 'broken.yml'), '- name: broken\n  hosts: web\n  tasks:\n    - command: "true\n      when: [\n');
   await writeFile(join(project, 'playbooks', 'two.yml'), `- import_playbook: broken.yml\n${SITE}`);
+  // A vault secret that ends up in a bad argument: the problem is told, the value never.
+  await writeFile(join(project, 'inventory', 's.yml'), inventory(port));
+  await writeFile(join(project, 'inventory', 's.vault.yml'), `db_secret: ${SECRET}\n`);
+  await writeFile(join(project, 'playbooks', 'secret.yml'), '- hosts: web\n  tasks:\n    - service: { name: nginx, state: "<%= db_secret %>" }\n');
 });
 
 afterAll(async () => {
@@ -148,6 +154,16 @@ describe('validate', () => {
     expect(web.stdout).toMatch(/2 plays, 3 hosts, 2 tasks .*2 templates rendered/);
     expect(web.code).toBe(0);
     expect(connections).toBe(0);
+  });
+
+  it('never shows a secret: a vault value in a bad argument is masked', async () => {
+    const result = await cli('validate', '-i', 's', '-p', 'playbooks/secret.yml', '--json');
+    expect(result.code).toBe(2);
+    expect(result.stdout + result.stderr).not.toContain(SECRET);
+    const report = JSON.parse(result.stdout);
+    expect(report.ok).toBe(false);
+    expect(report.problems).toEqual([expect.objectContaining({ where: 'playbooks/secret.yml:3:31', hosts: ['web1', 'web2'] })]);
+    expect(report.problems[0].message).toContain('got "********"');
   });
 
   it('the real playbooks/site.yml against inventory/lab is clean, offline', async () => {
