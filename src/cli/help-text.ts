@@ -30,8 +30,8 @@ export const EXAMPLES: Record<string, ReadonlyArray<readonly [string, string]>> 
     ['$0 apply -i prod --json-stream', 'CI/dashboards: one JSON event per line as the run goes'],
   ],
   validate: [
-    ['$0 validate -i prod', 'every problem of the playbook for every host, without connecting'],
-    ['$0 validate -p playbooks/frontend.yml -l web1 --json', 'one playbook, one host, as JSON'],
+    ['$0 validate -i prod', 'every problem, every host; no connection'],
+    ['$0 validate -l web1 --json', 'one host, as JSON'],
   ],
   inventory: [
     ['$0 inventory -i prod', 'hosts, groups and variables, secrets masked'],

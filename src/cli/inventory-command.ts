@@ -32,7 +32,7 @@ export function inventoryCommand(setExit: (code: number) => void): CommandModule
         .option('json', { type: 'boolean', default: false, describe: 'print JSON on stdout' })
         .option('host', { type: 'string', requiresArg: true, describe: 'only this host (an unknown name is an error)' })
         .option('var', { alias: 'e', type: 'string', array: true, requiresArg: true, describe: 'key=value, as plan and apply see it' })
-        .option('graph', { type: 'string', describe: 'draw the group tree (from GROUP, default all), as ansible-inventory --graph' })
+        .option('graph', { type: 'string', describe: 'draw the group tree from GROUP (default all), the way ansible-inventory does' })
         .example(EXAMPLES['inventory']!.map(([line, what]) => [line, what]))
         .epilogue(EXIT_CODES_HELP) as unknown as Argv<InventoryArgs>,
     handler: async (args) => {

@@ -3,7 +3,6 @@
 // --tags/--skip-tags, with their tags and roles, and its handlers.
 import { loadPlaybook } from '../config/playbook.js';
 import type { PlayConfig, TaskConfig } from '../config/types.js';
-import { formatSourceRef } from '../errors.js';
 import { knownModuleNames } from '../modules/registry.js';
 import { Redactor } from '../report/redact.js';
 import { jsonForTerminal, terminalLine } from '../text/terminal-text.js';
@@ -11,6 +10,7 @@ import { loadInventoryFor } from './engine.js';
 import { EXIT } from './exit-codes.js';
 import { checkTagNames } from './preflight.js';
 import { runInputs, type RunInputOptions } from './run-inputs.js';
+import { shownRef } from './shown-path.js';
 
 export interface ListOptions extends RunInputOptions {
   inventory: string;
@@ -53,7 +53,7 @@ export async function runList(options: ListOptions): Promise<number> {
 function listPlay(play: PlayConfig, options: ListOptions, inputs: ReturnType<typeof runInputs>): ListedPlay {
   return {
     name: play.name,
-    where: formatSourceRef(play.where),
+    where: shownRef(play.where),
     pattern: play.hosts,
     ...(options.hosts ? { hosts: inputs.hostsForPlay(play) } : {}),
     ...(options.tasks ? { tasks: play.tasks.filter(inputs.selected).map(listTask), handlers: play.handlers.map(listTask) } : {}),
@@ -61,7 +61,7 @@ function listPlay(play: PlayConfig, options: ListOptions, inputs: ReturnType<typ
 }
 
 function listTask(task: TaskConfig): ListedTask {
-  return { name: task.name, ...(task.role ? { role: task.role } : {}), tags: task.tags, where: formatSourceRef(task.where) };
+  return { name: task.name, ...(task.role ? { role: task.role } : {}), tags: task.tags, where: shownRef(task.where) };
 }
 
 /** Loosely ansible-playbook's shape: a block per play, `role : task` with its tags. */

@@ -1,8 +1,9 @@
 // The problems `validate` found, one entry per distinct problem: the same mistake seen on many
 // hosts (a role task on every web server) is one entry naming them all.
-import { formatSourceRef, type UserInputError } from '../errors.js';
+import type { UserInputError } from '../errors.js';
 import { listNames } from '../config/suggest.js';
 import type { Redactor } from '../report/redact.js';
+import { shownRef } from './shown-path.js';
 
 export interface FoundProblem {
   message: string;
@@ -24,7 +25,7 @@ export class ProblemReport {
     const message = host === undefined ? error.message : error.message.split(` (host ${host})`).join('');
     const problem = {
       message: this.redactor.redact(message),
-      ...(error.where ? { where: formatSourceRef(error.where) } : {}),
+      ...(error.where ? { where: shownRef(error.where) } : {}),
       ...(error.hint ? { hint: this.redactor.redact(error.hint) } : {}),
     };
     const key = JSON.stringify(problem);

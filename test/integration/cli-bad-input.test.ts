@@ -220,7 +220,7 @@ describe('commands and options', () => {
     expect(result.stderr).not.toContain('Not enough non-option arguments');
   });
 
-  it.each([[], ['plan'], ['apply'], ['inventory'], ['lab'], ['lab', 'up'], ['vault'], ['vault', 'edit']])('%j --help: every option described once, exit codes, examples', async (...words) => {
+  it.each([[], ['plan'], ['apply'], ['validate'], ['inventory'], ['lab'], ['lab', 'up'], ['vault'], ['vault', 'edit']])('%j --help: every option described once, exit codes, examples', async (...words) => {
     const result = await cli(...(words as string[]), '--help');
     expect(result.code).toBe(0);
     expect(result.stdout).not.toMatch(/-i, -i/);
