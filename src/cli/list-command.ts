@@ -4,6 +4,7 @@
 import { loadPlaybook } from '../config/playbook.js';
 import type { PlayConfig, TaskConfig } from '../config/types.js';
 import { knownModuleNames } from '../modules/registry.js';
+import { FORMAT_VERSION } from '../report/json-format.js';
 import { Redactor } from '../report/redact.js';
 import { jsonForTerminal, terminalLine } from '../text/terminal-text.js';
 import { loadInventoryFor } from './engine.js';
@@ -45,7 +46,7 @@ export async function runList(options: ListOptions): Promise<number> {
   for (const warning of checkTagNames(playbook.plays, options.tags, options.skipTags)) process.stderr.write(`warning: ${terminalLine(warning)}\n`);
   const plays = playbook.plays.map((play) => listPlay(play, options, inputs));
   // Names are written in the playbook, never rendered here; masked all the same, as every output is.
-  const safe = redactor.redactDeep({ playbook: playbook.file, plays });
+  const safe = redactor.redactDeep({ formatVersion: FORMAT_VERSION, playbook: playbook.file, plays });
   process.stdout.write(options.json ? `${jsonForTerminal(safe)}\n` : `${describeList(safe.playbook, safe.plays).map(terminalLine).join('\n')}\n`);
   return EXIT.ok;
 }

@@ -63,8 +63,10 @@ export async function main(argv: string[]): Promise<number> {
       exitCode: Boolean(args['exitCode']),
     };
     // The offline forms of plan and apply: nothing is contacted (see validate-command, list-command).
-    if (args['syntaxCheck']) exitCode = await runValidate(options);
-    else if (args['listHosts'] || args['listTasks']) exitCode = await runList({ ...options, hosts: Boolean(args['listHosts']), tasks: Boolean(args['listTasks']) });
+    // Their one document at the end is all a stream would hold: --json-stream gives it too.
+    const offline = { ...options, json: options.json || options.jsonStream };
+    if (args['syntaxCheck']) exitCode = await runValidate(offline);
+    else if (args['listHosts'] || args['listTasks']) exitCode = await runList({ ...offline, hosts: Boolean(args['listHosts']), tasks: Boolean(args['listTasks']) });
     else exitCode = await runCommand(options);
   };
 

@@ -8,6 +8,7 @@ import type { PlayConfig } from '../config/types.js';
 import { UserInputError } from '../errors.js';
 import { computeBatches } from '../inventory/index.js';
 import { knownModuleNames } from '../modules/registry.js';
+import { FORMAT_VERSION } from '../report/json-format.js';
 import { Redactor, redactError } from '../report/redact.js';
 import { preparePlays, registerNames } from '../run/play-preparation.js';
 import type { PreparedPlay } from '../run/runner-types.js';
@@ -83,7 +84,7 @@ async function validate(options: ValidateOptions, redactor: Redactor): Promise<n
   const summary = summarize(prepared);
   const problems = report.problems;
   if (options.json) {
-    process.stdout.write(`${jsonForTerminal({ ok: problems.length === 0, ...summary, problems })}\n`);
+    process.stdout.write(`${jsonForTerminal({ formatVersion: FORMAT_VERSION, ok: problems.length === 0, ...summary, problems })}\n`);
   } else if (problems.length === 0) {
     process.stdout.write(`${describeSummary(summary)}\n`);
   } else {

@@ -161,7 +161,7 @@ describe('validate', () => {
     expect(result.code).toBe(2);
     expect(result.stdout + result.stderr).not.toContain(SECRET);
     const report = JSON.parse(result.stdout);
-    expect(report.ok).toBe(false);
+    expect(report).toMatchObject({ formatVersion: 1, ok: false });
     expect(report.problems).toEqual([expect.objectContaining({ where: 'playbooks/secret.yml:3:31', hosts: ['web1', 'web2'] })]);
     expect(report.problems[0].message).toContain('got "********"');
   });
