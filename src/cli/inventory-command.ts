@@ -8,6 +8,7 @@ import { Redactor } from '../report/redact.js';
 import { jsonForTerminal, terminalLine } from '../text/terminal-text.js';
 import { secretValues } from '../vault/index.js';
 import { loadInventoryFor } from './engine.js';
+import { loadInventoryStructure } from './inventory-structure.js';
 import { EXIT } from './exit-codes.js';
 import { singleOption } from './option-values.js';
 import { EXAMPLES, EXIT_CODES_HELP } from './help-text.js';
@@ -36,13 +37,14 @@ export function inventoryCommand(setExit: (code: number) => void): CommandModule
         .example(EXAMPLES['inventory']!.map(([line, what]) => [line, what]))
         .epilogue(EXIT_CODES_HELP) as unknown as Argv<InventoryArgs>,
     handler: async (args) => {
-      const inventory = await loadInventoryFor(args.inventory);
       if (args.graph !== undefined) {
         if (args.json || args.host !== undefined) throw new UserInputError('--graph draws the group tree alone', undefined, 'leave out --json and --host, or --graph');
-        // Group and host names only: no variable, so no secret, is shown.
-        process.stdout.write(`${inventoryGraph(inventory, args.graph === '' ? 'all' : singleOption(args.graph, '--graph', 'web')!).map(terminalLine).join('\n')}\n`);
+        // Group and host names only: no variable is shown, so no vault password is needed.
+        const structure = await loadInventoryStructure(args.inventory);
+        process.stdout.write(`${inventoryGraph(structure, args.graph === '' ? 'all' : singleOption(args.graph, '--graph', 'web')!).map(terminalLine).join('\n')}\n`);
         return setExit(EXIT.ok);
       }
+      const inventory = await loadInventoryFor(args.inventory);
       const extraVars = parseExtraVars(args.var ?? []);
       const redactor = new Redactor();
       // Every host's secrets, not only the shown host's: a plain var may quote another's.

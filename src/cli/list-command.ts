@@ -7,7 +7,7 @@ import { knownModuleNames } from '../modules/registry.js';
 import { FORMAT_VERSION } from '../report/json-format.js';
 import { Redactor } from '../report/redact.js';
 import { jsonForTerminal, terminalLine } from '../text/terminal-text.js';
-import { loadInventoryFor } from './engine.js';
+import { loadInventoryStructure } from './inventory-structure.js';
 import { EXIT } from './exit-codes.js';
 import { checkTagNames } from './preflight.js';
 import { runInputs, type RunInputOptions } from './run-inputs.js';
@@ -38,7 +38,8 @@ export interface ListedPlay {
 }
 
 export async function runList(options: ListOptions): Promise<number> {
-  const inventory = await loadInventoryFor(options.inventory);
+  // Hosts and task names need no secret: a list never asks for the vault password.
+  const inventory = await loadInventoryStructure(options.inventory);
   const playbook = await loadPlaybook(options.playbook, { knownModules: new Set(knownModuleNames) });
   const redactor = new Redactor();
   const inputs = runInputs(inventory, options, redactor);

@@ -231,4 +231,19 @@ describe('inventory --graph', () => {
     const web = await runCli(['inventory', '-i', 'lab', '--graph', 'web'], { cwd: REPO });
     expect(web.stdout).toBe('@web:\n  |--web1\n  |--web2\n');
   });
+
+  it('needs no vault password, nor do --list-hosts and --list-tasks (names only, no variable)', async () => {
+    // prod.vault.yml is encrypted and no password is given (and stdin is no terminal to ask on).
+    const env = { FOOBAR_VAULT_PASSWORD: '', FOOBAR_VAULT_PASSWORD_FILE: '' };
+    const graph = await runCli(['inventory', '-i', 'prod', '--graph', 'web'], { cwd: REPO, env });
+    expect(graph.stderr).toBe('');
+    expect(graph.stdout).toMatch(/^@web:\n {2}\|--web1\n/);
+    expect(graph.code).toBe(0);
+    const list = await runCli(['plan', '-i', 'prod', '--list-hosts', '--list-tasks', '-l', 'web1'], { cwd: REPO, env });
+    expect(list.stderr).toBe('');
+    expect(list.stdout).toContain('play "web" (playbooks/frontend.yml:8:3), hosts "web"\n  hosts (1):\n    web1\n');
+    expect(list.code).toBe(0);
+    // plan itself still needs it: it renders with the secrets.
+    expect((await runCli(['validate', '-i', 'prod'], { cwd: REPO, env })).stderr).toContain('a vault password is needed');
+  });
 });
