@@ -149,6 +149,28 @@ describe('validators in plan', () => {
     }
   });
 
+  it('content known only at apply time (from a registered result) is said to be not validated', async () => {
+    const deferred = `${PLAYBOOK}    - name: read a value
+      command: echo good
+      register: found
+    - name: file from the value
+      copy: { content: "<%= found.stdout %>\\n", dest: "<%= target %>/found.conf", validate: "grep -q good %s" }
+`;
+    await writeFile(join(project, 'playbooks', 'site.yml'), deferred);
+    try {
+      const result = await plan();
+      expect(result.code).toBe(0);
+      const report = parseReport(result.stdout);
+      const found = report.results.find((r) => r.task === 'file from the value')!;
+      expect(found.outcome).toBe('changed');
+      expect(found.reason).toMatch(/; not validated: its content is known only at apply time$/);
+      expect((found as { validation?: unknown }).validation).toEqual({ status: 'not-validated', command: 'grep -q good %s', note: 'its content is known only at apply time' });
+      expect(leftovers()).toEqual([]);
+    } finally {
+      await writeFile(join(project, 'playbooks', 'site.yml'), PLAYBOOK);
+    }
+  });
+
   it('an interrupt during the validation exec, or a killed CLI, leaves no temp file', async () => {
     for (const signal of ['SIGINT', 'SIGKILL'] as const) {
       const go = join(project, `go-${signal}`);
