@@ -109,6 +109,15 @@ describe('validators in plan', () => {
     expect(human.stdout).toContain('+bad');
   });
 
+  it('the event stream reports the settled results, in task order', async () => {
+    const result = await runCli(['plan', '--inventory', 'test', '--json-stream', '--var', 'checked=bad', '--var', 'plain=two'], { cwd: project });
+    expect(result.code).toBe(1);
+    const events = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const results = events.filter((e) => e['event'] === 'task-result').map((e) => [e['task'], e['outcome']]);
+    expect(results).toEqual([['checked file', 'failed'], ['plain file', 'changed']]);
+    expect(events.at(-1)).toMatchObject({ event: 'recap', exitCode: 1 });
+  });
+
   it('a passing validator: the change as usual, noted as validated; one extra round trip', async () => {
     const result = await plan('--var', 'checked=good and new', '--exit-code');
     expect(result.code).toBe(3);

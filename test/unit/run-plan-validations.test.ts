@@ -19,7 +19,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function reporter(reported: string[]): Reporter {
   return {
-    runStart() {}, playStart() {}, taskStart() {}, hostUnreachable() {}, hostDone() {}, log() {}, runEnd() {},
+    runStart() {}, playStart() {}, taskStart() {}, hostConnected() {}, hostUnreachable() {}, hostDone() {}, log() {}, runEnd() {},
     taskResult: (r) => reported.push(`${r.task}:${r.outcome}`),
   };
 }
