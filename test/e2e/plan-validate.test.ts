@@ -10,7 +10,8 @@ const plan = (...args: string[]) => runCli(['plan', '--inventory', 'lab', '--pla
 
 /** The config's hash and mtime, and nginx's master pid, alive. */
 const hostState = () => onHost('web1', 'sudo sh -c \'sha256sum /etc/nginx/nginx.conf; stat -c %Y /etc/nginx/nginx.conf; pid=$(cat /run/nginx.pid); kill -0 "$pid" && echo "master $pid"\'');
-const leftovers = () => onHost('web1', 'sudo sh -c \'ls -A /etc/nginx /tmp /var/tmp | grep -c "fbp-" || :\'');
+/** Our candidate files: `.nginx.conf.fbp-PID.XXXXXX` beside the target, or anything nginx.conf in the temp folders. */
+const leftovers = () => onHost('web1', 'sudo sh -c \'ls -A /etc/nginx /tmp /var/tmp | grep -c "nginx\\.conf\\..*fbp-" || :\'');
 
 describe('validators in plan, on the lab', () => {
   it('an nginx.conf that nginx -t rejects: plan says so with nginx\'s message and exit 1; nothing on the host moves', async () => {
