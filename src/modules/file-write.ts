@@ -110,6 +110,7 @@ export function planFileWrite(write: FileWrite, facts: HostFacts, ctx: PlanConte
     steps: [{ ...writeFileStep(write, write.content), become: ctx.become, description: `write ${write.dest}` }],
     assume,
     ...(unitFileChanged ? { unitFileChanged } : {}),
+    ...(write.validate !== undefined ? { validation: { dest: write.dest, validate: write.validate, content: write.content, sensitive: write.sensitive } } : {}),
   };
 }
 

@@ -39,6 +39,15 @@ export interface FileDiff {
   contentChanged?: boolean;
 }
 
+/** A file's new content and the command (`%s`: the file) that must accept it before it is installed. */
+export interface ValidationCandidate {
+  dest: string;
+  validate: string;
+  content: Buffer;
+  /** The content is secret: written 0600, never shown, and the validator's output masked. */
+  sensitive: boolean;
+}
+
 export type TaskPlan =
   | { status: 'ok'; reason: string }
   | {
@@ -51,6 +60,8 @@ export type TaskPlan =
       assume?: (facts: HostFacts) => void;
       /** Service side effects the executor must know about (a unit file changed → daemon-reload). */
       unitFileChanged?: boolean;
+      /** New file content with a validator: `plan` checks it on the host without installing it. */
+      validation?: ValidationCandidate;
     }
   | { status: 'failed'; reason: string };
 

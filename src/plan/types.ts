@@ -20,6 +20,8 @@ export interface TaskResult {
   ignored?: boolean;
   /** Failure output (stderr/stdout), already redacted. */
   output?: string;
+  /** plan: what the file's validator said of the new content (see run/plan-validations.ts). */
+  validation?: { status: 'passed' | 'failed' | 'not-validated'; command: string; note?: string };
   durationMs: number;
 }
 

@@ -14,6 +14,7 @@ import { HostFailed, Interrupted, throwIfInterrupted, type HostPlayInput, type H
 import { InFlight } from './in-flight.js';
 import { contextFor, instancesOf, prepareTask, type TaskInstance } from './prepare.js';
 import { HostLockError } from './host-lock.js';
+import { planCheckFor, PlanValidations } from './plan-validations.js';
 import { commandResult, registerValue } from './register-values.js';
 import { stepBecome } from './step-become.js';
 import { describeStepFailure, stepOutput, TaskRecorder } from './task-record.js';
@@ -23,6 +24,11 @@ export { playQueries, probeNeedsBecome } from './host-facts.js';
 
 export async function runPlayOnHost(input: HostPlayInput): Promise<HostPlayOutcome> {
   const run = new HostPlayRun(input);
+  // plan: the play's changed files with a validator are checked now, in one exec.
+  return run.checks.finish(await playOnHost(run, input), input.transport, input.signal);
+}
+
+async function playOnHost(run: HostPlayRun, input: HostPlayInput): Promise<HostPlayOutcome> {
   try {
     await run.execute();
     return { results: run.results, failed: run.failed };
@@ -45,6 +51,7 @@ export async function runPlayOnHost(input: HostPlayInput): Promise<HostPlayOutco
 
 class HostPlayRun {
   failed = false;
+  readonly checks: PlanValidations;
   private readonly recorder: TaskRecorder;
   private readonly handlers: Handlers;
   private readonly inFlight = new InFlight();
@@ -57,7 +64,9 @@ class HostPlayRun {
 
   constructor(private readonly input: HostPlayInput) {
     this.probeBecome = probeNeedsBecome(input.tasks, input.handlers, input.loginIsRoot);
-    this.recorder = new TaskRecorder(input.host, input.play.name, input.reporter, input.registers);
+    // Results pass through the checks, which hold them (in order) while a check is pending.
+    this.checks = new PlanValidations(input.reporter, input.memory);
+    this.recorder = new TaskRecorder(input.host, input.play.name, this.checks.reporter, input.registers);
     this.handlers = new Handlers(input);
     this.queue = new ChangeQueue(input, this.recorder, this.handlers, this.inFlight);
   }
@@ -200,6 +209,7 @@ class HostPlayRun {
     if (this.input.mode === 'plan' && !instance.module.readOnly?.(resolved)) {
       plan.assume?.(this.cache.facts);
       if (!plan.assume) this.cache.invalidate();
+      this.checks.checkNext(planCheckFor(instance, plan, this.input.loginIsRoot));
       this.recorder.record(instance, 'changed', plan.summary, started, isHandler, plan.diff);
       this.register(instance, { ...commandResult({ changed: true }), pending: true });
       this.handlers.notify(instance);
