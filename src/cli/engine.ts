@@ -26,6 +26,8 @@ import { checkBeforeConnecting } from './preflight.js';
 import { runInputs } from './run-inputs.js';
 import { toolVersion } from './tool-version.js';
 import { syncLineWriter } from './sync-output.js';
+import { chooseResumeHosts, recordApply } from './resume-option.js';
+import { historyContext } from './history-context.js';
 
 export interface RunCommandOptions {
   mode: RunMode;
@@ -43,9 +45,13 @@ export interface RunCommandOptions {
   verbosity: number;
   acceptNewHostKeys: boolean;
   exitCode: boolean;
+  /** `--lock-wait`: wait this long for a host another run holds. */
+  lockWaitMs?: number;
+  /** `--resume`: only the hosts the last apply left unfinished. */
+  resume?: boolean;
 }
 
-function connectionSettings(host: Host, vars: Record<string, unknown>, secrets: ReadonlySet<string>, options: RunCommandOptions): ConnectionSettings {
+export function connectionSettings(host: Host, vars: Record<string, unknown>, secrets: ReadonlySet<string>, options: Pick<RunCommandOptions, 'acceptNewHostKeys'>): ConnectionSettings {
   const c = host.connection;
   const userKnownHosts = join(homedir(), '.ssh', 'known_hosts');
   const becomePassword = c.becomePassword === undefined
@@ -137,7 +143,18 @@ async function runCommandWith(options: RunCommandOptions, interrupts: Interrupts
   const { signal } = interrupts;
   const inventory = await loadInventoryFor(options.inventory);
   const playbook = await loadPlaybook(options.playbook, { knownModules: new Set(knownModuleNames) });
-  const { byName, hostsForPlay, varsFor, selected, prepare } = runInputs(inventory, options, redactor);
+  let inputs = runInputs(inventory, options, redactor);
+  const inventoryPath = await resolveInventoryPath(options.inventory);
+  if (options.resume) {
+    // Only the hosts the last apply left unfinished, among those --limit keeps (resume-option.ts).
+    const targeted = [...new Set(playbook.plays.flatMap(inputs.hostsForPlay))];
+    const say = (line: string) => process.stderr.write(`${terminalLine(line)}\n`);
+    const chosen = (await chooseResumeHosts(inventoryPath, options.playbook, { playbook: options.playbook, inventory: options.inventory }, targeted, options.limit, say)).hosts;
+    if (chosen.size === 0) return EXIT.ok;
+    const limited = inputs.hostsForPlay;
+    inputs = { ...inputs, hostsForPlay: (play) => limited(play).filter((h) => chosen.has(h)) };
+  }
+  const { byName, hostsForPlay, varsFor, selected, prepare } = inputs;
   const connectionCache = new Map<string, ConnectionSettings>();
   const settingsFor = (name: string): ConnectionSettings => {
     let settings = connectionCache.get(name);
@@ -176,7 +193,10 @@ async function runCommandWith(options: RunCommandOptions, interrupts: Interrupts
     drainedNow: interrupts.drainedNow,
     // Where the run lock lives on the hosts; tests that run many "hosts" on one machine set it.
     ...(process.env['FOOBAR_PROVISION_LOCK_DIR'] ? { lockDir: process.env['FOOBAR_PROVISION_LOCK_DIR'] } : {}),
+    ...(options.lockWaitMs ? { lockWaitMs: options.lockWaitMs } : {}),
+    ...(options.mode === 'apply' ? { history: await historyContext(options.playbook, redactor) } : {}),
   });
+  if (options.mode === 'apply') await recordApply(inventoryPath, options.playbook, summary, (line) => process.stderr.write(`warning: ${terminalLine(line)}\n`));
   return exitCodeFor(summary, options);
 }
 

@@ -8,6 +8,7 @@ import { releaseLostTerminal, tolerateLostOutput } from './output-streams.js';
 import { parseExtraVars } from './extra-vars.js';
 import { runCommand, useVaultPasswordFile, type RunCommandOptions } from './engine.js';
 import { inventoryCommand } from './inventory-command.js';
+import { historyCommand } from './history-command.js';
 import { runList } from './list-command.js';
 import { runValidate, validateCommand } from './validate-command.js';
 import { labCommand } from './lab-command.js';
@@ -15,6 +16,7 @@ import { vaultCommand } from './vault-command.js';
 import { EXAMPLES, EXIT_CODES_HELP } from './help-text.js';
 import { nameListOption, nonBlankOption, singleOption, wholeNumberOption } from './option-values.js';
 import { UsageError, usageError, type UsageView } from './usage-errors.js';
+import { lockAndResumeOptions, withLockAndResumeOptions } from './run-options.js';
 import { jsonErrorLine, jsonOutputRequested } from './json-errors.js';
 
 /** Prints an error the way users should see it, and returns the exit code. */
@@ -61,6 +63,7 @@ export async function main(argv: string[]): Promise<number> {
       verbosity: Number(args['verbose'] ?? 0),
       acceptNewHostKeys: Boolean(args['acceptNewHostKeys']),
       exitCode: Boolean(args['exitCode']),
+      ...lockAndResumeOptions(args),
     };
     // The offline forms of plan and apply: nothing is contacted (see validate-command, list-command).
     // Their one document at the end is all a stream would hold: --json-stream gives it too.
@@ -101,6 +104,7 @@ export async function main(argv: string[]): Promise<number> {
             .option('syntax-check', { type: 'boolean', default: false, describe: 'same as validate: check everything without connecting, list every problem' })
             .option('list-hosts', { type: 'boolean', default: false, describe: "list each play's hosts (after --limit) without connecting" })
             .option('list-tasks', { type: 'boolean', default: false, describe: "list each play's tasks (after --tags), with their tags, and its handlers, without connecting" });
+          b = withLockAndResumeOptions(b, name);
           if (name === 'plan') b = b.option('exit-code', { type: 'boolean', default: false, describe: 'exit 3 when changes are pending; 1 when a host could not be checked' });
           else b = b.option('dry-run', { type: 'boolean', default: false, describe: 'same as plan' });
           for (const [line, what] of EXAMPLES[name]!) b = b.example(line, what);
@@ -111,9 +115,10 @@ export async function main(argv: string[]): Promise<number> {
     )
     .command(validateCommand((code) => (exitCode = code)))
     .command(inventoryCommand((code) => (exitCode = code)))
+    .command(historyCommand((code) => (exitCode = code)))
     .command(labCommand)
     .command(vaultCommand)
-    .demandCommand(1, 'name a command: plan, apply, validate, inventory, lab or vault')
+    .demandCommand(1, 'name a command: plan, apply, validate, inventory, history, lab or vault')
     .strict()
     .help()
     .describe('help', 'show help (each command has its own: plan --help)')

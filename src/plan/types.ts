@@ -42,6 +42,8 @@ export interface HostRecap {
   message?: string;
   /** Interrupted: the tasks that did not run on the host (this play's and later plays'). */
   notRun?: string[];
+  /** plan: an apply held the host while it was checked ("web1 is locked by ..."): the plan of it may be out of date. */
+  lockedBy?: string;
   /** Failed in apply after notifying these handlers: recorded on the host, the next apply runs them. */
   pendingHandlers?: string[];
 }

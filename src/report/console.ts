@@ -220,6 +220,9 @@ export class ConsoleReporter implements Reporter {
     if (summary.stopped) this.print(this.c.red(`stopped: ${this.one(summary.stopped)}`));
     const noun = summary.mode === 'plan' ? 'change(s) pending' : 'change(s) made';
     this.print(`${summary.changes} ${noun}`);
+    // A plan takes no run lock: an apply running on a host may change it under the plan.
+    const locked = summary.hosts.filter((h) => h.lockedBy).map((h) => this.one(h.host));
+    if (locked.length > 0) this.print(this.c.yellow(`an apply was running on ${locked.length} host(s) (${locked.join(', ')}): this plan may be out of date there`));
     // Last, where the eye lands: "0 change(s) pending" alone would read as "all is as wanted".
     const incomplete = incompleteNote(summary);
     if (incomplete) this.print(this.c.red(incomplete));

@@ -3,6 +3,7 @@
 // have been on its own, in task order.
 import type { BecomeOptions } from '../transport/types.js';
 import { execBatched } from './batched-exec.js';
+import { foldHistory } from './history-record.js';
 import type { FactCache } from './fact-cache.js';
 import type { Handlers } from './handlers.js';
 import { Interrupted, type ChangePlan, type HostPlayInput } from './host-play-types.js';
@@ -84,7 +85,10 @@ export class ChangeQueue {
       this.queued = queued;
       throw new Interrupted('interrupted');
     }
-    const steps = changes.flatMap((q) => q.plan.steps.map((step) => ({ command: step.command, ...(step.stdin !== undefined ? { stdin: step.stdin } : {}), ...(step.checksInput ? { checksInput: true } : {}) })));
+    const plain = changes.flatMap((q) => q.plan.steps.map((step) => ({ command: step.command, ...(step.stdin !== undefined ? { stdin: step.stdin } : {}), ...(step.checksInput ? { checksInput: true } : {}) })));
+    // The history line rides in the same exec (history-record.ts).
+    const history = foldHistory(this.input.history, this.input.loginIsRoot, changes.map((q) => q.instance.label), plain, this.queuedBecome);
+    const steps = history?.steps ?? plain;
     const outcome = steps.length > 0 ? await this.inFlight.sending(changes.map((q) => q.instance), () => execBatched(this.input.transport, steps, this.queuedBecome, this.input.signal)) : { results: [] };
     if (outcome.results.length > 0) this.input.runChanges.count += 1;
     const done: TaskInstance[] = [];
@@ -118,6 +122,7 @@ export class ChangeQueue {
       this.cache.facts.pendingHandlers.push(...q.recordLines.filter((l) => !this.cache.facts.pendingHandlers.includes(l)));
       done.push(q.instance);
     }
+    if (ok && outcome.results.length === steps.length) history?.done();
     await this.handlers.notifyAndRecord(done);
     return ok;
   }

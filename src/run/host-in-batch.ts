@@ -3,7 +3,8 @@
 import { ConnectionError, FoobarError } from '../errors.js';
 import type { TaskResult } from '../plan/types.js';
 import { ConnectInterrupted, type ConnectionPool } from './connections.js';
-import { HostLockedError, HostLockError } from './host-lock.js';
+import { HostLockedError, HostLockError, LockWaitInterrupted } from './host-lock.js';
+import type { HostHistory } from './history-record.js';
 import type { RunChanges } from './host-memory.js';
 import { runPlayOnHost } from './host-play.js';
 import { count, markFailed, markLocked, markUnreachable } from './host-recap.js';
@@ -25,6 +26,8 @@ export interface RunState {
   /** Every task result of the run, in the order hosts report them. */
   results: TaskResult[];
   aborted: () => boolean;
+  /** apply: the host's history line (history-record.ts). */
+  historyOf?: (host: string) => HostHistory | undefined;
 }
 
 /** The batch a host runs in. */
@@ -64,6 +67,7 @@ export async function runHostInBatch(run: RunState, turn: BatchTurn, host: strin
       memory: hostState.memory,
       laterQueries: laterQueries(run.plays, run.plays.indexOf(prepared), host, options.loginIsRoot(host)),
       runChanges,
+      ...(run.historyOf?.(host) ? { history: run.historyOf(host)! } : {}),
       // In a roll the host is the step: once drained, it finishes its play, is checked and
       // put back, rather than being left out of service half applied.
       ...(options.signal && !rolling ? { signal: options.signal } : {}),
@@ -93,7 +97,7 @@ export async function runHostInBatch(run: RunState, turn: BatchTurn, host: strin
     }
   } catch (error) {
     // Nothing ran there: the recap lists the host's tasks as not run (see finishRecaps).
-    if (error instanceof ConnectInterrupted) return;
+    if (error instanceof ConnectInterrupted || error instanceof LockWaitInterrupted) return;
     if (error instanceof HostLockedError && error.host === host) markLocked(hostState, error.message, reporter);
     else if (error instanceof HostLockError) markFailed(hostState, error.message);
     else if (error instanceof RollError) markFailed(hostState, `${error.step}: ${error.message} (left drained)`);

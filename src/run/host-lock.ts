@@ -2,15 +2,18 @@
 // (flock) on a file in /run/lock, in the same exec, and that exec's shell then stays alive holding
 // it until the run's SSH connection ends: the host's kernel releases the lock when the session
 // dies, however the run ends (finished, killed, network gone). So locking costs no round trip.
-// `apply` takes the lock exclusively; `plan` takes it shared: plans may run side by side, but
-// never beside an apply (a plan of a host in the middle of a change would be misleading).
+// `apply` takes the lock exclusively; `plan` does not take it, it only looks (lock-peek.ts) and
+// says when an apply holds the host, since its plan may then be out of date.
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { hostname, userInfo } from 'node:os';
 import { ConnectionError } from '../errors.js';
 import type { RunMode } from '../plan/types.js';
 import { shellQuote } from '../shell/quote.js';
 import { getViaExec, putViaExec } from '../transport/file-ops.js';
 import type { BecomeOptions, ExecOptions, ExecResult, HeldResult, Transport } from '../transport/types.js';
+import { describeHolder, holderRecord } from './lock-holder.js';
+import { peekScript } from './lock-peek.js';
 
 /** The lock file and its holder records live here (1777 on Debian; /tmp where it is missing), whoever logs in. */
 export const DEFAULT_LOCK_DIR = '/run/lock';
@@ -33,6 +36,11 @@ export function currentOwner(mode: RunMode, playbook: string, startedAt = new Da
   return { mode, user: safeUser(), controller: hostname(), pid: process.pid, startedAt, playbook };
 }
 
+/** `$USER@controller`, as history entries and lock holders name the operator. */
+export function operatorName(): string {
+  return `${process.env['USER'] || safeUser()}@${hostname()}`;
+}
+
 function safeUser(): string {
   try {
     return userInfo().username;
@@ -41,10 +49,9 @@ function safeUser(): string {
   }
 }
 
-/** "root@ctl pid 1234 since 2026-12-03 17:02:11 UTC, apply playbooks/site.yml" */
+/** The holder record other runs read (see lock-holder.ts). */
 export function describeOwner(owner: LockOwner): string {
-  const since = owner.startedAt.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
-  return `${owner.user}@${owner.controller} pid ${owner.pid} since ${since}, ${owner.mode} ${owner.playbook}`;
+  return holderRecord({ who: `${owner.user}@${owner.controller}`, pid: owner.pid, startedAt: owner.startedAt, playbook: owner.playbook });
 }
 
 /**
@@ -75,7 +82,21 @@ export interface LockSettings {
   /** Unique to this run: two inventory names for one machine must not lock each other out. */
   runId: string;
   dir: string;
+  /** Wait this long for a locked host (`--lock-wait`) instead of refusing it at once. */
+  waitMs?: number;
+  /** Ends a wait for the lock (an interrupt). */
+  signal?: AbortSignal;
+  /** Told once when a host is locked: an apply that waits for it, or a plan that goes on. */
+  notice?(host: string, message: string): void;
 }
+
+/** An interrupt came while waiting for a locked host: nothing ran there. */
+export class LockWaitInterrupted extends HostLockError {
+  override name = 'LockWaitInterrupted';
+}
+
+/** How often a waiting run asks a locked host again (one round trip each). */
+const LOCK_RETRY_MS = 1000;
 
 export function newRunId(): string {
   return randomBytes(9).toString('hex');
@@ -134,8 +155,7 @@ export function lockScript(host: string, lock: LockSettings): LockScript {
         const word = status?.[1];
         const rest = status ? out.slice(status.index + status[0].length).trim() : '';
         if (word === 'busy') {
-          const holder = rest.split('\n')[0]?.replace(/ \[run [0-9a-f]+\]$/, '').replace(/[\u0000-\u001f\u007f]/g, '?').trim();
-          throw new HostLockedError(host, `${host}: locked by another foobar-provision run (${holder || 'holder unknown'})`);
+          throw new HostLockedError(host, describeHolder(host, rest));
         }
         if (word === 'locked') throw new HostLockError(host, `${host}: the session holding the run lock ended before its first command finished (exit ${result.code ?? '?'})`);
         if (word === 'noflock') throw new HostLockError(host, `${host}: cannot take the run lock: flock is not installed on the host (util-linux)`);
@@ -189,6 +209,13 @@ export class LockedTransport implements Transport {
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     if (!this.inner.hold) return this.inner.exec(command, options);
+    if (!this.#lock && this.lock.mode === 'plan') {
+      // A plan takes no lock: its first command only looks whether an apply holds the host.
+      const alone = options.stdin !== undefined || options.timeoutMs !== undefined;
+      const first = this.#peek(alone ? ':' : command, options.become);
+      this.#lock = first.then(() => undefined);
+      if (!alone) return first;
+    }
     if (!this.#lock) {
       // The first command rides in the locking exec, unless it needs stdin or its own deadline.
       if (options.stdin !== undefined || options.timeoutMs !== undefined) {
@@ -206,13 +233,38 @@ export class LockedTransport implements Transport {
     return this.inner.exec(command, options);
   }
 
+  async #peek(command: string, become: BecomeOptions | boolean | undefined): Promise<ExecResult> {
+    const script = peekScript(this.lock.dir);
+    const { result, holder } = script.parse(await this.inner.exec(`${script.before}\n(\n${command}\n)`, become !== undefined ? { become } : {}));
+    if (holder !== undefined) this.lock.notice?.(this.hostName, describeHolder(this.hostName, holder));
+    return result;
+  }
+
   async #take(command: string, become: BecomeOptions | boolean | undefined): Promise<ExecResult> {
-    const script = lockScript(this.hostName, this.lock);
-    const held = await this.inner.hold!(
-      { before: script.before, command, after: script.after },
-      { readyLine: script.readyLine, purpose: 'the run lock', ...(become !== undefined ? { become } : {}) },
-    );
-    return script.parse(held);
+    const deadline = this.lock.waitMs ? Date.now() + this.lock.waitMs : undefined;
+    let told = false;
+    for (;;) {
+      const script = lockScript(this.hostName, this.lock);
+      const held = await this.inner.hold!(
+        { before: script.before, command, after: script.after },
+        { readyLine: script.readyLine, purpose: 'the run lock', ...(become !== undefined ? { become } : {}) },
+      );
+      try {
+        return script.parse(held);
+      } catch (error) {
+        // `--lock-wait`: ask again until the holder is gone or the time is up; an interrupt ends the wait.
+        if (!(error instanceof HostLockedError) || deadline === undefined) throw error;
+        const waited = `${Math.round(this.lock.waitMs! / 1000)} s`;
+        if (Date.now() >= deadline) throw new HostLockedError(this.hostName, `${error.message}; waited ${waited}`);
+        if (!told) this.lock.notice?.(this.hostName, `${error.message}; waiting up to ${waited} for it`);
+        told = true;
+        try {
+          await sleep(Math.min(LOCK_RETRY_MS, deadline - Date.now()), undefined, this.lock.signal ? { signal: this.lock.signal } : {});
+        } catch {
+          throw new LockWaitInterrupted(this.hostName, `${this.hostName}: interrupted while waiting for the run lock; nothing was run there`);
+        }
+      }
+    }
   }
 
   put(path: string, data: Buffer, options?: { mode?: string; become?: BecomeOptions | boolean }): Promise<void> {

@@ -10,6 +10,7 @@ import type { Transport } from '../transport/types.js';
 import type { HostMemory, RunChanges } from './host-memory.js';
 import type { Lockstep } from './lockstep.js';
 import type { PrepareContext, TaskInstance } from './prepare.js';
+import type { HostHistory } from './history-record.js';
 
 export interface HostPlayInput {
   host: string;
@@ -36,6 +37,8 @@ export interface HostPlayInput {
   runChanges: RunChanges;
   /** Aborted by an interrupt: the step in progress finishes, nothing new starts. */
   signal?: AbortSignal;
+  /** apply: the host's history line, written by its change execs (history-record.ts). */
+  history?: HostHistory;
 }
 
 export interface HostPlayOutcome {

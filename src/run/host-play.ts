@@ -16,6 +16,7 @@ import { contextFor, instancesOf, prepareTask, type TaskInstance } from './prepa
 import { HostLockError } from './host-lock.js';
 import { planCheckFor, PlanValidations } from './plan-validations.js';
 import { commandResult, registerValue } from './register-values.js';
+import { foldHistory } from './history-record.js';
 import { stepBecome } from './step-become.js';
 import { describeStepFailure, stepOutput, TaskRecorder } from './task-record.js';
 
@@ -222,7 +223,9 @@ class HostPlayRun {
 
     const results: StepResult[] = [];
     const folded = isHandler || instance.module.interpret ? { plan, lines: [] } : this.handlers.foldPendingRecord(instance, plan);
-    for (const step of folded.plan.steps) {
+    const lastStep = folded.plan.steps[folded.plan.steps.length - 1];
+    const history = lastStep && foldHistory(this.input.history, this.input.loginIsRoot, [instance.label], folded.plan.steps, stepBecome(instance, lastStep, this.input.loginIsRoot));
+    for (const step of history?.steps ?? folded.plan.steps) {
       this.checkSignal();
       const become = stepBecome(instance, step, this.input.loginIsRoot);
       const result = await this.inFlight.sending([instance], () => this.input.transport.exec(step.command, { stdin: step.stdin, become }));
@@ -233,6 +236,7 @@ class HostPlayRun {
       ? instance.module.interpret(resolved, results)
       : { changed: true, failed: results.some((r) => r.code !== 0) ? describeStepFailure(results) : undefined };
     const last = results[results.length - 1];
+    if (results.length === folded.plan.steps.length && last?.code === 0) history?.done();
     this.register(instance, commandResult({ changed: verdict.changed, failed: Boolean(verdict.failed), ...(last ? { last } : {}) }));
     if (verdict.changed || verdict.failed) this.input.runChanges.count += 1;
     if (instance.module.exactAssume && plan.assume && !verdict.failed) plan.assume(this.cache.facts);

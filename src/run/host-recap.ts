@@ -54,6 +54,14 @@ export function markUnreachable(hostState: HostState, message: string, reporter:
   reporter.hostUnreachable(hostState.recap.host, message);
 }
 
+/** A run that stopped early (a roll, max_fail_percentage) never reached some hosts' later plays: not done (see --resume). */
+export function markStoppedBeforeLaterPlays(state: Map<string, HostState>, plays: PreparedPlay[], stopped: string): void {
+  for (const s of state.values()) {
+    const last = plays.map((p) => p.perHost.has(s.recap.host)).lastIndexOf(true);
+    if (!s.out && s.resumeFrom <= last) markNotReached(state, [s.recap.host], `the run stopped before this host's later plays (${stopped})`);
+  }
+}
+
 /** At the run's end: "changed" for hosts with changes, and on an interrupt what did not run. */
 export function finishRecaps(state: Map<string, HostState>, plays: PreparedPlay[], interrupted: boolean): void {
   for (const s of state.values()) {

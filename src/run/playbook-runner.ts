@@ -4,11 +4,13 @@
 import pLimit from 'p-limit';
 import { FoobarError } from '../errors.js';
 import { currentOwner, DEFAULT_LOCK_DIR, describeOwner, LockedTransport, newRunId, type LockSettings } from './host-lock.js';
+import { lockNotice } from './lock-notice.js';
+import { becomesRoot, finishHistories, HostHistory } from './history-record.js';
 import type { RunSummary } from '../plan/types.js';
 import { ConnectionPool } from './connections.js';
 import { HostMemory, type RunChanges } from './host-memory.js';
 import { runHostInBatch, type RunState } from './host-in-batch.js';
-import { finishRecaps, markNotReached, newRecap } from './host-recap.js';
+import { finishRecaps, markNotReached, markStoppedBeforeLaterPlays, newRecap } from './host-recap.js';
 import { Lockstep } from './lockstep.js';
 import { preparePlays, registerNames, RunInterrupted } from './play-preparation.js';
 import type { PrepareContext } from './prepare.js';
@@ -33,6 +35,9 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
     owner: describeOwner(currentOwner(options.mode, options.playbook.file, new Date(started))),
     runId: newRunId(),
     dir: options.lockDir ?? DEFAULT_LOCK_DIR,
+    ...(options.lockWaitMs ? { waitMs: options.lockWaitMs } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    notice: lockNotice(options.mode, options.reporter, (host) => state.get(host)?.recap),
   };
   const pool = new ConnectionPool((host) => new LockedTransport(options.transportFor(host), lock));
   const limit = pLimit(Math.max(1, options.forks));
@@ -40,7 +45,14 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
   let stopped: string | undefined;
   const aborted = () => options.signal?.aborted === true;
   const runChanges: RunChanges = { count: 0 };
-  const run: RunState = { options, prepareContext, plays, state, pool, runChanges, drainedNow: options.drainedNow ?? new Map<string, string[]>(), results: [], aborted };
+  // apply: each host's history line (history-record.ts).
+  const histories = new Map<string, HostHistory>();
+  const history = options.mode === 'apply' ? options.history : undefined;
+  const historyOf = (host: string) => {
+    if (history && !histories.has(host)) histories.set(host, new HostHistory({ ...history, runId: lock.runId }, host));
+    return histories.get(host);
+  };
+  const run: RunState = { options, prepareContext, plays, state, pool, runChanges, drainedNow: options.drainedNow ?? new Map<string, string[]>(), results: [], aborted, historyOf };
 
   reporter.runStart({ mode: options.mode, playbook: options.playbook.file, inventory: options.inventoryName, hosts: allHosts });
   try {
@@ -94,13 +106,22 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
       }
       if (roll && options.mode === 'apply') await reportDrained(roll, info.hosts, reporter);
     }
-  } finally {
+  } catch (error) {
     await pool.closeAll();
+    throw error;
   }
 
   const interrupted = aborted();
   if (interrupted) stopped ??= 'interrupted';
+  if (stopped && !interrupted) markStoppedBeforeLaterPlays(state, plays, stopped);
   finishRecaps(state, plays, interrupted);
+  try {
+    // Hosts whose history line is missing or out of date (a failure after changes): one exec each.
+    const instances = (h: string) => plays.flatMap((p) => [...(p.perHost.get(h)?.tasks ?? []), ...(p.perHost.get(h)?.handlers ?? [])]);
+    await finishHistories(histories, [...state.values()].map((s) => s.recap), run.results, (h) => pool.connect(h), { loginIsRoot: options.loginIsRoot, mayBecomeRoot: (h) => becomesRoot(instances(h)), log: (m) => reporter.log(m) });
+  } finally {
+    await pool.closeAll();
+  }
   const summary: RunSummary = {
     mode: options.mode,
     playbook: options.playbook.file,

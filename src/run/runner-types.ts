@@ -5,6 +5,7 @@ import type { HostRecap, PlayInfo, RunMode } from '../plan/types.js';
 import type { Reporter } from '../report/reporter.js';
 import type { TransportFactory } from './connections.js';
 import type { HostMemory } from './host-memory.js';
+import type { HistoryContext } from './history-record.js';
 import type { PrepareContext, TaskInstance } from './prepare.js';
 
 export interface RunPlaybookOptions {
@@ -35,6 +36,10 @@ export interface RunPlaybookOptions {
   drainedNow?: Map<string, string[]>;
   /** Folder of the run lock on every host (default /run/lock). */
   lockDir?: string;
+  /** `--lock-wait`: how long an apply waits for a host another run holds. */
+  lockWaitMs?: number;
+  /** apply: what each changed host's history line says (history-record.ts). */
+  history?: Omit<HistoryContext, 'runId'>;
 }
 
 export interface PreparedPlay {

@@ -14,6 +14,8 @@ export const CLI = fileURLToPath(new URL('../../bin/foobar-provision.js', import
  */
 export const LOCK_DIR = mkdtempSync(join(tmpdir(), 'fbp-lock-'));
 chmodSync(LOCK_DIR, 0o1777);
+/** Each test file's own history folder on its "hosts" (created by the first run that changes one). */
+export const HISTORY_DIR = join(LOCK_DIR, 'history');
 process.on('exit', () => rmSync(LOCK_DIR, { recursive: true, force: true }));
 
 export interface CliResult {
@@ -30,7 +32,7 @@ export function runCli(args: string[], opts: { cwd?: string; env?: Record<string
 export function startCli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): { child: ChildProcess; done: Promise<CliResult> } {
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: opts.cwd,
-    env: { ...process.env, NO_COLOR: '1', FOOBAR_PROVISION_LOCK_DIR: LOCK_DIR, ...opts.env },
+    env: { ...process.env, NO_COLOR: '1', FOOBAR_PROVISION_LOCK_DIR: LOCK_DIR, FOOBAR_PROVISION_HISTORY_DIR: HISTORY_DIR, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const done = new Promise<CliResult>((resolve, reject) => {

@@ -1,6 +1,7 @@
 // One run at a time per host, against a real sshd: a second run started while the first works on
 // the host leaves it alone and says who holds it; the lock dies with the first run's connection.
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { chmod, lchown, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
@@ -8,7 +9,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTestUsers, startSshd, type TestSshd } from '../helpers/sshd.js';
-import { parseReport, runCli, startCli } from '../helpers/cli.js';
+import { LOCK_DIR, parseReport, runCli, startCli } from '../helpers/cli.js';
+
+/** Pids of the processes the test sshd forked for its connections (its direct children). */
+function sessionProcesses(): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === sshd.pid) pids.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
 
 let sshd: TestSshd;
 let project: string;
@@ -99,7 +116,8 @@ describe('run lock', () => {
       expect(other.code, other.stderr).toBe(1);
       const report = parseReport(other.stdout);
       expect(report.hosts[0]).toMatchObject({ host: 'node1', status: 'locked' });
-      expect(report.hosts[0]!.message).toMatch(/^node1: locked by another foobar-provision run \(\S+@\S+ pid \d+ since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, apply playbooks\/guarded\.yml\)$/);
+      // The issue's shape: "web1 is locked by alice@ops1 (pid 4242, playbooks/site.yml, since 10:02 UTC)".
+      expect(report.hosts[0]!.message).toMatch(/^node1 is locked by \S+@\S+ \(pid \d+, playbooks\/guarded\.yml, since \d\d:\d\d UTC\)$/);
       expect(report.results).toEqual([]);
     }
     expect(await lines(join(target, 'init.log'))).toEqual(['ran']);
@@ -112,40 +130,132 @@ describe('run lock', () => {
     expect(parseReport(later.stdout).hosts[0]).toMatchObject({ status: 'ok', changed: 0, roundTrips: 1 });
   });
 
-  it('a plan beside an apply is refused too; plans beside each other are not', async () => {
+  it('a plan beside an apply takes no lock: it goes on, warns that an apply is running there, and notes it in the recap', async () => {
     const target = await newTarget();
     await writeProject({ 'inventory/root.yml': inventory('root'), 'playbooks/guarded.yml': playbook(target, { become: false, sleep: 3 }) });
     const first = startCli(['apply', '-i', 'root', '-p', 'playbooks/guarded.yml', '--json'], { cwd: project });
     await waitFor('the apply to start its command', () => existsSync(join(target, 'started')));
     const plan = await runCli(['plan', '-i', 'root', '-p', 'playbooks/guarded.yml', '--json'], { cwd: project });
-    expect(plan.code).toBe(1);
-    expect(parseReport(plan.stdout).hosts[0]).toMatchObject({ status: 'locked' });
+    expect(plan.code, plan.stdout).toBe(0);
+    const report = parseReport(plan.stdout) as ReturnType<typeof parseReport> & { messages: string[]; hosts: Array<{ lockedBy?: string }> };
+    expect(report.hosts[0]).toMatchObject({ status: 'changed', roundTrips: 1 });
+    expect(report.hosts[0]!.lockedBy).toMatch(/^node1 is locked by \S+@\S+ \(pid \d+, playbooks\/guarded\.yml, since \d\d:\d\d UTC\)$/);
+    expect(report.messages.join('\n')).toMatch(/warning: node1 is locked by .*an apply is running there, so this plan of node1 may be out of date/);
+    // The console says it too, in the summary.
+    const text = await runCli(['plan', '-i', 'root', '-p', 'playbooks/guarded.yml'], { cwd: project });
+    expect(text.stdout + text.stderr).toMatch(/an apply was running on 1 host\(s\) \(node1\): this plan may be out of date there/);
     expect((await first.done).code).toBe(0);
+    // With no apply running, no note.
+    const after = await runCli(['plan', '-i', 'root', '-p', 'playbooks/guarded.yml', '--json'], { cwd: project });
+    expect((parseReport(after.stdout).hosts[0] as { lockedBy?: string }).lockedBy).toBeUndefined();
 
-    // Two plans at once share the lock.
-    await writeProject({ 'playbooks/slow-plan.yml': `- hosts: all\n  tasks:\n    - command: { cmd: "true", creates: "${target}/initialised" }\n` });
-    const plans = await Promise.all([1, 2, 3].map(() => runCli(['plan', '-i', 'root', '-p', 'playbooks/slow-plan.yml', '--json'], { cwd: project })));
-    for (const p of plans) expect(p.code, p.stdout).toBe(0);
+    // A plan holds nothing: an apply started while plans run is never refused by them.
+    await writeProject({ 'playbooks/slow-plan.yml': `- hosts: all\n  tasks:\n    - command: { cmd: "sleep 2", creates: "${target}/never" }\n` });
+    const plans = [1, 2, 3].map(() => startCli(['plan', '-i', 'root', '-p', 'playbooks/slow-plan.yml', '--json'], { cwd: project }));
+    const apply = await runCli(['apply', '-i', 'root', '-p', 'playbooks/guarded.yml', '--json'], { cwd: project });
+    expect(apply.code, apply.stdout).toBe(0);
+    for (const p of plans) expect((await p.done).code).toBe(0);
   });
 
-  it('a killed run releases the lock with its connection', async () => {
+  it('two applies at once on the same hosts: each host is changed by exactly one of them, the other reports it locked', async () => {
     const target = await newTarget();
-    await writeProject({ 'inventory/user.yml': inventory('fbptest'), 'playbooks/guarded.yml': playbook(target, { become: true, sleep: 30 }) });
+    const twoHosts = inventory('root') + `  node2: { address: 127.0.0.1, port: ${sshd.port} }\n`;
+    await writeProject({
+      'inventory/two.yml': twoHosts,
+      'playbooks/mark.yml': `- hosts: all\n  tasks:\n    - command: "sh -c 'sleep 1; echo <%= run %> >> ${target}/<%= inventory_hostname %>.log'"\n`,
+    });
+    const runs = await Promise.all(['a', 'b'].map((id) => runCli(['apply', '-i', 'two', '-p', 'playbooks/mark.yml', '--json', '--var', `run=${id}`], { cwd: project })));
+    const reports = runs.map((r) => parseReport(r.stdout));
+    for (const host of ['node1', 'node2']) {
+      const statuses = reports.map((r) => r.hosts.find((h) => h.host === host)!.status).sort();
+      expect(statuses, host).toEqual(['changed', 'locked']);
+      expect(await lines(join(target, `${host}.log`))).toHaveLength(1);
+    }
+    for (const r of runs) expect([0, 1]).toContain(r.code);
+    expect(runs.map((r) => r.code).sort()).toEqual(runs.map((_, i) => (reports[i]!.hosts.some((h) => h.status === 'locked') ? 1 : 0)).sort());
+  });
+
+  it('--lock-wait waits for the holder to finish, then runs; an interrupt ends the wait at once', async () => {
+    const target = await newTarget();
+    await writeProject({ 'inventory/root.yml': inventory('root'), 'playbooks/guarded.yml': playbook(target, { become: false, sleep: 3 }), 'playbooks/touch.yml': `- hosts: all\n  tasks:\n    - command: "touch ${target}/waited"\n` });
+    const first = startCli(['apply', '-i', 'root', '-p', 'playbooks/guarded.yml', '--json'], { cwd: project });
+    await waitFor('the first run to start its command', () => existsSync(join(target, 'started')));
+    const waiting = await runCli(['apply', '-i', 'root', '-p', 'playbooks/touch.yml', '--lock-wait', '2m', '--json'], { cwd: project });
+    expect((await first.done).code).toBe(0);
+    expect(waiting.code, waiting.stdout).toBe(0);
+    const report = parseReport(waiting.stdout) as ReturnType<typeof parseReport> & { messages: string[] };
+    expect(report.hosts[0]).toMatchObject({ status: 'changed' });
+    expect(report.messages.join('\n')).toMatch(/node1 is locked by .*; waiting up to 120 s for it/);
+    expect(existsSync(join(target, 'waited'))).toBe(true);
+
+    // Ctrl-C while waiting: the host is left alone, reported interrupted, exit 130.
+    const target2 = await newTarget();
+    await writeProject({ 'playbooks/guarded2.yml': playbook(target2, { become: false, sleep: 60 }), 'playbooks/touch2.yml': `- hosts: all\n  tasks:\n    - command: "touch ${target2}/never"\n` });
+    const holder = startCli(['apply', '-i', 'root', '-p', 'playbooks/guarded2.yml', '--json'], { cwd: project });
+    try {
+      await waitFor('the holder to start its command', () => existsSync(join(target2, 'started')));
+      const waiter = startCli(['apply', '-i', 'root', '-p', 'playbooks/touch2.yml', '--lock-wait', '10m'], { cwd: project });
+      let err = '';
+      waiter.child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+      let out = '';
+      waiter.child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+      await waitFor('the waiter to say it waits', () => /waiting up to 600 s/.test(out + err));
+      waiter.child.kill('SIGINT');
+      const ended = await waiter.done;
+      expect(ended.code).toBe(130);
+      expect(ended.stdout).toMatch(/node1\s+ok=0 changed=0/);
+      expect(existsSync(join(target2, 'never'))).toBe(false);
+    } finally {
+      holder.child.kill('SIGKILL');
+      await holder.done;
+    }
+  }, 60_000);
+
+  it('a refused --lock-wait value is bad input (exit 2)', async () => {
+    await writeProject({ 'inventory/root.yml': inventory('root'), 'playbooks/quick.yml': `- hosts: all\n  tasks:\n    - command: "true"\n` });
+    const result = await runCli(['apply', '-i', 'root', '-p', 'playbooks/quick.yml', '--lock-wait', 'soon'], { cwd: project });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("--lock-wait must be a duration such as 60s, 2m or 1h, got 'soon'");
+  });
+
+  /** Nobody holds the lock of this test file's "hosts" (the machine itself) right now. */
+  const lockFree = () => spawnSync('sh', ['-c', `exec 9<"${LOCK_DIR}/foobar-provision.lock" && flock -n -x 9`]).status === 0;
+
+  it('a run killed with SIGKILL leaves no lock behind: the next apply gets the host', async () => {
+    const target = await newTarget();
+    await writeProject({ 'inventory/user.yml': inventory('fbptest'), 'playbooks/guarded.yml': playbook(target, { become: true, sleep: 30 }), 'playbooks/quick.yml': `- hosts: all\n  become: true\n  tasks:\n    - command: "touch ${target}/next"\n` });
     const first = startCli(['apply', '-i', 'user', '-p', 'playbooks/guarded.yml', '--json'], { cwd: project });
     await waitFor('the first run to start its command', () => existsSync(join(target, 'started')));
-    const locked = await runCli(['plan', '-i', 'user', '-p', 'playbooks/guarded.yml', '--json'], { cwd: project });
-    expect(parseReport(locked.stdout).hosts[0]).toMatchObject({ status: 'locked' });
+    const refused = await runCli(['apply', '-i', 'user', '-p', 'playbooks/quick.yml', '--json'], { cwd: project });
+    expect(parseReport(refused.stdout).hosts[0]).toMatchObject({ status: 'locked' });
 
     first.child.kill('SIGKILL');
     await first.done;
-    // The host notices the dead connection and the kernel drops the lock: poll, do not sleep.
-    let status = 'locked';
-    await waitFor('the lock to be released', async () => {
-      const next = await runCli(['plan', '-i', 'user', '-p', 'playbooks/guarded.yml', '--json'], { cwd: project });
-      status = parseReport(next.stdout).hosts[0]!.status;
-      return status !== 'locked';
-    });
-    expect(status).not.toBe('locked');
+    // The host notices the dead connection and the kernel drops the lock: poll the state, then apply once.
+    await waitFor('the lock to be released', lockFree);
+    const next = await runCli(['apply', '-i', 'user', '-p', 'playbooks/quick.yml', '--json'], { cwd: project });
+    expect(next.code, next.stdout).toBe(0);
+    expect(parseReport(next.stdout).hosts[0]).toMatchObject({ status: 'changed' });
+  });
+
+  it("the host's sshd session killed under a run leaves no lock behind: that run reports the host unreachable, the next apply gets it", async () => {
+    const target = await newTarget();
+    await writeProject({ 'inventory/root.yml': inventory('root'), 'playbooks/guarded.yml': playbook(target, { become: false, sleep: 30 }), 'playbooks/quick.yml': `- hosts: all\n  tasks:\n    - command: "touch ${target}/next"\n` });
+    const before = sessionProcesses();
+    const first = startCli(['apply', '-i', 'root', '-p', 'playbooks/guarded.yml', '--json'], { cwd: project });
+    await waitFor('the first run to start its command', () => existsSync(join(target, 'started')));
+    expect(lockFree()).toBe(false);
+    // The per-connection sshd processes this run opened (children of the listening sshd), by pid.
+    const mine = sessionProcesses().filter((pid) => !before.includes(pid));
+    expect(mine.length).toBeGreaterThan(0);
+    for (const pid of mine) process.kill(pid, 'SIGKILL');
+    const cut = await first.done;
+    expect(cut.code).toBe(1);
+    expect(parseReport(cut.stdout).hosts[0]).toMatchObject({ status: 'unreachable' });
+    await waitFor('the lock to be released', lockFree);
+    const next = await runCli(['apply', '-i', 'root', '-p', 'playbooks/quick.yml', '--json'], { cwd: project });
+    expect(next.code, next.stdout).toBe(0);
+    expect(parseReport(next.stdout).hosts[0]).toMatchObject({ status: 'changed' });
   });
 
   it('a run frozen or cut off from the host (no FIN ever arrives) releases the lock within the keepalive window', async () => {
@@ -155,6 +265,7 @@ describe('run lock', () => {
     await writeProject({
       'inventory/quick.yml': inventory('root').replace('connect_timeout: 5', 'connect_timeout: 5\n  keepalive_interval: 1\n  keepalive_count_max: 2'),
       'playbooks/guarded.yml': playbook(target, { become: false, sleep: 3 }),
+      'playbooks/noop.yml': `- hosts: all\n  tasks:\n    - command: { cmd: "true", creates: "/" }\n`,
     });
     const first = startCli(['apply', '-i', 'quick', '-p', 'playbooks/guarded.yml', '--json'], { cwd: project });
     try {
@@ -166,7 +277,7 @@ describe('run lock', () => {
       await waitFor(
         'the lock to be released',
         async () => {
-          const next = await runCli(['plan', '-i', 'quick', '-p', 'playbooks/guarded.yml', '--json'], { cwd: project });
+          const next = await runCli(['apply', '-i', 'quick', '-p', 'playbooks/noop.yml', '--json'], { cwd: project });
           status = parseReport(next.stdout).hosts[0]!.status;
           return status !== 'locked';
         },
@@ -190,7 +301,7 @@ describe('run lock', () => {
     const first = startCli(['apply', '-i', 'quick', '-p', 'playbooks/long.yml', '--json'], { cwd: project });
     await waitFor('the command to pass the silence window', () => existsSync(join(target, 'late')), 30_000);
     const during = await runCli(['plan', '-i', 'quick', '-p', 'playbooks/long.yml', '--json'], { cwd: project });
-    expect(parseReport(during.stdout).hosts[0]).toMatchObject({ status: 'locked' });
+    expect((parseReport(during.stdout).hosts[0] as { lockedBy?: string }).lockedBy).toMatch(/^node1 is locked by /);
     const done = await first.done;
     expect(done.code, done.stdout).toBe(0);
   }, 60_000);

@@ -59,8 +59,8 @@ describe('LockedTransport over ssh', () => {
     const one = new LockedTransport(transport(), lock());
     await one.exec('true');
     const two = new LockedTransport(transport(), { ...lock(), owner: 'other@ctl pid 2 since then, apply other.yml' });
-    await expect(two.exec('touch /tmp/fbp-never')).rejects.toThrow('sshd-test: locked by another foobar-provision run (tester@ctl pid 1 since now, apply test.yml)');
-    await expect(two.exec('true')).rejects.toThrow('locked by another foobar-provision run');
+    await expect(two.exec('touch /tmp/fbp-never')).rejects.toThrow('sshd-test is locked by another foobar-provision run (tester@ctl pid 1 since now, apply test.yml)');
+    await expect(two.exec('true')).rejects.toThrow('is locked by another foobar-provision run');
     await two.close();
     await one.close();
     await waitFor('the lock to be released', free);

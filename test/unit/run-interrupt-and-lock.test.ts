@@ -114,7 +114,13 @@ describe('the run lock answer', () => {
     const script = lockScript('web1', lock);
     const stdout = `${statusLine(script.before, 'busy')}\nroot@ctl pid 99 since 2026-12-03 17:02:11 UTC, apply site.yml\u001b[2J [run ffee01]\n`;
     expect(() => script.parse({ holding: false, stdout, stderr: '', code: 0 })).toThrow(HostLockedError);
-    expect(() => script.parse({ holding: false, stdout, stderr: '', code: 0 })).toThrow('web1: locked by another foobar-provision run (root@ctl pid 99 since 2026-12-03 17:02:11 UTC, apply site.yml?[2J)');
+    expect(() => script.parse({ holding: false, stdout, stderr: '', code: 0 })).toThrow('web1 is locked by another foobar-provision run (root@ctl pid 99 since 2026-12-03 17:02:11 UTC, apply site.yml?[2J)');
+  });
+
+  it('names the holder as the issue shows it: who, pid, playbook, since', () => {
+    const script = lockScript('web1', lock);
+    const stdout = `${statusLine(script.before, 'busy')}\nfbp1 alice@ops1 4242 2020-01-02T10:02:11.000Z playbooks/site.yml [run ffee01]\n`;
+    expect(() => script.parse({ holding: false, stdout, stderr: '', code: 0 })).toThrow('web1 is locked by alice@ops1 (pid 4242, playbooks/site.yml, since 2020-01-02 10:02 UTC)');
   });
 
   it('returns the command output and status when it holds the lock', () => {
