@@ -92,6 +92,19 @@ describe('the foobar stack on the lab', () => {
     expectNoSecrets(again, secrets);
   });
 
+  it('history: each host the first apply changed has its line, with the git commit; the no-op added none', async () => {
+    const changed = parseReport(firstApply.stdout).hosts.filter((h) => h.changed > 0).map((h) => h.host);
+    const result = await runCli(['history', '--inventory', 'lab', '-n', '2', '--json'], { cwd: REPO });
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as { hosts: Array<{ host: string; entries: Array<{ commit?: string; time?: string; playbook?: string }> }> };
+    const head = execFileSync('git', ['-C', REPO, 'rev-parse', 'HEAD']).toString().trim();
+    for (const host of changed) {
+      const last = report.hosts.find((h) => h.host === host)!.entries.at(-1);
+      expect(last, host).toMatchObject({ commit: head, playbook: 'playbooks/site.yml' });
+    }
+    expectNoSecrets(result, secrets);
+  });
+
   it('plan (human and -vv) and the inventory never show a vaulted value', async () => {
     for (const args of [['plan', '--inventory', 'lab', '-vv', '--no-color'], ['plan', '--inventory', 'lab', '--json'], ['inventory', '--inventory', 'lab'], ['inventory', '--inventory', 'lab', '--json']]) {
       const result = await runCli(args, { cwd: REPO });
