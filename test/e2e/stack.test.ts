@@ -92,17 +92,25 @@ describe('the foobar stack on the lab', () => {
     expectNoSecrets(again, secrets);
   });
 
-  it('history: each host the first apply changed has its line, with the git commit; the no-op added none', async () => {
-    const changed = parseReport(firstApply.stdout).hosts.filter((h) => h.changed > 0).map((h) => h.host);
-    const result = await runCli(['history', '--inventory', 'lab', '-n', '2', '--json'], { cwd: REPO });
-    expect(result.code, result.stderr).toBe(0);
-    const report = JSON.parse(result.stdout) as { hosts: Array<{ host: string; entries: Array<{ commit?: string; time?: string; playbook?: string }> }> };
+  it('history: a run that changes web1 leaves one line there with the git commit; a no-op run adds none', async () => {
+    const readHistory = async () => {
+      const result = await runCli(['history', '--inventory', 'lab', '--limit', 'web1', '-n', '1000', '--json'], { cwd: REPO });
+      expect(result.code, result.stderr).toBe(0);
+      expectNoSecrets(result, secrets);
+      return (JSON.parse(result.stdout) as { hosts: Array<{ entries: Array<Record<string, unknown>> }> }).hosts[0]!.entries;
+    };
+    const before = await readHistory();
+    await onHost('web1', `sudo sh -c 'echo "# drift" >> /etc/nginx/nginx.conf'`);
+    const fix = await apply('--limit', 'web1');
+    expect(fix.code, fix.stdout).toBe(0);
+    expect(parseReport(fix.stdout).hosts[0]).toMatchObject({ status: 'changed' });
+    const after = await readHistory();
+    expect(after).toHaveLength(before.length + 1);
     const head = execFileSync('git', ['-C', REPO, 'rev-parse', 'HEAD']).toString().trim();
-    for (const host of changed) {
-      const last = report.hosts.find((h) => h.host === host)!.entries.at(-1);
-      expect(last, host).toMatchObject({ commit: head, playbook: 'playbooks/site.yml' });
-    }
-    expectNoSecrets(result, secrets);
+    expect(after.at(-1)).toMatchObject({ commit: head, playbook: 'playbooks/site.yml', outcome: 'changed', tasks: expect.arrayContaining([expect.stringMatching(/nginx/)]) });
+    const noop = await apply('--limit', 'web1');
+    expect(parseReport(noop.stdout).hosts[0]).toMatchObject({ status: 'ok', roundTrips: 1 });
+    expect(await readHistory()).toHaveLength(after.length);
   });
 
   it('plan (human and -vv) and the inventory never show a vaulted value', async () => {
