@@ -98,14 +98,27 @@ export class HostHistory {
   }
 
   /** The line the host still needs at the end of the run, or undefined when it has the right one. */
+  /** Removes this run's line (the file's last line) when it is there. */
+  removeCommand(): string {
+    const f = shellQuote(historyFile(this.context.dir));
+    const mine = shellQuote(`{"run":"${this.context.runId}"`);
+    return `if [ -s ${f} ] && [ ! -L ${f} ] && tail -n 1 ${f} | grep -qF -- ${mine}; then truncate -s -"$(tail -n 1 ${f} | wc -c)" ${f}; fi`;
+  }
+
   /** Where the line goes on the host. */
   get dir(): string | undefined {
     return this.context.dir;
   }
 
+  /**
+   * The line the host still needs at the end of the run, or undefined when it has the right one;
+   * '' when it has a line of this run but nothing changed after all (a `changed_when` said no):
+   * the line goes.
+   */
   finalLine(recap: HostRecap, results: TaskResult[]): string | undefined {
     const changed = results.filter((r) => r.host === this.host && r.outcome === 'changed').map((r) => r.task);
     if (changed.length === 0 && this.recorded === undefined) return undefined;
+    if (changed.length === 0 && recap.status !== 'failed' && recap.status !== 'interrupted') return '';
     const outcome = outcomeOf(recap);
     const bad = [...results].reverse().find((r) => r.host === this.host && r.outcome === 'failed' && !r.ignored);
     const same = outcome === 'changed' && this.recorded !== undefined && this.recorded.length === changed.length && this.recorded.every((t, i) => t === changed[i]);
@@ -159,7 +172,7 @@ export async function finishHistories(
       }
       try {
         const transport = await transportOf(recap.host);
-        const result = await transport.exec(writeEntryCommand(line, JSON.parse(line).run as string, history.dir), { become: !asRoot });
+        const result = await transport.exec(line === '' ? history.removeCommand() : writeEntryCommand(line, JSON.parse(line).run as string, history.dir), { become: !asRoot });
         if (result.code !== 0) options.log(`${recap.host}: could not write ${historyFile(history.dir)} (exit ${result.code}): ${result.stderr.trim().split('\n').pop() ?? ''}`);
       } catch (error) {
         options.log(`${recap.host}: could not write ${historyFile(history.dir)}: ${(error as Error).message}`);

@@ -224,7 +224,8 @@ class HostPlayRun {
     const results: StepResult[] = [];
     const folded = isHandler || instance.module.interpret ? { plan, lines: [] } : this.handlers.foldPendingRecord(instance, plan);
     const lastStep = folded.plan.steps[folded.plan.steps.length - 1];
-    const history = lastStep && foldHistory(this.input.history, this.input.loginIsRoot, [instance.label], folded.plan.steps, stepBecome(instance, lastStep, this.input.loginIsRoot));
+    // A command with `changed_when: false` only reads: it is no change to write down.
+    const history = lastStep && !instance.module.readOnly?.(resolved) ? foldHistory(this.input.history, this.input.loginIsRoot, [instance.label], folded.plan.steps, stepBecome(instance, lastStep, this.input.loginIsRoot)) : undefined;
     for (const step of history?.steps ?? folded.plan.steps) {
       this.checkSignal();
       const become = stepBecome(instance, step, this.input.loginIsRoot);
@@ -236,7 +237,7 @@ class HostPlayRun {
       ? instance.module.interpret(resolved, results)
       : { changed: true, failed: results.some((r) => r.code !== 0) ? describeStepFailure(results) : undefined };
     const last = results[results.length - 1];
-    if (results.length === folded.plan.steps.length && last?.code === 0) history?.done();
+    if (history && results.length === folded.plan.steps.length && last?.code === 0) history.done();
     this.register(instance, commandResult({ changed: verdict.changed, failed: Boolean(verdict.failed), ...(last ? { last } : {}) }));
     if (verdict.changed || verdict.failed) this.input.runChanges.count += 1;
     if (instance.module.exactAssume && plan.assume && !verdict.failed) plan.assume(this.cache.facts);

@@ -232,6 +232,18 @@ describe('history on the host', () => {
     expect(after.at(-1)).toMatchObject({ tasks: ['a file', 'a command', 'after'], outcome: 'changed' });
   });
 
+  it('commands that change nothing (changed_when) leave no line: changed_when false is never written, an expression that says no is taken back', async () => {
+    await writeFile(
+      join(project, 'playbooks', 'reads.yml'),
+      `- hosts: node1\n  tasks:\n    - name: look\n      command: { cmd: "true", changed_when: false }\n    - name: look again\n      command: { cmd: "true", changed_when: "rc == 1" }\n`,
+    );
+    const before = await readFile(HISTORY, 'utf8');
+    const result = await cli(['apply', '-p', 'playbooks/reads.yml', '--json']);
+    expect(result.code, result.stdout).toBe(0);
+    expect(parseReport(result.stdout).hosts[0]).toMatchObject({ status: 'ok', changed: 0 });
+    expect(await readFile(HISTORY, 'utf8')).toBe(before);
+  });
+
   it('history shows the last entries per host as a table and JSON; a garbled line is shown as such', async () => {
     await appendFile(HISTORY, '\u001b[2Jnot json at all\n');
     await appendFile(HISTORY, `${JSON.stringify({ run: 'x1', time: '2026-12-03T10:02:11.000Z', host: 'node1', operator: 'alice@ops1', version: '0.1.0', playbook: 'p.yml', commit: 'abcdef1234567890', dirty: true, tasks: ['one'], outcome: 'changed' })}\n`);

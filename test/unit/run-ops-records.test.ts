@@ -86,6 +86,11 @@ describe('history lines', () => {
     expect(JSON.parse(history.finalLine(recap('web1', 'failed'), results)!)).toMatchObject({ outcome: 'failed', tasks: ['a'] });
     // A step that runs as another user cannot write the root-only file.
     expect(new HostHistory(context, 'web1').fold(['a'], false)).toBeUndefined();
+    // Written with a command whose changed_when then said no: the run's line is taken back.
+    const saidNo = new HostHistory(context, 'web3');
+    saidNo.fold(['look'], true)!.done();
+    expect(saidNo.finalLine(recap('web3', 'ok'), [])).toBe('');
+    expect(saidNo.removeCommand()).toContain(`grep -qF -- '{"run":"r1"'`);
     // A converged host has nothing to write.
     expect(new HostHistory(context, 'web2').finalLine(recap('web2', 'ok'), [])).toBeUndefined();
   });
