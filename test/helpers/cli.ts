@@ -14,9 +14,17 @@ export const CLI = fileURLToPath(new URL('../../bin/foobar-provision.js', import
  */
 export const LOCK_DIR = mkdtempSync(join(tmpdir(), 'fbp-lock-'));
 chmodSync(LOCK_DIR, 0o1777);
-/** Each test file's own history folder on its "hosts" (created by the first run that changes one). */
-export const HISTORY_DIR = join(LOCK_DIR, 'history');
-process.on('exit', () => rmSync(LOCK_DIR, { recursive: true, force: true }));
+/**
+ * Each test file's own history folder on its "hosts" (created, 0700, by the first run that changes
+ * one). Never inside LOCK_DIR: a root run creating it would create LOCK_DIR on a lab host too,
+ * 0700, where a login user's run then could not take its lock.
+ */
+const HISTORY_PARENT = mkdtempSync(join(tmpdir(), 'fbp-history-'));
+export const HISTORY_DIR = join(HISTORY_PARENT, 'log');
+process.on('exit', () => {
+  rmSync(LOCK_DIR, { recursive: true, force: true });
+  rmSync(HISTORY_PARENT, { recursive: true, force: true });
+});
 
 export interface CliResult {
   code: number;
