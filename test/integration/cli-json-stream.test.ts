@@ -127,7 +127,7 @@ describe('--json-stream', () => {
     const stream = events(second.stdout);
     expect(second.code, second.stderr).toBe(1);
     expect(stream.filter((e) => e.host === 'node1').map((e) => e.event)).toEqual(['host-connected', 'host-locked', 'host-done']);
-    expect(stream.find((e) => e.event === 'host-locked')!['message']).toContain('locked by another foobar-provision run');
+    expect(stream.find((e) => e.event === 'host-locked')!['message']).toMatch(/^node1 is locked by \S+@\S+ \(pid \d+, playbooks\/hold\.yml, since \d\d:\d\d UTC\)$/);
     expect(stream.at(-1)).toMatchObject({ event: 'recap', exitCode: 1, hosts: [expect.objectContaining({ host: 'node1', status: 'locked' })] });
   });
 
