@@ -91,7 +91,7 @@ function makeReporter(options: RunCommandOptions, redactor: Redactor): Reporter 
 
 export function exitCodeFor(summary: RunSummary, options: Pick<RunCommandOptions, 'mode' | 'exitCode'>): number {
   if (summary.interrupted) return EXIT.interrupted;
-  if (summary.hosts.some((h) => h.status === 'failed' || h.status === 'unreachable' || h.status === 'locked') || summary.stopped) return EXIT.hostFailed;
+  if (summary.hosts.some((h) => h.status === 'failed' || h.status === 'unreachable' || h.status === 'locked' || h.status === 'drifted') || summary.stopped) return EXIT.hostFailed;
   // An incomplete plan never passes for "nothing pending" (or for "only these changes").
   if (uncheckedHosts(summary).length > 0) return EXIT.hostFailed;
   if (options.mode === 'plan' && options.exitCode && summary.changes > 0) return EXIT.changesPending;

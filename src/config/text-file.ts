@@ -5,6 +5,7 @@ import { constants, openSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { ConfigError } from '../errors.js';
+import { recordInput } from './input-files.js';
 
 /** Offset of the first byte that cannot be in a UTF-8 text file (NUL or invalid UTF-8), if any. */
 export function firstBinaryByte(data: Uint8Array): number | undefined {
@@ -55,6 +56,7 @@ export async function readTextFile(file: string): Promise<string> {
   }
   const bad = firstBinaryByte(data);
   if (bad !== undefined) throw notText(file, bad);
+  recordInput(file, data);
   // A byte order mark is text, but YAML does not want it in values.
   return data.toString('utf8').replace(/^\uFEFF/, '');
 }

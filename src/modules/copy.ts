@@ -1,5 +1,6 @@
 // copy: write inline content or a local file to the host when it differs.
 import { readFile } from 'node:fs/promises';
+import { recordInput } from '../config/input-files.js';
 import { ConfigError } from '../errors.js';
 import { ModuleArgs } from './args.js';
 import { FILE_WRITE_KEYS, fileWrite, fileWriteQueries, planFileWrite, readFileWriteArgs, type FileWrite, type FileWriteArgs } from './file-write.js';
@@ -46,7 +47,9 @@ export const copyModule: ModuleDefinition<CopyArgs, FileWrite> = {
       if (problem) throw new ConfigError(`copy source "${args.src}": ${problem}`, where, problem.endsWith('not a file') ? 'src is one file (copy a folder\'s files one task each, or with loop)' : undefined);
       throw new ConfigError(`copy source "${args.src}" not found`, where, `searched: ${tried.join(', ') || '(empty search path)'}`);
     }
-    return fileWrite(args, await readFile(file), false);
+    const data = await readFile(file);
+    recordInput(file, data);
+    return fileWrite(args, data, false);
   },
   queries: fileWriteQueries,
   plan: planFileWrite,

@@ -25,8 +25,9 @@ export interface TaskResult {
   durationMs: number;
 }
 
-/** `locked`: another run of this tool held the host; `interrupted`: an interrupt left tasks not run. */
-export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'not-reached' | 'locked' | 'interrupted';
+/** `locked`: another run of this tool held the host; `interrupted`: an interrupt left tasks not run;
+ *  `drifted`: refused, its facts or a decision differ from the saved plan being applied. */
+export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'not-reached' | 'locked' | 'interrupted' | 'drifted';
 
 export interface HostRecap {
   host: string;

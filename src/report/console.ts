@@ -183,7 +183,7 @@ export class ConsoleReporter implements Reporter {
   }
 
   private statusColour(status: HostRecap['status']): (s: string) => string {
-    if (status === 'failed' || status === 'unreachable' || status === 'locked') return this.c.red;
+    if (status === 'failed' || status === 'unreachable' || status === 'locked' || status === 'drifted') return this.c.red;
     if (status === 'interrupted') return this.c.yellow;
     if (status === 'changed') return this.c.yellow;
     if (status === 'not-reached') return this.c.cyan;

@@ -45,6 +45,8 @@ export async function gatherFacts(input: HostPlayInput, probeBecome: boolean, re
   memory.cache.store(all, facts);
   memory.cache.facts.pendingHandlers = facts.pendingHandlers;
   memory.markProbed(runChanges, probeBecome);
+  // Against a saved plan: a host whose facts drifted is refused here, before any change.
+  input.ledger?.probed(facts);
 }
 
 /**

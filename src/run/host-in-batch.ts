@@ -68,6 +68,7 @@ export async function runHostInBatch(run: RunState, turn: BatchTurn, host: strin
       laterQueries: laterQueries(run.plays, run.plays.indexOf(prepared), host, options.loginIsRoot(host)),
       runChanges,
       ...(run.historyOf?.(host) ? { history: run.historyOf(host)! } : {}),
+      ...(options.ledgerFor?.(host) ? { ledger: options.ledgerFor(host)! } : {}),
       // In a roll the host is the step: once drained, it finishes its play, is checked and
       // put back, rather than being left out of service half applied.
       ...(options.signal && !rolling ? { signal: options.signal } : {}),
@@ -75,6 +76,7 @@ export async function runHostInBatch(run: RunState, turn: BatchTurn, host: strin
     run.results.push(...outcome.results);
     count(hostState.recap, outcome.results);
     if (outcome.unreachable) markUnreachable(hostState, outcome.unreachable, reporter);
+    else if (outcome.drifted) markLocked(hostState, outcome.drifted, reporter, 'drifted');
     else if (outcome.failed) {
       // The failure that stopped the host, not an earlier one that ignore_errors let pass.
       const bad = [...outcome.results].reverse().find((r) => r.outcome === 'failed' && !r.ignored);

@@ -9,6 +9,7 @@ import type { Reporter } from '../report/reporter.js';
 import type { Transport } from '../transport/types.js';
 import type { HostMemory, RunChanges } from './host-memory.js';
 import type { Lockstep } from './lockstep.js';
+import type { HostLedger } from '../plan/ledger.js';
 import type { PrepareContext, TaskInstance } from './prepare.js';
 import type { HostHistory } from './history-record.js';
 
@@ -39,6 +40,8 @@ export interface HostPlayInput {
   signal?: AbortSignal;
   /** apply: the host's history line, written by its change execs (history-record.ts). */
   history?: HostHistory;
+  /** The host's saved-plan ledger: records the plan, or checks the run against a saved one. */
+  ledger?: HostLedger;
 }
 
 export interface HostPlayOutcome {
@@ -50,6 +53,8 @@ export interface HostPlayOutcome {
   interrupted?: string[];
   /** A failed host's notified handlers that did not run (apply records them on the host). */
   pendingHandlers?: string[];
+  /** Refused: the host's facts or a decision differ from the saved plan. */
+  drifted?: string;
 }
 
 /** A task's plan that changes something. */

@@ -15,6 +15,7 @@ import { InFlight } from './in-flight.js';
 import { contextFor, instancesOf, prepareTask, type TaskInstance } from './prepare.js';
 import { HostLockError } from './host-lock.js';
 import { planCheckFor, PlanValidations } from './plan-validations.js';
+import { decisionOf, HostDriftedError } from '../plan/ledger.js';
 import { commandResult, registerValue } from './register-values.js';
 import { foldHistory } from './history-record.js';
 import { stepBecome } from './step-become.js';
@@ -36,6 +37,7 @@ async function playOnHost(run: HostPlayRun, input: HostPlayInput): Promise<HostP
   } catch (error) {
     // The run lock's refusal is the runner's to report (locked, not unreachable).
     if (error instanceof HostLockError) throw error;
+    if (error instanceof HostDriftedError) return { results: run.results, failed: true, drifted: error.message };
     if (error instanceof ConnectionError) return { results: run.results, failed: true, unreachable: run.lostDuring(error.message) };
     if (error instanceof HostFailed) return { results: run.results, failed: true, ...run.pendingHandlers() };
     if (error instanceof Interrupted) return { results: run.results, failed: false, interrupted: run.interrupt() };
@@ -164,6 +166,7 @@ class HostPlayRun {
       }
       if (prepared.state === 'skipped') {
         const reason = prepared.reason;
+        await this.checkDecision(instance, isHandler, { status: 'skipped', reason });
         this.queue.afterQueued(() => {
           this.recorder.record(instance, 'skipped', reason, started, isHandler);
           this.register(instance, { changed: false, skipped: true, failed: false });
@@ -176,12 +179,21 @@ class HostPlayRun {
         await refreshFacts(this.input, this.position, prepared.queries, instance.become);
       }
       const plan = instance.module.plan(prepared.resolved, this.cache.facts, { become: instance.become, taskName: instance.label, ...(this.input.transport.port !== undefined ? { sshPort: this.input.transport.port } : {}) });
+      await this.checkDecision(instance, isHandler, plan);
       return await this.handlePlan(instance, prepared.resolved, plan, started, isHandler);
     } catch (error) {
-      if (error instanceof ConnectionError || error instanceof Interrupted) throw error;
+      if (error instanceof ConnectionError || error instanceof Interrupted || error instanceof HostDriftedError) throw error;
       if (!(await this.queue.settle())) return false;
       return this.recorder.failInstance(instance, (error as Error).message, started, isHandler);
     }
+  }
+
+  /** Against a saved plan, before anything of this task is sent: a difference refuses the host. */
+  private async checkDecision(instance: TaskInstance, isHandler: boolean, plan: TaskPlan | { status: 'skipped'; reason: string }): Promise<void> {
+    const refusal = this.input.ledger?.decided(decisionOf(this.input.play.name, instance.label, isHandler, plan));
+    if (refusal === undefined) return;
+    if (!(await this.queue.settle())) this.stop();
+    throw new HostDriftedError(refusal);
   }
 
   private async runDeferredLoop(instance: TaskInstance, isHandler: boolean): Promise<boolean> {
@@ -211,6 +223,7 @@ class HostPlayRun {
       plan.assume?.(this.cache.facts);
       if (!plan.assume) this.cache.invalidate();
       this.checks.checkNext(planCheckFor(instance, plan, this.input.loginIsRoot));
+      if (!plan.assume || !instance.module.exactAssume) this.input.ledger?.markUnpredictable();
       this.recorder.record(instance, 'changed', plan.summary, started, isHandler, plan.diff);
       this.register(instance, { ...commandResult({ changed: true }), pending: true });
       this.handlers.notify(instance);

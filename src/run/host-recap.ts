@@ -39,9 +39,10 @@ export function markFailed(hostState: HostState, message: string): void {
   hostState.recap.message = message;
 }
 
-export function markLocked(hostState: HostState, message: string, reporter: Reporter): void {
+/** Refused without a failure: another run holds it (`locked`), or it drifted from a saved plan. */
+export function markLocked(hostState: HostState, message: string, reporter: Reporter, status: 'locked' | 'drifted' = 'locked'): void {
   hostState.out = true;
-  hostState.recap.status = 'locked';
+  hostState.recap.status = status;
   hostState.recap.message = message;
   reporter.log(message);
 }

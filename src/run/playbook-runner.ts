@@ -27,6 +27,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
   const prepareContext: PrepareContext = { ...options.prepare, runtimeNames: registerNames(options.playbook) };
   const plays = await preparePlays(options, prepareContext);
   if (options.signal?.aborted) throw new RunInterrupted('interrupted before any host was contacted');
+  options.beforeConnect?.();
   const allHosts = [...new Set(plays.flatMap((p) => p.info.hosts))];
   const state = new Map<string, HostState>(allHosts.map((h) => [h, { recap: newRecap(h), registers: new Map(), out: false, memory: new HostMemory({ keepPredictions: options.mode === 'plan' }), resumeFrom: 0 }]));
   // Every host's first command takes the run lock (see host-lock.ts).

@@ -7,6 +7,7 @@ import type { TransportFactory } from './connections.js';
 import type { HostMemory } from './host-memory.js';
 import type { HistoryContext } from './history-record.js';
 import type { PrepareContext, TaskInstance } from './prepare.js';
+import type { HostLedger } from '../plan/ledger.js';
 
 export interface RunPlaybookOptions {
   mode: RunMode;
@@ -40,6 +41,10 @@ export interface RunPlaybookOptions {
   lockWaitMs?: number;
   /** apply: what each changed host's history line says (history-record.ts). */
   history?: Omit<HistoryContext, 'runId'>;
+  /** A host's saved-plan ledger (the same one for every play of the run). */
+  ledgerFor?(host: string): HostLedger | undefined;
+  /** Called once everything is prepared locally, before the first connection (saved plans check their inputs). */
+  beforeConnect?(): void;
 }
 
 export interface PreparedPlay {

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { TemplateError, type SourceRef } from '../errors.js';
 import type { TemplateSlot } from '../config/template-origin.js';
+import { recordInput } from '../config/input-files.js';
 import { hostOf, runExpression, runTemplate, useSlotRenderer, type Failure } from './sandbox.js';
 
 export interface RenderOptions {
@@ -110,7 +111,9 @@ export async function renderTemplateFile(
 ): Promise<Rendered> {
   let source: string;
   try {
-    source = await readFile(file, 'utf8');
+    const data = await readFile(file);
+    recordInput(file, data);
+    source = data.toString('utf8');
   } catch {
     throw new TemplateError(`template file not found: ${file}`, { file });
   }
