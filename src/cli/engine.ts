@@ -19,7 +19,7 @@ import { runPlaybook, RunInterrupted } from '../run/playbook-runner.js';
 import { renderTemplateString } from '../template/render.js';
 import { SshTransport } from '../transport/ssh.js';
 import { notifyOnConnect } from '../transport/connect-notice.js';
-import { inventoryDirOf, lazyPassword, refuseShortSecrets, vaultDecryptHook } from '../vault/index.js';
+import { inventoryDirOf, lazyPassword, refuseShortSecrets, secretValues, vaultDecryptHook } from '../vault/index.js';
 import type { ConnectionSettings } from '../transport/types.js';
 import { EXIT } from './exit-codes.js';
 import { checkBeforeConnecting } from './preflight.js';
@@ -28,8 +28,9 @@ import { toolVersion } from './tool-version.js';
 import { syncLineWriter } from './sync-output.js';
 import { chooseResumeHosts, recordApply } from './resume-option.js';
 import { historyContext } from './history-context.js';
+import { runFlow, sayOnStderr, type FlowOptions } from './plan-flow.js';
 
-export interface RunCommandOptions {
+export interface RunCommandOptions extends FlowOptions {
   mode: RunMode;
   inventory: string;
   playbook: string;
@@ -154,6 +155,12 @@ async function runCommandWith(options: RunCommandOptions, interrupts: Interrupts
     const limited = inputs.hostsForPlay;
     inputs = { ...inputs, hostsForPlay: (play) => limited(play).filter((h) => chosen.has(h)) };
   }
+  if (options.savedPlan) {
+    // A saved plan applies to the hosts it names (plan --resume may have named fewer than --limit).
+    const planned = new Set(Object.keys(options.savedPlan.plan.hosts));
+    const limited = inputs.hostsForPlay;
+    inputs = { ...inputs, hostsForPlay: (play) => limited(play).filter((h) => planned.has(h)) };
+  }
   const { byName, hostsForPlay, varsFor, selected, prepare } = inputs;
   const connectionCache = new Map<string, ConnectionSettings>();
   const settingsFor = (name: string): ConnectionSettings => {
@@ -171,8 +178,12 @@ async function runCommandWith(options: RunCommandOptions, interrupts: Interrupts
   // Bad input stops here, before any connection: plays without hosts, unusable key files.
   await checkBeforeConnecting({ plays: playbook.plays, hostsForPlay, limit: options.limit, hosts: inventory.hosts, tags: options.tags, skipTags: options.skipTags });
 
+  // Saved plans, confirmation: the flow runs the playbook once or twice (plan, then apply).
+  const history = options.mode === 'apply' ? await historyContext(options.playbook, redactor) : undefined;
+  const run = async (mode: RunMode, extra: Pick<Parameters<typeof runPlaybook>[0], 'ledgerFor' | 'beforeConnect'>) => {
   const summary = await runPlaybook({
-    mode: options.mode,
+    mode,
+    ...extra,
     playbook,
     inventoryName: options.inventory,
     hostsForPlay,
@@ -194,10 +205,13 @@ async function runCommandWith(options: RunCommandOptions, interrupts: Interrupts
     // Where the run lock lives on the hosts; tests that run many "hosts" on one machine set it.
     ...(process.env['FOOBAR_PROVISION_LOCK_DIR'] ? { lockDir: process.env['FOOBAR_PROVISION_LOCK_DIR'] } : {}),
     ...(options.lockWaitMs ? { lockWaitMs: options.lockWaitMs } : {}),
-    ...(options.mode === 'apply' ? { history: await historyContext(options.playbook, redactor) } : {}),
+    ...(mode === 'apply' && history ? { history } : {}),
   });
-  if (options.mode === 'apply') await recordApply(inventoryPath, options.playbook, summary, (line) => process.stderr.write(`warning: ${terminalLine(line)}\n`));
-  return exitCodeFor(summary, options);
+  if (mode === 'apply') await recordApply(inventoryPath, options.playbook, summary, (line) => process.stderr.write(`warning: ${terminalLine(line)}\n`));
+  return summary;
+  };
+  const secrets = [...secretValues(inventory), ...[...inventory.secretVarNames].filter((n) => n in options.extraVars).map((n) => options.extraVars[n])];
+  return runFlow({ options, secrets, redactor, run, exitCodeFor, say: sayOnStderr });
 }
 
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];

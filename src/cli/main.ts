@@ -7,6 +7,9 @@ import { EXIT } from './exit-codes.js';
 import { releaseLostTerminal, tolerateLostOutput } from './output-streams.js';
 import { parseExtraVars } from './extra-vars.js';
 import { runCommand, useVaultPasswordFile, type RunCommandOptions } from './engine.js';
+import { canAsk } from './confirm.js';
+import { loadSavedPlan, typedOptions } from './plan-flow.js';
+import { parseMaxAge } from '../plan/saved-plan.js';
 import { inventoryCommand } from './inventory-command.js';
 import { historyCommand } from './history-command.js';
 import { runList } from './list-command.js';
@@ -47,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
     // A blank --limit would otherwise mean "every host": refused, like every blank value.
     const limit = nonBlankOption(args['limit'], '--limit', "'web*,!web2'");
     if (args['json'] && args['jsonStream']) throw new UsageError('--json and --json-stream cannot be used together', undefined, '--json prints one document at the end; --json-stream prints one event per line as the run goes');
-    const options: RunCommandOptions = {
+    let options: RunCommandOptions = {
       mode: args['dryRun'] ? 'plan' : mode,
       inventory: singleOption(args['inventory'], '--inventory', 'prod')!,
       playbook: singleOption(args['playbook'], '--playbook', 'playbooks/site.yml')!,
@@ -64,7 +67,14 @@ export async function main(argv: string[]): Promise<number> {
       acceptNewHostKeys: Boolean(args['acceptNewHostKeys']),
       exitCode: Boolean(args['exitCode']),
       ...lockAndResumeOptions(args),
+      ...savedPlanOptions(mode, args),
     };
+    const planFile = singleOption(args['plan'], 'the plan file', 'web.plan');
+    if (planFile !== undefined) {
+      if (args['dryRun']) throw new UserInputError('apply FILE applies a saved plan; --dry-run does not go with it', undefined, 'to see the plan again, read the file, or make a new one with plan --out');
+      if (args['resume']) throw new UserInputError('apply FILE applies a saved plan to the hosts it names; --resume does not go with it', undefined, 'a plan made with plan --resume already names only those hosts');
+      options = await loadSavedPlan(planFile, options, typedOptions(argv));
+    }
     // The offline forms of plan and apply: nothing is contacted (see validate-command, list-command).
     // Their one document at the end is all a stream would hold: --json-stream gives it too.
     const offline = { ...options, json: options.json || options.jsonStream };
@@ -85,7 +95,7 @@ export async function main(argv: string[]): Promise<number> {
     })
     .command(
       ['plan', 'apply'].map((name) => ({
-        command: name,
+        command: name === 'apply' ? 'apply [plan]' : name,
         describe: name === 'plan' ? 'show what would change on each host, with diffs; change nothing' : 'make the changes on every host, in parallel',
         builder: (y: ReturnType<typeof yargs>) => {
           let b = y
@@ -105,8 +115,15 @@ export async function main(argv: string[]): Promise<number> {
             .option('list-hosts', { type: 'boolean', default: false, describe: "list each play's hosts (after --limit) without connecting" })
             .option('list-tasks', { type: 'boolean', default: false, describe: "list each play's tasks (after --tags), with their tags, and its handlers, without connecting" });
           b = withLockAndResumeOptions(b, name);
-          if (name === 'plan') b = b.option('exit-code', { type: 'boolean', default: false, describe: 'exit 3 when changes are pending; 1 when a host could not be checked' });
-          else b = b.option('dry-run', { type: 'boolean', default: false, describe: 'same as plan' });
+          if (name === 'plan') {
+            b = b.option('exit-code', { type: 'boolean', default: false, describe: 'exit 3 when changes are pending; 1 when a host could not be checked' })
+              .option('out', { type: 'string', requiresArg: true, describe: 'save the plan to FILE (JSON, no secrets): `apply FILE` applies exactly it, or refuses' });
+          } else {
+            b = b.positional('plan', { type: 'string', describe: 'a plan saved by plan --out: apply exactly it (inventory, playbook, --limit, --tags come from it)' })
+              .option('dry-run', { type: 'boolean', default: false, describe: 'same as plan' })
+              .option('max-age', { type: 'string', default: '24h', requiresArg: true, describe: 'apply FILE: refuse a plan older than this (90m, 24h, 2d)' })
+              .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'do not ask before applying (apply asks only on a terminal)' });
+          }
           for (const [line, what] of EXAMPLES[name]!) b = b.example(line, what);
           return b.epilogue(EXIT_CODES_HELP);
         },
@@ -153,4 +170,18 @@ export async function main(argv: string[]): Promise<number> {
     return code;
   }
   return exitCode;
+}
+
+/** The saved-plan and confirmation options of plan/apply. */
+function savedPlanOptions(mode: 'plan' | 'apply', args: Record<string, unknown>): Partial<RunCommandOptions> {
+  if (mode === 'plan') {
+    const out = nonBlankOption(args['out'], '--out', 'web.plan');
+    return out === undefined ? {} : { planOut: out };
+  }
+  const maxAge = singleOption(args['maxAge'], '--max-age', '24h');
+  return {
+    ...(maxAge !== undefined ? { maxAgeMs: parseMaxAge(maxAge) } : {}),
+    // Asked only where someone can answer; --json and --json-stream output is for programs.
+    confirm: !args['yes'] && !args['json'] && !args['jsonStream'] && !args['dryRun'] && args['plan'] === undefined && canAsk(),
+  };
 }
