@@ -1,14 +1,14 @@
 // Saved plans through the real CLI against a real sshd on loopback (two inventory hosts, one
 // machine): plan --out then apply FILE applies exactly the plan; drift on a host refuses that host
 // only; a changed input refuses the whole plan before any connection; no secret in the file.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, mkdir, readFile, readdir, rm, stat, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSshd, type TestSshd } from '../helpers/sshd.js';
-import { parseReport, runCli } from '../helpers/cli.js';
+import { CLI, LOCK_DIR, parseReport, runCli } from '../helpers/cli.js';
 
 let sshd: TestSshd;
 let project: string;
@@ -170,5 +170,83 @@ describe('plan --out, apply FILE', () => {
     const same = await cli(['apply', 'v.plan', '--var', 'greeting=hi', '-i', 't']);
     expect(same.code, same.stderr).toBe(0);
     expect(await readFile(join(target, 'node1', 'app.conf'), 'utf8')).toBe('greeting = hi\n');
+  });
+});
+
+describe('decisions the plan cannot make', () => {
+  it('tasks after a command are left to apply time, marked so in the file, and applied', async () => {
+    await writeFile(join(project, 'playbooks', 'cmd.yml'), `- name: with a command
+  hosts: node1
+  tasks:
+    - name: app directory
+      file: { path: "<%= dir %>", state: directory, mode: "0755" }
+    - name: prepare
+      command: "touch <%= dir %>/prepared"
+    - name: app config
+      template: { src: app.conf.ejs, dest: "<%= dir %>/app.conf", mode: "0644" }
+`);
+    const planned = await cli(['plan', '-i', 't', '-p', 'playbooks/cmd.yml', '--out', 'cmd.plan']);
+    expect(planned.code, planned.stderr).toBe(0);
+    expect(planned.stderr).toContain('1 task decision left to apply time');
+    const file = JSON.parse(await readFile(join(project, 'cmd.plan'), 'utf8'));
+    expect(file.hosts.node1.tasks.map((t: { task: string; decidedAt: string }) => `${t.task}: ${t.decidedAt}`)).toEqual(['app directory: plan', 'prepare: plan', 'app config: apply']);
+    const applied = await cli(['apply', 'cmd.plan', '--json']);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(await snapshot()).toEqual({ 'node1/app.conf': 'greeting = hello\n', 'node1/prepared': '' });
+  });
+});
+
+/** The CLI in a pseudo-terminal (script(1)); types `keys` once `waitFor` shows. */
+function inPty(args: string[], waitFor: string | undefined, keys: string): Promise<{ code: number | null; screen: string }> {
+  const command = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: project, env: { ...process.env, ...env, NO_COLOR: '1', FOOBAR_PROVISION_LOCK_DIR: LOCK_DIR }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let screen = '';
+  let typed = false;
+  return new Promise((resolve, reject) => {
+    child.stdout.on('data', (b: Buffer) => {
+      screen += b.toString();
+      if (!typed && waitFor !== undefined && screen.includes(waitFor)) {
+        typed = true;
+        child.stdin.write(keys);
+      }
+    });
+    child.on('error', reject);
+    const stop = setTimeout(() => child.kill(), 60_000);
+    child.on('close', (code) => {
+      clearTimeout(stop);
+      resolve({ code, screen });
+    });
+  });
+}
+
+describe('confirmation on a terminal', () => {
+  it('shows the plan and asks; anything but yes changes nothing (exit 0)', async () => {
+    const { code, screen } = await inPty(['apply', '-i', 't'], '[y/N]', 'n\r');
+    expect(screen).toContain('Apply 6 changes on 2 hosts?');
+    expect(screen).toContain('+greeting = hello');
+    expect(screen).toContain('not applied: nothing was changed');
+    expect(code).toBe(0);
+    expect(await readdir(target)).toEqual([]);
+  });
+
+  it('"y" applies the plan that was shown', async () => {
+    const { code, screen } = await inPty(['apply', '-i', 't'], '[y/N]', 'y\r');
+    expect(code, screen).toBe(0);
+    expect(await snapshot()).toEqual({
+      'node1/app.conf': 'greeting = hello\n', 'node1/secret.conf': `token=${SECRET}\n`,
+      'node2/app.conf': 'greeting = hello\n', 'node2/secret.conf': `token=${SECRET}\n`,
+    });
+    expect(screen).not.toContain(SECRET);
+  });
+
+  it('--yes does not ask; nothing pending does not ask either', async () => {
+    const yes = await inPty(['apply', '-i', 't', '--yes'], undefined, '');
+    expect(yes.code, yes.screen).toBe(0);
+    expect(yes.screen).not.toContain('[y/N]');
+    expect(existsSync(join(target, 'node1', 'app.conf'))).toBe(true);
+    const converged = await inPty(['apply', '-i', 't'], undefined, '');
+    expect(converged.code, converged.screen).toBe(0);
+    expect(converged.screen).toContain('nothing to apply');
+    expect(converged.screen).not.toContain('[y/N]');
   });
 });
