@@ -148,7 +148,7 @@ describe.skipIf(!existsSync(SCRIPT))('the CLI in a real terminal', () => {
     try {
       await writeInventory(`  silent: { address: 127.0.0.1, port: ${port} }`);
       const pidFile = join(project, 'pid-term');
-      const run = inTerminal(['apply', '--inventory', 't'], { cols: 0, rows: 0 }, pidFile);
+      const run = inTerminal(['apply', '--yes', '--inventory', 't'], { cols: 0, rows: 0 }, pidFile);
       await waitFor(() => accepted > 0 || run.child.exitCode !== null, 'the connection to the silent host');
       const pid = Number((await readFile(pidFile, 'utf8')).trim());
       process.kill(pid, 'SIGTERM');
@@ -165,7 +165,7 @@ describe.skipIf(!existsSync(SCRIPT))('the CLI in a real terminal', () => {
 
   it('TERM=dumb: no colour codes and no spinner, even on a terminal', async () => {
     await writeInventory(`  node1: { address: 127.0.0.1, port: ${sshd.port} }`);
-    const run = inTerminal(['apply', '--inventory', 't'], { cols: 80, rows: 24 }, join(project, 'pid-dumb'), 90_000, { TERM: 'dumb', NO_COLOR: '' });
+    const run = inTerminal(['apply', '--yes', '--inventory', 't'], { cols: 80, rows: 24 }, join(project, 'pid-dumb'), 90_000, { TERM: 'dumb', NO_COLOR: '' });
     expect(await run.done).toBe(0);
     expect(run.output()).toContain('RECAP');
     expect(run.output()).not.toContain('\u001b');
@@ -183,7 +183,7 @@ describe.skipIf(!existsSync(SCRIPT))('the CLI in a real terminal', () => {
 `);
     const pidFile = join(marks, 'pid');
     const stderrFile = join(marks, 'stderr');
-    const cli = ['node', CLI, 'apply', '--inventory', 't', '--playbook', 'playbooks/hangup.yml'].map((a) => `'${a}'`).join(' ');
+    const cli = ['node', CLI, 'apply', '--yes', '--inventory', 't', '--playbook', 'playbooks/hangup.yml'].map((a) => `'${a}'`).join(' ');
     // stderr goes to a file, so what the CLI says after the terminal is gone can be read.
     const child = spawn(SCRIPT, ['-qefc', `stty cols 80 rows 24; echo $$ > '${pidFile}'; exec ${cli} 2>'${stderrFile}'`, '/dev/null'], {
       cwd: project,
@@ -214,7 +214,7 @@ describe.skipIf(!existsSync(SCRIPT))('the CLI in a real terminal', () => {
   it('a terminal of 80 columns shows the spinner, with the secret in a task name masked', async () => {
     await writeInventory(`  node1: { address: 127.0.0.1, port: ${sshd.port} }`);
     // apply runs the sleep, and the spinner waits on it.
-    const applied = inTerminal(['apply', '--inventory', 't'], { cols: 80, rows: 24 }, join(project, 'pid-80'));
+    const applied = inTerminal(['apply', '--yes', '--inventory', 't'], { cols: 80, rows: 24 }, join(project, 'pid-80'));
     expect(await applied.done).toBe(0);
     const output = applied.output();
     expect(output).toContain('waiting on node1: deploy with ********');
