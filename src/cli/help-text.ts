@@ -4,7 +4,7 @@ import { EXIT } from './exit-codes.js';
 export const EXIT_CODES_HELP = [
   'Exit codes:',
   `  ${EXIT.ok}    success (plan: also with changes pending, unless --exit-code)`,
-  `  ${EXIT.hostFailed}    a host failed, was unreachable, or could not be checked`,
+  `  ${EXIT.hostFailed}    a host failed, was unreachable, was locked, drifted since a saved plan, or could not be checked`,
   `  ${EXIT.badInput}    bad input (options, YAML, templates, --limit, key files): no host touched`,
   `  ${EXIT.changesPending}    plan --exit-code: the run succeeded and changes are pending`,
   `  ${EXIT.internal}    the tool or its environment failed (lab preflight, internal error)`,
@@ -22,9 +22,11 @@ export const EXAMPLES: Record<string, ReadonlyArray<readonly [string, string]>> 
     ['$0 plan -i prod', 'diffs for every host; changes nothing'],
     ["$0 plan -l 'web*,!web2' -t nginx", 'only some hosts and tasks'],
     ['$0 plan --exit-code --json', 'CI: exit 3 when changes are pending'],
+    ['$0 plan -i prod --out web.plan', 'save the plan; apply web.plan applies exactly it'],
   ],
   apply: [
-    ['$0 apply -i prod', 'make the changes on every host'],
+    ['$0 apply -i prod', 'make the changes on every host (on a terminal: after a y/N question)'],
+    ['$0 apply web.plan', 'apply a saved plan, or refuse what drifted since'],
     ['$0 apply -p playbooks/rolling-upgrade.yml', 'another playbook'],
     ['$0 apply -l db -e mysql_port=3307 -f 4', 'one group, a variable, 4 hosts at once'],
     ['$0 apply -i prod --json-stream', 'CI/dashboards: one JSON event per line as the run goes'],
