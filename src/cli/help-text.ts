@@ -25,8 +25,8 @@ export const EXAMPLES: Record<string, ReadonlyArray<readonly [string, string]>> 
     ['$0 plan -i prod --out web.plan', 'save the plan; apply web.plan applies exactly it'],
   ],
   apply: [
-    ['$0 apply -i prod', 'make the changes on every host (on a terminal: after a y/N question)'],
-    ['$0 apply web.plan', 'apply a saved plan, or refuse what drifted since'],
+    ['$0 apply -i prod', 'make the changes on every host'],
+    ['$0 apply web.plan', 'apply a saved plan exactly, or refuse'],
     ['$0 apply -p playbooks/rolling-upgrade.yml', 'another playbook'],
     ['$0 apply -l db -e mysql_port=3307 -f 4', 'one group, a variable, 4 hosts at once'],
     ['$0 apply -i prod --json-stream', 'CI/dashboards: one JSON event per line as the run goes'],

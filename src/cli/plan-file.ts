@@ -101,6 +101,10 @@ export async function loadPlanFile(file: string, maxAgeMs: number, now = new Dat
     throw new PlanFileError(`${file} is not a foobar-provision plan file (not JSON)`, undefined, 'make one with: foobar-provision plan -i INVENTORY --out FILE');
   }
   const plan = readSavedPlan(json, file);
+  // Another version may build other commands for the same decisions: every host would be refused.
+  if (plan.toolVersion !== toolVersion()) {
+    throw new PlanFileError(`${file} was made by foobar-provision ${plan.toolVersion}; this is ${toolVersion()}`, undefined, 'make the plan again with this version, or apply it with the version that made it');
+  }
   refuseOldPlan(plan, file, now, maxAgeMs);
   refuseChangedInputs(plan, file, currentHash);
   return plan;

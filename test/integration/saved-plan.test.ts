@@ -154,6 +154,9 @@ describe('plan --out, apply FILE', () => {
     const old = JSON.parse(await readFile(join(project, 'v.plan'), 'utf8'));
     old.createdAt = new Date(Date.now() - 25 * 3600_000).toISOString();
     await writeFile(join(project, 'old.plan'), JSON.stringify(old));
+    await writeFile(join(project, 'other.plan'), JSON.stringify({ ...old, createdAt: new Date().toISOString(), toolVersion: '0.0.1' }));
+    const otherVersion = await cli(['apply', 'other.plan', '--var', 'greeting=hi']);
+    expect([otherVersion.code, otherVersion.stderr]).toEqual([2, expect.stringContaining('other.plan was made by foobar-provision 0.0.1; this is ')]);
     const tooOld = await cli(['apply', 'old.plan', '--var', 'greeting=hi']);
     expect([tooOld.code, tooOld.stderr]).toEqual([2, expect.stringContaining('more than --max-age 24 h')]);
     expect((await cli(['apply', 'old.plan', '--var', 'greeting=hi', '--max-age', '2d', '--json'])).code).toBe(0);
