@@ -3,8 +3,9 @@
 // changed since). Everything written passes the redactor; hashes are keyed (plan/keyed-hash.ts).
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { access, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { inputsRead, sha256Hex } from '../config/input-files.js';
 import { renderFileDiff } from '../plan/diff.js';
 import type { HostLedger } from '../plan/ledger.js';
@@ -78,11 +79,25 @@ export function varHashes(extraVars: Record<string, unknown>, hash: KeyedHash): 
   return Object.fromEntries(Object.entries(extraVars).sort(([a], [b]) => a.localeCompare(b)).map(([name, value]) => [name, hash('var', name, JSON.stringify(value) ?? 'null')]));
 }
 
+/** Before the plan runs: --out names a file that can be written (exit 2 otherwise). */
+export async function refuseUnwritableOut(file: string): Promise<void> {
+  const info = await stat(file).catch(() => undefined);
+  const problem = info?.isDirectory()
+    ? 'it is a directory'
+    : await access(dirname(resolve(file)), constants.W_OK).then(() => undefined, () => `its folder ${dirname(resolve(file))} does not exist or is not writable`);
+  if (problem) throw new PlanFileError(`cannot write the plan to ${file}: ${problem}`, undefined, 'give a file path in a writable folder, e.g. --out web.plan');
+}
+
 /** Written beside the target and renamed: a reader never sees half a plan. Owner-only. */
 export async function writePlanFile(file: string, plan: SavedPlan): Promise<void> {
   const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify(plan, null, 2)}\n`, { mode: 0o600 });
-  await rename(temp, file);
+  try {
+    await writeFile(temp, `${JSON.stringify(plan, null, 2)}\n`, { mode: 0o600 });
+    await rename(temp, file);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw new PlanFileError(`cannot write the plan to ${file}: ${(error as Error).message}`);
+  }
 }
 
 /** The plan in FILE, refused (exit 2) when it is not one, of another format, too old, or when

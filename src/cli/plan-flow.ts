@@ -9,7 +9,7 @@ import type { Redactor } from '../report/redact.js';
 import { terminalLine } from '../text/terminal-text.js';
 import { askYesNo } from './confirm.js';
 import { EXIT } from './exit-codes.js';
-import { absolute, assemblePlan, DEFAULT_MAX_AGE_MS, loadPlanFile, newSalt, refuseNewInputs, varHashes, writePlanFile } from './plan-file.js';
+import { absolute, assemblePlan, DEFAULT_MAX_AGE_MS, loadPlanFile, newSalt, refuseNewInputs, refuseUnwritableOut, varHashes, writePlanFile } from './plan-file.js';
 
 /** What the flow needs of a run command's options. */
 export interface FlowOptions {
@@ -129,6 +129,7 @@ async function recordPlan(flow: FlowRun): Promise<{ summary: RunSummary; code: n
 }
 
 async function planToFile(flow: FlowRun, file: string): Promise<number> {
+  await refuseUnwritableOut(file);
   const { summary, code, plan } = await recordPlan(flow);
   if (!plan) {
     flow.say(`plan not saved to ${file}: ${summary.interrupted ? 'the plan was interrupted' : 'it is incomplete (a host could not be checked to the end)'}; a saved plan must cover every host it names (--limit can leave a host out)`);

@@ -150,6 +150,8 @@ describe('plan --out, apply FILE', () => {
     const notPlan = await cli(['apply', 'not.plan']);
     expect([notPlan.code, notPlan.stderr]).toEqual([2, expect.stringContaining('not.plan is not a foobar-provision plan file')]);
 
+    const noFolder = await cli(['plan', '-i', 't', '--out', 'missing/v.plan']);
+    expect([noFolder.code, noFolder.stderr]).toEqual([2, expect.stringContaining('cannot write the plan to missing/v.plan: its folder')]);
     expect((await cli(['plan', '-i', 't', '--out', 'v.plan', '--var', 'greeting=hi'])).code).toBe(0);
     const old = JSON.parse(await readFile(join(project, 'v.plan'), 'utf8'));
     old.createdAt = new Date(Date.now() - 25 * 3600_000).toISOString();
