@@ -34,7 +34,10 @@ export function stepsHash(steps: Step[], hash: KeyedHash): string {
 }
 
 export class HostLedger {
-  private fingerprint: Fingerprint | undefined;
+  /** The facts of the host's full probes up to its first change (a later play may probe again). */
+  private readonly fingerprint: Fingerprint = {};
+  /** A change was decided on the host: later probes see this run's own work, not drift. */
+  private changedYet = false;
   readonly recorded: RecordedTask[] = [];
   /** A change the plan cannot predict happened: what follows is decided at apply time. */
   private unpredictable = false;
@@ -57,15 +60,22 @@ export class HostLedger {
 
   /** The value for the plan file (recording only). */
   value(): { facts: Fingerprint; tasks: RecordedTask[] } {
-    return { facts: this.fingerprint ?? {}, tasks: this.recorded };
+    return { facts: this.fingerprint, tasks: this.recorded };
   }
 
-  /** The facts of a probe; only the host's first counts. Throws HostDriftedError on drift. */
+  /**
+   * The facts of a full probe. Counted until the host's first change, in plan and apply alike, so
+   * both compare the same probes. Throws HostDriftedError when they differ from the plan's.
+   */
   probed(facts: HostFacts): void {
-    if (this.fingerprint) return;
-    this.fingerprint = factsFingerprint(facts, this.hash);
+    if (this.changedYet) return;
+    // A fact probed again (another play, other privileges: `system` names another user) counts
+    // where it was first read, in plan and apply alike.
+    const now = Object.fromEntries(Object.entries(factsFingerprint(facts, this.hash)).filter(([k]) => !(k in this.fingerprint)));
+    Object.assign(this.fingerprint, now);
     if (!this.planned) return;
-    const drift = driftedFacts(this.planned.facts, this.fingerprint);
+    const planned = Object.fromEntries(Object.keys(now).filter((k) => k in this.planned!.facts).map((k) => [k, this.planned!.facts[k]!]));
+    const drift = driftedFacts(planned, now);
     if (drift.length > 0) throw new HostDriftedError(`${this.host} drifted since the plan: ${describeDrift(drift)}`);
   }
 
@@ -80,6 +90,7 @@ export class HostLedger {
    */
   decided(decision: Decision): string | undefined {
     const steps = decision.steps && decision.outcome === 'changed' ? stepsHash(decision.steps, this.hash) : undefined;
+    if (decision.outcome === 'changed') this.changedYet = true;
     if (!this.planned) {
       this.recorded.push({
         play: decision.play,

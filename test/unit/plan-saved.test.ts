@@ -138,6 +138,36 @@ describe('host ledger', () => {
     expect(HostLedger.enforcing('web1', hash, planned).decided(ok('other'))).toBe('web1: "other" comes where the plan has "pkg"');
   });
 
+  it('a later probe counts until the host\'s first change, in plan and apply alike', () => {
+    const web = (content: string) => {
+      // Probed as another user than the first probe (other privileges), which must not read as drift.
+      const f = { ...emptyFacts(), system: { ...facts().system!, user: 'deploy', uid: 1000 } };
+      f.files.set('/var/www/robots.txt', { path: '/var/www/robots.txt', exists: true, type: 'file', sha256: content });
+      return f;
+    };
+    const recording = HostLedger.recording('web1', hash);
+    recording.probed(facts('aaa'));
+    recording.decided(ok('pkg'));
+    recording.probed(web('r1'));
+    recording.decided(changed([step('write robots')], 'robots'));
+    recording.probed(web('after the change'));
+    const value = recording.value();
+    const planned = { facts: value.facts, tasks: value.tasks.map(({ diff: _d, ...t }) => t) };
+    expect(Object.keys(planned.facts)).toContain('/var/www/robots.txt');
+
+    const drifted = HostLedger.enforcing('web1', hash, planned);
+    drifted.probed(facts('aaa'));
+    drifted.decided(ok('pkg'));
+    expect(() => drifted.probed(web('edited'))).toThrow('web1 drifted since the plan: /var/www/robots.txt changed');
+
+    const same = HostLedger.enforcing('web1', hash, planned);
+    same.probed(facts('aaa'));
+    same.decided(ok('pkg'));
+    same.probed(web('r1'));
+    expect(same.decided(changed([step('write robots')], 'robots'))).toBeUndefined();
+    expect(() => same.probed(web('written by this run'))).not.toThrow();
+  });
+
   it('after an unpredictable change, later decisions are left to apply time and not compared', () => {
     const planned = recordedPlan((l) => {
       l.decided(changed([step('run migration')], 'migrate'));
