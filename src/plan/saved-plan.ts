@@ -26,7 +26,7 @@ export interface PlannedTask {
 }
 
 export interface PlannedHost {
-  /** The facts of the host's first probe (fact name → keyed hash). */
+  /** The facts the host was planned from: its full probes up to its first change (fact name → keyed hash). */
   facts: Fingerprint;
   tasks: PlannedTask[];
 }
