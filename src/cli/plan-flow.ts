@@ -35,6 +35,8 @@ export interface FlowRun {
   /** The run's secret values (the vault's, and --var values of a secret's name): the hash key. */
   secrets: unknown[];
   redactor: Redactor;
+  /** The playbook's play names (pending handlers of other playbooks are not the plan's facts). */
+  playNames: ReadonlySet<string>;
   run(mode: RunMode, extra: { ledgerFor?: (host: string) => HostLedger | undefined; beforeConnect?: () => void }): Promise<RunSummary>;
   exitCodeFor(summary: RunSummary, options: { mode: RunMode; exitCode: boolean }): number;
   say(line: string): void;
@@ -105,7 +107,7 @@ async function recordPlan(flow: FlowRun): Promise<{ summary: RunSummary; code: n
   const ledgers = new Map<string, HostLedger>();
   const ledgerFor = (host: string) => {
     let ledger = ledgers.get(host);
-    if (!ledger) ledgers.set(host, (ledger = HostLedger.recording(host, key.hash)));
+    if (!ledger) ledgers.set(host, (ledger = HostLedger.recording(host, key.hash, flow.playNames)));
     return ledger;
   };
   const createdAt = new Date();
@@ -171,7 +173,7 @@ function applyPlan(flow: FlowRun, plan: SavedPlan, file: string, hash: ReturnTyp
   const ledgerFor = (host: string) => {
     let ledger = ledgers.get(host);
     // A host the plan does not name has no facts in it: refused as drifted at its first probe.
-    if (!ledger) ledgers.set(host, (ledger = HostLedger.enforcing(host, hash, plan.hosts[host] ?? { facts: {}, tasks: [] })));
+    if (!ledger) ledgers.set(host, (ledger = HostLedger.enforcing(host, hash, plan.hosts[host] ?? { facts: {}, tasks: [] }, flow.playNames)));
     return ledger;
   };
   return flow.run('apply', { ledgerFor, beforeConnect: () => refuseNewInputs(plan, file) }).then((summary) => flow.exitCodeFor(summary, flow.options));

@@ -11,7 +11,7 @@ export type Fingerprint = Record<string, string>;
  * text moves on its own (replication positions); a change there that matters still changes a task's
  * decision, which apply compares too.
  */
-export function factsFingerprint(facts: HostFacts, hash: KeyedHash): Fingerprint {
+export function factsFingerprint(facts: HostFacts, hash: KeyedHash, plays?: ReadonlySet<string>): Fingerprint {
   const out: Fingerprint = {};
   const put = (name: string, value: unknown) => (out[name] = hash(name, JSON.stringify(value) ?? 'null'));
   if (facts.system) {
@@ -25,7 +25,9 @@ export function factsFingerprint(facts: HostFacts, hash: KeyedHash): Fingerprint
   for (const [unit, service] of facts.services) put(`service ${unit}`, service);
   for (const [name, pkg] of facts.packages) put(`package ${name}`, pkg);
   for (const [id, code] of facts.checks) put(`check ${id}`, code);
-  put('pending handlers', [...facts.pendingHandlers].sort());
+  // Only this run's plays: other playbooks' runs may come and go on the host (a line is "play<TAB>handler").
+  const names = plays && new Set([...plays].map((p) => p.replace(/[\t\n]/g, ' ')));
+  put('pending handlers', facts.pendingHandlers.filter((line) => !names || names.has(line.split('\t')[0]!)).sort());
   return out;
 }
 

@@ -46,16 +46,18 @@ export class HostLedger {
   private constructor(
     readonly host: string,
     private readonly hash: KeyedHash,
+    /** The run's play names: pending handlers of other playbooks are not this plan's facts. */
+    private readonly plays: ReadonlySet<string> | undefined,
     /** Set when applying a saved plan. */
     private readonly planned?: PlannedHost,
   ) {}
 
-  static recording(host: string, hash: KeyedHash): HostLedger {
-    return new HostLedger(host, hash);
+  static recording(host: string, hash: KeyedHash, plays?: ReadonlySet<string>): HostLedger {
+    return new HostLedger(host, hash, plays);
   }
 
-  static enforcing(host: string, hash: KeyedHash, planned: PlannedHost): HostLedger {
-    return new HostLedger(host, hash, planned);
+  static enforcing(host: string, hash: KeyedHash, planned: PlannedHost, plays?: ReadonlySet<string>): HostLedger {
+    return new HostLedger(host, hash, plays, planned);
   }
 
   /** The value for the plan file (recording only). */
@@ -71,7 +73,7 @@ export class HostLedger {
     if (this.changedYet) return;
     // A fact probed again (another play, other privileges: `system` names another user) counts
     // where it was first read, in plan and apply alike.
-    const now = Object.fromEntries(Object.entries(factsFingerprint(facts, this.hash)).filter(([k]) => !(k in this.fingerprint)));
+    const now = Object.fromEntries(Object.entries(factsFingerprint(facts, this.hash, this.plays)).filter(([k]) => !(k in this.fingerprint)));
     Object.assign(this.fingerprint, now);
     if (!this.planned) return;
     const planned = Object.fromEntries(Object.keys(now).filter((k) => k in this.planned!.facts).map((k) => [k, this.planned!.facts[k]!]));

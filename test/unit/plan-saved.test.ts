@@ -70,6 +70,14 @@ describe('facts fingerprint', () => {
     expect(Object.keys(a).sort()).toEqual(['/etc/nginx/nginx.conf', 'package nginx', 'pending handlers', 'service nginx.service', 'system']);
   });
 
+  it('pending handlers of other playbooks\' plays are not facts of this plan', () => {
+    const plays = new Set(['web play']);
+    const withLines = (...lines: string[]) => ({ ...facts('aaa'), pendingHandlers: lines });
+    const base = factsFingerprint(withLines('web play\treload nginx'), hash, plays);
+    expect(factsFingerprint(withLines('web play\treload nginx', 'db play\trestart mysql'), hash, plays)).toEqual(base);
+    expect(driftedFacts(base, factsFingerprint(withLines(), hash, plays))).toEqual(['pending handlers changed']);
+  });
+
   it('names what drifted', () => {
     const planned = factsFingerprint(facts('aaa'), hash);
     const now = factsFingerprint(facts('bbb'), hash);
