@@ -237,7 +237,7 @@ describe('confirmation on a terminal', () => {
   it('"y" applies the plan that was shown', async () => {
     const { code, screen } = await inPty(['apply', '-i', 't'], '[y/N]', 'y\r');
     expect(code, screen).toBe(0);
-    expect(await snapshot()).toEqual({
+    expect(await snapshot(), screen).toEqual({
       'node1/app.conf': 'greeting = hello\n', 'node1/secret.conf': `token=${SECRET}\n`,
       'node2/app.conf': 'greeting = hello\n', 'node2/secret.conf': `token=${SECRET}\n`,
     });
