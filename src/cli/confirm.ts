@@ -9,7 +9,7 @@ export function canAsk(): boolean {
   return Boolean(process.stdin.isTTY && process.stderr.isTTY);
 }
 
-export function askYesNo(question: string, input: NodeJS.ReadableStream = process.stdin, output: NodeJS.WritableStream = process.stderr): Promise<Answer> {
+export function askYesNo(question: string, signal?: AbortSignal, input: NodeJS.ReadableStream = process.stdin, output: NodeJS.WritableStream = process.stderr): Promise<Answer> {
   return new Promise((resolve) => {
     const rl = createInterface({ input, output, terminal: Boolean((input as { isTTY?: boolean }).isTTY) });
     let settled = false;
@@ -24,6 +24,12 @@ export function askYesNo(question: string, input: NodeJS.ReadableStream = proces
       finish('interrupted');
     });
     rl.on('close', () => finish('no'));
+    // SIGTERM or SIGHUP while the question is open: no answer, nothing applied.
+    if (signal?.aborted) finish('interrupted');
+    signal?.addEventListener('abort', () => {
+      output.write('\n');
+      finish('interrupted');
+    }, { once: true });
     rl.question(question, (line) => finish(/^\s*y(es)?\s*$/i.test(line) ? 'yes' : 'no'));
   });
 }

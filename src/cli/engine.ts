@@ -211,7 +211,7 @@ async function runCommandWith(options: RunCommandOptions, interrupts: Interrupts
   return summary;
   };
   const secrets = [...secretValues(inventory), ...[...inventory.secretVarNames].filter((n) => n in options.extraVars).map((n) => options.extraVars[n])];
-  return runFlow({ options, secrets, redactor, playNames: new Set(playbook.plays.map((p) => p.name)), run, exitCodeFor, say: sayOnStderr });
+  return runFlow({ options, secrets, redactor, playNames: new Set(playbook.plays.map((p) => p.name)), run, exitCodeFor, say: sayOnStderr, signal });
 }
 
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];

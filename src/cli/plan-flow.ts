@@ -40,6 +40,8 @@ export interface FlowRun {
   run(mode: RunMode, extra: { ledgerFor?: (host: string) => HostLedger | undefined; beforeConnect?: () => void }): Promise<RunSummary>;
   exitCodeFor(summary: RunSummary, options: { mode: RunMode; exitCode: boolean }): number;
   say(line: string): void;
+  /** Aborted by an interrupt (the question is then not waited for). */
+  signal?: AbortSignal;
 }
 
 /** Options the plan fixes; given again on `apply FILE`, they must agree with it. */
@@ -192,7 +194,7 @@ async function confirmThenApply(flow: FlowRun): Promise<number> {
     return EXIT.ok;
   }
   const hosts = Object.values(summary.hosts).filter((h) => h.changed > 0).length;
-  const answer = await askYesNo(`Apply ${plan.changes} change${plan.changes === 1 ? '' : 's'} on ${hosts} host${hosts === 1 ? '' : 's'}? Only "y" or "yes" applies [y/N] `);
+  const answer = await askYesNo(`Apply ${plan.changes} change${plan.changes === 1 ? '' : 's'} on ${hosts} host${hosts === 1 ? '' : 's'}? Only "y" or "yes" applies [y/N] `, flow.signal);
   if (answer !== 'yes') {
     flow.say(`not applied${answer === 'interrupted' ? ' (interrupted)' : ''}: nothing was changed`);
     return answer === 'interrupted' ? EXIT.interrupted : EXIT.ok;

@@ -118,6 +118,11 @@ describe('plan --out, apply FILE', () => {
     expect(second.hosts[1]!.message).toContain(`node2 drifted since the plan: ${target}/node2 changed`);
     expect(second.changes).toBe(0);
     expect(await snapshot()).toEqual(before);
+
+    // Converged: a saved plan of no change costs each host its one probe, as a plain apply does.
+    expect((await cli(['plan', '-i', 't', '--out', 'noop.plan'])).code).toBe(0);
+    const noop = parseReport((await cli(['apply', 'noop.plan', '--json'])).stdout);
+    expect(noop.hosts.map((h) => [h.host, h.status, h.roundTrips])).toEqual([['node1', 'ok', 1], ['node2', 'ok', 1]]);
   });
 
   it('a host edited between plan and apply is refused before any change; the other is applied (exit 1)', async () => {
@@ -201,8 +206,9 @@ describe('decisions the plan cannot make', () => {
   });
 });
 
-/** The CLI in a pseudo-terminal (script(1)); types `keys` once `waitFor` shows. */
-function inPty(args: string[], waitFor: string | undefined, keys: string): Promise<{ code: number | null; screen: string }> {
+/** The CLI in a pseudo-terminal (script(1)); once `waitFor` shows, types `keys` (or a function
+ *  acts on the script process). */
+function inPty(args: string[], waitFor: string | undefined, keys: string | ((scriptPid: number) => void)): Promise<{ code: number | null; screen: string }> {
   const command = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
   const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: project, env: { ...process.env, ...env, NO_COLOR: '1', FOOBAR_PROVISION_LOCK_DIR: LOCK_DIR }, stdio: ['pipe', 'pipe', 'pipe'] });
   let screen = '';
@@ -212,7 +218,8 @@ function inPty(args: string[], waitFor: string | undefined, keys: string): Promi
       screen += b.toString();
       if (!typed && waitFor !== undefined && screen.includes(waitFor)) {
         typed = true;
-        child.stdin.write(keys);
+        if (typeof keys === 'string') child.stdin.write(keys);
+        else keys(child.pid!);
       }
     });
     child.on('error', reject);
@@ -242,6 +249,17 @@ describe('confirmation on a terminal', () => {
       'node2/app.conf': 'greeting = hello\n', 'node2/secret.conf': `token=${SECRET}\n`,
     });
     expect(screen).not.toContain(SECRET);
+  });
+
+  it('SIGTERM while the question is open: nothing applied, exit 130', async () => {
+    const { code, screen } = await inPty(['apply', '-i', 't'], '[y/N]', (scriptPid) => {
+      // The CLI is the one child of script(1).
+      const cliPid = Number(execFileSync('pgrep', ['-P', String(scriptPid)], { encoding: 'utf8' }).trim().split('\n')[0]);
+      process.kill(cliPid, 'SIGTERM');
+    });
+    expect(code, screen).toBe(130);
+    expect(screen).toContain('not applied (interrupted): nothing was changed');
+    expect(await readdir(target)).toEqual([]);
   });
 
   it('--yes does not ask; nothing pending does not ask either', async () => {
