@@ -2,14 +2,17 @@
 // FILE applies exactly the planned change on web1 and refuses web2 as drifted; the same plan a
 // second time is refused everywhere; the file holds none of the lab vault's secrets.
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, parseReport, runCli } from '../helpers/cli.js';
 import { REPO, onHost } from '../helpers/lab.js';
 
 const ROBOTS = '/var/www/foobar/static/robots.txt';
-const PLAN = join(REPO, '.lab', 'e2e-saved.plan');
+// A folder of its own: a fresh clone has no .lab/ folder to write into.
+const PLAN = join(mkdtempSync(join(tmpdir(), 'fbp-e2e-plan-')), 'e2e-saved.plan');
 const cli = (...args: string[]) => runCli(args, { cwd: REPO });
 
 /** The lab vault's values, read with the tool itself. */
