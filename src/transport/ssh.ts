@@ -379,7 +379,10 @@ export class SshTransport implements Transport {
     const middle = s.commandTimeoutMs > 0 ? remoteDeadline(script.command, s.commandTimeoutMs) : script.command;
     // A subshell, so that an `exit` in the command ends only the command.
     const heartbeat = this.#heartbeat;
-    const wrapped = wrapBecome(`${script.before}\n(\n${middle}\n) </dev/null\n${script.after}\n${heldWait(heartbeat.hostTimeoutS)}`, options.become, {
+    // The ready line goes to stderr too, after the command's own: sshd forwards the two streams
+    // independently, so the stdout one alone may arrive before the command's stderr does.
+    const stderrReady = `printf '\\n%s\\n' ${shellQuote(options.readyLine)} >&2`;
+    const wrapped = wrapBecome(`${script.before}\n(\n${middle}\n) </dev/null\n${script.after}\n${stderrReady}\n${heldWait(heartbeat.hostTimeoutS)}`, options.become, {
       ...(s.becomePassword !== undefined ? { password: s.becomePassword } : {}),
       loginUser: s.user,
     });
@@ -421,17 +424,27 @@ export class SshTransport implements Transport {
         // The ready line is the last thing the command prints: only the end of the output is
         // looked at, so a large answer is not scanned again with every chunk.
         const ready = Buffer.from(`\n${options.readyLine}\n`);
-        let tail = Buffer.from('\n');
+        const outReady = readyWatch(ready);
+        const errReady = readyWatch(ready);
+        // Holding once the ready line came on both streams: all the command's output is in.
+        const maybeDone = (): void => {
+          if (settled || !outReady.seen || !errReady.seen) return;
+          const text = Buffer.concat(out).toString('utf8');
+          const errText = Buffer.concat(errOut).toString('utf8');
+          done({ holding: true, stdout: text.slice(0, text.length - (ready.length - 1)), stderr: errText.slice(0, errText.length - ready.length) });
+        };
         ch.on('data', (b: Buffer) => {
           out.push(b);
           if (settled) return;
-          tail = Buffer.concat([tail, b]);
-          if (tail.length > ready.length) tail = tail.subarray(tail.length - ready.length);
-          if (!tail.equals(ready)) return;
-          const text = Buffer.concat(out).toString('utf8');
-          done({ holding: true, stdout: text.slice(0, text.length - (ready.length - 1)), stderr: Buffer.concat(errOut).toString('utf8') });
+          outReady.feed(b);
+          maybeDone();
         });
-        ch.stderr.on('data', (b: Buffer) => errOut.push(b));
+        ch.stderr.on('data', (b: Buffer) => {
+          errOut.push(b);
+          if (settled) return;
+          errReady.feed(b);
+          maybeDone();
+        });
         ch.on('exit', (c: number | null) => {
           code = c;
         });
@@ -511,4 +524,20 @@ function closeQuietly(channel: ClientChannel): void {
   } catch {
     // already closed
   }
+}
+
+/** Watches a stream's end for a line: only the last bytes are kept, so a large answer is not scanned again. */
+function readyWatch(ready: Buffer): { feed(b: Buffer): void; readonly seen: boolean } {
+  let tail = Buffer.from('\n');
+  let seen = false;
+  return {
+    feed(b) {
+      tail = Buffer.concat([tail, b]);
+      if (tail.length > ready.length) tail = tail.subarray(tail.length - ready.length);
+      if (tail.equals(ready)) seen = true;
+    },
+    get seen() {
+      return seen;
+    },
+  };
 }
