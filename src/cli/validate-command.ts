@@ -47,13 +47,20 @@ export async function runValidate(options: ValidateOptions): Promise<number> {
 }
 
 async function validate(options: ValidateOptions, redactor: Redactor): Promise<number> {
-  // Without the inventory (or with a --limit that matches nothing) there is nothing to check against: thrown.
-  const inventory = await loadInventoryFor(options.inventory);
-  const inputs = runInputs(inventory, options, redactor);
   const report = new ProblemReport(redactor);
+  // A broken inventory is one problem among others: the playbook files are still read and
+  // checked on their own (YAML, modules, notify), though nothing can be checked per host.
+  const inventory = await loadInventoryFor(options.inventory).catch((error: unknown) => {
+    if (!(error instanceof UserInputError)) throw error;
+    report.add(error);
+    return undefined;
+  });
   const loading: UserInputError[] = [];
   const playbook = await loadPlaybook(options.playbook, { knownModules: new Set(knownModuleNames), problems: loading });
   for (const error of loading) report.add(error);
+  if (!inventory) return finish(options, report, summarize([]));
+  // A --limit that matches nothing leaves nothing to check against: thrown.
+  const inputs = runInputs(inventory, options, redactor);
 
   // A play's host pattern that names nothing is told once; the play is then left without hosts.
   const playHosts = new Map<PlayConfig, string[]>();
@@ -81,7 +88,10 @@ async function validate(options: ValidateOptions, redactor: Redactor): Promise<n
     },
     { ...inputs.prepare, runtimeNames: registerNames(playbook) },
   );
-  const summary = summarize(prepared);
+  return finish(options, report, summarize(prepared));
+}
+
+function finish(options: ValidateOptions, report: ProblemReport, summary: ValidateSummary): number {
   const problems = report.problems;
   if (options.json) {
     process.stdout.write(`${jsonForTerminal({ formatVersion: FORMAT_VERSION, ok: problems.length === 0, ...summary, problems })}\n`);

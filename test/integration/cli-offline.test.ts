@@ -142,6 +142,21 @@ describe('validate', () => {
     expect(result.code).toBe(2);
   });
 
+  it('a broken inventory does not hide the playbook\'s problems: both are listed, exit 2', async () => {
+    // Without hosts, what the playbook files alone tell is checked (YAML, modules, notify).
+    await writeFile(join(project, 'inventory', 'broken.yml'), `${inventory(1)}groups:\n  more: {}\n`);
+    await writeFile(join(project, 'playbooks', 'typo.yml'), '- import_playbook: broken.yml\n- hosts: web\n  tasks:\n    - comand: "true"\n');
+    const result = await cli('validate', '-i', 'broken', '-p', 'playbooks/typo.yml');
+    expect(result.stderr).toMatch(/^error: inventory\/broken\.yml:\d+\S*: duplicate key "groups"/m);
+    expect(result.stderr).toMatch(/^error: playbooks\/broken\.yml:\d+\S*: malformed YAML/m);
+    expect(result.stderr).toMatch(/^error: playbooks\/typo\.yml:4\S*: unknown module or task keyword "comand"/m);
+    expect(result.stderr).toMatch(/^validate: 3 problems; no host contacted/m);
+    expect(result.code).toBe(2);
+    const json = JSON.parse((await cli('validate', '-i', 'broken', '-p', 'playbooks/typo.yml', '--json')).stdout);
+    expect(json).toMatchObject({ formatVersion: 1, ok: false });
+    expect(json.problems).toHaveLength(3);
+  });
+
   it('--limit, --tags and --var narrow it as they narrow plan; a clean run is exit 0 with a summary', async () => {
     // db1's tasks are fine; the second one needs a registered result: checked at run time.
     const db = await cli('validate', '-i', 't', '-p', 'playbooks/site.yml', '--limit', 'db1');
