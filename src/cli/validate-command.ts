@@ -8,23 +8,25 @@ import type { PlayConfig } from '../config/types.js';
 import { UserInputError } from '../errors.js';
 import { computeBatches } from '../inventory/index.js';
 import { knownModuleNames } from '../modules/registry.js';
-import { FORMAT_VERSION } from '../report/json-format.js';
 import { Redactor, redactError } from '../report/redact.js';
 import { preparePlays, registerNames } from '../run/play-preparation.js';
 import type { PreparedPlay } from '../run/runner-types.js';
-import { jsonForTerminal, terminalLine, terminalLines } from '../text/terminal-text.js';
+import { terminalLine, terminalLines } from '../text/terminal-text.js';
 import { loadInventoryFor } from './engine.js';
 import { EXIT } from './exit-codes.js';
 import { parseExtraVars } from './extra-vars.js';
 import { EXAMPLES, EXIT_CODES_HELP } from './help-text.js';
 import { nameListOption, nonBlankOption, singleOption } from './option-values.js';
 import { checkPlayHosts, checkTagNames } from './preflight.js';
+import { offlineJson } from './offline-json.js';
 import { ProblemReport } from './problem-report.js';
 import { runInputs, type RunInputOptions } from './run-inputs.js';
 
 export interface ValidateOptions extends RunInputOptions {
   inventory: string;
   json: boolean;
+  /** With json: the document as one stream event on one line. */
+  jsonStream?: boolean;
 }
 
 export interface ValidateSummary {
@@ -94,7 +96,7 @@ async function validate(options: ValidateOptions, redactor: Redactor): Promise<n
 function finish(options: ValidateOptions, report: ProblemReport, summary: ValidateSummary): number {
   const problems = report.problems;
   if (options.json) {
-    process.stdout.write(`${jsonForTerminal({ formatVersion: FORMAT_VERSION, ok: problems.length === 0, ...summary, problems })}\n`);
+    process.stdout.write(offlineJson('validate', { ok: problems.length === 0, ...summary, problems }, Boolean(options.jsonStream)));
   } else if (problems.length === 0) {
     process.stdout.write(`${describeSummary(summary)}\n`);
   } else {

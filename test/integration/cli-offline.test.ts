@@ -218,6 +218,26 @@ describe('--list-hosts and --list-tasks', () => {
   });
 });
 
+describe('offline forms under --json-stream', () => {
+  it('--syntax-check, --list-hosts and --list-tasks print one event on one line, as every stream line is', async () => {
+    const runs = [
+      ['plan', '-i', 't', '-p', 'playbooks/site.yml', '--syntax-check', '--json-stream'],
+      ['apply', '-i', 't', '-p', 'playbooks/site.yml', '--list-hosts', '--list-tasks', '--json-stream'],
+    ];
+    for (const [index, args] of runs.entries()) {
+      const result = await cli(...args);
+      expect(result.code).toBe(index === 0 ? 2 : 0);
+      const lines = result.stdout.trimEnd().split('\n');
+      expect(lines).toHaveLength(1);
+      const event = JSON.parse(lines[0]!);
+      expect(event).toMatchObject({ formatVersion: 1, event: index === 0 ? 'validate' : 'list' });
+      expect(typeof event.time).toBe('string');
+      expect(index === 0 ? event.problems : event.plays).toHaveLength(3 - index);
+    }
+    expect(connections).toBe(0);
+  });
+});
+
 describe('inventory --graph', () => {
   it('draws the lab inventory as ansible-inventory --graph does', async () => {
     const result = await runCli(['inventory', '-i', 'lab', '--graph'], { cwd: REPO });
