@@ -267,6 +267,14 @@ describe('inventory --graph', () => {
     expect(web.stdout).toBe('@web:\n  |--web1\n  |--web2\n');
   });
 
+  it('inventory --json carries formatVersion 1, as every JSON document of the tool does', async () => {
+    for (const args of [['inventory', '-i', 't', '--json'], ['inventory', '-i', 't', '--host', 'web1', '--json']]) {
+      const result = await cli(...args);
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({ formatVersion: 1, inventory: 'inventory/t.yml' });
+    }
+  });
+
   it('needs no vault password, nor do --list-hosts and --list-tasks (names only, no variable)', async () => {
     // prod.vault.yml is encrypted and no password is given (and stdin is no terminal to ask on).
     const env = { FOOBAR_VAULT_PASSWORD: '', FOOBAR_VAULT_PASSWORD_FILE: '' };
