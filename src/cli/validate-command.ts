@@ -88,7 +88,7 @@ async function validate(options: ValidateOptions, redactor: Redactor): Promise<n
       selected: inputs.selected,
       onProblem: (error, host) => report.add(error, host),
     },
-    { ...inputs.prepare, runtimeNames: registerNames(playbook) },
+    { ...inputs.prepare, runtimeNames: registerNames(playbook), checkSkipped: true },
   );
   return finish(options, report, summarize(prepared));
 }

@@ -157,6 +157,29 @@ describe('validate', () => {
     expect(json.problems).toHaveLength(3);
   });
 
+  it('a task whose `when` is false on every host still has its arguments checked, as written', async () => {
+    await writeFile(
+      join(project, 'playbooks', 'when-false.yml'),
+      [
+        '- hosts: web',
+        '  tasks:',
+        '    - name: only in prod',
+        '      file: { path: /srv/prod, colour: red, mode: "<%= prod_mode %>" }',
+        "      when: site_name == 'prod'",
+        '    - name: only in prod, fine',
+        '      file: { path: "<%= prod_path %>", state: directory }',
+        "      when: site_name == 'prod'",
+        '',
+      ].join('\n'),
+    );
+    const result = await cli('validate', '-i', 't', '-p', 'playbooks/when-false.yml');
+    expect(result.stderr).toMatch(/^error: playbooks\/when-false\.yml:4\S*: .*colour.* \(on web1, web2\)$/m);
+    // Values that are still templates are not rendered for a skipped task: no undefined-variable noise.
+    expect(result.stderr).not.toMatch(/prod_mode|prod_path/);
+    expect(result.stderr).toMatch(/^validate: 1 problem; no host contacted/m);
+    expect(result.code).toBe(2);
+  });
+
   it('--limit, --tags and --var narrow it as they narrow plan; a clean run is exit 0 with a summary', async () => {
     // db1's tasks are fine; the second one needs a registered result: checked at run time.
     const db = await cli('validate', '-i', 't', '-p', 'playbooks/site.yml', '--limit', 'db1');
