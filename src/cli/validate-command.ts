@@ -10,6 +10,7 @@ import { computeBatches } from '../inventory/index.js';
 import { knownModuleNames } from '../modules/registry.js';
 import { Redactor, redactError } from '../report/redact.js';
 import { preparePlays, registerNames } from '../run/play-preparation.js';
+import { locationOf } from '../run/prepare.js';
 import type { PreparedPlay } from '../run/runner-types.js';
 import { terminalLine, terminalLines } from '../text/terminal-text.js';
 import { loadInventoryFor } from './engine.js';
@@ -90,6 +91,15 @@ async function validate(options: ValidateOptions, redactor: Redactor): Promise<n
     },
     { ...inputs.prepare, runtimeNames: registerNames(playbook), checkSkipped: true },
   );
+  // A play for hosts this inventory lacks (another environment's group) prepares nothing: its
+  // tasks' arguments are still checked as written. Under --limit the operator chose the hosts.
+  if (options.limit === undefined) {
+    for (const play of playbook.plays.filter((p) => hostsForPlay(p).length === 0)) {
+      for (const task of [...play.tasks.filter(inputs.selected), ...play.handlers]) {
+        told(report, undefined, () => inputs.prepare.modules.get(task.module)?.validate(task.args, locationOf(task)));
+      }
+    }
+  }
   return finish(options, report, summarize(prepared));
 }
 

@@ -44,7 +44,7 @@ export interface TaskInstance {
   prepared: Prepared;
 }
 
-function locationOf(task: TaskConfig): ArgsLocation {
+export function locationOf(task: TaskConfig): ArgsLocation {
   return { task: task.where, args: task.argsWhere, arg: task.argWhere };
 }
 

@@ -180,6 +180,19 @@ describe('validate', () => {
     expect(result.code).toBe(2);
   });
 
+  it('a play whose hosts are not in this inventory still has its tasks\' arguments checked, as written', async () => {
+    await writeFile(
+      join(project, 'playbooks', 'other-hosts.yml'),
+      ['- hosts: web', '  tasks:', '    - command: "true"', '- hosts: cache', '  tasks:', '    - file: { path: "<%= cache_dir %>", colour: red }', ''].join('\n'),
+    );
+    const result = await cli('validate', '-i', 't', '-p', 'playbooks/other-hosts.yml');
+    expect(result.stderr).toMatch(/^error: playbooks\/other-hosts\.yml:6\S*: .*colour/m);
+    expect(result.stderr).not.toMatch(/cache_dir/);
+    expect(result.code).toBe(2);
+    // Under --limit the operator chose the hosts: the plays left without any are not checked.
+    expect((await cli('validate', '-i', 't', '-p', 'playbooks/other-hosts.yml', '-l', 'web1')).stderr).not.toMatch(/colour/);
+  });
+
   it('--limit, --tags and --var narrow it as they narrow plan; a clean run is exit 0 with a summary', async () => {
     // db1's tasks are fine; the second one needs a registered result: checked at run time.
     const db = await cli('validate', '-i', 't', '-p', 'playbooks/site.yml', '--limit', 'db1');
