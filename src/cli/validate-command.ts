@@ -13,6 +13,7 @@ import { preparePlays, registerNames } from '../run/play-preparation.js';
 import { locationOf } from '../run/prepare.js';
 import type { PreparedPlay } from '../run/runner-types.js';
 import { terminalLine, terminalLines } from '../text/terminal-text.js';
+import { secretValues } from '../vault/index.js';
 import { loadInventoryFor } from './engine.js';
 import { EXIT } from './exit-codes.js';
 import { parseExtraVars } from './extra-vars.js';
@@ -58,12 +59,14 @@ async function validate(options: ValidateOptions, redactor: Redactor): Promise<n
     report.add(error);
     return undefined;
   });
+  // Masked from here on: a playbook file may quote a secret value too.
+  if (inventory) redactor.add(secretValues(inventory));
   const loading: UserInputError[] = [];
   const playbook = await loadPlaybook(options.playbook, { knownModules: new Set(knownModuleNames), problems: loading });
   for (const error of loading) report.add(error);
-  if (!inventory) return finish(options, report, summarize([]));
-  // A --limit that matches nothing leaves nothing to check against: thrown.
-  const inputs = runInputs(inventory, options, redactor);
+  // A --limit that matches nothing leaves nothing to check per host: told with the rest.
+  const inputs = inventory && told(report, undefined, () => runInputs(inventory, options, redactor));
+  if (!inputs) return finish(options, report, summarize([]));
 
   // A play's host pattern that names nothing is told once; the play is then left without hosts.
   const playHosts = new Map<PlayConfig, string[]>();

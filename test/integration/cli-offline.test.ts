@@ -193,6 +193,14 @@ describe('validate', () => {
     expect((await cli('validate', '-i', 't', '-p', 'playbooks/other-hosts.yml', '-l', 'web1')).stderr).not.toMatch(/colour/);
   });
 
+  it('a --limit that matches nothing is listed with the playbook\'s own problems, exit 2', async () => {
+    const result = await cli('validate', '-i', 't', '-p', 'playbooks/two.yml', '--limit', 'nosuch');
+    expect(result.stderr).toMatch(/^error: --limit: no host or group named "nosuch"/m);
+    expect(result.stderr).toMatch(/^error: playbooks\/broken\.yml:\d+\S*: malformed YAML/m);
+    expect(result.stderr).toMatch(/^validate: 2 problems; no host contacted/m);
+    expect(result.code).toBe(2);
+  });
+
   it('--limit, --tags and --var narrow it as they narrow plan; a clean run is exit 0 with a summary', async () => {
     // db1's tasks are fine; the second one needs a registered result: checked at run time.
     const db = await cli('validate', '-i', 't', '-p', 'playbooks/site.yml', '--limit', 'db1');
@@ -215,6 +223,14 @@ describe('validate', () => {
     expect(report).toMatchObject({ formatVersion: 1, ok: false });
     expect(report.problems).toEqual([expect.objectContaining({ where: 'playbooks/secret.yml:3:31', hosts: ['web1', 'web2'] })]);
     expect(report.problems[0].message).toContain('got "********"');
+  });
+
+  it('never shows a secret that a playbook file quotes where it is a bad value', async () => {
+    await writeFile(join(project, 'playbooks', 'quoted.yml'), `- hosts: web\n  tasks:\n    - command: "true"\n      ignore_errors: ${SECRET}\n`);
+    const result = await cli('validate', '-i', 's', '-p', 'playbooks/quoted.yml');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/ignore_errors: expected true or false/);
+    expect(result.stdout + result.stderr).not.toContain(SECRET);
   });
 
   it('the real playbooks/site.yml against inventory/lab is clean, offline', async () => {
