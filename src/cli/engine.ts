@@ -19,7 +19,7 @@ import { runPlaybook, RunInterrupted } from '../run/playbook-runner.js';
 import { renderTemplateString } from '../template/render.js';
 import { SshTransport } from '../transport/ssh.js';
 import { notifyOnConnect } from '../transport/connect-notice.js';
-import { inventoryDirOf, lazyPassword, refuseShortSecrets, vaultDecryptHook } from '../vault/index.js';
+import { inventoryDirOf, lazyPassword, refuseShortSecrets, secretValues, vaultDecryptHook } from '../vault/index.js';
 import type { ConnectionSettings } from '../transport/types.js';
 import { EXIT } from './exit-codes.js';
 import { checkBeforeConnecting } from './preflight.js';
@@ -142,6 +142,8 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
 async function runCommandWith(options: RunCommandOptions, interrupts: Interrupts, redactor: Redactor, reporter: Reporter): Promise<number> {
   const { signal } = interrupts;
   const inventory = await loadInventoryFor(options.inventory);
+  // Masked before the playbook is read: its errors may quote a value that is a secret.
+  redactor.add(secretValues(inventory));
   const playbook = await loadPlaybook(options.playbook, { knownModules: new Set(knownModuleNames) });
   let inputs = runInputs(inventory, options, redactor);
   const inventoryPath = await resolveInventoryPath(options.inventory);

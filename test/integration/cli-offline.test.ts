@@ -231,6 +231,11 @@ describe('validate', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/ignore_errors: expected true or false/);
     expect(result.stdout + result.stderr).not.toContain(SECRET);
+    // plan reads the playbook the same way, before it connects: masked there too.
+    const plan = await cli('plan', '-i', 's', '-p', 'playbooks/quoted.yml', '--json');
+    expect(plan.code).toBe(2);
+    expect(plan.stderr).toMatch(/ignore_errors: expected true or false/);
+    expect(plan.stdout + plan.stderr).not.toContain(SECRET);
   });
 
   it('the real playbooks/site.yml against inventory/lab is clean, offline', async () => {
