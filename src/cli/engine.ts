@@ -143,6 +143,8 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
 async function runCommandWith(options: RunCommandOptions, interrupts: Interrupts, redactor: Redactor, reporter: Reporter): Promise<number> {
   const { signal } = interrupts;
   const inventory = await loadInventoryFor(options.inventory);
+  // Masked before the playbook is read: its errors may quote a value that is a secret.
+  redactor.add(secretValues(inventory));
   const playbook = await loadPlaybook(options.playbook, { knownModules: new Set(knownModuleNames) });
   let inputs = runInputs(inventory, options, redactor);
   const inventoryPath = await resolveInventoryPath(options.inventory);

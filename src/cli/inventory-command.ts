@@ -4,6 +4,7 @@ import { didYouMean, listNames } from '../config/suggest.js';
 import { UserInputError } from '../errors.js';
 import { hostVars, MAGIC_VAR_NAMES } from '../inventory/index.js';
 import { inventoryGraph } from '../inventory/graph.js';
+import { FORMAT_VERSION } from '../report/json-format.js';
 import { Redactor } from '../report/redact.js';
 import { jsonForTerminal, terminalLine } from '../text/terminal-text.js';
 import { secretValues } from '../vault/index.js';
@@ -56,6 +57,7 @@ export function inventoryCommand(setExit: (code: number) => void): CommandModule
       }
       const hosts = inventory.hosts.filter((h) => only === undefined || h.name === only);
       const report = {
+        formatVersion: FORMAT_VERSION,
         inventory: inventory.config.file,
         groups: Object.fromEntries([...inventory.groups.values()].map((g) => [g.name, { hosts: g.hosts, children: g.children }])),
         hosts: Object.fromEntries(hosts.map((host) => {

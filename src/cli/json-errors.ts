@@ -14,9 +14,22 @@ export type JsonOutput = 'json' | 'json-stream';
 export function jsonOutputRequested(argv: readonly string[]): JsonOutput | undefined {
   const end = argv.indexOf('--');
   const args = end === -1 ? argv : argv.slice(0, end);
-  const given = (name: string) => args.some((a) => a === `--${name}` || a === `--${name}=true`);
-  if (given('json-stream') || given('jsonStream')) return 'json-stream';
-  return given('json') ? 'json' : undefined;
+  if (given(args, ['json-stream', 'jsonStream'])) return 'json-stream';
+  return given(args, ['json']) ? 'json' : undefined;
+}
+
+/** A boolean option's value as yargs reads it: `--x`, `--x true|false`, `--x=true|false`,
+ *  `--no-x`; the last one wins. */
+function given(args: readonly string[], names: readonly string[]): boolean {
+  let on = false;
+  args.forEach((arg, index) => {
+    for (const name of names) {
+      if (arg === `--no-${name}`) on = false;
+      else if (arg === `--${name}=true` || arg === `--${name}=false`) on = arg.endsWith('=true');
+      else if (arg === `--${name}`) on = args[index + 1] !== 'false';
+    }
+  });
+  return on;
 }
 
 /** usage | config | template | vault | input (exit 2), interrupted (130), environment, internal (4). */

@@ -4,11 +4,11 @@
 import { loadPlaybook } from '../config/playbook.js';
 import type { PlayConfig, TaskConfig } from '../config/types.js';
 import { knownModuleNames } from '../modules/registry.js';
-import { FORMAT_VERSION } from '../report/json-format.js';
 import { Redactor } from '../report/redact.js';
-import { jsonForTerminal, terminalLine } from '../text/terminal-text.js';
+import { terminalLine } from '../text/terminal-text.js';
 import { loadInventoryStructure } from './inventory-structure.js';
 import { EXIT } from './exit-codes.js';
+import { offlineJson } from './offline-json.js';
 import { checkTagNames } from './preflight.js';
 import { runInputs, type RunInputOptions } from './run-inputs.js';
 import { shownRef } from './shown-path.js';
@@ -16,6 +16,8 @@ import { shownRef } from './shown-path.js';
 export interface ListOptions extends RunInputOptions {
   inventory: string;
   json: boolean;
+  /** With json: the document as one stream event on one line. */
+  jsonStream?: boolean;
   hosts: boolean;
   tasks: boolean;
 }
@@ -47,8 +49,8 @@ export async function runList(options: ListOptions): Promise<number> {
   for (const warning of checkTagNames(playbook.plays, options.tags, options.skipTags)) process.stderr.write(`warning: ${terminalLine(warning)}\n`);
   const plays = playbook.plays.map((play) => listPlay(play, options, inputs));
   // Names are written in the playbook, never rendered here; masked all the same, as every output is.
-  const safe = redactor.redactDeep({ formatVersion: FORMAT_VERSION, playbook: playbook.file, plays });
-  process.stdout.write(options.json ? `${jsonForTerminal(safe)}\n` : `${describeList(safe.playbook, safe.plays).map(terminalLine).join('\n')}\n`);
+  const safe = redactor.redactDeep({ playbook: playbook.file, plays });
+  process.stdout.write(options.json ? offlineJson('list', safe, Boolean(options.jsonStream)) : `${describeList(safe.playbook, safe.plays).map(terminalLine).join('\n')}\n`);
   return EXIT.ok;
 }
 

@@ -28,7 +28,8 @@ export class ProblemReport {
       ...(error.where ? { where: shownRef(error.where) } : {}),
       ...(error.hint ? { hint: this.redactor.redact(error.hint) } : {}),
     };
-    const key = JSON.stringify(problem);
+    // The hint may differ per host (it lists that host's variable names): the first one stays.
+    const key = JSON.stringify([problem.message, problem.where]);
     const entry = this.found.get(key) ?? { ...problem, hosts: [] };
     if (host !== undefined && !entry.hosts.includes(host)) entry.hosts.push(host);
     this.found.set(key, entry);

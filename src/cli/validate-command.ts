@@ -8,23 +8,27 @@ import type { PlayConfig } from '../config/types.js';
 import { UserInputError } from '../errors.js';
 import { computeBatches } from '../inventory/index.js';
 import { knownModuleNames } from '../modules/registry.js';
-import { FORMAT_VERSION } from '../report/json-format.js';
 import { Redactor, redactError } from '../report/redact.js';
 import { preparePlays, registerNames } from '../run/play-preparation.js';
+import { locationOf } from '../run/prepare.js';
 import type { PreparedPlay } from '../run/runner-types.js';
-import { jsonForTerminal, terminalLine, terminalLines } from '../text/terminal-text.js';
+import { terminalLine, terminalLines } from '../text/terminal-text.js';
+import { secretValues } from '../vault/index.js';
 import { loadInventoryFor } from './engine.js';
 import { EXIT } from './exit-codes.js';
 import { parseExtraVars } from './extra-vars.js';
 import { EXAMPLES, EXIT_CODES_HELP } from './help-text.js';
 import { nameListOption, nonBlankOption, singleOption } from './option-values.js';
 import { checkPlayHosts, checkTagNames } from './preflight.js';
+import { offlineJson } from './offline-json.js';
 import { ProblemReport } from './problem-report.js';
 import { runInputs, type RunInputOptions } from './run-inputs.js';
 
 export interface ValidateOptions extends RunInputOptions {
   inventory: string;
   json: boolean;
+  /** With json: the document as one stream event on one line. */
+  jsonStream?: boolean;
 }
 
 export interface ValidateSummary {
@@ -47,13 +51,22 @@ export async function runValidate(options: ValidateOptions): Promise<number> {
 }
 
 async function validate(options: ValidateOptions, redactor: Redactor): Promise<number> {
-  // Without the inventory (or with a --limit that matches nothing) there is nothing to check against: thrown.
-  const inventory = await loadInventoryFor(options.inventory);
-  const inputs = runInputs(inventory, options, redactor);
   const report = new ProblemReport(redactor);
+  // A broken inventory is one problem among others: the playbook files are still read and
+  // checked on their own (YAML, modules, notify), though nothing can be checked per host.
+  const inventory = await loadInventoryFor(options.inventory).catch((error: unknown) => {
+    if (!(error instanceof UserInputError)) throw error;
+    report.add(error);
+    return undefined;
+  });
+  // Masked from here on: a playbook file may quote a secret value too.
+  if (inventory) redactor.add(secretValues(inventory));
   const loading: UserInputError[] = [];
   const playbook = await loadPlaybook(options.playbook, { knownModules: new Set(knownModuleNames), problems: loading });
   for (const error of loading) report.add(error);
+  // A --limit that matches nothing leaves nothing to check per host: told with the rest.
+  const inputs = inventory && told(report, undefined, () => runInputs(inventory, options, redactor));
+  if (!inputs) return finish(options, report, summarize([]));
 
   // A play's host pattern that names nothing is told once; the play is then left without hosts.
   const playHosts = new Map<PlayConfig, string[]>();
@@ -79,12 +92,24 @@ async function validate(options: ValidateOptions, redactor: Redactor): Promise<n
       selected: inputs.selected,
       onProblem: (error, host) => report.add(error, host),
     },
-    { ...inputs.prepare, runtimeNames: registerNames(playbook) },
+    { ...inputs.prepare, runtimeNames: registerNames(playbook), checkSkipped: true },
   );
-  const summary = summarize(prepared);
+  // A play for hosts this inventory lacks (another environment's group) prepares nothing: its
+  // tasks' arguments are still checked as written. Under --limit the operator chose the hosts.
+  if (options.limit === undefined) {
+    for (const play of playbook.plays.filter((p) => hostsForPlay(p).length === 0)) {
+      for (const task of [...play.tasks.filter(inputs.selected), ...play.handlers]) {
+        told(report, undefined, () => inputs.prepare.modules.get(task.module)?.validate(task.args, locationOf(task)));
+      }
+    }
+  }
+  return finish(options, report, summarize(prepared));
+}
+
+function finish(options: ValidateOptions, report: ProblemReport, summary: ValidateSummary): number {
   const problems = report.problems;
   if (options.json) {
-    process.stdout.write(`${jsonForTerminal({ formatVersion: FORMAT_VERSION, ok: problems.length === 0, ...summary, problems })}\n`);
+    process.stdout.write(offlineJson('validate', { ok: problems.length === 0, ...summary, problems }, Boolean(options.jsonStream)));
   } else if (problems.length === 0) {
     process.stdout.write(`${describeSummary(summary)}\n`);
   } else {

@@ -74,7 +74,11 @@ async function importPlaybook(node: YamlNode, target: YamlNode, file: string, op
 
 async function readPlay(node: YamlNode, playbookDir: string, options: PlaybookOptions): Promise<PlayConfig> {
   const map = node.asMap('a play (a map with hosts, tasks, roles, ...)');
-  map.checkKeys(PLAY_KEYS, 'a play');
+  const { problems } = options;
+  // With a problem list, a bad play-level key is told and given its default: the play's tasks
+  // (and their templates) are still read and checked.
+  const orDefault = <T>(fallback: T, read: () => T): T => orRecordedNow(problems, fallback, read);
+  orDefault(undefined, () => map.checkKeys(PLAY_KEYS, 'a play'));
   const hostsNode = map.require('hosts', 'a host pattern such as "all", "web" or "web*,!web2"');
   const hosts = hostsNode.asStringList('a host pattern or a list of patterns').join(',');
   const tags = optionalStringList(map.get('tags'), 'a tag or a list of tags');
@@ -82,7 +86,6 @@ async function readPlay(node: YamlNode, playbookDir: string, options: PlaybookOp
 
   const roleNodes = map.get('roles');
   const references = roleNodes && !roleNodes.isNull ? roleNodes.asList('a list of roles').map(readRoleReference) : [];
-  const { problems } = options;
   const known = problems?.length ?? 0;
   const roles = [];
   for (const reference of references) {
@@ -90,21 +93,29 @@ async function readPlay(node: YamlNode, playbookDir: string, options: PlaybookOp
   }
 
   const playContext = { knownModules: options.knownModules, inheritedTags: tags, ...(problems ? { problems } : {}) };
+  const rolesRead = (problems?.length ?? 0) === known;
   const tasks = [...roles.flatMap((r) => r.tasks), ...readTaskList(map.get('tasks'), playContext)];
+  const beforeHandlers = problems?.length ?? 0;
   const handlers = [...roles.flatMap((r) => r.handlers), ...readTaskList(map.get('handlers'), playContext)];
   orRecordedNow(problems, undefined, () => checkHandlers(handlers));
-  // A handler in a role or task that could not be read would make every notify of it look wrong.
-  if ((problems?.length ?? 0) === known) orRecordedNow(problems, undefined, () => checkNotifications([...tasks, ...handlers], handlers));
+  // A handler in a role or handler list that could not be read would make every notify of it
+  // look wrong; a broken task does not.
+  if (rolesRead && (problems?.length ?? 0) === beforeHandlers) {
+    for (const task of [...tasks, ...handlers]) orRecordedNow(problems, undefined, () => checkNotifications([task], handlers));
+  }
 
-  const becomeUser = map.get('become_user')?.asText('a user name');
-  const serial = readSerial(map.get('serial'));
-  const rolling = map.get('rolling');
+  const becomeUser = orDefault(undefined, () => map.get('become_user')?.asText('a user name'));
+  const serial = orDefault(undefined, () => readSerial(map.get('serial')));
+  const rolling = orDefault(undefined, () => {
+    const node = map.get('rolling');
+    return node && !node.isNull ? readRolling(node) : undefined;
+  });
   return {
     name: map.get('name')?.asText('a play name') ?? hosts,
     hosts,
     hostsWhere: hostsNode.where,
     where: node.where,
-    become: map.get('become')?.asBool() ?? false,
+    become: orDefault(false, () => map.get('become')?.asBool() ?? false),
     ...(becomeUser === undefined ? {} : { becomeUser }),
     vars: vars.values,
     varsWhere: vars.where,
@@ -112,9 +123,9 @@ async function readPlay(node: YamlNode, playbookDir: string, options: PlaybookOp
     tasks,
     handlers,
     ...(serial ? { serial: serial.sizes, serialWhere: serial.where } : {}),
-    maxFailPercentage: readPercentage(map),
-    strategy: readStrategy(map),
-    ...(rolling && !rolling.isNull ? { rolling: readRolling(rolling) } : {}),
+    maxFailPercentage: orDefault(0, () => readPercentage(map)),
+    strategy: orDefault('free' as const, () => readStrategy(map)),
+    ...(rolling ? { rolling } : {}),
     tags,
     // Later roles win, as later layers do everywhere else.
     roleDefaults: mergeLayers(roles.map((r) => r.defaults.values)),

@@ -18,6 +18,9 @@ export interface PrepareContext {
   searchPathFor(task: TaskConfig): string[];
   /** Variables that only exist at run time (register names): missing ones defer, not fail. */
   runtimeNames: ReadonlySet<string>;
+  /** validate: a task that `when` skips still has its arguments checked as written (values
+   *  that are templates pass unchecked), so a task meant for other hosts is checked too. */
+  checkSkipped?: boolean;
 }
 
 export type Prepared =
@@ -41,7 +44,7 @@ export interface TaskInstance {
   prepared: Prepared;
 }
 
-function locationOf(task: TaskConfig): ArgsLocation {
+export function locationOf(task: TaskConfig): ArgsLocation {
   return { task: task.where, args: task.argsWhere, arg: task.argWhere };
 }
 
@@ -130,6 +133,7 @@ export async function prepareTask(
   try {
     for (const condition of task.when) {
       if (!evaluateExpression(condition, vars, task.where, ctx.secretVarNames)) {
+        if (ctx.checkSkipped) module.validate(task.args, locationOf(task));
         return { state: 'skipped', reason: `when: ${condition}` };
       }
     }

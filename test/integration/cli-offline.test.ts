@@ -142,6 +142,65 @@ describe('validate', () => {
     expect(result.code).toBe(2);
   });
 
+  it('a broken inventory does not hide the playbook\'s problems: both are listed, exit 2', async () => {
+    // Without hosts, what the playbook files alone tell is checked (YAML, modules, notify).
+    await writeFile(join(project, 'inventory', 'broken.yml'), `${inventory(1)}groups:\n  more: {}\n`);
+    await writeFile(join(project, 'playbooks', 'typo.yml'), '- import_playbook: broken.yml\n- hosts: web\n  tasks:\n    - comand: "true"\n');
+    const result = await cli('validate', '-i', 'broken', '-p', 'playbooks/typo.yml');
+    expect(result.stderr).toMatch(/^error: inventory\/broken\.yml:\d+\S*: duplicate key "groups"/m);
+    expect(result.stderr).toMatch(/^error: playbooks\/broken\.yml:\d+\S*: malformed YAML/m);
+    expect(result.stderr).toMatch(/^error: playbooks\/typo\.yml:4\S*: unknown module or task keyword "comand"/m);
+    expect(result.stderr).toMatch(/^validate: 3 problems; no host contacted/m);
+    expect(result.code).toBe(2);
+    const json = JSON.parse((await cli('validate', '-i', 'broken', '-p', 'playbooks/typo.yml', '--json')).stdout);
+    expect(json).toMatchObject({ formatVersion: 1, ok: false });
+    expect(json.problems).toHaveLength(3);
+  });
+
+  it('a task whose `when` is false on every host still has its arguments checked, as written', async () => {
+    await writeFile(
+      join(project, 'playbooks', 'when-false.yml'),
+      [
+        '- hosts: web',
+        '  tasks:',
+        '    - name: only in prod',
+        '      file: { path: /srv/prod, colour: red, mode: "<%= prod_mode %>" }',
+        "      when: site_name == 'prod'",
+        '    - name: only in prod, fine',
+        '      file: { path: "<%= prod_path %>", state: directory }',
+        "      when: site_name == 'prod'",
+        '',
+      ].join('\n'),
+    );
+    const result = await cli('validate', '-i', 't', '-p', 'playbooks/when-false.yml');
+    expect(result.stderr).toMatch(/^error: playbooks\/when-false\.yml:4\S*: .*colour.* \(on web1, web2\)$/m);
+    // Values that are still templates are not rendered for a skipped task: no undefined-variable noise.
+    expect(result.stderr).not.toMatch(/prod_mode|prod_path/);
+    expect(result.stderr).toMatch(/^validate: 1 problem; no host contacted/m);
+    expect(result.code).toBe(2);
+  });
+
+  it('a play whose hosts are not in this inventory still has its tasks\' arguments checked, as written', async () => {
+    await writeFile(
+      join(project, 'playbooks', 'other-hosts.yml'),
+      ['- hosts: web', '  tasks:', '    - command: "true"', '- hosts: cache', '  tasks:', '    - file: { path: "<%= cache_dir %>", colour: red }', ''].join('\n'),
+    );
+    const result = await cli('validate', '-i', 't', '-p', 'playbooks/other-hosts.yml');
+    expect(result.stderr).toMatch(/^error: playbooks\/other-hosts\.yml:6\S*: .*colour/m);
+    expect(result.stderr).not.toMatch(/cache_dir/);
+    expect(result.code).toBe(2);
+    // Under --limit the operator chose the hosts: the plays left without any are not checked.
+    expect((await cli('validate', '-i', 't', '-p', 'playbooks/other-hosts.yml', '-l', 'web1')).stderr).not.toMatch(/colour/);
+  });
+
+  it('a --limit that matches nothing is listed with the playbook\'s own problems, exit 2', async () => {
+    const result = await cli('validate', '-i', 't', '-p', 'playbooks/two.yml', '--limit', 'nosuch');
+    expect(result.stderr).toMatch(/^error: --limit: no host or group named "nosuch"/m);
+    expect(result.stderr).toMatch(/^error: playbooks\/broken\.yml:\d+\S*: malformed YAML/m);
+    expect(result.stderr).toMatch(/^validate: 2 problems; no host contacted/m);
+    expect(result.code).toBe(2);
+  });
+
   it('--limit, --tags and --var narrow it as they narrow plan; a clean run is exit 0 with a summary', async () => {
     // db1's tasks are fine; the second one needs a registered result: checked at run time.
     const db = await cli('validate', '-i', 't', '-p', 'playbooks/site.yml', '--limit', 'db1');
@@ -164,6 +223,19 @@ describe('validate', () => {
     expect(report).toMatchObject({ formatVersion: 1, ok: false });
     expect(report.problems).toEqual([expect.objectContaining({ where: 'playbooks/secret.yml:3:31', hosts: ['web1', 'web2'] })]);
     expect(report.problems[0].message).toContain('got "********"');
+  });
+
+  it('never shows a secret that a playbook file quotes where it is a bad value', async () => {
+    await writeFile(join(project, 'playbooks', 'quoted.yml'), `- hosts: web\n  tasks:\n    - command: "true"\n      ignore_errors: ${SECRET}\n`);
+    const result = await cli('validate', '-i', 's', '-p', 'playbooks/quoted.yml');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/ignore_errors: expected true or false/);
+    expect(result.stdout + result.stderr).not.toContain(SECRET);
+    // plan reads the playbook the same way, before it connects: masked there too.
+    const plan = await cli('plan', '-i', 's', '-p', 'playbooks/quoted.yml', '--json');
+    expect(plan.code).toBe(2);
+    expect(plan.stderr).toMatch(/ignore_errors: expected true or false/);
+    expect(plan.stdout + plan.stderr).not.toContain(SECRET);
   });
 
   it('the real playbooks/site.yml against inventory/lab is clean, offline', async () => {
@@ -203,6 +275,26 @@ describe('--list-hosts and --list-tasks', () => {
   });
 });
 
+describe('offline forms under --json-stream', () => {
+  it('--syntax-check, --list-hosts and --list-tasks print one event on one line, as every stream line is', async () => {
+    const runs = [
+      ['plan', '-i', 't', '-p', 'playbooks/site.yml', '--syntax-check', '--json-stream'],
+      ['apply', '-i', 't', '-p', 'playbooks/site.yml', '--list-hosts', '--list-tasks', '--json-stream'],
+    ];
+    for (const [index, args] of runs.entries()) {
+      const result = await cli(...args);
+      expect(result.code).toBe(index === 0 ? 2 : 0);
+      const lines = result.stdout.trimEnd().split('\n');
+      expect(lines).toHaveLength(1);
+      const event = JSON.parse(lines[0]!);
+      expect(event).toMatchObject({ formatVersion: 1, event: index === 0 ? 'validate' : 'list' });
+      expect(typeof event.time).toBe('string');
+      expect(index === 0 ? event.problems : event.plays).toHaveLength(3 - index);
+    }
+    expect(connections).toBe(0);
+  });
+});
+
 describe('inventory --graph', () => {
   it('draws the lab inventory as ansible-inventory --graph does', async () => {
     const result = await runCli(['inventory', '-i', 'lab', '--graph'], { cwd: REPO });
@@ -230,6 +322,14 @@ describe('inventory --graph', () => {
     );
     const web = await runCli(['inventory', '-i', 'lab', '--graph', 'web'], { cwd: REPO });
     expect(web.stdout).toBe('@web:\n  |--web1\n  |--web2\n');
+  });
+
+  it('inventory --json carries formatVersion 1, as every JSON document of the tool does', async () => {
+    for (const args of [['inventory', '-i', 't', '--json'], ['inventory', '-i', 't', '--host', 'web1', '--json']]) {
+      const result = await cli(...args);
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({ formatVersion: 1, inventory: 'inventory/t.yml' });
+    }
   });
 
   it('needs no vault password, nor do --list-hosts and --list-tasks (names only, no variable)', async () => {

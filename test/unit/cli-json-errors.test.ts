@@ -19,6 +19,15 @@ describe('jsonOutputRequested', () => {
     expect(jsonOutputRequested(['apply', '--', '--json'])).toBeUndefined();
     expect(jsonOutputRequested(['apply'])).toBeUndefined();
   });
+
+  it('reads a boolean as yargs does: `--json false` and a later --no-json turn it off, the last one wins', () => {
+    expect(jsonOutputRequested(['plan', '--json', 'false'])).toBeUndefined();
+    expect(jsonOutputRequested(['plan', '--json-stream', 'false', '-i', 'prod'])).toBeUndefined();
+    expect(jsonOutputRequested(['plan', '--json', 'true'])).toBe('json');
+    expect(jsonOutputRequested(['plan', '--json', '--no-json'])).toBeUndefined();
+    expect(jsonOutputRequested(['plan', '--json=false', '--json'])).toBe('json');
+    expect(jsonOutputRequested(['plan', '--json-stream', '--json-stream=false', '--json'])).toBe('json');
+  });
 });
 
 describe('jsonErrorLine', () => {

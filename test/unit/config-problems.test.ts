@@ -56,8 +56,39 @@ describe('loadPlaybook with a problem list', () => {
     expect(problems.some((p) => p.message.includes('nobody'))).toBe(false);
     expect(playbook.plays.map((p) => [p.name, p.tasks.map((t) => t.name)])).toEqual([
       ['first', ['good one', 'fine']],
+      // A bad strategy is told; the play is kept (with the default) so its tasks are checked too.
+      ['second', []],
       ['third', ['still read']],
     ]);
+  });
+
+  it('a bad play-level key (serial, max_fail_percentage, a typo) does not hide the play\'s tasks, nor a bad task its notifies', async () => {
+    await writeFile(
+      join(dir, 'play-keys.yml'),
+      [
+        '- name: keys',
+        '  hosts: all',
+        '  serial: abc',
+        '  max_fail_percentage: 300',
+        '  serail: 2',
+        '  tasks:',
+        '    - name: typo module',
+        '      comand: "true"',
+        '    - name: first notify',
+        '      command: "true"',
+        '      notify: nobody',
+        '    - name: second notify',
+        '      command: "true"',
+        '      notify: nobody either',
+        '',
+      ].join('\n'),
+    );
+    const problems: UserInputError[] = [];
+    const playbook = await loadPlaybook(join(dir, 'play-keys.yml'), { knownModules, problems });
+    const where = problems.map((p) => formatSourceRef(p.where).replace(`${dir}/`, ''));
+    expect(where).toEqual(expect.arrayContaining(['play-keys.yml:5:3', 'play-keys.yml:3:11', 'play-keys.yml:4:24', 'play-keys.yml:8:7', 'play-keys.yml:11:15', 'play-keys.yml:14:15']));
+    expect(problems).toHaveLength(6);
+    expect(playbook.plays.map((p) => [p.name, p.tasks.map((t) => t.name)])).toEqual([['keys', ['first notify', 'second notify']]]);
   });
 
   it('without one, the first problem is thrown', async () => {
