@@ -39,7 +39,8 @@ export async function readRunRecord(file: string): Promise<RunRecord | undefined
   try {
     const data = JSON.parse(text) as Partial<RunRecord>;
     const hostsOk = data.hosts && typeof data.hosts === 'object' && Object.values(data.hosts).every((s) => UNFINISHED.has(s as HostStatus));
-    if (data.formatVersion !== FORMAT_VERSION || typeof data.playbook !== 'string' || typeof data.inventory !== 'string' || !hostsOk) throw new Error('unexpected content');
+    const timeOk = typeof data.finishedAt === 'string' && !Number.isNaN(Date.parse(data.finishedAt));
+    if (data.formatVersion !== FORMAT_VERSION || typeof data.playbook !== 'string' || typeof data.inventory !== 'string' || !hostsOk || !timeOk) throw new Error('unexpected content');
     return data as RunRecord;
   } catch (error) {
     throw new UserInputError(`the record of the last apply is unreadable (${(error as Error).message})`, { file }, `delete ${file} and run without --resume`);
