@@ -57,7 +57,9 @@ export function historyCommand(setExit: (code: number) => void): CommandModule<o
               const file = historyFile(historyDirOverride());
               const f = shellQuote(file);
               const cap = (n * 3 + 3) * MAX_LINE;
-              const result = await transport.exec(`[ -e ${f} ] || exit ${NO_FILE}; tail -n ${n * 3} ${f} | head -c ${cap}`, { become: host.user !== 'root' });
+              // Only a plain file is read: a FIFO would never answer, a link would show what it points at.
+              const plain = `if [ -L ${f} ] || [ ! -f ${f} ]; then printf '%s\\n' ${shellQuote(`${file} is not a regular file`)} >&2; exit 1; fi`;
+              const result = await transport.exec(`[ -e ${f} ] || [ -L ${f} ] || exit ${NO_FILE}; ${plain}; tail -n ${n * 3} ${f} | head -c ${cap}`, { become: host.user !== 'root' });
               if (result.code === NO_FILE) return { host: host.name, lines: [] };
               if (result.code !== 0) return { host: host.name, lines: [], error: `cannot read ${file} (exit ${result.code}): ${(result.stderr.trim().split('\n').pop() ?? '').slice(0, 300)}` };
               return { host: host.name, lines: lastEntries(result.stdout, n) };
