@@ -1,7 +1,7 @@
 // The run records (history on the host, the --resume record beside the inventory) against a
 // hostile host and a careless operator, with the real CLI against a real sshd on loopback.
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,5 +89,29 @@ describe('a damaged --resume record', () => {
       expect(result.code, result.stderr).toBe(2);
       expect(result.stderr).toContain('the record of the last apply is unreadable');
     }
+  }, 90_000);
+
+  it('the same inventory and playbook through another spelling (a linked folder) is the same record', async () => {
+    await writeFile(record(), JSON.stringify(valid()));
+    await symlink(join(project, 'inventory'), join(project, 'inv-link'));
+    await symlink(join(project, 'playbooks'), join(project, 'books-link'));
+    const result = await bounded(['plan', '-i', 'inv-link/fleet', '-p', 'books-link/one.yml', '--resume', '--var', 'v=1']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('resume: 1 host(s) left unfinished');
+  }, 90_000);
+
+  it('an apply through a linked folder updates the record of the real inventory', async () => {
+    await writeFile(record(), JSON.stringify(valid()));
+    const result = await bounded(['apply', '-i', 'inv-link/fleet', '-p', 'playbooks/one.yml', '--var', `v=${Date.now()}`]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(await readFile(record(), 'utf8'))).toMatchObject({ inventory: join(project, 'inventory', 'fleet'), hosts: {} });
+  }, 90_000);
+});
+
+describe('history -n', () => {
+  it('a count too large to read is refused as bad input (exit 2), not sent to the host', async () => {
+    const result = await bounded(['history', '-i', 'fleet', '-n', '9007199254740991']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/-n must be .*<= 10000/);
   }, 90_000);
 });
