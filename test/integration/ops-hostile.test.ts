@@ -1,6 +1,7 @@
 // The run records (history on the host, the --resume record beside the inventory) against a
 // hostile host and a careless operator, with the real CLI against a real sshd on loopback.
 import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,5 +114,17 @@ describe('history -n', () => {
     const result = await bounded(['history', '-i', 'fleet', '-n', '9007199254740991']);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/-n must be .*<= 10000/);
+  }, 90_000);
+});
+
+describe('a validator that hangs in plan', () => {
+  it('is stopped after its bound: not validated, said so; the candidate and the validator are gone from the host', async () => {
+    await writeFile(join(project, 'playbooks', 'hang.yml'), `- hosts: all\n  tasks:\n    - copy: { content: "x\\n", dest: "<%= target %>/hang.conf", validate: "sleep 1017; test -s %s" }\n`);
+    const result = await bounded(['plan', '-i', 'fleet', '-p', 'playbooks/hang.yml'], { FOOBAR_PROVISION_VALIDATE_TIMEOUT: '2' });
+    expect(result.hung).toBe(false);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('not validated: the validator did not finish within 2 s (stopped)');
+    expect(readdirSync(target).filter((n) => n.startsWith('.hang.conf'))).toEqual([]);
+    expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })).not.toMatch(/^sleep 1017$/m);
   }, 90_000);
 });
