@@ -2,7 +2,7 @@
 // unfinished (failed, unreachable, locked by another run, interrupted, not reached). The file is
 // for this controller only: a folder `.foobar-provision/` that ignores itself in git, holding host
 // names, status words, paths and times, never a message (messages can quote values).
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserInputError } from '../errors.js';
 import type { HostStatus, RunSummary } from '../plan/types.js';
@@ -62,13 +62,21 @@ export function nextRunRecord(previous: RunRecord | undefined, summary: RunSumma
   return { formatVersion: FORMAT_VERSION, playbook: paths.playbook, inventory: paths.inventory, finishedAt: now.toISOString(), hosts };
 }
 
-/** Written whole (temp file, then rename), in a folder that tells git to ignore it. */
+/**
+ * Written whole (temp file, then rename), in a folder that tells git to ignore it. Nothing is
+ * written through a link: a repository can carry links (a hostile commit could place one at
+ * `.gitignore` pointing at a file of the operator's), so files are only ever created new
+ * (O_EXCL, which follows no link), and rename replaces a link at the record's name, not its target.
+ */
 export async function writeRunRecord(file: string, record: RunRecord): Promise<void> {
   const dir = dirname(file);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  await writeFile(join(dir, '.gitignore'), '# written by foobar-provision apply (see --resume); never committed\n*\n');
+  await writeFile(join(dir, '.gitignore'), '# written by foobar-provision apply (see --resume); never committed\n*\n', { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
   const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+  await rm(temp, { force: true });
+  await writeFile(temp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
   await rename(temp, file);
 }
 

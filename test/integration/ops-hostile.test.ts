@@ -109,6 +109,21 @@ describe('a damaged --resume record', () => {
   }, 90_000);
 });
 
+describe('the --resume record folder with links planted in it (a hostile commit can hold links)', () => {
+  it('an apply never writes through a link: the files the links point at stay as they were', async () => {
+    const folder = join(project, 'inventory', '.foobar-provision');
+    await rm(folder, { recursive: true, force: true });
+    await mkdir(folder, { recursive: true });
+    const victim = join(project, 'victim');
+    await writeFile(victim, 'precious\n');
+    await symlink(victim, join(folder, '.gitignore'));
+    const result = await bounded(['apply', '-i', 'fleet', '-p', 'playbooks/one.yml', '--var', `v=${Date.now()}`]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await readFile(victim, 'utf8')).toBe('precious\n');
+    expect(JSON.parse(await readFile(join(folder, 'fleet.last-apply.json'), 'utf8'))).toMatchObject({ hosts: {} });
+  }, 90_000);
+});
+
 describe('history -n', () => {
   it('a count too large to read is refused as bad input (exit 2), not sent to the host', async () => {
     const result = await bounded(['history', '-i', 'fleet', '-n', '9007199254740991']);
