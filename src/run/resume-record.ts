@@ -2,6 +2,7 @@
 // unfinished (failed, unreachable, locked by another run, interrupted, not reached). The file is
 // for this controller only: a folder `.foobar-provision/` that ignores itself in git, holding host
 // names, status words, paths and times, never a message (messages can quote values).
+import { constants } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserInputError } from '../errors.js';
@@ -31,13 +32,21 @@ export function runRecordPath(inventoryPath: string): string {
 export async function readRunRecord(file: string): Promise<RunRecord | undefined> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // Never through a link (ELOOP): a repository can carry one, to a file the operator can read.
+    text = await readFile(file, { encoding: 'utf8', flag: constants.O_RDONLY | constants.O_NOFOLLOW });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new UserInputError(`cannot read the record of the last apply: ${(error as Error).message}`, { file });
+    const why = (error as NodeJS.ErrnoException).code === 'ELOOP' ? 'it is a link, not a file this tool wrote' : (error as Error).message;
+    throw new UserInputError(`cannot read the record of the last apply: ${why}`, { file }, `delete ${file} and run without --resume`);
   }
   try {
-    const data = JSON.parse(text) as Partial<RunRecord>;
+    let data: Partial<RunRecord>;
+    try {
+      data = JSON.parse(text) as Partial<RunRecord>;
+    } catch {
+      // JSON.parse's message quotes the text: the file may not be ours, so it is not shown.
+      throw new Error('not JSON');
+    }
     const hostsOk = data.hosts && typeof data.hosts === 'object' && Object.values(data.hosts).every((s) => UNFINISHED.has(s as HostStatus));
     const timeOk = typeof data.finishedAt === 'string' && !Number.isNaN(Date.parse(data.finishedAt));
     if (data.formatVersion !== FORMAT_VERSION || typeof data.playbook !== 'string' || typeof data.inventory !== 'string' || !hostsOk || !timeOk) throw new Error('unexpected content');

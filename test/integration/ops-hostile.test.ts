@@ -122,6 +122,20 @@ describe('the --resume record folder with links planted in it (a hostile commit 
     expect(await readFile(victim, 'utf8')).toBe('precious\n');
     expect(JSON.parse(await readFile(join(folder, 'fleet.last-apply.json'), 'utf8'))).toMatchObject({ hosts: {} });
   }, 90_000);
+
+  it('--resume never shows what a link at the record points at', async () => {
+    const folder = join(project, 'inventory', '.foobar-provision');
+    const shadow = join(project, 'shadow2');
+    await mkdir(folder, { recursive: true });
+    await writeFile(shadow, 'root:$6$Shadow-Hash-Words:19000:0:99999:7:::\n', { mode: 0o600 });
+    await rm(join(folder, 'fleet.last-apply.json'), { force: true });
+    await symlink(shadow, join(folder, 'fleet.last-apply.json'));
+    const result = await bounded(['plan', '-i', 'fleet', '-p', 'playbooks/one.yml', '--resume', '--var', 'v=1']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('the record of the last apply');
+    expect(result.stderr).not.toContain('root:');
+    await rm(join(folder, 'fleet.last-apply.json'));
+  }, 90_000);
 });
 
 describe('history -n', () => {
