@@ -13,6 +13,7 @@ import { jsonForTerminal } from '../text/terminal-text.js';
 import { SshTransport } from '../transport/ssh.js';
 import { secretValues } from '../vault/index.js';
 import { connectionSettings, loadInventoryFor } from './engine.js';
+import { UserInputError } from '../errors.js';
 import { EXIT } from './exit-codes.js';
 import { nonBlankOption, wholeNumberOption } from './option-values.js';
 
@@ -26,6 +27,7 @@ interface HistoryArgs {
 
 /** Exit status of the read command when the host has no history file yet. */
 const NO_FILE = 3;
+const MAX_ENTRIES = 10_000;
 
 export function historyCommand(setExit: (code: number) => void): CommandModule<object, HistoryArgs> {
   return {
@@ -40,6 +42,8 @@ export function historyCommand(setExit: (code: number) => void): CommandModule<o
         .example([['$0 history -i prod --limit web1', 'who changed web1, when, what, from which commit']]) as unknown as Argv<HistoryArgs>,
     handler: async (args) => {
       const n = wholeNumberOption(args.n, '-n', 'entries');
+      // The host is asked for 3 n lines and a byte cap in proportion: a count beyond this is a typo.
+      if (n > MAX_ENTRIES) throw new UserInputError(`-n must be a whole number of entries <= ${MAX_ENTRIES}, got '${args.n}'`, undefined, 'for example -n 10');
       const limit = nonBlankOption(args.limit, '--limit', 'web1');
       const inventory = await loadInventoryFor(args.inventory);
       const redactor = new Redactor();
@@ -57,7 +61,9 @@ export function historyCommand(setExit: (code: number) => void): CommandModule<o
               const file = historyFile(historyDirOverride());
               const f = shellQuote(file);
               const cap = (n * 3 + 3) * MAX_LINE;
-              const result = await transport.exec(`[ -e ${f} ] || exit ${NO_FILE}; tail -n ${n * 3} ${f} | head -c ${cap}`, { become: host.user !== 'root' });
+              // Only a plain file is read: a FIFO would never answer, a link would show what it points at.
+              const plain = `if [ -L ${f} ] || [ ! -f ${f} ]; then printf '%s\\n' ${shellQuote(`${file} is not a regular file`)} >&2; exit 1; fi`;
+              const result = await transport.exec(`[ -e ${f} ] || [ -L ${f} ] || exit ${NO_FILE}; ${plain}; tail -n ${n * 3} ${f} | head -c ${cap}`, { become: host.user !== 'root' });
               if (result.code === NO_FILE) return { host: host.name, lines: [] };
               if (result.code !== 0) return { host: host.name, lines: [], error: `cannot read ${file} (exit ${result.code}): ${(result.stderr.trim().split('\n').pop() ?? '').slice(0, 300)}` };
               return { host: host.name, lines: lastEntries(result.stdout, n) };

@@ -122,7 +122,7 @@ export class ChangeQueue {
       this.cache.facts.pendingHandlers.push(...q.recordLines.filter((l) => !this.cache.facts.pendingHandlers.includes(l)));
       done.push(q.instance);
     }
-    if (ok && outcome.results.length === steps.length) history?.done();
+    if (ok && outcome.results.length === steps.length) history?.done(outcome.results[steps.length - 1]!.stderr);
     await this.handlers.notifyAndRecord(done);
     return ok;
   }

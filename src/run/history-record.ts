@@ -84,15 +84,18 @@ export class HostHistory {
    * The last step of a change exec, wrapped so that once it succeeds the run's line on the host
    * lists `tasks` too. Undefined when the step does not run as root (it could not write the file).
    */
-  fold(tasks: string[], runsAsRoot: boolean): { wrap(command: string): string; done(): void } | undefined {
+  fold(tasks: string[], runsAsRoot: boolean): { wrap(command: string): string; done(stderr?: string): void } | undefined {
     if (!runsAsRoot || tasks.length === 0) return undefined;
     const all = [...(this.recorded ?? []), ...tasks];
     const command = writeEntryCommand(this.line(all, 'changed'), this.context.runId, this.context.dir);
+    const warning = `warning: could not write the history file ${historyFile(this.context.dir)}`;
     return {
       // The step's own script runs in a subshell, so its `exit` or traps end only that part.
-      wrap: (step) => `(\n${step}\n) || exit $?\n${command} || printf '%s\\n' ${shellQuote(`warning: could not write the history file ${historyFile(this.context.dir)}`)} >&2`,
-      done: () => {
-        this.recorded = all;
+      wrap: (step) => `(\n${step}\n) || exit $?\n${command} || printf '%s\\n' ${shellQuote(warning)} >&2`,
+      // A step that ran but could not write the line (a FIFO or a link there, a full disk): the
+      // line is not on the host, so the end of the run tries once more and says why it cannot.
+      done: (stderr = '') => {
+        if (!stderr.includes(warning)) this.recorded = all;
       },
     };
   }
@@ -141,7 +144,8 @@ export function writeEntryCommand(line: string, runId: string, dir = HISTORY_DIR
   const f = shellQuote(historyFile(dir));
   const mine = shellQuote(`{"run":"${runId}"`);
   return [
-    `{ (umask 077; mkdir -p ${d}) && chmod 700 ${d} && [ ! -L ${f} ] &&`,
+    // Only ever a plain file: never through a link, never into a FIFO (opening one waits for ever).
+    `{ (umask 077; mkdir -p ${d}) && chmod 700 ${d} && [ ! -L ${f} ] && { [ ! -e ${f} ] || [ -f ${f} ]; } &&`,
     // Without truncate (coreutils), the run's next line is appended: `history` keeps a run's last line.
     `{ ! { [ -s ${f} ] && tail -n 1 ${f} | grep -qF -- ${mine}; } || ! command -v truncate >/dev/null 2>&1 || truncate -s -"$(tail -n 1 ${f} | wc -c)" ${f}; } &&`,
     `(umask 077; printf '%s\\n' ${shellQuote(line)} >> ${f}) && chmod 600 ${f}; }`,
@@ -196,7 +200,7 @@ export function foldHistory<S extends { command: string }>(
   tasks: string[],
   steps: readonly S[],
   as: BecomeOptions | false,
-): { steps: S[]; done(): void } | undefined {
+): { steps: S[]; done(stderr?: string): void } | undefined {
   const last = steps[steps.length - 1];
   if (!history || !last) return undefined;
   const fold = history.fold(tasks, as === false ? loginIsRoot : (as.user ?? 'root') === 'root');

@@ -250,7 +250,7 @@ class HostPlayRun {
       ? instance.module.interpret(resolved, results)
       : { changed: true, failed: results.some((r) => r.code !== 0) ? describeStepFailure(results) : undefined };
     const last = results[results.length - 1];
-    if (history && results.length === folded.plan.steps.length && last?.code === 0) history.done();
+    if (history && results.length === folded.plan.steps.length && last?.code === 0) history.done(last.stderr);
     this.register(instance, commandResult({ changed: verdict.changed, failed: Boolean(verdict.failed), ...(last ? { last } : {}) }));
     if (verdict.changed || verdict.failed) this.input.runChanges.count += 1;
     if (instance.module.exactAssume && plan.assume && !verdict.failed) plan.assume(this.cache.facts);

@@ -132,7 +132,7 @@ async function runChecks(checks: Array<Extract<PlanCheck, { kind: 'run' }>>, tra
     const steps = indexes.map((i) => {
       const { dest, validate, content } = checks[i]!.candidate;
       const sha256 = createHash('sha256').update(content).digest('hex');
-      return { command: validateCandidateCommand({ dest, validate, size: content.length, sha256 }), stdin: content, checksInput: true };
+      return { command: validateCandidateCommand({ dest, validate, size: content.length, sha256, ...validatorTimeout() }), stdin: content, checksInput: true };
     });
     const outcome = signal?.aborted ? { results: [], interrupted: true } : await execBatched(transport, steps, first.become, signal);
     indexes.forEach((checkIndex, n) => {
@@ -211,4 +211,10 @@ function maskContent(output: string, content: Buffer): string {
   let masked = output;
   for (const word of words) masked = masked.replaceAll(word, MASK);
   return masked;
+}
+
+/** `FOOBAR_PROVISION_VALIDATE_TIMEOUT` (seconds) moves the validator's bound (tests use a short one). */
+function validatorTimeout(): { timeoutS?: number } {
+  const text = process.env['FOOBAR_PROVISION_VALIDATE_TIMEOUT'];
+  return text && /^\d+$/.test(text) && Number(text) > 0 ? { timeoutS: Number(text) } : {};
 }

@@ -2,7 +2,8 @@
 // unfinished (failed, unreachable, locked by another run, interrupted, not reached). The file is
 // for this controller only: a folder `.foobar-provision/` that ignores itself in git, holding host
 // names, status words, paths and times, never a message (messages can quote values).
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserInputError } from '../errors.js';
 import type { HostStatus, RunSummary } from '../plan/types.js';
@@ -31,15 +32,24 @@ export function runRecordPath(inventoryPath: string): string {
 export async function readRunRecord(file: string): Promise<RunRecord | undefined> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // Never through a link (ELOOP): a repository can carry one, to a file the operator can read.
+    text = await readFile(file, { encoding: 'utf8', flag: constants.O_RDONLY | constants.O_NOFOLLOW });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new UserInputError(`cannot read the record of the last apply: ${(error as Error).message}`, { file });
+    const why = (error as NodeJS.ErrnoException).code === 'ELOOP' ? 'it is a link, not a file this tool wrote' : (error as Error).message;
+    throw new UserInputError(`cannot read the record of the last apply: ${why}`, { file }, `delete ${file} and run without --resume`);
   }
   try {
-    const data = JSON.parse(text) as Partial<RunRecord>;
+    let data: Partial<RunRecord>;
+    try {
+      data = JSON.parse(text) as Partial<RunRecord>;
+    } catch {
+      // JSON.parse's message quotes the text: the file may not be ours, so it is not shown.
+      throw new Error('not JSON');
+    }
     const hostsOk = data.hosts && typeof data.hosts === 'object' && Object.values(data.hosts).every((s) => UNFINISHED.has(s as HostStatus));
-    if (data.formatVersion !== FORMAT_VERSION || typeof data.playbook !== 'string' || typeof data.inventory !== 'string' || !hostsOk) throw new Error('unexpected content');
+    const timeOk = typeof data.finishedAt === 'string' && !Number.isNaN(Date.parse(data.finishedAt));
+    if (data.formatVersion !== FORMAT_VERSION || typeof data.playbook !== 'string' || typeof data.inventory !== 'string' || !hostsOk || !timeOk) throw new Error('unexpected content');
     return data as RunRecord;
   } catch (error) {
     throw new UserInputError(`the record of the last apply is unreadable (${(error as Error).message})`, { file }, `delete ${file} and run without --resume`);
@@ -61,13 +71,21 @@ export function nextRunRecord(previous: RunRecord | undefined, summary: RunSumma
   return { formatVersion: FORMAT_VERSION, playbook: paths.playbook, inventory: paths.inventory, finishedAt: now.toISOString(), hosts };
 }
 
-/** Written whole (temp file, then rename), in a folder that tells git to ignore it. */
+/**
+ * Written whole (temp file, then rename), in a folder that tells git to ignore it. Nothing is
+ * written through a link: a repository can carry links (a hostile commit could place one at
+ * `.gitignore` pointing at a file of the operator's), so files are only ever created new
+ * (O_EXCL, which follows no link), and rename replaces a link at the record's name, not its target.
+ */
 export async function writeRunRecord(file: string, record: RunRecord): Promise<void> {
   const dir = dirname(file);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  await writeFile(join(dir, '.gitignore'), '# written by foobar-provision apply (see --resume); never committed\n*\n');
+  await writeFile(join(dir, '.gitignore'), '# written by foobar-provision apply (see --resume); never committed\n*\n', { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
   const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+  await rm(temp, { force: true });
+  await writeFile(temp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
   await rename(temp, file);
 }
 

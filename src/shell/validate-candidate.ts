@@ -22,7 +22,13 @@ export interface CandidateCheck {
   /** Bytes sent on stdin, and their sha256 (hex). */
   size: number;
   sha256: string;
+  /** The validator is stopped after this long (coreutils `timeout`, where the host has it). */
+  timeoutS?: number;
 }
+
+/** A plan must end: a validator that hangs would keep the candidate and itself on the host for
+ *  ever (the shell gets no signal when the connection goes) and make Ctrl-C wait out its grace. */
+export const VALIDATOR_TIMEOUT_S = 120;
 
 export type CandidateVerdict =
   | { status: 'passed' }
@@ -32,6 +38,7 @@ export type CandidateVerdict =
 
 const VERDICT = 'fbp-validate';
 const NO_DIR = 'nodir';
+const TIMED_OUT = 'timeout';
 /** What the controller keeps of a validator's output (the console cuts further). */
 const OUTPUT_MAX_CHARS = 16_000;
 const OUTPUT_MAX_LINES = 200;
@@ -39,10 +46,19 @@ const OUTPUT_MAX_LINES = 200;
 export function validateCandidateCommand(check: CandidateCheck): string {
   // The validator runs in its own shell with the temp path as $1, as in the write script.
   const validator = check.validate.replaceAll('%s', '"$1"');
+  const run = `sh -c ${shellQuote(validator)} validate "$tmp" </dev/null >&2`;
+  const secs = check.timeoutS ?? VALIDATOR_TIMEOUT_S;
   const inner = [
     ...receiveLines(check),
-    `sh -c ${shellQuote(validator)} validate "$tmp" </dev/null >&2`,
-    `printf '%s %s %s\\n' ${VERDICT} "$?" "$tmp"`,
+    // timeout signals the validator's whole process group (KILL 5 s after TERM): nothing is left.
+    // It puts that group apart from ours, so a signal to this shell (a cut connection) is passed
+    // on; the validator runs in the background, so the shell hears the signal while it waits.
+    `fbp_vp=`,
+    `trap '[ -z "$fbp_vp" ] || kill -TERM "$fbp_vp" 2>/dev/null; exit 1' HUP INT TERM PIPE`,
+    `if command -v timeout >/dev/null 2>&1; then timeout -k 5 ${secs} ${run} & fbp_vp=$!; wait "$fbp_vp"; fbp_v=$?; [ "$fbp_v" -eq 124 ] || [ "$fbp_v" -eq 137 ] && fbp_v="${TIMED_OUT} ${secs}"`,
+    `else ${run} & fbp_vp=$!; wait "$fbp_vp"; fbp_v=$?; fi`,
+    `fbp_vp=`,
+    `printf '%s %s %s\\n' ${VERDICT} "$fbp_v" "$tmp"`,
     'exit 0',
   ].join('\n');
   const dir = shellQuote(parentOf(check.dest));
@@ -63,6 +79,8 @@ export function readCandidateVerdict(check: Pick<CandidateCheck, 'dest'>, result
   if (line === undefined) return { status: 'not-validated', why: lastLine(result.stderr) ?? `exit ${result.code} without a verdict` };
   const rest = line.slice(VERDICT.length + 1);
   if (rest === NO_DIR) return { status: 'not-validated', why: `its directory ${parentOf(check.dest)} does not exist yet` };
+  const late = /^timeout (\d+) /.exec(rest);
+  if (late) return { status: 'not-validated', why: `the validator did not finish within ${late[1]} s (stopped)` };
   const match = /^(\d{1,3}) (.+)$/.exec(rest);
   if (!match) return { status: 'not-validated', why: 'unreadable verdict from the host' };
   const exitCode = Number(match[1]);
