@@ -4,6 +4,7 @@
 import pLimit from 'p-limit';
 import type { Argv, CommandModule } from 'yargs';
 import { applyLimit, hostVars } from '../inventory/index.js';
+import { FORMAT_VERSION } from '../report/json-format.js';
 import { Redactor } from '../report/redact.js';
 import { historyTable, lastEntries, MAX_LINE, type HostHistoryView } from '../report/history-table.js';
 import { historyFile } from '../run/history-record.js';
@@ -76,7 +77,7 @@ export function historyCommand(setExit: (code: number) => void): CommandModule<o
         ),
       );
       if (args.json) {
-        const report = { hosts: views.map((v) => ({ host: v.host, entries: v.lines.map((l) => ('entry' in l ? l.entry : l)), ...(v.error ? { error: v.error } : {}) })) };
+        const report = { formatVersion: FORMAT_VERSION, hosts: views.map((v) => ({ host: v.host, entries: v.lines.map((l) => ('entry' in l ? l.entry : l)), ...(v.error ? { error: v.error } : {}) })) };
         process.stdout.write(`${jsonForTerminal(redactor.redactDeep(report))}\n`);
       } else {
         for (const line of historyTable(views, (s) => redactor.redact(s))) process.stdout.write(`${line}\n`);

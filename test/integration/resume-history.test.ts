@@ -257,7 +257,8 @@ describe('history on the host', () => {
     expect(table.stdout).not.toMatch(/\u001b/);
 
     const json = await runCli(['history', '-i', 'fleet', '--limit', 'node1', '-n', '2', '--json'], { cwd: project });
-    const report = JSON.parse(json.stdout) as { hosts: Array<{ host: string; entries: Array<Record<string, unknown>> }> };
+    const report = JSON.parse(json.stdout) as { formatVersion: number; hosts: Array<{ host: string; entries: Array<Record<string, unknown>> }> };
+    expect(report.formatVersion).toBe(1);
     expect(report.hosts).toHaveLength(1);
     expect(report.hosts[0]!.entries).toEqual([{ garbled: '\u001b[2Jnot json at all' }, expect.objectContaining({ operator: 'alice@ops1', tasks: ['one'] })]);
   });
