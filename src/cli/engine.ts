@@ -30,22 +30,15 @@ import { chooseResumeHosts, recordApply } from './resume-option.js';
 import { historyContext } from './history-context.js';
 import { runFlow, sayOnStderr, type FlowOptions } from './plan-flow.js';
 
+/** The flow's options (mode, inventory, playbook, limit, tags, vars, plan file) and the run's own. */
 export interface RunCommandOptions extends FlowOptions {
-  mode: RunMode;
-  inventory: string;
-  playbook: string;
-  limit?: string;
-  tags: string[];
-  skipTags: string[];
   forks: number;
-  extraVars: Record<string, unknown>;
   json: boolean;
   /** One JSON event per line as the run goes (never together with `json`). */
   jsonStream: boolean;
   color: boolean;
   verbosity: number;
   acceptNewHostKeys: boolean;
-  exitCode: boolean;
   /** `--lock-wait`: wait this long for a host another run holds. */
   lockWaitMs?: number;
   /** `--resume`: only the hosts the last apply left unfinished. */
