@@ -2,6 +2,9 @@
 // a second run changes and restarts nothing, the firewall matrix holds for real connections,
 // Prometheus scrapes every target, and no vaulted value ever reaches the output.
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -90,6 +93,20 @@ describe('the foobar stack on the lab', () => {
     for (const h of report.hosts) expect(h, h.host).toMatchObject({ changed: 0, failed: 0, status: 'ok', roundTrips: 1 });
     expect(await startTimes()).toEqual(before);
     expectNoSecrets(again, secrets);
+  });
+
+  it('a saved plan of the converged stack: plan --out and apply FILE each cost one round trip per host, and the file holds no vaulted value', async () => {
+    const planFile = join(mkdtempSync(join(tmpdir(), 'fbp-stack-plan-')), 'site.plan');
+    const planned = await runCli(['plan', '--inventory', 'lab', '--json', '--out', planFile], { cwd: REPO });
+    expect(planned.code, planned.stderr).toBe(0);
+    for (const h of parseReport(planned.stdout).hosts) expect(h, h.host).toMatchObject({ changed: 0, status: 'ok', roundTrips: 1 });
+    const text = readFileSync(planFile, 'utf8');
+    for (const secret of secrets) expect(text.includes(secret), 'a vaulted value in the plan file').toBe(false);
+    const applied = await runCli(['apply', planFile, '--json'], { cwd: REPO });
+    expect(applied.code, applied.stderr).toBe(0);
+    const report = parseReport(applied.stdout);
+    expect(report.hosts.map((h) => h.host).sort()).toEqual([...hosts].sort());
+    for (const h of report.hosts) expect(h, h.host).toMatchObject({ changed: 0, status: 'ok', roundTrips: 1 });
   });
 
   it('history: a run that changes web1 leaves one line there with the git commit; a no-op run adds none', async () => {
