@@ -2,7 +2,7 @@
 // read it back and refuse what cannot be applied (not a plan, another format, too old, an input
 // changed since). Everything written passes the redactor; hashes are keyed (plan/keyed-hash.ts).
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { access, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -88,11 +88,29 @@ export async function refuseUnwritableOut(file: string): Promise<void> {
   if (problem) throw new PlanFileError(`cannot write the plan to ${file}: ${problem}`, undefined, 'give a file path in a writable folder, e.g. --out web.plan');
 }
 
+/** After the plan ran: --out must not name one of its inputs (directly or through a link), which
+ *  the plan would overwrite (`plan -i prod.yml --out prod.yml`). */
+export function refuseOutOntoInput(file: string, plan: SavedPlan): void {
+  const out = realPathOrResolved(file);
+  const input = Object.keys(plan.inputs).find((path) => path === resolve(file) || realPathOrResolved(path) === out);
+  if (input !== undefined) {
+    throw new PlanFileError(`cannot write the plan to ${file}: it is an input of the plan (${input})`, undefined, 'give another file, e.g. --out web.plan');
+  }
+}
+
+function realPathOrResolved(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
 /** Written beside the target and renamed: a reader never sees half a plan. Owner-only. */
 export async function writePlanFile(file: string, plan: SavedPlan): Promise<void> {
   const temp = `${file}.${process.pid}.tmp`;
   try {
-    await writeFile(temp, `${JSON.stringify(plan, null, 2)}\n`, { mode: 0o600 });
+    await writeFile(temp, `${JSON.stringify(plan, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
     await rename(temp, file);
   } catch (error) {
     await unlink(temp).catch(() => undefined);

@@ -9,7 +9,7 @@ import type { Redactor } from '../report/redact.js';
 import { terminalLine } from '../text/terminal-text.js';
 import { askYesNo } from './confirm.js';
 import { EXIT } from './exit-codes.js';
-import { absolute, assemblePlan, DEFAULT_MAX_AGE_MS, loadPlanFile, newSalt, refuseNewInputs, refuseUnwritableOut, varHashes, writePlanFile } from './plan-file.js';
+import { absolute, assemblePlan, DEFAULT_MAX_AGE_MS, loadPlanFile, newSalt, refuseNewInputs, refuseOutOntoInput, refuseUnwritableOut, varHashes, writePlanFile } from './plan-file.js';
 
 /** What the flow needs of a run command's options. */
 export interface FlowOptions {
@@ -109,7 +109,7 @@ async function recordPlan(flow: FlowRun): Promise<{ summary: RunSummary; code: n
   const ledgers = new Map<string, HostLedger>();
   const ledgerFor = (host: string) => {
     let ledger = ledgers.get(host);
-    if (!ledger) ledgers.set(host, (ledger = HostLedger.recording(host, key.hash, flow.playNames)));
+    if (!ledger) ledgers.set(host, (ledger = HostLedger.recording(host, key.hash, flow.playNames, (name) => flow.redactor.redact(name))));
     return ledger;
   };
   const createdAt = new Date();
@@ -139,6 +139,7 @@ async function planToFile(flow: FlowRun, file: string): Promise<number> {
     flow.say(`plan not saved to ${file}: ${summary.interrupted ? 'the plan was interrupted' : 'it is incomplete (a host could not be checked to the end)'}; a saved plan must cover every host it names (--limit can leave a host out)`);
     return code;
   }
+  refuseOutOntoInput(file, plan);
   await writePlanFile(file, plan);
   const deferred = Object.values(plan.hosts).reduce((n, h) => n + h.tasks.filter((t) => t.decidedAt === 'apply').length, 0);
   flow.say(`plan saved to ${file}: ${plan.changes} change${plan.changes === 1 ? '' : 's'} on ${Object.keys(plan.hosts).length} host${Object.keys(plan.hosts).length === 1 ? '' : 's'}${deferred > 0 ? `; ${deferred} task decision${deferred === 1 ? '' : 's'} left to apply time (after a change the plan cannot predict)` : ''}`);
@@ -175,7 +176,7 @@ function applyPlan(flow: FlowRun, plan: SavedPlan, file: string, hash: ReturnTyp
   const ledgerFor = (host: string) => {
     let ledger = ledgers.get(host);
     // A host the plan does not name has no facts in it: refused as drifted at its first probe.
-    if (!ledger) ledgers.set(host, (ledger = HostLedger.enforcing(host, hash, plan.hosts[host] ?? { facts: {}, tasks: [] }, flow.playNames)));
+    if (!ledger) ledgers.set(host, (ledger = HostLedger.enforcing(host, hash, (Object.hasOwn(plan.hosts, host) ? plan.hosts[host] : undefined) ?? { facts: {}, tasks: [] }, flow.playNames, (name) => flow.redactor.redact(name))));
     return ledger;
   };
   return flow.run('apply', { ledgerFor, beforeConnect: () => refuseNewInputs(plan, file) }).then((summary) => flow.exitCodeFor(summary, flow.options));

@@ -11,9 +11,9 @@ export type Fingerprint = Record<string, string>;
  * text moves on its own (replication positions); a change there that matters still changes a task's
  * decision, which apply compares too.
  */
-export function factsFingerprint(facts: HostFacts, hash: KeyedHash, plays?: ReadonlySet<string>): Fingerprint {
+export function factsFingerprint(facts: HostFacts, hash: KeyedHash, plays?: ReadonlySet<string>, maskName?: (name: string) => string): Fingerprint {
   const out: Fingerprint = {};
-  const put = (name: string, value: unknown) => (out[name] = hash(name, JSON.stringify(value) ?? 'null'));
+  const put = (name: string, value: unknown) => (out[factName(name, hash, maskName)] = hash(name, JSON.stringify(value) ?? 'null'));
   if (facts.system) {
     const { sshConnection: _connection, ...system } = facts.system;
     put('system', system);
@@ -29,6 +29,16 @@ export function factsFingerprint(facts: HostFacts, hash: KeyedHash, plays?: Read
   const names = plays && new Set([...plays].map((p) => p.replace(/[\t\n]/g, ' ')));
   put('pending handlers', facts.pendingHandlers.filter((line) => !names || names.has(line.split('\t')[0]!)).sort());
   return out;
+}
+
+/**
+ * A fact's name as the plan file and drift messages show it. A name can hold a secret (an `unless`
+ * guard's command, a path built from a vault value): masked, with a keyed hash of the real name so
+ * two masked names stay apart.
+ */
+function factName(name: string, hash: KeyedHash, maskName?: (name: string) => string): string {
+  const masked = maskName ? maskName(name) : name;
+  return masked === name ? name : `${masked} #${hash('fact name', name).slice(0, 12)}`;
 }
 
 /** What differs between the plan's fingerprint and now, in words ("/etc/x changed"), sorted. */

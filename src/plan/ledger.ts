@@ -50,14 +50,16 @@ export class HostLedger {
     private readonly plays: ReadonlySet<string> | undefined,
     /** Set when applying a saved plan. */
     private readonly planned?: PlannedHost,
+    /** Masks secrets in fact names (the run's redactor), the same way in plan and apply. */
+    private readonly maskName?: (name: string) => string,
   ) {}
 
-  static recording(host: string, hash: KeyedHash, plays?: ReadonlySet<string>): HostLedger {
-    return new HostLedger(host, hash, plays);
+  static recording(host: string, hash: KeyedHash, plays?: ReadonlySet<string>, maskName?: (name: string) => string): HostLedger {
+    return new HostLedger(host, hash, plays, undefined, maskName);
   }
 
-  static enforcing(host: string, hash: KeyedHash, planned: PlannedHost, plays?: ReadonlySet<string>): HostLedger {
-    return new HostLedger(host, hash, plays, planned);
+  static enforcing(host: string, hash: KeyedHash, planned: PlannedHost, plays?: ReadonlySet<string>, maskName?: (name: string) => string): HostLedger {
+    return new HostLedger(host, hash, plays, planned, maskName);
   }
 
   /** The value for the plan file (recording only). */
@@ -73,7 +75,7 @@ export class HostLedger {
     if (this.changedYet) return;
     // A fact probed again (another play, other privileges: `system` names another user) counts
     // where it was first read, in plan and apply alike.
-    const now = Object.fromEntries(Object.entries(factsFingerprint(facts, this.hash, this.plays)).filter(([k]) => !(k in this.fingerprint)));
+    const now = Object.fromEntries(Object.entries(factsFingerprint(facts, this.hash, this.plays, this.maskName)).filter(([k]) => !(k in this.fingerprint)));
     Object.assign(this.fingerprint, now);
     if (!this.planned) return;
     const planned = Object.fromEntries(Object.keys(now).filter((k) => k in this.planned!.facts).map((k) => [k, this.planned!.facts[k]!]));
