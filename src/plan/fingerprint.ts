@@ -24,7 +24,9 @@ export function factsFingerprint(facts: HostFacts, hash: KeyedHash, plays?: Read
   }
   for (const [unit, service] of facts.services) put(`service ${unit}`, service);
   for (const [name, pkg] of facts.packages) put(`package ${name}`, pkg);
-  for (const [id, code] of facts.checks) put(`check ${id}`, code);
+  // A check's id holds its command (which may be built from a secret, in any form): named by its
+  // kind ("command:unless") and a keyed hash of the id, never by the command text.
+  for (const [id, code] of facts.checks) put(`check ${id.split(':').slice(0, 2).join(':')} #${hash('check id', id).slice(0, 12)}`, code);
   // Only this run's plays: other playbooks' runs may come and go on the host (a line is "play<TAB>handler").
   const names = plays && new Set([...plays].map((p) => p.replace(/[\t\n]/g, ' ')));
   put('pending handlers', facts.pendingHandlers.filter((line) => !names || names.has(line.split('\t')[0]!)).sort());

@@ -67,7 +67,7 @@ export function readSavedPlan(json: unknown, file: string): SavedPlan {
     throw new PlanFileError(`${file} is not a foobar-provision plan file`, undefined, 'make one with: foobar-provision plan -i INVENTORY --out FILE');
   }
   if (plan.formatVersion !== PLAN_FORMAT_VERSION) {
-    throw new PlanFileError(`${file} is a plan of format version ${String(plan.formatVersion)}; this tool reads version ${PLAN_FORMAT_VERSION}`, undefined, 'make the plan again with this version of the tool');
+    throw new PlanFileError(`${file} is a plan of format version ${(JSON.stringify(plan.formatVersion) ?? '(none)').slice(0, 40)}; this tool reads version ${PLAN_FORMAT_VERSION}`, undefined, 'make the plan again with this version of the tool');
   }
   const shapeOk = typeof plan.createdAt === 'string' && typeof plan.toolVersion === 'string'
     && isRecord(plan.inventory) && isRecord(plan.playbook) && isRecord(plan.options) && isRecord(plan.key)

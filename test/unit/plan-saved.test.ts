@@ -41,6 +41,8 @@ describe('plan file value', () => {
     expect(() => readSavedPlan({ a: 1 }, 'x.plan')).toThrow(/x\.plan is not a foobar-provision plan file/);
     expect(() => readSavedPlan(null, 'x.plan')).toThrow(PlanFileError);
     expect(() => readSavedPlan({ ...plan(), formatVersion: 2 }, 'x.plan')).toThrow(/format version 2; this tool reads version 1/);
+    // A string "1" is not version 1: the message must not read "version 1; this tool reads version 1".
+    expect(() => readSavedPlan({ ...plan(), formatVersion: '1' }, 'x.plan')).toThrow('format version "1"; this tool reads version 1');
     expect(() => readSavedPlan({ ...plan(), hosts: { web1: { facts: {} } } }, 'x.plan')).toThrow(/damaged/);
     expect(() => readSavedPlan({ ...plan(), createdAt: 'yesterday' }, 'x.plan')).toThrow(/damaged/);
   });
