@@ -1,5 +1,5 @@
 // What `apply --resume` runs: every apply writes down, beside the inventory, which hosts it left
-// unfinished (failed, unreachable, locked by another run, interrupted, not reached). The file is
+// unfinished (failed, unreachable, locked by another run, interrupted, not reached, drifted from a saved plan). The file is
 // for this controller only: a folder `.foobar-provision/` that ignores itself in git, holding host
 // names, status words, paths and times, never a message (messages can quote values).
 import { constants } from 'node:fs';
@@ -11,7 +11,7 @@ import type { HostStatus, RunSummary } from '../plan/types.js';
 export const RECORD_DIR = '.foobar-provision';
 const FORMAT_VERSION = 1;
 /** Statuses a resume runs again; a host `ok` or `changed` is done. */
-const UNFINISHED: ReadonlySet<HostStatus> = new Set(['failed', 'unreachable', 'locked', 'not-reached', 'interrupted']);
+const UNFINISHED: ReadonlySet<HostStatus> = new Set(['failed', 'unreachable', 'locked', 'not-reached', 'interrupted', 'drifted']);
 
 export interface RunRecord {
   formatVersion: number;

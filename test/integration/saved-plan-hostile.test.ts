@@ -21,7 +21,7 @@ const PLAYBOOK = `- name: app
       command: { cmd: "true", unless: "test -n '<%= app_token %>'" }
     - name: guarded by a secret in another form
       command: { cmd: "true", unless: "test -n '<%= app_token.toUpperCase() %>'" }
-    - name: folder named by a secret
+    - name: "folder <%= app_token %>"
       file: { path: "<%= dir %>/<%= app_token %>", state: directory, mode: "0700" }
 `;
 

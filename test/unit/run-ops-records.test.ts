@@ -55,6 +55,10 @@ describe('resume record', () => {
     expect(nextRunRecord(first, summary([recap('a', 'ok')]), { ...paths, playbook: '/p/other.yml' }).hosts).toEqual({});
   });
 
+  it('a host refused as drifted from a saved plan is unfinished: --resume runs it again', () => {
+    expect(nextRunRecord(undefined, summary([recap('web1', 'changed'), recap('web2', 'drifted')]), paths).hosts).toEqual({ web2: 'drifted' });
+  });
+
   it('refuses a missing record and one for another playbook or inventory', () => {
     const record = nextRunRecord(undefined, summary([recap('a', 'failed')]), paths);
     const shown = { playbook: 'site.yml', inventory: 'prod' };
