@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { inputsRead, sha256Hex } from '../config/input-files.js';
 import { renderFileDiff } from '../plan/diff.js';
 import type { HostLedger } from '../plan/ledger.js';
-import { changedInputs, PLAN_FORMAT_VERSION, PLAN_KIND, PlanFileError, readSavedPlan, refuseOldPlan, type SavedPlan } from '../plan/saved-plan.js';
+import { changedInputs, PLAN_FORMAT_VERSION, PLAN_KIND, PlanFileError, planSeal, readSavedPlan, refuseOldPlan, type SavedPlan } from '../plan/saved-plan.js';
 import type { KeyedHash } from '../plan/keyed-hash.js';
 import type { Redactor } from '../report/redact.js';
 import { toolVersion } from './tool-version.js';
@@ -36,6 +36,13 @@ export interface PlanHeader {
 
 /** The plan value of a finished plan run, masked. */
 export function assemblePlan(header: PlanHeader, ledgers: ReadonlyMap<string, HostLedger>, changes: number, redactor: Redactor): SavedPlan {
+  const plan = planValue(header, ledgers, changes, redactor);
+  // Sealed as JSON will carry it: a value JSON leaves out or changes would not hash the same.
+  const written = JSON.parse(JSON.stringify(plan)) as Omit<SavedPlan, 'seal'>;
+  return { ...written, seal: planSeal(written, header.hash) };
+}
+
+function planValue(header: PlanHeader, ledgers: ReadonlyMap<string, HostLedger>, changes: number, redactor: Redactor): Omit<SavedPlan, 'seal'> {
   const hosts: SavedPlan['hosts'] = {};
   for (const [host, ledger] of ledgers) {
     const { facts, tasks } = ledger.value();

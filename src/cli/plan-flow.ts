@@ -3,7 +3,7 @@
 import { resolveInventoryPath } from '../config/inventory.js';
 import { HostLedger } from '../plan/ledger.js';
 import { planKey } from '../plan/keyed-hash.js';
-import { describeAge, PlanFileError, type SavedPlan } from '../plan/saved-plan.js';
+import { describeAge, PlanFileError, planSeal, type SavedPlan } from '../plan/saved-plan.js';
 import type { RunMode, RunSummary } from '../plan/types.js';
 import type { Redactor } from '../report/redact.js';
 import { terminalLine } from '../text/terminal-text.js';
@@ -168,6 +168,9 @@ function refuseOtherValues(flow: FlowRun, plan: SavedPlan, file: string): Return
 
 async function applySaved(flow: FlowRun, plan: SavedPlan, file: string): Promise<number> {
   const key = refuseOtherValues(flow, plan, file);
+  if (planSeal(plan, key.hash) !== plan.seal) {
+    throw new PlanFileError(`${file} was edited after it was written (its seal does not match)`, undefined, 'apply the file as plan --out wrote it, or make a new plan');
+  }
   return applyPlan(flow, plan, file, key.hash);
 }
 

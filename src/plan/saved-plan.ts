@@ -4,6 +4,7 @@
 // (see keyed-hash.ts) and the same masked summaries and diffs the plan printed.
 import { UserInputError } from '../errors.js';
 import type { Fingerprint } from './fingerprint.js';
+import type { KeyedHash } from './keyed-hash.js';
 
 export const PLAN_FORMAT_VERSION = 1;
 export const PLAN_KIND = 'foobar-provision plan';
@@ -53,6 +54,8 @@ export interface SavedPlan {
   /** Changes the plan would make, all hosts together. */
   changes: number;
   hosts: Record<string, PlannedHost>;
+  /** Keyed hash of everything above: an edit of the file after it was written is refused. */
+  seal: string;
 }
 
 /** A plan file that cannot be applied (not a plan, another format, too old): exit 2. */
@@ -69,7 +72,7 @@ export function readSavedPlan(json: unknown, file: string): SavedPlan {
   if (plan.formatVersion !== PLAN_FORMAT_VERSION) {
     throw new PlanFileError(`${file} is a plan of format version ${(JSON.stringify(plan.formatVersion) ?? '(none)').slice(0, 40)}; this tool reads version ${PLAN_FORMAT_VERSION}`, undefined, 'make the plan again with this version of the tool');
   }
-  const shapeOk = typeof plan.createdAt === 'string' && typeof plan.toolVersion === 'string'
+  const shapeOk = typeof plan.createdAt === 'string' && typeof plan.toolVersion === 'string' && typeof plan.seal === 'string'
     && isRecord(plan.inventory) && isRecord(plan.playbook) && isRecord(plan.options) && isRecord(plan.key)
     && isRecord(plan.inputs) && isRecord(plan.hosts) && Array.isArray(plan.options?.tags) && Array.isArray(plan.options?.skipTags) && isRecord(plan.options?.vars)
     && Object.values(plan.hosts ?? {}).every((h) => isRecord(h) && isRecord(h.facts) && Array.isArray(h.tasks));
@@ -77,6 +80,15 @@ export function readSavedPlan(json: unknown, file: string): SavedPlan {
     throw new PlanFileError(`${file} is a damaged plan file (fields missing or of the wrong kind)`, undefined, 'make the plan again');
   }
   return plan as SavedPlan;
+}
+
+/**
+ * The seal of a plan: a keyed hash of the file's value without it. Only whoever has the run's
+ * secrets makes the same key, so an edit (a decision moved to apply time, a host dropped) shows.
+ */
+export function planSeal(plan: Omit<SavedPlan, 'seal'> & { seal?: string }, hash: KeyedHash): string {
+  const { seal: _seal, ...rest } = plan;
+  return hash('plan seal', JSON.stringify(rest));
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -79,4 +79,18 @@ describe('saved plans against hostile input', () => {
     expect(await readFile(join(project, 'playbooks', 'site.yml'), 'utf8')).toBe(playbook);
     expect((await lstat(join(project, 'link.plan'))).isSymbolicLink()).toBe(true);
   });
+
+  it('a plan file edited after it was written (its decisions moved to apply time) is refused, exit 2', async () => {
+    const planned = await cli(['plan', '-i', 't', '--out', 'sealed.plan']);
+    expect(planned.code, planned.stderr).toBe(0);
+    const plan = JSON.parse(await readFile(join(project, 'sealed.plan'), 'utf8'));
+    // Left to apply time, a task's decision would no longer be compared with the one reviewed.
+    for (const task of plan.hosts.node1.tasks) task.decidedAt = 'apply';
+    await writeFile(join(project, 'edited.plan'), JSON.stringify(plan));
+    const edited = await cli(['apply', 'edited.plan']);
+    expect(edited.code, edited.stderr).toBe(2);
+    expect(edited.stderr).toContain('edited.plan was edited after it was written');
+    const intact = await cli(['apply', 'sealed.plan']);
+    expect(intact.code, intact.stderr).toBe(0);
+  });
 });

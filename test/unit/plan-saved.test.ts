@@ -24,7 +24,7 @@ function plan(over: Partial<SavedPlan> = {}): SavedPlan {
     kind: PLAN_KIND, formatVersion: PLAN_FORMAT_VERSION, toolVersion: '0.1.0', createdAt: '2026-12-03T10:00:00.000Z',
     inventory: { given: 'prod', path: '/p/inventory/prod.yml' }, playbook: { given: 'playbooks/site.yml', path: '/p/playbooks/site.yml' },
     options: { tags: [], skipTags: [], vars: {} }, key: { salt: 'salt', check: 'x' }, inputs: { '/p/a.yml': 'h1', '/p/b.ejs': 'h2' }, changes: 0,
-    hosts: { web1: { facts: {}, tasks: [] } },
+    hosts: { web1: { facts: {}, tasks: [] } }, seal: 's',
     ...over,
   };
 }
