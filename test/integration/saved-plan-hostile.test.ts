@@ -90,7 +90,20 @@ describe('saved plans against hostile input', () => {
     const edited = await cli(['apply', 'edited.plan']);
     expect(edited.code, edited.stderr).toBe(2);
     expect(edited.stderr).toContain('edited.plan was edited after it was written');
+    // Deep nesting added to a plan: refused as an edit, never a stack overflow.
+    const deep = JSON.parse(await readFile(join(project, 'sealed.plan'), 'utf8'));
+    await writeFile(join(project, 'deep.plan'), JSON.stringify({ ...deep, hosts: {} }).replace('"hosts":{}', `"hosts":{"node1":{"facts":{},"tasks":[],"extra":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`));
+    const nested = await cli(['apply', 'deep.plan']);
+    expect([nested.code, nested.stderr]).toEqual([2, expect.stringContaining('deep.plan was edited after it was written')]);
     const intact = await cli(['apply', 'sealed.plan']);
     expect(intact.code, intact.stderr).toBe(0);
+  });
+
+  it('a secret given with --var (a vault name) is in no form in the plan file', async () => {
+    const value = "Over'ride-Secret \"77\"";
+    const planned = await cli(['plan', '-i', 't', '--out', 'var.plan', '--var', `app_token=${value}`]);
+    expect(planned.code, planned.stderr).toBe(0);
+    const text = await readFile(join(project, 'var.plan'), 'utf8');
+    for (const form of [value, JSON.stringify(value).slice(1, -1), value.replace(/'/g, `'\\''`), 'ride-Secret']) expect(text).not.toContain(form);
   });
 });
