@@ -89,8 +89,11 @@ export function varHashes(extraVars: Record<string, unknown>, hash: KeyedHash): 
 /** Before the plan runs: --out names a file that can be written (exit 2 otherwise). */
 export async function refuseUnwritableOut(file: string): Promise<void> {
   const info = await stat(file).catch(() => undefined);
+  // Not a regular file (/dev/stdout, a FIFO, a device): the rename would replace it, not write to it.
   const problem = info?.isDirectory()
     ? 'it is a directory'
+    : info && !info.isFile()
+    ? 'it is not a regular file (the plan is written to a file of its own)'
     : await access(dirname(resolve(file)), constants.W_OK).then(() => undefined, () => `its folder ${dirname(resolve(file))} does not exist or is not writable`);
   if (problem) throw new PlanFileError(`cannot write the plan to ${file}: ${problem}`, undefined, 'give a file path in a writable folder, e.g. --out web.plan');
 }

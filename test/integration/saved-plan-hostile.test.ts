@@ -1,5 +1,6 @@
 // Saved plans attacked as a careless operator or a hostile input would: secrets inside fact names
 // (an `unless` guard, a path built from a secret), and `--out` aimed at one of the plan's inputs.
+import { execFileSync } from 'node:child_process';
 import { lstat, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +79,13 @@ describe('saved plans against hostile input', () => {
     expect(viaLink.code, viaLink.stderr).toBe(2);
     expect(await readFile(join(project, 'playbooks', 'site.yml'), 'utf8')).toBe(playbook);
     expect((await lstat(join(project, 'link.plan'))).isSymbolicLink()).toBe(true);
+  });
+
+  it('--out onto something not a regular file (a FIFO, as /dev/stdout would be) is refused before the plan runs', async () => {
+    execFileSync('mkfifo', [join(project, 'pipe.plan')]);
+    const onto = await cli(['plan', '-i', 't', '--out', 'pipe.plan']);
+    expect([onto.code, onto.stderr]).toEqual([2, expect.stringContaining('cannot write the plan to pipe.plan: it is not a regular file')]);
+    expect((await lstat(join(project, 'pipe.plan'))).isFIFO()).toBe(true);
   });
 
   it('a plan file edited after it was written (its decisions moved to apply time) is refused, exit 2', async () => {
