@@ -1,25 +1,15 @@
 // `history`: the lines a host sent back from its history file, read as untrusted text. Each line
 // is parsed on its own (a garbled one is shown as such and never hides the others), every field
 // is capped, and the table escapes control characters before they reach a terminal.
+import type { HistoryEntry } from '../plan/history-entry.js';
 import { terminalLine } from '../text/terminal-text.js';
 
 /** A line longer than this is not one of ours. */
 export const MAX_LINE = 16 * 1024;
 const MAX_FIELD = 200;
 
-export interface ShownEntry {
-  run?: string;
-  time: string;
-  operator: string;
-  version: string;
-  playbook: string;
-  commit?: string;
-  dirty?: boolean;
-  tasks: string[];
-  moreTasks?: number;
-  outcome: string;
-  failed?: { task: string; reason: string };
-}
+/** An entry as read back from a host: the run and outcome are whatever the host's line says. */
+export type ShownEntry = Omit<HistoryEntry, 'run' | 'host' | 'outcome'> & { run?: string; outcome: string };
 
 export type HistoryLine = { entry: ShownEntry } | { garbled: string };
 

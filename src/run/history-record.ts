@@ -7,6 +7,7 @@
 // host has differs from what happened in the end (a failure, a change_when that said no, a change
 // made as a user who cannot write the file) does the run send one more exec to correct it.
 import { shellQuote } from '../shell/quote.js';
+import type { HistoryEntry } from '../plan/history-entry.js';
 import type { HostRecap, TaskResult } from '../plan/types.js';
 import type { BecomeOptions, Transport } from '../transport/types.js';
 import type { TaskInstance } from './prepare.js';
@@ -34,20 +35,7 @@ export interface HistoryContext {
   dir?: string;
 }
 
-export interface HistoryEntry {
-  run: string;
-  time: string;
-  host: string;
-  operator: string;
-  version: string;
-  playbook: string;
-  commit?: string;
-  dirty?: boolean;
-  tasks: string[];
-  moreTasks?: number;
-  outcome: 'changed' | 'failed' | 'interrupted' | 'unreachable' | 'not-reached';
-  failed?: { task: string; reason: string };
-}
+export type { HistoryEntry } from '../plan/history-entry.js';
 
 const cut = (text: string): string => (text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}...` : text);
 
