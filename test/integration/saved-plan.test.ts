@@ -209,7 +209,8 @@ describe('decisions the plan cannot make', () => {
 /** The CLI in a pseudo-terminal (script(1)); once `waitFor` shows, types `keys` (or a function
  *  acts on the script process). */
 function inPty(args: string[], waitFor: string | undefined, keys: string | ((scriptPid: number) => void)): Promise<{ code: number | null; screen: string }> {
-  const command = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  // exec: the CLI replaces script(1)'s shell, so the child of script is the CLI whatever $SHELL is.
+  const command = 'exec ' + [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
   const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: project, env: { ...process.env, ...env, NO_COLOR: '1', FOOBAR_PROVISION_LOCK_DIR: LOCK_DIR }, stdio: ['pipe', 'pipe', 'pipe'] });
   let screen = '';
   let typed = false;
