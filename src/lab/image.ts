@@ -17,7 +17,7 @@ export const IMAGE_PACKAGES = [
   'iputils-ping', 'procps', 'python3', 'haproxy', 'keepalived', 'nginx', 'ufw', 'mariadb-server',
   'prometheus-node-exporter', 'curl', 'iptables', 'ca-certificates', 'prometheus',
   'prometheus-nginx-exporter', 'prometheus-mysqld-exporter', 'python3-pymysql', 'openssl',
-  'netcat-openbsd', 'less',
+  'netcat-openbsd', 'less', 'prometheus-alertmanager',
 ];
 
 /** Served (not installed) from /srv/lab-apt, so `apt-get install tree` inside a host runs for real. */
