@@ -78,7 +78,12 @@ describe('the engine on the lab', () => {
 
   it('a host stopped mid-run is unreachable while the others finish', async () => {
     const run = runCli(['apply', '--inventory', 'lab', '--playbook', 'test/e2e/fixtures/playbooks/slow.yml', '--json'], { cwd: REPO });
-    await new Promise((r) => setTimeout(r, 2500));
+    // Stop web2 once its slow command really runs there (polled, not a guessed delay).
+    const deadline = Date.now() + 60_000;
+    while ((await onHost('web2', 'pgrep -x sleep >/dev/null && echo running || true')).trim() !== 'running') {
+      if (Date.now() > deadline) throw new Error('the slow task never started on web2');
+      await new Promise((r) => setTimeout(r, 200));
+    }
     await stopHost('web2');
     const result = await run;
     try {
