@@ -88,8 +88,12 @@ describe('alertmanager on mon1', () => {
     expect(config).toMatch(/group_wait: 1s/); // the lab inventory's value, not the role default
     expect((await onHost('mon1', 'systemctl is-active prometheus-alertmanager foobar-alert-receiver')).trim().split('\n')).toEqual(['active', 'active']);
     expect((await onHost('web1', 'systemctl is-active prometheus-alertmanager || true')).trim()).toBe('inactive');
-    const api = await (await fetch(`http://${addressOf('mon1')}:9090/api/v1/alertmanagers`)).json() as { data: { activeAlertmanagers: Array<{ url: string }> } };
-    expect(api.data.activeAlertmanagers.map((a) => a.url)).toEqual(['http://127.0.0.1:9093/api/v2/alerts']);
+    // Prometheus picks up a reloaded config's Alertmanager a moment after the reload.
+    const active = await within(20_000, async () => {
+      const api = await (await fetch(`http://${addressOf('mon1')}:9090/api/v1/alertmanagers`)).json() as { data: { activeAlertmanagers: Array<{ url: string }> } };
+      return api.data.activeAlertmanagers.length > 0 ? api.data.activeAlertmanagers.map((a) => a.url) : undefined;
+    });
+    expect(active).toEqual(['http://127.0.0.1:9093/api/v2/alerts']);
     const rules = await (await fetch(`http://${addressOf('mon1')}:9090/api/v1/rules`)).json() as { data: { groups: Array<{ rules: Array<{ name: string }> }> } };
     const names = rules.data.groups.flatMap((g) => g.rules.map((r) => r.name));
     for (const name of ['HostDown', 'WebBackendDown', 'ReplicationStopped', 'SemiSyncFallenBack', 'PublicCertificateExpiring', 'foobar:web_requests_per_second:rate1m']) expect(names).toContain(name);
