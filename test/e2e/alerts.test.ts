@@ -148,7 +148,7 @@ describe('alerts reach the webhook receiver', () => {
     const resolved = await waitFor(from, 'ReplicationStopped', 'resolved', { host: 'db2' }, 60_000);
     expect(resolved, 'ReplicationStopped for db2 did not resolve within 60 s').toBeDefined();
     timings.push(`ReplicationStopped resolved: ${((Date.now() - startedAt) / 1000).toFixed(1)} s after START SLAVE`);
-    const status = await sql('db2', 'SHOW SLAVE STATUS\\G');
+    const status = await onHost('db2', 'sudo mysql -e "SHOW SLAVE STATUS\\G"');
     expect(status).toMatch(/Slave_IO_Running: Yes/);
     expect(status).toMatch(/Slave_SQL_Running: Yes/);
   }, 150_000);
