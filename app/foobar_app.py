@@ -10,6 +10,8 @@ A small HTTP service on the Python standard library plus PyMySQL (Debian's pytho
   GET  /healthz        200 "ok <version>": the process is up and serving (no database round trip,
                        so a database outage does not take every app host out of rotation at once)
   GET  /version        the version string
+  GET  /slow?seconds=N  answers after N seconds (at most 8, below nginx's 10 s proxy timeout): long
+                       requests, to exercise the load balancer's leastconn
 
 Every response carries X-App-Host and X-App-Version, which nginx passes on.
 Settings come from an INI file (FOOBAR_APP_CONFIG, default /etc/foobar-app/app.conf); the version
@@ -24,6 +26,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -72,6 +75,7 @@ def load_settings(path: str) -> dict:
 SETTINGS: dict = {}
 VERSION = read_version()
 UNHEALTHY_FLAG = "/etc/foobar-app/unhealthy"
+SLOW_MAX_SECONDS = 8.0
 
 
 def connect(host: str) -> pymysql.connections.Connection:
@@ -181,6 +185,17 @@ class Handler(BaseHTTPRequestHandler):
                 self.send(200, f"ok {VERSION}\n")
         elif url.path == "/version":
             self.send(200, f"{VERSION}\n")
+        elif url.path == "/slow":
+            try:
+                seconds = float((query.get("seconds") or ["1"])[0])
+                if seconds != seconds:  # NaN
+                    raise ValueError
+                seconds = min(max(seconds, 0.0), SLOW_MAX_SECONDS)
+            except ValueError:
+                self.send(400, "seconds=N, a number\n")
+                return
+            time.sleep(seconds)
+            self.send(200, f"slept {seconds:g} s\n")
         elif url.path == "/write":
             self.write((query.get("msg") or [""])[0])
         elif url.path == "/":
