@@ -44,7 +44,15 @@ remote_init() {
   trap 'rm -f "$OPTS"' EXIT HUP INT TERM
   cat >"$OPTS"
 }
-rq() { mysql --defaults-extra-file="$OPTS" --connect-timeout=3 -h "$1" -P "$2" -N -B -e "$3" 2>&1; }
+# Where this server speaks TLS (the tls role's CA in its config), so does the other: verify it.
+rq() {
+  ca=$(q 'SELECT IF(@@have_ssl = "YES", @@ssl_ca, "")' 2>/dev/null)
+  if [ -n "$ca" ]; then
+    mysql --defaults-extra-file="$OPTS" --connect-timeout=3 --ssl-ca="$ca" --ssl-verify-server-cert -h "$1" -P "$2" -N -B -e "$3" 2>&1
+  else
+    mysql --defaults-extra-file="$OPTS" --connect-timeout=3 -h "$1" -P "$2" -N -B -e "$3" 2>&1
+  fi
+}
 
 name_of() {
   for pair in $HOSTS; do [ "${pair#*=}" = "$1" ] && { echo "${pair%%=*}"; return; }; done
