@@ -125,7 +125,9 @@ describe('database failover (playbooks/db-failover.yml)', () => {
       // Semi-sync waits 2 s for an acknowledgement that cannot come, then commits (async).
       await sql('db1', `INSERT INTO foobar.failover_probe (token) VALUES ('${RUN}-behind-1'), ('${RUN}-behind-2'); INSERT INTO foobar.failover_probe (token) VALUES ('${RUN}-behind-3');`);
       for (const mode of ['plan', 'apply'] as const) {
+        const began = Date.now();
         const run = await failover(mode, 'new_primary=db2');
+        figures.push(`refused ${mode} of the failover (db2 2 transactions behind): ${((Date.now() - began) / 1000).toFixed(1)} s`);
         expect(run.code, run.stderr).toBe(1);
         const report = parseReport(run.stdout);
         const check = result(report, 'db2', 'the new primary has every transaction of the old one');
@@ -182,7 +184,9 @@ describe('database failover (playbooks/db-failover.yml)', () => {
     // db1 boots again and, with the same command, is fenced and becomes db2's replica.
     const up = await runCli(['lab', 'up', 'db1'], { cwd: REPO });
     expect(up.code, up.stderr).toBe(0);
+    const rejoinBegan = Date.now();
     const rejoin = await failover('apply', 'new_primary=db2');
+    figures.push(`db1 back: fenced and made db2's replica in ${((Date.now() - rejoinBegan) / 1000).toFixed(1)} s`);
     expect(rejoin.code, rejoin.stdout.slice(-3000)).toBe(0);
     const rejoined = parseReport(rejoin.stdout);
     expect(result(rejoined, 'db1', 'ready to replicate from the new primary')?.outcome).toBe('changed');
@@ -210,7 +214,9 @@ describe('database failover (playbooks/db-failover.yml)', () => {
     expect(result(planned, 'db2', 'replicate from the primary')?.outcome).toBe('changed');
     expect((await sql('db2', 'SELECT @@read_only;')).trim()).toBe('0');
 
+    const began = Date.now();
     const run = await failover('apply', 'new_primary=db1');
+    figures.push(`fail back to db1 (db2 fenced and made its replica): ${((Date.now() - began) / 1000).toFixed(1)} s`);
     expect(run.code, run.stdout.slice(-3000)).toBe(0);
     const report = parseReport(run.stdout);
     expect(result(report, 'db2', 'fence the old primary (read_only, app sessions killed)')?.outcome).toBe('changed');
