@@ -171,7 +171,7 @@ describe('database failover (playbooks/db-failover.yml)', () => {
     const resumedAt = await until('a write acknowledged after the failover', 60, async () => writer.acked.find((a) => a.sent > deadAt)?.at);
     await until('ten more writes', 30, async () => (writer.acked.filter((a) => a.at > resumedAt).length >= 10 ? true : undefined));
     await writer.stop();
-    figures.push(`writes stopped at the power cut and succeeded again after ${((resumedAt - stopAt) / 1000).toFixed(1)} s (the failover run took ${runSeconds.toFixed(1)} s, started ${((started - stopAt) / 1000).toFixed(1)} s after the cut); ${ackedBeforeStop.length} rows acknowledged before the cut, ${writer.acked.filter((a) => a.at > stopAt && a.sent <= deadAt).length} more acknowledged while `lab stop` ran, ${writer.failures} failed writes`);
+    figures.push(`writes stopped at the power cut and succeeded again after ${((resumedAt - stopAt) / 1000).toFixed(1)} s (the failover run took ${runSeconds.toFixed(1)} s, started ${((started - stopAt) / 1000).toFixed(1)} s after the cut); ${ackedBeforeStop.length} rows acknowledged before the cut, ${writer.acked.filter((a) => a.at > stopAt && a.sent <= deadAt).length} more acknowledged while lab stop ran, ${writer.failures} failed writes`);
 
     // Every row acknowledged before the power cut is on db2; so is every one since.
     const onDb2 = new Set((await sql('db2', `SELECT msg FROM foobar.messages WHERE msg LIKE '${RUN}-w-%';`)).split('\n').filter(Boolean));
