@@ -4,6 +4,7 @@
 // every acknowledged row is there; db1 comes back and becomes db2's replica; then the lab fails
 // back to db1, as found (db1 primary, db2 its replica, the app servers writing to db1).
 import { request } from 'node:https';
+import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseReport, runCli, type CliResult, type JsonReport } from '../helpers/cli.js';
 import { addressOf, onHost, REPO } from '../helpers/lab.js';
@@ -20,10 +21,18 @@ async function slaveStatus(host: string): Promise<Record<string, string>> {
   return Object.fromEntries(text.split('\n').map((l) => /^\s*(\w+): ?(.*)$/.exec(l)).filter((m) => m !== null).map((m) => [m[1], m[2]]));
 }
 
-const failover = (mode: 'plan' | 'apply', ...vars: string[]): Promise<CliResult> =>
-  runCli([mode, '-i', 'lab', '-p', 'playbooks/db-failover.yml', '--json', ...vars.flatMap((v) => ['--var', v])], { cwd: REPO });
+// Everything the CLI printed, to look for the vault's passwords at the end.
+const outputs: CliResult[] = [];
+const kept = async (run: Promise<CliResult>): Promise<CliResult> => {
+  const result = await run;
+  outputs.push(result);
+  return result;
+};
 
-const site = (...vars: string[]): Promise<CliResult> => runCli(['apply', '-i', 'lab', '-p', 'playbooks/site.yml', '--json', ...vars.flatMap((v) => ['--var', v])], { cwd: REPO });
+const failover = (mode: 'plan' | 'apply', ...vars: string[]): Promise<CliResult> =>
+  kept(runCli([mode, '-i', 'lab', '-p', 'playbooks/db-failover.yml', '--json', ...vars.flatMap((v) => ['--var', v])], { cwd: REPO }));
+
+const site = (...vars: string[]): Promise<CliResult> => kept(runCli(['apply', '-i', 'lab', '-p', 'playbooks/site.yml', '--json', ...vars.flatMap((v) => ['--var', v])], { cwd: REPO }));
 
 const result = (report: JsonReport, host: string, task: string) => report.results.find((r) => r.host === host && r.task === task);
 
@@ -137,6 +146,9 @@ describe('database failover (playbooks/db-failover.yml)', () => {
         // Nothing of the later steps ran, or was planned.
         expect(report.results.filter((r) => /fence|promote|app config|replicate from/.test(r.task))).toEqual([]);
       }
+      const named = await failover('plan', 'new_primary=db2', 'db_primary=db1');
+      expect(named.code).toBe(1);
+      expect(result(parseReport(named.stdout), 'db2', 'db_primary is not given on the command line')?.reason).toContain('leave db_primary out');
       expect((await sql('db1', 'SELECT @@read_only;')).trim()).toBe('0');
       expect((await slaveStatus('db2'))['Master_Host']).toBe(addressOf('db1'));
     } finally {
@@ -234,4 +246,13 @@ describe('database failover (playbooks/db-failover.yml)', () => {
     expect(noop.code, noop.stdout.slice(-3000)).toBe(0);
     expect(parseReport(noop.stdout).results.filter((r) => r.outcome === 'changed').map((r) => `${r.host}: ${r.task}`)).toEqual([]);
   }, 600_000);
+
+  it('no vault password appears in anything the CLI printed (the helper gets the replication password on stdin)', async () => {
+    const view = await runCli(['vault', 'view', 'inventory/lab.vault.yml'], { cwd: REPO });
+    const vars = parse(view.stdout) as Record<string, string>;
+    const secrets = [vars['db_app_password'], vars['db_repl_password']].map(String);
+    expect(secrets.every((v) => v.length >= 8)).toBe(true);
+    expect(outputs.length).toBeGreaterThan(5);
+    for (const out of outputs) for (const secret of secrets) expect(out.stdout + out.stderr).not.toContain(secret);
+  });
 });
