@@ -157,6 +157,27 @@ describe('database failover (playbooks/db-failover.yml)', () => {
     await until('db2 caught up', 30, async () => ((await sql('db2', `SELECT COUNT(*) FROM foobar.failover_probe WHERE token LIKE '${RUN}-behind-%';`)).trim() === '3' ? true : undefined));
   });
 
+  it('refuses when the old primary does not answer, unless force=true', async () => {
+    await onHost('db1', 'sudo systemctl stop mariadb');
+    try {
+      for (const mode of ['plan', 'apply'] as const) {
+        const run = await failover(mode, 'new_primary=db2');
+        expect(run.code, run.stderr).toBe(1);
+        const check = result(parseReport(run.stdout), 'db2', 'the new primary has every transaction of the old one');
+        expect(check?.outcome, mode).toBe('failed');
+        expect(check?.reason).toMatch(/old primary db1 \(10\.213\.0\.41:3306\) does not answer .*refused, nothing changed\. To fail over anyway, losing what db2 never received: --var force=true/);
+      }
+      expect((await slaveStatus('db2'))['Master_Host']).toBe(addressOf('db1'));
+      expect((await sql('db2', 'SELECT @@read_only;')).trim()).toBe('1');
+    } finally {
+      await onHost('db1', 'sudo systemctl start mariadb');
+    }
+    await until('db2 replicating from db1 again', 30, async () => {
+      const s = await slaveStatus('db2');
+      return s['Slave_IO_Running'] === 'Yes' && s['Slave_SQL_Running'] === 'Yes' ? true : undefined;
+    });
+  });
+
   it('db1 loses its power while a writer inserts rows: the failover to db2 keeps every acknowledged row', async () => {
     const writer = new Writer(`${RUN}-w`);
     await until('the writer writing to db1', 30, async () => (writer.acked.length >= 20 ? true : undefined));
