@@ -44,6 +44,7 @@ export const EXAMPLES: Record<string, ReadonlyArray<readonly [string, string]>> 
     ['$0 lab up', 'build the image if needed, boot every host'],
     ['$0 lab status', 'which hosts are up, SSH and systemd state'],
     ['$0 lab reset web1', 'put web1 back to the pristine image'],
+    ['$0 lab stop db1 --hard', 'cut db1\'s power (its disk stays; `lab up db1` boots it)'],
   ],
   vault: [
     ['$0 vault encrypt prod.vault.yml', 'encrypt a vars file in place'],

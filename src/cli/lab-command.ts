@@ -5,12 +5,13 @@ import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { LabError } from '../errors.js';
 import { EXAMPLES, EXIT_CODES_HELP } from './help-text.js';
-import { labDown, labReset, labStatus, labUp, type LabHostStatus } from '../lab/index.js';
+import { labDown, labReset, labStatus, labStop, labUp, type LabHostStatus } from '../lab/index.js';
 import { terminalLine } from '../text/terminal-text.js';
 
 interface LabArgs {
   inventory: string;
   hosts?: string[];
+  hard?: boolean;
 }
 
 /** `--inventory lab` means inventory/lab.yml; a value with a slash or .yml is a path. */
@@ -75,10 +76,18 @@ export const labCommand: CommandModule<object, LabArgs> = {
           throw new LabError(`${bad.length} of ${rows.length} lab hosts are not up: ${bad.map((r) => r.name).join(', ')}`, 'run `lab up`');
         }
       })
+      .command<LabArgs>(
+        'stop <hosts..>',
+        'stop hosts, keeping their disks (`lab up NAME` boots them again); --hard cuts the power (SIGKILL to every process)',
+        (y) => withHosts(y).option('hard', { type: 'boolean', default: false, describe: 'power cut: no shutdown, every process killed at once' }) as unknown as Argv<LabArgs>,
+        async (argv) => {
+          await labStop({ inventoryPath: resolveInventory(argv.inventory), hosts: argv.hosts ?? [], hard: argv.hard === true, log });
+        },
+      )
       .command<LabArgs>('reset <hosts..>', 'put hosts back to the pristine image and boot them again', withHosts, async (argv) => {
         await labReset({ inventoryPath: resolveInventory(argv.inventory), hosts: argv.hosts ?? [], log });
       })
-      .demandCommand(1, 'name a lab command: up, down, status or reset')
+      .demandCommand(1, 'name a lab command: up, down, status, stop or reset')
       .example(EXAMPLES['lab']!.map(([line, what]) => [line, what]))
       .epilogue(EXIT_CODES_HELP)
       .strict() as unknown as Argv<LabArgs>,

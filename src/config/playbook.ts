@@ -27,6 +27,7 @@ const PLAY_KEYS = [
   'strategy',
   'rolling',
   'tags',
+  'stop_on_failure',
 ];
 const STRATEGIES = ['free', 'linear'] as const;
 
@@ -125,6 +126,7 @@ async function readPlay(node: YamlNode, playbookDir: string, options: PlaybookOp
     ...(serial ? { serial: serial.sizes, serialWhere: serial.where } : {}),
     maxFailPercentage: orDefault(0, () => readPercentage(map)),
     strategy: orDefault('free' as const, () => readStrategy(map)),
+    stopOnFailure: orDefault(false, () => map.get('stop_on_failure')?.asBool() ?? false),
     ...(rolling ? { rolling } : {}),
     tags,
     // Later roles win, as later layers do everywhere else.

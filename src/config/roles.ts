@@ -10,7 +10,9 @@ import { readTaskList } from './task.js';
 import type { RoleConfig, VarScope } from './types.js';
 import { loadYamlFile, type YamlNode } from './yaml.js';
 
-const ROLE_KEYS = ['role', 'tags', 'vars'];
+const ROLE_KEYS = ['role', 'tags', 'vars', 'tasks_from'];
+/** `tasks_from`: a file name in the role's folder, never a path out of it. */
+const TASKS_FROM = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 const ROLE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
 /** A play's `roles:` entry as written, before its files are read. */
@@ -19,6 +21,9 @@ export interface RoleReference {
   where: SourceRef;
   tags: string[];
   vars: VarScope;
+  /** `tasks_from: failover`: read `failover.yml` of the role instead of `tasks.yml` (its defaults
+   *  and handlers stay the role's), as Ansible's `import_role` does. */
+  tasksFrom?: { name: string; where: SourceRef };
 }
 
 /** `- nginx` or `- {role: nginx, tags: [web], vars: {...}}`. */
@@ -29,7 +34,13 @@ export function readRoleReference(node: YamlNode): RoleReference {
   const nameNode = map.require('role', 'the role name');
   const tags = map.get('tags');
   const vars = map.get('vars');
+  const tasksFromNode = map.get('tasks_from');
+  const tasksFrom = tasksFromNode?.asString('a task file name of the role, without .yml');
+  if (tasksFromNode && tasksFrom !== undefined && !TASKS_FROM.test(tasksFrom.replace(/\.ya?ml$/, ''))) {
+    tasksFromNode.fail(`tasks_from "${tasksFrom}" must be a file name in the role's folder`, 'e.g. tasks_from: failover (reads roles/NAME/failover.yml)');
+  }
   return {
+    ...(tasksFromNode && tasksFrom !== undefined ? { tasksFrom: { name: tasksFrom.replace(/\.ya?ml$/, ''), where: tasksFromNode.where } } : {}),
     name: checkedName(nameNode),
     where: nameNode.where,
     tags: tags && !tags.isNull ? tags.asStringList('a tag or a list of tags') : [],
@@ -47,7 +58,8 @@ export async function loadRole(
 ): Promise<RoleConfig> {
   const rolesDir = join(playbookDir, 'roles');
   const dir = join(rolesDir, reference.name);
-  const [tasksFile, handlersFile, defaultsFile] = ['tasks.yml', 'handlers.yml', 'defaults.yml'].map((f) => join(dir, f)) as [
+  const tasksName = reference.tasksFrom ? `${reference.tasksFrom.name}.yml` : 'tasks.yml';
+  const [tasksFile, handlersFile, defaultsFile] = [tasksName, 'handlers.yml', 'defaults.yml'].map((f) => join(dir, f)) as [
     string,
     string,
     string,
@@ -57,6 +69,9 @@ export async function loadRole(
     loadIfPresent(handlersFile),
     loadIfPresent(defaultsFile),
   ]);
+  if (reference.tasksFrom && !tasksRoot) {
+    throw new ConfigError(`role "${reference.name}" has no task list ${tasksFile}`, reference.tasksFrom.where, 'tasks_from names a file beside the role\'s tasks.yml, without .yml');
+  }
   if (!tasksRoot && !handlersRoot && !defaultsRoot) {
     const known = await roleNames(rolesDir);
     throw new ConfigError(

@@ -152,6 +152,10 @@ export interface PlayConfig {
   /** 0–100. */
   maxFailPercentage: number;
   strategy: 'free' | 'linear';
+  /** A task that fails on any host of this play ends the run after the play (later plays do not
+   *  run anywhere). An unreachable host is not a task failure: it is out of the run, said in the
+   *  recap, and the playbook's own checks decide whether to go on without it. */
+  stopOnFailure?: boolean;
   /** Defined by issue 5; kept raw here. */
   rolling?: RollingConfig;
   tags: string[];

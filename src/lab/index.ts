@@ -7,6 +7,7 @@ import { LabError } from '../errors.js';
 import { cgroupHostNames, removeLabCgroups } from './cgroup.js';
 import { hostBridge, launchHost, launcherPid, prepareHost, refreshHostsFile, stopHost, wipeHost } from './host.js';
 import { ensureImage, isImageReady } from './image.js';
+import { powerOff } from './power.js';
 import { ensureLabKey, writeKnownHosts } from './keys.js';
 import { withLabLock } from './lock.js';
 import { ensureTmpfs, mountAt, unmountUnder } from './mounts.js';
@@ -151,6 +152,22 @@ export async function labStatus(opts: { inventoryPath: string }): Promise<LabHos
   const topo = await loadTopology(opts.inventoryPath);
   const key = await readFile(topo.keyPath).catch(() => null);
   return Promise.all(topo.hosts.map((h) => hostStatus(h, topo.user, key)));
+}
+
+/** Stops hosts and keeps their disks: `lab up NAME` boots them again as they were. `hard`: a power cut. */
+export function labStop(opts: { inventoryPath: string; hosts: string[]; hard: boolean; log: Log }): Promise<void> {
+  return withLabLock(opts.log, async () => {
+    const topo = await loadTopology(opts.inventoryPath);
+    if (opts.hosts.length === 0) throw new LabError('name the hosts to stop', `e.g. \`lab stop ${topo.hosts[0]?.name ?? 'db1'} --hard\``);
+    const targets = selectHosts(topo, opts.hosts);
+    await checkMachine({ needImageTools: false });
+    await Promise.all(
+      targets.map(async (h) => {
+        const was = await powerOff(h.name, opts.hard);
+        opts.log(was ? `${h.name}: ${opts.hard ? 'powered off (hard)' : 'stopped'}; \`lab up ${h.name}\` boots it again` : `${h.name}: was not running`);
+      }),
+    );
+  });
 }
 
 /** Puts hosts back to the pristine image (new identity, new host keys) and boots them again. */

@@ -17,6 +17,7 @@ import type { PrepareContext } from './prepare.js';
 import { preflight } from './rolling.js';
 import { describeRoll, reportDrained, returnEarlierDrained, rollContext } from './rolling-play.js';
 import type { HostState, RunPlaybookOptions } from './runner-types.js';
+import { stopOnFailure } from './stop-on-failure.js';
 
 export type { PreparedPlay, RunPlaybookOptions } from './runner-types.js';
 export { RunInterrupted } from './play-preparation.js';
@@ -106,6 +107,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
         }
       }
       if (roll && options.mode === 'apply') await reportDrained(roll, info.hosts, reporter);
+      stopped ??= stopOnFailure(play, failedInPlay, state);
     }
   } catch (error) {
     await pool.closeAll();
