@@ -16,6 +16,7 @@ import { runList } from './list-command.js';
 import { runValidate, validateCommand } from './validate-command.js';
 import { labCommand } from './lab-command.js';
 import { vaultCommand } from './vault-command.js';
+import { caCommand } from './ca-command.js';
 import { EXAMPLES, EXIT_CODES_HELP } from './help-text.js';
 import { nameListOption, nonBlankOption, singleOption, wholeNumberOption } from './option-values.js';
 import { UsageError, usageError, type UsageView } from './usage-errors.js';
@@ -135,7 +136,8 @@ export async function main(argv: string[]): Promise<number> {
     .command(historyCommand((code) => (exitCode = code)))
     .command(labCommand)
     .command(vaultCommand)
-    .demandCommand(1, 'name a command: plan, apply, validate, inventory, history, lab or vault')
+    .command(caCommand)
+    .demandCommand(1, 'name a command: plan, apply, validate, inventory, history, lab, vault or ca')
     .strict()
     .help()
     .describe('help', 'show help (each command has its own: plan --help)')

@@ -1,5 +1,6 @@
 // Every module by the name a task uses.
 import { aptModule } from './apt.js';
+import { certModule } from './cert.js';
 import { commandModule } from './command.js';
 import { copyModule } from './copy.js';
 import { fileModule } from './file.js';
@@ -12,7 +13,7 @@ import type { AnyModule } from './types.js';
 import { ufwModule } from './ufw.js';
 import { flushHandlersModule } from './flush-handlers.js';
 
-const all: AnyModule[] = [templateModule, copyModule, fileModule, commandModule, serviceModule, aptModule, mysqlDbModule, mysqlUserModule, mysqlReplicationModule, ufwModule, flushHandlersModule];
+const all: AnyModule[] = [templateModule, copyModule, fileModule, commandModule, serviceModule, aptModule, mysqlDbModule, mysqlUserModule, mysqlReplicationModule, ufwModule, flushHandlersModule, certModule];
 
 export const modules: ReadonlyMap<string, AnyModule> = new Map(all.map((m) => [m.name, m]));
 

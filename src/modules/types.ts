@@ -21,6 +21,10 @@ export interface Step {
   become: boolean;
   /** What the step does, for logs. */
   description: string;
+  /** Controller work on this step's stdout (signing the CSR it printed) that gives one more step
+   *  to send: an extra round trip, only for the change that needs it. Such a change runs at once,
+   *  never queued with others. */
+  followUp?: (stdout: string) => Promise<Step>;
 }
 
 /** A file's before/after, rendered as a unified diff by plan/diff.ts. */

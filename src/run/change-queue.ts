@@ -50,6 +50,7 @@ export class ChangeQueue {
     const { module } = instance;
     if (this.input.mode !== 'apply' || this.input.lockstep || instance.task.ignoreErrors) return undefined;
     if (!module.exactAssume || module.interpret || !plan.assume || plan.steps.length === 0) return undefined;
+    if (plan.steps.some((step) => step.followUp)) return undefined;
     const [first, ...rest] = plan.steps.map((step) => stepBecome(instance, step, this.input.loginIsRoot));
     return rest.every((b) => becomeKey(b) === becomeKey(first!)) ? first : undefined;
   }

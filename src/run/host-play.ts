@@ -239,18 +239,30 @@ class HostPlayRun {
     const lastStep = folded.plan.steps[folded.plan.steps.length - 1];
     // A command with `changed_when: false` only reads: it is no change to write down.
     const history = lastStep && !instance.module.readOnly?.(resolved) ? foldHistory(this.input.history, this.input.loginIsRoot, [instance.label], folded.plan.steps, stepBecome(instance, lastStep, this.input.loginIsRoot)) : undefined;
+    let followUpFailed = false;
     for (const step of history?.steps ?? folded.plan.steps) {
       this.checkSignal();
       const become = stepBecome(instance, step, this.input.loginIsRoot);
       const result = await this.inFlight.sending([instance], () => this.input.transport.exec(step.command, { stdin: step.stdin, become }));
       results.push(result);
       if (result.code !== 0 && !instance.module.interpret) break;
+      if (step.followUp && result.code === 0) {
+        // Controller work on the step's output (a CSR to sign), then the step it gives.
+        const next = await step.followUp(result.stdout);
+        this.checkSignal();
+        const more = await this.inFlight.sending([instance], () => this.input.transport.exec(next.command, { stdin: next.stdin, become: stepBecome(instance, next, this.input.loginIsRoot) }));
+        if (more.code !== 0) {
+          results.push(more);
+          followUpFailed = true;
+          break;
+        }
+      }
     }
     const verdict = instance.module.interpret
       ? instance.module.interpret(resolved, results)
       : { changed: true, failed: results.some((r) => r.code !== 0) ? describeStepFailure(results) : undefined };
     const last = results[results.length - 1];
-    if (history && results.length === folded.plan.steps.length && last?.code === 0) history.done(last.stderr);
+    if (history && !followUpFailed && results.length === folded.plan.steps.length && last?.code === 0) history.done(last.stderr);
     this.register(instance, commandResult({ changed: verdict.changed, failed: Boolean(verdict.failed), ...(last ? { last } : {}) }));
     if (verdict.changed || verdict.failed) this.input.runChanges.count += 1;
     if (instance.module.exactAssume && plan.assume && !verdict.failed) plan.assume(this.cache.facts);

@@ -1,0 +1,62 @@
+// A private CA for one inventory: an ECDSA P-256 key and a self-signed certificate. P-256 because
+// every verifier in the stack takes it (haproxy 2.6, nginx 1.22, MariaDB 10.11, Python 3.11's ssl,
+// the Go exporters) and it is what public CAs issue; Ed25519 is not accepted by all of them.
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import { publicKeyHash } from './inspect.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { inPrivateDir, openssl } from './openssl.js';
+
+export interface NewCa {
+  cert: string;
+  key: string;
+}
+
+export const CA_DAYS = 3650;
+
+export async function createCa(commonName: string, days = CA_DAYS): Promise<NewCa> {
+  return inPrivateDir({}, async (dir) => {
+    await openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'ca.key'], '', dir);
+    const { stdout: cert } = await openssl(
+      ['req', '-x509', '-new', '-key', 'ca.key', '-subj', `/CN=${commonName.replace(/[\\/+,=]/g, (c) => `\\${c}`)}`, '-days', String(days), '-sha256',
+        '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-outform', 'PEM'],
+      '',
+      dir,
+    );
+    const key = await readFile(join(dir, 'ca.key'), 'utf8');
+    return { cert, key };
+  });
+}
+
+export interface CaSummary {
+  subject: string;
+  /** SHA-256 of the certificate (DER), colon-separated hex, as `openssl x509 -fingerprint -sha256` prints it. */
+  fingerprint: string;
+  notAfter: Date;
+}
+
+export function describeCa(certPem: string): CaSummary {
+  const cert = new X509Certificate(certPem);
+  return { subject: cert.subject.replace(/\n/g, ', '), fingerprint: cert.fingerprint256, notAfter: new Date(cert.validTo) };
+}
+
+/** SHA-256 of a public key's SubjectPublicKeyInfo (hex): compares keys whatever their PEM form. */
+
+/** Why this CA certificate and key cannot sign, or undefined when they can. */
+export function caProblem(certPem: string, keyPem: string): string | undefined {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(certPem);
+  } catch {
+    return 'the CA certificate is not a PEM certificate';
+  }
+  if (!cert.ca) return 'the CA certificate is not a CA (basicConstraints CA:TRUE missing)';
+  let key;
+  try {
+    key = createPrivateKey(keyPem);
+  } catch {
+    return 'the CA key is not a PEM private key';
+  }
+  if (publicKeyHash(createPublicKey(key)) !== publicKeyHash(cert.publicKey)) return 'the CA key does not belong to the CA certificate';
+  return undefined;
+}
