@@ -28,6 +28,7 @@ const RULES: Array<{ layer: string; forbidden: string[] }> = [
   { layer: 'facts', forbidden: ['transport', 'run', 'report', 'cli', 'lab', 'vault'] },
   { layer: 'modules', forbidden: ['transport', 'run', 'report', 'cli', 'lab', 'vault'] },
   { layer: 'plan', forbidden: ['transport', 'run', 'report', 'cli', 'lab', 'vault'] },
+  { layer: 'pki', forbidden: ['transport', 'run', 'report', 'cli', 'lab'] },
   { layer: 'shell', forbidden: ['config', 'inventory', 'facts', 'modules', 'template', 'plan', 'run', 'transport', 'report', 'cli', 'lab', 'vault'] },
   { layer: 'text', forbidden: ['config', 'inventory', 'facts', 'modules', 'template', 'plan', 'run', 'transport', 'report', 'cli', 'lab', 'vault', 'shell'] },
   { layer: 'errors', forbidden: ['config', 'inventory', 'facts', 'modules', 'template', 'plan', 'run', 'transport', 'report', 'cli', 'lab', 'vault', 'shell'] },
