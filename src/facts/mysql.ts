@@ -41,6 +41,8 @@ export interface SlaveStatus {
   lastSqlError: string;
   /** null while the SQL thread is not running. */
   secondsBehind: number | null;
+  /** TLS to the primary: MASTER_SSL, its CA file, and whether the server certificate is verified. */
+  ssl: { allowed: boolean; caFile: string; verifyServerCert: boolean };
 }
 
 /** null when the server is not a replica (the statement prints nothing). */
@@ -59,6 +61,11 @@ export function parseSlaveStatus(text: string): SlaveStatus | null {
     lastIoError: row['Last_IO_Error'] ?? '',
     lastSqlError: row['Last_SQL_Error'] ?? '',
     secondsBehind: behind === undefined || behind === 'NULL' || behind === '' ? null : Number(behind),
+    ssl: {
+      allowed: row['Master_SSL_Allowed'] === 'Yes',
+      caFile: row['Master_SSL_CA_File'] ?? '',
+      verifyServerCert: row['Master_SSL_Verify_Server_Cert'] === 'Yes',
+    },
   };
 }
 

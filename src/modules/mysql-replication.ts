@@ -20,6 +20,8 @@ export interface MysqlReplicationArgs {
   connectRetry: number;
   /** Seconds to wait for both threads to run after starting them. */
   wait: number;
+  /** CA file on the replica: replicate over TLS and verify the primary's certificate with it. */
+  sslCa?: string;
 }
 
 const QUERY_ID = 'mysql_replication:status';
@@ -58,8 +60,9 @@ export const mysqlReplicationModule: ModuleDefinition<MysqlReplicationArgs> = {
   summary: 'Replicate from a primary (GTID); CHANGE MASTER only when the settings differ.',
   validate(raw, where) {
     const args = ModuleArgs.read('mysql_replication', raw, where, [
-      'primary_host', 'primary_user', 'primary_password', 'primary_port', 'use_gtid', 'connect_retry', 'wait',
+      'primary_host', 'primary_user', 'primary_password', 'primary_port', 'use_gtid', 'connect_retry', 'wait', 'ssl_ca',
     ]);
+    const sslCa = args.path('ssl_ca');
     const primaryHost = args.requiredString('primary_host');
     if (!isUnrendered(primaryHost) && !/^[A-Za-z0-9_.:-]{1,255}$/.test(primaryHost)) throw args.error('primary_host', `"${primaryHost}" is not a host name or address`);
     const primaryUser = args.requiredString('primary_user');
@@ -72,6 +75,7 @@ export const mysqlReplicationModule: ModuleDefinition<MysqlReplicationArgs> = {
       useGtid: args.oneOf('use_gtid', GTID_MODES) ?? 'slave_pos',
       connectRetry: positiveInt(args, 'connect_retry', 5, 3600),
       wait: positiveInt(args, 'wait', 60, 3600),
+      ...(sslCa !== undefined ? { sslCa } : {}),
     };
   },
   resolve: (args) => args,
@@ -110,6 +114,12 @@ function differences(args: MysqlReplicationArgs, status: SlaveStatus, passwordSh
   if (status.masterUser !== args.primaryUser) words.push(`user ${status.masterUser} -> ${args.primaryUser}`);
   if (status.usingGtid.toLowerCase() !== args.useGtid) words.push(`GTID ${status.usingGtid} -> ${args.useGtid}`);
   if (status.connectRetry !== args.connectRetry) words.push(`connect retry ${status.connectRetry} -> ${args.connectRetry}`);
+  if (args.sslCa !== undefined) {
+    const { allowed, caFile, verifyServerCert } = status.ssl;
+    if (!allowed || caFile !== args.sslCa || !verifyServerCert) {
+      words.push(`TLS ${allowed ? `on (CA ${caFile || 'none'}, server certificate ${verifyServerCert ? 'verified' : 'not verified'})` : 'off'} -> on (CA ${args.sslCa}, server certificate verified)`);
+    }
+  }
   if (passwordSha256 !== sha256(args.primaryPassword)) words.push('password changed');
   return words;
 }
@@ -122,6 +132,7 @@ function changeMaster(args: MysqlReplicationArgs): string {
     `MASTER_PASSWORD = ${sqlString(args.primaryPassword)}`,
     `MASTER_USE_GTID = ${args.useGtid}`,
     `MASTER_CONNECT_RETRY = ${args.connectRetry}`,
+    ...(args.sslCa !== undefined ? ['MASTER_SSL = 1', `MASTER_SSL_CA = ${sqlString(args.sslCa)}`, 'MASTER_SSL_VERIFY_SERVER_CERT = 1'] : []),
   ].join(', ');
 }
 

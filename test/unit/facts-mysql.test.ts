@@ -13,6 +13,7 @@ describe('SHOW SLAVE STATUS\\G', () => {
     expect(status).toEqual({
       masterHost: '10.213.0.41', masterUser: 'repl', masterPort: 3306, connectRetry: 5, usingGtid: 'Slave_Pos',
       ioRunning: 'Yes', sqlRunning: 'Yes', lastIoError: '', lastSqlError: '', secondsBehind: 0,
+      ssl: { allowed: false, caFile: '', verifyServerCert: false },
     });
     // sha256 of the test password the fixture was captured with
     expect(passwordSha256).toBe('90ec22321736b58c26abf75a90a9a946da3ae023253edc957b087a76a882e849');

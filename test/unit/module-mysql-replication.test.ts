@@ -50,6 +50,22 @@ describe('mysql_replication', () => {
     expect(plan({ ...args, use_gtid: 'current_pos' }, fixture('replica-running.txt'))).toMatchObject({ summary: expect.stringContaining('GTID Slave_Pos -> current_pos') as unknown });
   });
 
+  it('ssl_ca: TLS to the primary with its certificate verified against that CA', () => {
+    const tls = { ...args, ssl_ca: '/etc/foobar/tls/ca.crt' };
+    const p = plan(tls, fixture('replica-running.txt'));
+    expect(p).toMatchObject({ status: 'changed', summary: expect.stringMatching(/: TLS off -> on \(CA \/etc\/foobar\/tls\/ca.crt, server certificate verified\)$/) as unknown });
+    expect(sql(p)).toContain("MASTER_SSL = 1, MASTER_SSL_CA = '/etc/foobar/tls/ca.crt', MASTER_SSL_VERIFY_SERVER_CERT = 1");
+    // Converged: SHOW SLAVE STATUS already says so.
+    const on = fixture('replica-running.txt')
+      .replace('Master_SSL_Allowed: No', 'Master_SSL_Allowed: Yes')
+      .replace('Master_SSL_CA_File: ', 'Master_SSL_CA_File: /etc/foobar/tls/ca.crt')
+      .replace('Master_SSL_Verify_Server_Cert: No', 'Master_SSL_Verify_Server_Cert: Yes');
+    expect(plan(tls, on)).toMatchObject({ status: 'ok' });
+    // Without ssl_ca, a replica set up with TLS is left as it is (nothing asked of it).
+    expect(plan(args, on)).toMatchObject({ status: 'ok' });
+    expect(() => validate({ ...args, ssl_ca: 'relative/ca.crt' })).toThrow(/absolute path/);
+  });
+
   it('a new password reconfigures without showing it', () => {
     const p = plan({ ...args, primary_password: 'rotated-password' }, fixture('replica-running.txt'));
     expect(p).toMatchObject({ summary: expect.stringMatching(/: password changed$/) as unknown, diff: { sensitive: true } });
