@@ -14,6 +14,8 @@ A small HTTP service on the Python standard library plus PyMySQL (Debian's pytho
                        requests, to exercise the load balancer's leastconn
 
 Every response carries X-App-Host and X-App-Version, which nginx passes on.
+With tls_cert and tls_key set, it serves HTTPS only (nginx verifies that certificate); with
+ssl_ca set, its MariaDB connections use TLS and verify the server's certificate and name.
 Settings come from an INI file (FOOBAR_APP_CONFIG, default /etc/foobar-app/app.conf); the version
 from the VERSION file beside this script, so each release directory knows its own version.
 """
@@ -24,6 +26,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -69,6 +72,9 @@ def load_settings(path: str) -> dict:
         "db_port": int(db.get("port", "3306")),
         "primary": db["primary"],
         "replica": db.get("replica") or db["primary"],
+        "tls_cert": app.get("tls_cert") or None,
+        "tls_key": app.get("tls_key") or None,
+        "db_ssl_ca": db.get("ssl_ca") or None,
     }
 
 
@@ -90,6 +96,8 @@ def connect(host: str) -> pymysql.connections.Connection:
         write_timeout=5,
         autocommit=True,
         charset="utf8mb4",
+        # The primary and replica are named by IP address: their certificates carry it as a SAN.
+        ssl={"ca": SETTINGS["db_ssl_ca"], "check_hostname": True} if SETTINGS["db_ssl_ca"] else None,
     )
 
 
@@ -245,9 +253,40 @@ class Handler(BaseHTTPRequestHandler):
 STOPPING = threading.Event()
 
 
+class Server(ThreadingHTTPServer):
+    """The HTTP server, HTTPS when given a TLS context. The handshake runs in the request's own
+    thread, so a slow or broken client never holds up the accept loop."""
+
+    tls: "ssl.SSLContext | None" = None
+
+    def finish_request(self, request, client_address) -> None:
+        if self.tls is None:
+            super().finish_request(request, client_address)
+            return
+        request.settimeout(Handler.timeout)
+        try:
+            conn = self.tls.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError) as e:
+            sys.stderr.write(f"{client_address[0]} TLS handshake failed: {e}\n")
+            return
+        try:
+            self.RequestHandlerClass(conn, client_address, self)
+        finally:
+            conn.close()
+
+
+def tls_context(cert: str, key: str) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
 def main() -> None:
     SETTINGS.update(load_settings(os.environ.get("FOOBAR_APP_CONFIG", "/etc/foobar-app/app.conf")))
-    server = ThreadingHTTPServer((SETTINGS["listen"], SETTINGS["port"]), Handler)
+    server = Server((SETTINGS["listen"], SETTINGS["port"]), Handler)
+    if SETTINGS["tls_cert"] and SETTINGS["tls_key"]:
+        server.tls = tls_context(SETTINGS["tls_cert"], SETTINGS["tls_key"])
     # On SIGTERM (systemctl stop/restart) stop accepting, let requests in flight finish, then exit:
     # a restart during a rolling upgrade drops nothing that already reached us.
     server.daemon_threads = False
@@ -259,7 +298,8 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    sys.stderr.write(f"foobar-app {VERSION} on {SETTINGS['listen']}:{SETTINGS['port']}, primary {SETTINGS['primary']}, replica {SETTINGS['replica']}\n")
+    scheme = "https" if server.tls else "http"
+    sys.stderr.write(f"foobar-app {VERSION} on {scheme}://{SETTINGS['listen']}:{SETTINGS['port']}, primary {SETTINGS['primary']}, replica {SETTINGS['replica']}\n")
     server.serve_forever()
     server.server_close()
 

@@ -11,10 +11,10 @@ const roll = (...vars: string[]) =>
   runCli(['apply', '--inventory', 'lab', '--playbook', 'playbooks/rolling-upgrade.yml', '--json', ...vars.flatMap((v) => ['--var', v])], { cwd: REPO });
 
 async function webRelease(host: string): Promise<string> {
-  return (await onHost(host, 'curl -s http://127.0.0.1/healthz')).trim();
+  return (await onHost(host, `curl -s --cacert /etc/foobar/tls/ca.crt --resolve ${host}:443:127.0.0.1 https://${host}/healthz`)).trim();
 }
 async function appVersion(host: string): Promise<string> {
-  return (await onHost(host, 'curl -s http://127.0.0.1:8000/version')).trim();
+  return (await onHost(host, 'curl -s --cacert /etc/foobar/tls/ca.crt --resolve foobar-app:8000:127.0.0.1 https://foobar-app:8000/version')).trim();
 }
 async function serverState(lb: string, server: string): Promise<{ op: number; admin: number }> {
   const out = await onHost(lb, `echo "show servers state web" | sudo nc -N -U /run/haproxy/admin.sock`);
