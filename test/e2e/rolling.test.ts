@@ -11,7 +11,7 @@ const roll = (...vars: string[]) =>
   runCli(['apply', '--inventory', 'lab', '--playbook', 'playbooks/rolling-upgrade.yml', '--json', ...vars.flatMap((v) => ['--var', v])], { cwd: REPO });
 
 async function webRelease(host: string): Promise<string> {
-  return (await onHost(host, `curl -s --cacert /etc/foobar/tls/ca.crt --resolve ${host}:443:127.0.0.1 https://${host}/healthz`)).trim();
+  return (await onHost(host, `curl -s --cacert /etc/foobar/tls/ca.crt --resolve ${host}:80:127.0.0.1 https://${host}:80/healthz`)).trim();
 }
 async function appVersion(host: string): Promise<string> {
   return (await onHost(host, 'curl -s --cacert /etc/foobar/tls/ca.crt --resolve foobar-app:8000:127.0.0.1 https://foobar-app:8000/version')).trim();

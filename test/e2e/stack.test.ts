@@ -146,10 +146,8 @@ describe('the foobar stack on the lab', () => {
     expect(await reachableFrom('web1', db1, 3306)).toBe(false);
     expect(await reachableFrom('lb1', db1, 3306)).toBe(false);
     expect(await reachable(db1, 3306)).toBe(false);
-    // nginx listens on TLS only, for the load balancers (TLS inside the stack).
-    expect(await reachableFrom('lb1', web1, 443)).toBe(true);
-    expect(await reachable(web1, 443)).toBe(false);
-    expect(await reachableFrom('lb1', web1, 80)).toBe(false);
+    expect(await reachableFrom('lb1', web1, 80)).toBe(true);
+    expect(await reachable(web1, 80)).toBe(false);
     for (const host of hosts) expect(await reachable(addressOf(host), 22), `ssh on ${host}`).toBe(true);
     expect(await reachable(addressOf('lb1'), 443)).toBe(true);
   });

@@ -16,12 +16,14 @@ import { REPO, addressOf, onHost } from '../helpers/lab.js';
 import { readPcap, type TcpPacket } from '../helpers/pcap.js';
 
 const VIP = (parse(readFileSync(`${REPO}inventory/lab.yml`, 'utf8')) as { vars: { vip: string } }).vars.vip;
-const BRIDGE = (parse(readFileSync(`${REPO}inventory/lab.yml`, 'utf8')) as { lab: { bridge: string } }).lab.bridge;
-// The stack's internal hops: HAProxy -> nginx (443), nginx -> app (8000), app and replica ->
-// MariaDB (3306), Prometheus -> node (9100), mysqld (9104), nginx (9113) exporters and HAProxy's
-// metrics (8405). Port 80 too: nothing inside the stack may speak clear HTTP on it.
-const INTERNAL_PORTS = { web: 443, app: 8000, mysql: 3306, node: 9100, mysqld: 9104, nginx: 9113, haproxy: 8405 };
-const PORTS = [80, ...Object.values(INTERNAL_PORTS)];
+const LAB = (parse(readFileSync(`${REPO}inventory/lab.yml`, 'utf8')) as { lab: { bridge: string; gateway: string } }).lab;
+const BRIDGE = LAB.bridge;
+const CONTROLLER = LAB.gateway; // this machine's address on the bridge
+// The stack's internal hops: HAProxy -> nginx (80, TLS on it), nginx -> app (8000), app and
+// replica -> MariaDB (3306), Prometheus -> node (9100), mysqld (9104), nginx (9113) exporters and
+// HAProxy's metrics (8405). Port 443 too (the visitors' side, TLS already).
+const INTERNAL_PORTS = { web: 80, app: 8000, mysql: 3306, node: 9100, mysqld: 9104, nginx: 9113, haproxy: 8405 };
+const PORTS = [443, ...Object.values(INTERNAL_PORTS)];
 const CLEAR_TEXT = ['GET /', 'POST /write', 'HTTP/1.1', 'INSERT INTO', 'SELECT', 'messages'];
 
 const dir = mkdtempSync(join(tmpdir(), 'fbp-tls-capture-'));
@@ -86,7 +88,8 @@ async function lastScrapes(): Promise<Array<{ job: string; host: string; at: num
 }
 
 const hasPort = (p: TcpPacket, port: number) => p.srcPort === port || p.dstPort === port;
-const isControl = (p: TcpPacket) => hasPort(p, 80) && (p.src === VIP || p.dst === VIP);
+/** The control request: this machine to the VIP's port 80, and its answer. */
+const isControl = (p: TcpPacket) => (p.src === CONTROLLER && p.dst === VIP && p.dstPort === 80) || (p.src === VIP && p.dst === CONTROLLER && p.srcPort === 80);
 
 describe('TLS inside the stack', () => {
   it('Prometheus scrapes every exporter over https', async () => {
