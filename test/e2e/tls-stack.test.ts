@@ -154,4 +154,29 @@ describe('TLS inside the stack', () => {
     expect(readFileSync(file).includes(marker), 'the row marker in the capture').toBe(false);
     console.log(`tls capture: ${packets.length} packets, ${wire.length} payload bytes on internal ports, ${((Date.now() / 1000) - started).toFixed(1)} s`);
   });
+
+  it('HAProxy verifies the web servers: web1 with a certificate from another CA is marked DOWN, and UP again with its own', async () => {
+    const web1 = addressOf('web1');
+    const state = async (lb: string) => (await onHost(lb, `echo "show stat" | sudo nc -N -U /run/haproxy/admin.sock | awk -F, '$1 == "web" && $2 == "web1" { print $18 " " $37 }'`)).trim();
+    const tls = '/etc/foobar/tls';
+    // A certificate for the same names, from a CA that is not the stack's.
+    await onHost('web1', [
+      `sudo cp -p ${tls}/host.crt ${tls}/host.crt.e2e-keep && sudo cp -p ${tls}/host.key ${tls}/host.key.e2e-keep`,
+      `sudo openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=web1 -addext "subjectAltName=DNS:web1,IP:${web1}" -keyout ${tls}/host.key -out ${tls}/host.crt 2>/dev/null`,
+      'sudo systemctl reload nginx',
+    ].join(' && '));
+    try {
+      const down = await poll(30_000, async () => ((await state('lb1')).startsWith('DOWN') ? true : undefined));
+      const seen = await state('lb1');
+      expect(down, `lb1 sees web1 as ${seen}`).toBe(true);
+      // The handshake failed (layer 6), not the connection or the HTTP answer.
+      expect(seen).toMatch(/^DOWN \*?\s*L6/);
+      // The site still answers, from web2.
+      expect((await fetchVip('/healthz')).body).toMatch(/^ok web2/);
+    } finally {
+      await onHost('web1', `sudo mv ${tls}/host.crt.e2e-keep ${tls}/host.crt && sudo mv ${tls}/host.key.e2e-keep ${tls}/host.key && sudo systemctl reload nginx`);
+    }
+    const up = await poll(30_000, async () => ((await state('lb1')).startsWith('UP') && (await state('lb2')).startsWith('UP') ? true : undefined));
+    expect(up, `web1 back: lb1 ${await state('lb1')}, lb2 ${await state('lb2')}`).toBe(true);
+  });
 });
