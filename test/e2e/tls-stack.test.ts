@@ -165,10 +165,12 @@ describe('TLS inside the stack', () => {
       `sudo openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=web1 -addext "subjectAltName=DNS:web1,IP:${web1}" -keyout ${tls}/host.key -out ${tls}/host.crt 2>/dev/null`,
       'sudo systemctl reload nginx',
     ].join(' && '));
+    const swapped = Date.now();
     try {
       const down = await poll(30_000, async () => ((await state('lb1')).startsWith('DOWN') ? true : undefined));
       const seen = await state('lb1');
       expect(down, `lb1 sees web1 as ${seen}`).toBe(true);
+      console.log(`tls verify: lb1 marked web1 ${seen} ${((Date.now() - swapped) / 1000).toFixed(1)} s after nginx reloaded a foreign certificate`);
       // The handshake failed (layer 6), not the connection or the HTTP answer.
       expect(seen).toMatch(/^DOWN \*?\s*L6/);
       // The site still answers, from web2.
