@@ -40,14 +40,14 @@ describe('stack templates with TLS inside', () => {
   it('MariaDB requires TLS from every TCP client', async () => {
     const cnf = await render('database/60-foobar.cnf.ejs', {
       inventory_hostname: 'db2', host_address: '10.0.0.42', db_primary: 'db1', db_server_id: null, db_port: 3306, db_gtid_domain_id: 0,
-      db_log_dir: '/var/log/mysql', db_binlog_expire_seconds: 60,
+      db_log_dir: '/var/log/mysql', db_binlog_expire_seconds: 60, db_semisync_timeout_ms: 2000,
     });
     for (const line of ['ssl_cert = /etc/foobar/tls/host.crt', 'ssl_key = /etc/foobar/tls/host.key', 'ssl_ca = /etc/foobar/tls/ca.crt', 'require_secure_transport = ON']) expect(cnf).toContain(line);
   });
 
   it('Prometheus scrapes every exporter job over https with the CA', async () => {
     const yml = await render('prometheus/prometheus.yml.ejs', {
-      scrape_interval: '5s', prometheus_port: 9090, node_exporter_port: 9100, nginx_exporter_port: 9113, mysqld_exporter_port: 9104, haproxy_metrics_port: 8405,
+      scrape_interval: '5s', evaluation_interval: '5s', alertmanager_port: 9093, prometheus_port: 9090, node_exporter_port: 9100, nginx_exporter_port: 9113, mysqld_exporter_port: 9104, haproxy_metrics_port: 8405,
     });
     const jobs = yml.split('  - job_name: ').slice(1);
     const exporters = jobs.filter((j) => ['node', 'nginx', 'mysqld', 'haproxy'].includes(j.split('\n')[0]!));
