@@ -1,14 +1,13 @@
 // A saved plan of the real stack on the lab's web servers: plan → a hand edit on web2 → apply
 // FILE applies exactly the planned change on web1 and refuses web2 as drifted; the same plan a
 // second time is refused everywhere; the file holds none of the lab vault's secrets.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, parseReport, runCli } from '../helpers/cli.js';
-import { REPO, onHost } from '../helpers/lab.js';
+import { REPO, labVaultSecrets, onHost } from '../helpers/lab.js';
 
 const ROBOTS = '/var/www/foobar/static/robots.txt';
 // A folder of its own: a fresh clone has no .lab/ folder to write into.
@@ -16,10 +15,7 @@ const PLAN = join(mkdtempSync(join(tmpdir(), 'fbp-e2e-plan-')), 'e2e-saved.plan'
 const cli = (...args: string[]) => runCli(args, { cwd: REPO });
 
 /** The lab vault's values, read with the tool itself. */
-function vaultValues(): string[] {
-  const text = execFileSync(process.execPath, [CLI, 'vault', 'view', 'inventory/lab.vault.yml'], { cwd: REPO, encoding: 'utf8' });
-  return [...text.matchAll(/^\w+:\s*(\S+)\s*$/gm)].map((m) => m[1]!);
-}
+const vaultValues = labVaultSecrets;
 
 describe('saved plan on the lab', () => {
   it('plan → edit on web2 → apply FILE: web1 gets exactly the planned change, web2 is refused', async () => {

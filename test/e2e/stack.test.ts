@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseReport, runCli, type CliResult } from '../helpers/cli.js';
-import { REPO, addressOf, labHosts, onHost } from '../helpers/lab.js';
+import { REPO, addressOf, labHosts, labVaultSecrets, onHost } from '../helpers/lab.js';
 
 const hosts = labHosts().map((h) => h.name);
 const apply = (...args: string[]) => runCli(['apply', '--inventory', 'lab', '--json', ...args], { cwd: REPO });
@@ -36,11 +36,8 @@ async function startTimes(): Promise<Record<string, string>> {
   return out;
 }
 
-/** The vault's plaintext values, to search every output for. */
-function vaultValues(): string[] {
-  const text = execFileSync('node', ['bin/foobar-provision.js', 'vault', 'view', 'inventory/lab.vault.yml'], { cwd: REPO }).toString();
-  return Object.values(parse(text) as Record<string, unknown>).map(String).filter((v) => v.length >= 4);
-}
+/** The vault's plaintext values (and each line of a PEM), to search every output for. */
+const vaultValues = labVaultSecrets;
 
 function expectNoSecrets(result: CliResult, secrets: string[]): void {
   for (const secret of secrets) {

@@ -1,5 +1,5 @@
 // Commands on lab hosts from outside the tool, with strict host-key checking, to check state.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -34,4 +34,15 @@ export async function onHost(name: string, command: string): Promise<string> {
     '-o', 'ConnectTimeout=5', '-i', LAB_KEY, `deploy@${addressOf(name)}`, command,
   ]);
   return stdout;
+}
+
+/**
+ * The lab vault's plaintext values, as strings to search outputs for. A multi-line value (the CA's
+ * PEM key and certificate) also gives each of its body lines, so a leak of part of it is found.
+ */
+export function labVaultSecrets(): string[] {
+  const text = execFileSync(process.execPath, ['bin/foobar-provision.js', 'vault', 'view', 'inventory/lab.vault.yml'], { cwd: REPO, encoding: 'utf8' });
+  const values = Object.values(parse(text) as Record<string, unknown>).map(String);
+  const lines = values.filter((v) => v.includes('\n')).flatMap((v) => v.split('\n')).map((l) => l.trim()).filter((l) => l.length >= 16 && !l.startsWith('-----'));
+  return [...values.filter((v) => v.length >= 4), ...lines];
 }

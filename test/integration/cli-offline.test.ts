@@ -341,7 +341,7 @@ describe('inventory --graph', () => {
     expect(graph.code).toBe(0);
     const list = await runCli(['plan', '-i', 'prod', '--list-hosts', '--list-tasks', '-l', 'web1'], { cwd: REPO, env });
     expect(list.stderr).toBe('');
-    expect(list.stdout).toContain('play "web" (playbooks/frontend.yml:8:3), hosts "web"\n  hosts (1):\n    web1\n');
+    expect(list.stdout).toContain('play "web" (playbooks/frontend.yml:9:3), hosts "web"\n  hosts (1):\n    web1\n');
     expect(list.code).toBe(0);
     // plan itself still needs it: it renders with the secrets.
     expect((await runCli(['validate', '-i', 'prod'], { cwd: REPO, env })).stderr).toContain('a vault password is needed');
