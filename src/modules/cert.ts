@@ -130,6 +130,12 @@ export function planCert(cert: ResolvedCert, facts: HostFacts, ctx: PlanContext,
       return { status: 'failed', reason: `directory ${dir} does not exist; create it first with a file task (state: directory)` };
     }
   }
+  // The key step chmods and chowns what the path names and the CA would sign for that key: a link
+  // would hand another file's key (another service's) to this certificate and its group.
+  const keyFact = facts.files.get(cert.key);
+  if (keyFact?.exists && keyFact.type !== 'file') {
+    return { status: 'failed', reason: `${cert.key} is a ${keyFact.type === 'link' ? 'symbolic link' : keyFact.type}, not a key file; remove it to have a key made there` };
+  }
   // Facts a later task may not have (another task wrote these paths): look again next time.
   const probe = parseCertProbe(facts.outputs.get(certQueryId(cert.cert, cert.key)));
   if (!probe) return { status: 'failed', reason: `no certificate facts gathered for ${cert.cert}` };
@@ -157,7 +163,6 @@ export function planCert(cert: ResolvedCert, facts: HostFacts, ctx: PlanContext,
   }
   // The certificate is right: only its files' owner and mode may need a touch.
   const certFact = facts.files.get(cert.cert);
-  const keyFact = facts.files.get(cert.key);
   const certChanges = metaChanges(certFact, certMeta);
   const keyChanges = metaChanges(keyFact, cert.keyMeta);
   if (certChanges.length === 0 && keyChanges.length === 0) return { status: 'ok', reason: decision.reason };
