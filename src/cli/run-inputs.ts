@@ -1,6 +1,7 @@
 // What plan, apply, validate and the --list options share once the inventory and playbook are
 // read: each play's hosts after --limit, each host's variables (their secrets masked in every
 // output), the tag filter and where task sources are looked for.
+import { UserInputError } from '../errors.js';
 import { dirname, join, resolve } from 'node:path';
 import { selectByTags } from '../config/tags.js';
 import type { PlayConfig, TaskConfig } from '../config/types.js';
@@ -62,7 +63,12 @@ export function runInputs(inventory: Inventory, options: RunInputOptions, redact
   };
   const hostsForPlay = (play: PlayConfig): string[] => {
     const hosts = selectHosts(inventory, play.hosts, { where: play.hostsWhere, label: 'hosts' }).map((h) => h.name);
-    return limited ? hosts.filter((h) => limited.has(h)) : hosts;
+    if (!limited) return hosts;
+    const left = hosts.filter((h) => !limited.has(h));
+    if (play.refuseLimit && left.length > 0) {
+      throw new UserInputError(`--limit "${options.limit}" leaves out ${left.join(', ')}, but play "${play.name}" must run on all its hosts (refuse_limit)`, play.where, 'run it without --limit; a host that is down is left out by itself');
+    }
+    return hosts.filter((h) => limited.has(h));
   };
   return {
     byName,
