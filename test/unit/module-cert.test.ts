@@ -77,6 +77,17 @@ describe('cert decision', () => {
   });
 });
 
+describe('cert decision, hostile', () => {
+  it('an expired CA fails the task with what to do, instead of signing certificates no one accepts (again every run)', () => {
+    const after = new Date(new Date(ca.validTo).getTime() + 86_400_000);
+    for (const key of [hostKey, { kind: 'absent' } as const]) {
+      const decision = decideCert(web1, ca, probe('web1.crt', key), after);
+      expect(decision).toMatchObject({ action: 'fail' });
+      expect(decision.action === 'fail' && decision.reason).toMatch(/^the CA certificate expired on \d{4}-\d\d-\d\d; .*ca init -i INVENTORY --force/);
+    }
+  });
+});
+
 const CERT = '/etc/foobar/tls/host.crt';
 const KEY = '/etc/foobar/tls/host.key';
 
