@@ -1,13 +1,13 @@
 // Bad input to playbooks/db-failover.yml is refused before anything is touched: db1, db2 and app1
 // are the loopback sshd (no MariaDB there: a run that got past the input checks would fail on the
 // helper instead, with another message). Plan and apply refuse the same way.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliResult } from '../helpers/cli.js';
+import { HISTORY_DIR, runCli, type CliResult } from '../helpers/cli.js';
 import { loopbackInventory, requireIntegrationHost, startSshd, type TestSshd } from '../helpers/sshd.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -76,6 +76,24 @@ describe('db-failover.yml refuses bad input with exit 2, touching nothing', () =
       });
     }
   }
+
+  it('a replication password with quotes and backslashes is in no output, JSON, stream or history file, in any form (raw, JSON-escaped, option-file-escaped, quoted, base64)', async () => {
+    const secret = 'rp"q\\uote$(id)-9876';
+    const forms = [secret, JSON.stringify(secret).slice(1, -1), secret.replace(/[\\"]/g, (c) => `\\${c}`), `'${secret}'`, Buffer.from(secret).toString('base64')];
+    const outputs: string[] = [];
+    for (const extra of [['--json'], ['--json-stream'], []]) {
+      for (const mode of ['plan', 'apply'] as const) {
+        const r = await runCli([mode, '-i', join(project, 'inv.yml'), '-p', PLAYBOOK, '--var', `db_repl_password=${secret}`, '--var', 'db_app_password=unit-app-pw-123',
+          '--var', 'new_primary=db2', ...(mode === 'apply' ? ['--yes'] : []), ...extra], { cwd: REPO });
+        expect(r.code).toBe(1);
+        outputs.push(r.stdout, r.stderr);
+      }
+    }
+    const files = (d: string): string[] => (existsSync(d) ? readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? files(join(d, n)) : [join(d, n)])) : []);
+    const history = files(HISTORY_DIR);
+    outputs.push(...history.map((f) => readFileSync(f, 'utf8')));
+    for (const out of outputs) for (const form of forms) expect(out).not.toContain(form);
+  });
 
   it('good input gets past the checks (the run goes on to the host, where the helper is missing)', async () => {
     const result = await failover('plan', ['--var', 'new_primary=db2', '--var', 'force=true']);
