@@ -100,6 +100,8 @@ check)
   ;;
 fence)
   SELF=$1 APP_USER=$2
+  # The name goes into a SQL string: a MariaDB user name of the usual characters only.
+  case $APP_USER in '' | *[!A-Za-z0-9_.-]*) fail "the app user name ($APP_USER) is not letters, digits, _ . -: $SELF not fenced" ;; esac
   if mariadb_down; then echo "$SELF: MariaDB is not running: nothing to fence (its config now starts it read-only)"; exit 0; fi
   was=$(q 'SELECT @@read_only')
   q 'SET GLOBAL read_only = 1' || fail "$SELF: could not set read_only"

@@ -68,6 +68,12 @@ describe('foobar-db-failover with a hostile old primary', () => {
     expect(r.statements).toContain('STOP SLAVE; RESET SLAVE ALL; SET GLOBAL read_only = 0');
   });
 
+  it("fence: an app user name that is SQL (x' OR '1'='1) never reaches the query", () => {
+    const r = helperRun(['fence', 'db1', "x' OR '1'='1"], '');
+    expect(r.statements).not.toContain("OR '1'='1");
+    expect(r.code).toBe(1);
+  });
+
   it('a WAIT that is not a number never reaches SQL', () => {
     const r = helperRun(['promote', 'db2', '3306', 'false', '60);DROP/**/DATABASE/**/foobar;#', HOSTS], '1\t0-41-5');
     expect(r.statements).not.toContain('DROP');
