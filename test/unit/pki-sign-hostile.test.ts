@@ -42,7 +42,8 @@ describe('signCsr with a greedy CSR', () => {
   it('refuses a CSR whose signature does not hold (the host did not prove it has the key)', async () => {
     const csr = greedyCsr();
     const der = Buffer.from(csr.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
-    der[der.length - 3] ^= 0xff;
+    const at = der.length - 3;
+    der.writeUInt8(der.readUInt8(at) ^ 0xff, at);
     const tampered = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE REQUEST-----\n`;
     await expect(signCsr({ csr: tampered, caCert, caKey, names: ['web1'], ips: [], days: 30 })).rejects.toThrow(/openssl x509 failed/);
   });
