@@ -63,11 +63,8 @@ export function runInputs(inventory: Inventory, options: RunInputOptions, redact
   };
   const hostsForPlay = (play: PlayConfig): string[] => {
     const hosts = selectHosts(inventory, play.hosts, { where: play.hostsWhere, label: 'hosts' }).map((h) => h.name);
+    if (play.noSubset) refuseSubset(play, options, limited ? hosts.filter((h) => !limited.has(h)) : []);
     if (!limited) return hosts;
-    const left = hosts.filter((h) => !limited.has(h));
-    if (play.refuseLimit && left.length > 0) {
-      throw new UserInputError(`--limit "${options.limit}" leaves out ${left.join(', ')}, but play "${play.name}" must run on all its hosts (refuse_limit)`, play.where, 'run it without --limit; a host that is down is left out by itself');
-    }
     return hosts.filter((h) => limited.has(h));
   };
   return {
@@ -77,4 +74,13 @@ export function runInputs(inventory: Inventory, options: RunInputOptions, redact
     selected: (task) => selectByTags(task.tags, { tags: options.tags, skipTags: options.skipTags }),
     prepare: { modules, secretVarNames: inventory.secretVarNames, searchPathFor: searchPathFor(options.playbook) },
   };
+}
+
+/** A `no_subset` play (a failover) runs whole: no host left out by --limit, no task by tags. */
+function refuseSubset(play: PlayConfig, options: RunInputOptions, leftOut: string[]): void {
+  const hint = 'run it without --limit, --tags or --skip-tags; a host that is down is left out by itself';
+  const why = (what: string) => new UserInputError(`${what}, but play "${play.name}" must run whole (no_subset)`, play.where, hint);
+  if (leftOut.length > 0) throw why(`--limit "${options.limit}" leaves out ${leftOut.join(', ')}`);
+  if (options.tags.length > 0) throw why(`--tags ${options.tags.join(',')} would run only some of its tasks`);
+  if (options.skipTags.length > 0) throw why(`--skip-tags ${options.skipTags.join(',')} would leave out some of its tasks`);
 }

@@ -60,6 +60,8 @@ const cases: Array<{ name: string; args: string[]; says: RegExp }> = [
   { name: 'force=1', args: ['--var', 'new_primary=db2', '--var', 'force=1'], says: /force must be true or false/ },
   { name: '--limit leaves out the new primary', args: ['--var', 'new_primary=db2', '--limit', 'db1'], says: /--limit/ },
   { name: '--limit leaves out the app servers', args: ['--var', 'new_primary=db2', '--limit', 'database'], says: /--limit/ },
+  { name: '--tags app (re-point the apps without promoting)', args: ['--var', 'new_primary=db2', '--tags', 'app'], says: /--tags/ },
+  { name: '--skip-tags app', args: ['--var', 'new_primary=db2', '--skip-tags', 'app'], says: /--skip-tags/ },
 ];
 
 describe('db-failover.yml refuses bad input with exit 2, touching nothing', () => {
