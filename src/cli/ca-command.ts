@@ -7,12 +7,22 @@ import { inventoryDirOf, lazyPassword } from '../vault/index.js';
 import { EXIT_CODES_HELP } from './help-text.js';
 import { singleOption, wholeNumberOption } from './option-values.js';
 import { terminalLine } from '../text/terminal-text.js';
+import { UserInputError } from '../errors.js';
 
 interface CaArgs {
   inventory?: string;
   force?: boolean;
-  days?: number;
+  days?: string;
   vaultPasswordFile?: string;
+}
+
+/** 100 years: openssl cannot write a certificate that ends after the year 9999 (its error says nothing). */
+const MAX_CA_DAYS = 36500;
+
+function caDays(raw: unknown): number {
+  const days = wholeNumberOption(raw, '--days', 'days');
+  if (days > MAX_CA_DAYS) throw new UserInputError(`--days must be <= ${MAX_CA_DAYS} (100 years), got '${days}'`, undefined, 'for example --days 3650');
+  return days;
 }
 
 export const caCommand: CommandModule<object, CaArgs> = {
@@ -27,12 +37,12 @@ export const caCommand: CommandModule<object, CaArgs> = {
           y
             .option('inventory', { alias: 'i', type: 'string', demandOption: true, requiresArg: true, describe: 'inventory name (inventory/NAME.yml) or path' })
             .option('force', { type: 'boolean', default: false, describe: 'replace an existing CA (every host certificate is re-issued at the next apply)' })
-            .option('days', { type: 'number', requiresArg: true, describe: 'validity of the CA certificate in days (default 3650)' })
+            .option('days', { type: 'string', requiresArg: true, describe: `validity of the CA certificate in days (default 3650, at most ${MAX_CA_DAYS})` })
             .example('$0 ca init -i prod', "make prod's CA; then apply issues every host its certificate")
             .epilogue(EXIT_CODES_HELP) as unknown as Argv<CaArgs>,
         async (args) => {
           const path = await resolveInventoryPath(singleOption(args.inventory, '--inventory', 'prod')!);
-          const days = args.days === undefined ? undefined : wholeNumberOption(args.days, '--days', 'days');
+          const days = args.days === undefined ? undefined : caDays(args.days);
           const passwordFile = singleOption(args.vaultPasswordFile, '--vault-password-file', '~/.vault-pass');
           const sibling = /\.ya?ml$/.test(path) ? path.replace(/\.ya?ml$/, '.vault-password') : undefined;
           const password = lazyPassword({

@@ -1,6 +1,7 @@
 // What plan, apply, validate and the --list options share once the inventory and playbook are
 // read: each play's hosts after --limit, each host's variables (their secrets masked in every
 // output), the tag filter and where task sources are looked for.
+import { UserInputError } from '../errors.js';
 import { dirname, join, resolve } from 'node:path';
 import { selectByTags } from '../config/tags.js';
 import type { PlayConfig, TaskConfig } from '../config/types.js';
@@ -62,7 +63,9 @@ export function runInputs(inventory: Inventory, options: RunInputOptions, redact
   };
   const hostsForPlay = (play: PlayConfig): string[] => {
     const hosts = selectHosts(inventory, play.hosts, { where: play.hostsWhere, label: 'hosts' }).map((h) => h.name);
-    return limited ? hosts.filter((h) => limited.has(h)) : hosts;
+    if (play.noSubset) refuseSubset(play, options, limited ? hosts.filter((h) => !limited.has(h)) : []);
+    if (!limited) return hosts;
+    return hosts.filter((h) => limited.has(h));
   };
   return {
     byName,
@@ -71,4 +74,13 @@ export function runInputs(inventory: Inventory, options: RunInputOptions, redact
     selected: (task) => selectByTags(task.tags, { tags: options.tags, skipTags: options.skipTags }),
     prepare: { modules, secretVarNames: inventory.secretVarNames, searchPathFor: searchPathFor(options.playbook) },
   };
+}
+
+/** A `no_subset` play (a failover) runs whole: no host left out by --limit, no task by tags. */
+function refuseSubset(play: PlayConfig, options: RunInputOptions, leftOut: string[]): void {
+  const hint = 'run it without --limit, --tags or --skip-tags; a host that is down is left out by itself';
+  const why = (what: string) => new UserInputError(`${what}, but play "${play.name}" must run whole (no_subset)`, play.where, hint);
+  if (leftOut.length > 0) throw why(`--limit "${options.limit}" leaves out ${leftOut.join(', ')}`);
+  if (options.tags.length > 0) throw why(`--tags ${options.tags.join(',')} would run only some of its tasks`);
+  if (options.skipTags.length > 0) throw why(`--skip-tags ${options.skipTags.join(',')} would leave out some of its tasks`);
 }

@@ -130,7 +130,8 @@ async function sortedEntries(folder: string) {
 async function inventoryNames(folder: string): Promise<string[]> {
   const entries = await sortedEntries(folder);
   return entries
-    .filter((e) => e.isDirectory() || isYaml(e.name))
+    // NAME.vault.yml is the vault beside inventory NAME, not an inventory of its own.
+    .filter((e) => e.isDirectory() || (isYaml(e.name) && !/\.vault\.ya?ml$/.test(e.name)))
     .map((e) => (e.isDirectory() ? e.name : basename(e.name, extname(e.name))));
 }
 

@@ -28,6 +28,7 @@ const PLAY_KEYS = [
   'rolling',
   'tags',
   'stop_on_failure',
+  'no_subset',
 ];
 const STRATEGIES = ['free', 'linear'] as const;
 
@@ -127,6 +128,7 @@ async function readPlay(node: YamlNode, playbookDir: string, options: PlaybookOp
     maxFailPercentage: orDefault(0, () => readPercentage(map)),
     strategy: orDefault('free' as const, () => readStrategy(map)),
     stopOnFailure: orDefault(false, () => map.get('stop_on_failure')?.asBool() ?? false),
+    noSubset: orDefault(false, () => map.get('no_subset')?.asBool() ?? false),
     ...(rolling ? { rolling } : {}),
     tags,
     // Later roles win, as later layers do everywhere else.

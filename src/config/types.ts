@@ -156,6 +156,10 @@ export interface PlayConfig {
    *  run anywhere). An unreachable host is not a task failure: it is out of the run, said in the
    *  recap, and the playbook's own checks decide whether to go on without it. */
   stopOnFailure?: boolean;
+  /** `no_subset: true`: the play runs whole, on all its hosts and all its tasks (a failover): a
+   *  --limit that leaves out any of its hosts, and any --tags or --skip-tags, are bad input (exit 2),
+   *  before any host is contacted. */
+  noSubset?: boolean;
   /** Defined by issue 5; kept raw here. */
   rolling?: RollingConfig;
   tags: string[];

@@ -19,6 +19,12 @@ const DAY_MS = 86_400_000;
 
 export function decideCert(wanted: CertWanted, ca: X509Certificate, probe: CertProbe, now: Date): CertDecision {
   const { key } = probe;
+  // Signing with an expired CA makes a certificate no verifier accepts, and the next run would
+  // find it untrusted... and sign again: say what to do instead.
+  const caEnd = new Date(ca.validTo);
+  if (caEnd.getTime() <= now.getTime()) {
+    return { action: 'fail', reason: `the CA certificate expired on ${day(caEnd)}; make a new CA with \`foobar-provision ca init -i INVENTORY --force\` (every host certificate is then re-issued)` };
+  }
   if (key.kind === 'no-openssl') return { action: 'fail', reason: 'openssl is not installed on the host (it makes the key and the CSR there)' };
   if (key.kind === 'unreadable') {
     return { action: 'fail', reason: `the key exists but openssl cannot read it${key.detail ? ` (${key.detail})` : ''}; move it away to have a new one made` };

@@ -43,11 +43,15 @@ export class CertIssueError extends FoobarError {
   override name = 'CertIssueError';
 }
 
+const MAX_DAYS = 36500;
+
 function positiveInteger(args: ModuleArgs, key: string, fallback: number): number {
   const value = args.value(key);
   if (value === undefined || value === null || isUnrendered(value)) return fallback;
   const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n) || n < 0 || (key === 'days' && n < 1)) throw args.error(key, `"${key}" must be a whole number of days${key === 'days' ? ' (at least 1)' : ''}`);
+  // openssl cannot write a certificate that ends after the year 9999; it failed only at signing.
+  if (n > MAX_DAYS) throw args.error(key, `"${key}" must be at most ${MAX_DAYS} days (100 years)`);
   return n;
 }
 
@@ -66,7 +70,8 @@ export function createCertModule(signer: CsrSigner = signCsr, clock: () => Date 
       if (!isUnrendered(caKey) && caKey.trim() === '') throw args.error('ca_key', 'no CA key given ("ca_key" is empty): this inventory has no internal CA yet', NO_CA_HINT);
       const names = args.stringList('names') ?? [];
       const ips = args.stringList('ips') ?? [];
-      for (const ip of ips) if (!isUnrendered(ip) && isIP(ip) === 0) throw args.error('ips', `"ips" holds "${ip}", which is not an IP address`);
+      // A zoned IPv6 address (fe80::1%eth0) passes isIP but is no IP SAN openssl can write.
+      for (const ip of ips) if (!isUnrendered(ip) && (isIP(ip) === 0 || ip.includes('%'))) throw args.error('ips', `"ips" holds "${ip}", which is not an IP address`);
       for (const name of names) if (!isUnrendered(name) && !/^[A-Za-z0-9*]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(name)) throw args.error('names', `"names" holds "${name}", which is not a DNS name`);
       if (names.length === 0 && ips.length === 0) throw args.error(undefined, 'give at least one name (names) or address (ips) for the certificate');
       const days = positiveInteger(args, 'days', 365);
@@ -130,6 +135,12 @@ export function planCert(cert: ResolvedCert, facts: HostFacts, ctx: PlanContext,
       return { status: 'failed', reason: `directory ${dir} does not exist; create it first with a file task (state: directory)` };
     }
   }
+  // The key step chmods and chowns what the path names and the CA would sign for that key: a link
+  // would hand another file's key (another service's) to this certificate and its group.
+  const keyFact = facts.files.get(cert.key);
+  if (keyFact?.exists && keyFact.type !== 'file') {
+    return { status: 'failed', reason: `${cert.key} is a ${keyFact.type === 'link' ? 'symbolic link' : keyFact.type}, not a key file; remove it to have a key made there` };
+  }
   // Facts a later task may not have (another task wrote these paths): look again next time.
   const probe = parseCertProbe(facts.outputs.get(certQueryId(cert.cert, cert.key)));
   if (!probe) return { status: 'failed', reason: `no certificate facts gathered for ${cert.cert}` };
@@ -157,7 +168,6 @@ export function planCert(cert: ResolvedCert, facts: HostFacts, ctx: PlanContext,
   }
   // The certificate is right: only its files' owner and mode may need a touch.
   const certFact = facts.files.get(cert.cert);
-  const keyFact = facts.files.get(cert.key);
   const certChanges = metaChanges(certFact, certMeta);
   const keyChanges = metaChanges(keyFact, cert.keyMeta);
   if (certChanges.length === 0 && keyChanges.length === 0) return { status: 'ok', reason: decision.reason };

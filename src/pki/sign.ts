@@ -3,7 +3,7 @@
 // ask for a name it was not given); openssl checks the CSR's own signature, so the host proved it
 // holds the key.
 import { randomBytes } from 'node:crypto';
-import { inPrivateDir, openssl } from './openssl.js';
+import { inPrivateDir, lockedKey, openssl } from './openssl.js';
 
 export interface SignRequest {
   csr: string;
@@ -43,13 +43,17 @@ export function subjectOf(cn: string): string {
   return `/CN=${cn.replace(/[\\/+,=]/g, (c) => `\\${c}`)}`;
 }
 
-export const signCsr: CsrSigner = (request) =>
-  inPrivateDir({ 'ca.crt': request.caCert, 'ca.key': request.caKey, 'host.csr': request.csr, 'ext.cnf': serverExtensions(request.names, request.ips) }, async (dir) => {
+export const signCsr: CsrSigner = (request) => {
+  // The CA key goes to openssl's folder encrypted only (see lockedKey).
+  const caKey = lockedKey(request.caKey);
+  return inPrivateDir({ 'ca.crt': request.caCert, 'ca.key': caKey.pem, 'host.csr': request.csr, 'ext.cnf': serverExtensions(request.names, request.ips) }, async (dir) => {
     const { stdout } = await openssl(
-      ['x509', '-req', '-in', 'host.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-subj', subjectOf(request.names[0] ?? request.ips[0] ?? 'host'),
+      ['x509', '-req', '-in', 'host.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', ...caKey.passin, '-subj', subjectOf(request.names[0] ?? request.ips[0] ?? 'host'),
         '-days', String(request.days), '-sha256', '-set_serial', randomSerial(), '-extfile', 'ext.cnf', '-outform', 'PEM'],
       '',
       dir,
+      caKey.env,
     );
     return stdout;
   });
+};

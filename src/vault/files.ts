@@ -1,7 +1,7 @@
 // Vault files on disk: read, and replace atomically (temp file beside it, same mode, rename),
 // so an interrupted encrypt never leaves a half-written or plaintext-truncated file.
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { readFile, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { readFailure } from '../config/text-file.js';
 import { VaultError } from './errors.js';
@@ -14,7 +14,10 @@ export async function readVaultFile(file: string): Promise<string> {
   }
 }
 
-export async function replaceFile(file: string, text: string): Promise<void> {
+export async function replaceFile(link: string, text: string): Promise<void> {
+  // A vault that is a symlink (to a shared secrets folder) is replaced where it lives: a rename
+  // over the link would turn it into a copy and leave the real file old.
+  const file = await realpath(link);
   const mode = (await stat(file)).mode & 0o7777;
   const temp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   try {

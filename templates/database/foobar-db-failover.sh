@@ -23,6 +23,15 @@ slave_status() { mysql -e 'SHOW SLAVE STATUS\G'; }
 field() { printf '%s\n' "$STATUS" | sed -nE "s/^ *$1: ?(.*)$/\\1/p" | head -n 1; }
 clean() { printf '%s' "$1" | tr -d ' \t\r\n'; }
 
+# A GTID position or state ("0-41-18,1-42-5") read from a server, whitespace dropped; anything
+# else is refused here, before it reaches SQL (a server answering on the old primary's address is
+# not trusted to send only positions) or counts as "nothing missing". $1 says whose it is.
+gtid_pos() {
+  p=$(clean "$2")
+  case $p in *[!0-9,-]*) fail "$1 is not a GTID position ($(printf '%s' "$p" | head -c 80)): refused, nothing changed" ;; esac
+  printf '%s' "$p"
+}
+
 # Transactions of position $1 that position $2 lacks. Keys are the GTID domain ($3 = d) or the
 # domain and server id ($3 = ds, for gtid_binlog_state: whose writes are missing).
 gtid_missing() {
@@ -72,7 +81,9 @@ check)
     echo "$SELF is the primary already (no replication, read_only=0): nothing to check"; exit 0
   fi
   OLD_ADDR=$(field Master_Host); OLD=$(name_of "$OLD_ADDR")
-  received=$(field Gtid_IO_Pos); applied=$(q 'SELECT @@gtid_slave_pos'); threads="IO $(field Slave_IO_Running), SQL $(field Slave_SQL_Running)"
+  received=$(gtid_pos "$SELF's Gtid_IO_Pos" "$(field Gtid_IO_Pos)") || exit 1
+  applied=$(gtid_pos "$SELF's gtid_slave_pos" "$(q 'SELECT @@gtid_slave_pos')") || exit 1
+  threads="IO $(field Slave_IO_Running), SQL $(field Slave_SQL_Running)"
   if ! old=$(rq "$OLD_ADDR" "$PORT" 'SELECT @@gtid_binlog_pos'); then
     why=$(printf '%s' "$old" | tail -n 1)
     [ "$FORCE" = true ] || fail "old primary $OLD ($OLD_ADDR:$PORT) does not answer ($why): whether $SELF has every write cannot be checked ($SELF received $received, applied $applied); refused, nothing changed. To fail over anyway, losing what $SELF never received: --var force=true"
@@ -80,6 +91,7 @@ check)
     [ "$unapplied" = 0 ] || [ "$(field Slave_SQL_Running)" = Yes ] || fail "$SELF has $unapplied received transaction(s) not applied and its SQL thread is stopped ($(field Last_SQL_Error)): refused, nothing changed"
     echo "old primary $OLD does not answer ($why); going on because force=true: $SELF received $received, applied $applied"; exit 0
   fi
+  old=$(gtid_pos "the answer of $OLD ($OLD_ADDR) to @@gtid_binlog_pos" "$old") || exit 1
   missing=$(gtid_missing "$old" "$received" d)
   [ "$missing" = 0 ] || fail "$SELF is $missing transaction(s) behind $OLD: $OLD wrote up to $old, $SELF received $received and applied $applied ($threads); refused, nothing changed. Let replication catch up (START SLAVE on $SELF) and run again"
   unapplied=$(gtid_missing "$old" "$applied" d)
@@ -88,6 +100,8 @@ check)
   ;;
 fence)
   SELF=$1 APP_USER=$2
+  # The name goes into a SQL string: a MariaDB user name of the usual characters only.
+  case $APP_USER in '' | *[!A-Za-z0-9_.-]*) fail "the app user name ($APP_USER) is not letters, digits, _ . -: $SELF not fenced" ;; esac
   if mariadb_down; then echo "$SELF: MariaDB is not running: nothing to fence (its config now starts it read-only)"; exit 0; fi
   was=$(q 'SELECT @@read_only')
   q 'SET GLOBAL read_only = 1' || fail "$SELF: could not set read_only"
@@ -99,18 +113,20 @@ fence)
   ;;
 promote)
   SELF=$1 PORT=$2 FORCE=$3 WAIT=$4 HOSTS=$5
+  case $WAIT in '' | *[!0-9]*) fail "WAIT must be a whole number of seconds: $SELF not promoted" ;; esac
   remote_init
   STATUS=$(slave_status) || fail "$SELF: MariaDB does not answer"
   if [ -z "$STATUS" ] && [ "$(q 'SELECT @@read_only')" = 0 ]; then echo "$SELF is the primary already"; exit 0; fi
   [ -n "$STATUS" ] || fail "$SELF replicates from no primary and is read-only: not promoted"
   OLD_ADDR=$(field Master_Host); OLD=$(name_of "$OLD_ADDR")
   if old=$(rq "$OLD_ADDR" "$PORT" 'SELECT @@read_only, @@gtid_binlog_pos'); then
-    set -- $old
+    set -f; set -- $old; set +f
     [ "${1:-}" = 1 ] || fail "old primary $OLD still accepts writes (read_only=${1:-?}): it was not fenced; $SELF not promoted"
-    target=${2:-}
+    target=$(gtid_pos "the answer of $OLD ($OLD_ADDR) to @@gtid_binlog_pos" "${2:-}") || exit 1
+    [ $# -le 2 ] || fail "the answer of $OLD ($OLD_ADDR) is not read_only and one GTID position: $SELF not promoted"
   else
     [ "$FORCE" = true ] || fail "old primary $OLD ($OLD_ADDR:$PORT) does not answer and force is not true: $SELF not promoted"
-    target=$(field Gtid_IO_Pos)
+    target=$(gtid_pos "$SELF's Gtid_IO_Pos" "$(field Gtid_IO_Pos)") || exit 1
   fi
   # Everything received is applied before the first write of its own.
   [ "$(q "SELECT MASTER_GTID_WAIT('$target', $WAIT)")" = 0 ] || fail "$SELF did not apply up to $target within $WAIT s (applied $(q 'SELECT @@gtid_slave_pos')): not promoted"
@@ -123,6 +139,7 @@ rejoin)
   STATUS=$(slave_status) || fail "$SELF: MariaDB does not answer"
   if [ "$(field Master_Host)" = "$NEW_ADDR" ]; then echo "$SELF replicates from $NEW already"; exit 0; fi
   theirs=$(rq "$NEW_ADDR" "$PORT" 'SELECT @@gtid_binlog_state') || fail "new primary $NEW ($NEW_ADDR:$PORT) does not answer ($(printf '%s' "$theirs" | tail -n 1)): $SELF stays fenced, not a replica yet; run again"
+  theirs=$(gtid_pos "the answer of $NEW ($NEW_ADDR) to @@gtid_binlog_state" "$theirs") || exit 1
   mine=$(q 'SELECT @@gtid_binlog_state')
   errant=$(gtid_missing "$mine" "$theirs" ds)
   [ "$errant" = 0 ] || fail "$SELF has $errant transaction(s) that $NEW never received ($SELF binlog $mine, $NEW binlog $theirs): $SELF stays read-only and is not made a replica; compare the data, then rebuild $SELF from $NEW"

@@ -77,6 +77,17 @@ describe('cert decision', () => {
   });
 });
 
+describe('cert decision, hostile', () => {
+  it('an expired CA fails the task with what to do, instead of signing certificates no one accepts (again every run)', () => {
+    const after = new Date(new Date(ca.validTo).getTime() + 86_400_000);
+    for (const key of [hostKey, { kind: 'absent' } as const]) {
+      const decision = decideCert(web1, ca, probe('web1.crt', key), after);
+      expect(decision).toMatchObject({ action: 'fail' });
+      expect(decision.action === 'fail' && decision.reason).toMatch(/^the CA certificate expired on \d{4}-\d\d-\d\d; .*ca init -i INVENTORY --force/);
+    }
+  });
+});
+
 const CERT = '/etc/foobar/tls/host.crt';
 const KEY = '/etc/foobar/tls/host.key';
 
@@ -165,6 +176,14 @@ describe('cert arguments', () => {
     expect(v({ names: [], ips: [] })).toThrow(/at least one name/);
     expect(v({ days: '0' })).toThrow(/whole number of days/);
     expect(v({ renew_before_days: 'soon' })).toThrow(/whole number of days/);
+    // Hostile: SAN text that would extend openssl's extension config, a zoned IPv6 address
+    // (isIP accepts it, openssl does not: it failed only at signing, after the key was made),
+    // a validity no certificate can hold.
+    expect(v({ names: ['web1,DNS:evil.example'] })).toThrow(/not a DNS name/);
+    expect(v({ names: ['web1\nsubjectAltName=DNS:evil.example'] })).toThrow(/not a DNS name/);
+    expect(v({ ips: ['10.0.0.1,DNS:evil.example'] })).toThrow(/not an IP address/);
+    expect(v({ ips: ['fe80::1%eth0'] })).toThrow(/not an IP address/);
+    expect(v({ days: '99999999' })).toThrow(/at most 36500/);
     expect(module.validate({ ...args, days: '30', renew_before_days: 5 }, where(Object.keys(args)))).toMatchObject({ days: 30, renewBeforeDays: 5, keyMeta: { owner: 'root', mode: '0600' } });
   });
 
