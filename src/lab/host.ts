@@ -13,6 +13,7 @@ import { LAB_USER, type BaseImage } from './image.js';
 import { mountAt, unmountUnder } from './mounts.js';
 import { hostPaths } from './paths.js';
 import type { LabHost, LabTopology } from './topology.js';
+import { removeStaleVeth } from './network.js';
 
 /** Hosts outside this group get MariaDB masked: it is 81 MiB of the ~115 MiB a host uses idle. */
 const DATABASE_GROUP = 'database';
@@ -186,6 +187,7 @@ export async function launchHost(topo: LabTopology, host: LabHost): Promise<numb
     '--timezone=off',
     '--link-journal=no',
   ];
+  await removeStaleVeth(host.name);
   const out = openSync(p.logFile, 'a');
   try {
     const child = spawn('bash', ['-c', LAUNCHER, `foobar-lab:${host.name}`, host.name, ...cgroups, '--', ...nspawn], {
@@ -252,6 +254,7 @@ export async function stopHost(name: string, timeoutMs = 15_000): Promise<void> 
     await sleep(200);
   }
   await unmountUnder(p.root);
+  await removeStaleVeth(name);
   if (!(await removeHostCgroups(name))) {
     throw new LabError(`cgroups of ${name} are still in use: ${hostCgroups(name).join(', ')}`, 'find what runs there with `cat .../cgroup.procs` and stop it');
   }

@@ -51,3 +51,14 @@ export async function raiseInotifyLimit(min = 8192): Promise<void> {
   const now = Number((await readFile(file, 'utf8')).trim());
   if (now < min) await writeFile(file, `${min}\n`);
 }
+
+/**
+ * Deletes the bridge-side veth a host's nspawn leaves when it was killed (power cut): the kernel
+ * may take over a minute to drop it, and until then the next boot fails with "File exists".
+ * nspawn names it "vb-" + the machine name when that fits in an interface name (15 bytes).
+ */
+export async function removeStaleVeth(hostName: string): Promise<boolean> {
+  const ifname = `vb-${hostName}`;
+  if (ifname.length > 15 || (await linkInfo(ifname)) === undefined) return false;
+  return (await runRaw('ip', ['link', 'delete', 'dev', ifname])).code === 0;
+}
