@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderTemplateFile } from '../../src/template/render.js';
 import { parseReport, runCli } from '../helpers/cli.js';
 import { REPO, addressOf, onHost } from '../helpers/lab.js';
+import { within } from '../helpers/poll.js';
 
 const RECEIVED = '/var/lib/foobar-alerts/received.jsonl';
 
@@ -18,18 +19,6 @@ interface Notification {
   alerts: Array<{ status: 'firing' | 'resolved'; labels: Record<string, string> }>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls until `probe` returns a value, or gives up after `ms` (returns undefined). */
-async function within<T>(ms: number, probe: () => Promise<T | undefined>, everyMs = 1000): Promise<T | undefined> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() >= deadline) return undefined;
-    await sleep(everyMs);
-  }
-}
 
 /** Notifications the receiver wrote after line `from` (0-based). */
 async function received(from: number): Promise<Notification[]> {
@@ -48,7 +37,7 @@ async function waitFor(from: number, alertname: string, status: 'firing' | 'reso
     const hit = (await received(from)).some((n) => n.alerts.some((a) => a.status === status && a.labels['alertname'] === alertname
       && Object.entries(match).every(([k, v]) => a.labels[k] === v)));
     return hit ? (Date.now() - start) / 1000 : undefined;
-  });
+  }, 1000);
 }
 
 function sql(host: string, statement: string): Promise<string> {

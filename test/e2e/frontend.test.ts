@@ -10,6 +10,7 @@ import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseReport, runCli, type CliResult, type JsonReport } from '../helpers/cli.js';
 import { REPO, addressOf, onHost } from '../helpers/lab.js';
+import { sleep, within } from '../helpers/poll.js';
 
 const PLAYBOOK = 'playbooks/frontend.yml';
 const VIP = (parse(readFileSync(`${REPO}inventory/lab.yml`, 'utf8')) as { vars: { vip: string } }).vars.vip;
@@ -51,18 +52,6 @@ function fetchVip(path: string, opts: { method?: string; body?: string; plain?: 
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls until `probe` returns a value, or gives up after `ms` (returns undefined). */
-async function within<T>(ms: number, probe: () => Promise<T | undefined>, everyMs = 200): Promise<T | undefined> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() >= deadline) return undefined;
-    await sleep(everyMs);
-  }
-}
 
 function sql(host: string, statement: string): Promise<string> {
   return onHost(host, `echo ${Buffer.from(statement).toString('base64')} | base64 -d | sudo mysql -N -B`);
