@@ -1,8 +1,7 @@
 // A private CA for one inventory: an ECDSA P-256 key and a self-signed certificate. P-256 because
 // every verifier in the stack takes it (haproxy 2.6, nginx 1.22, MariaDB 10.11, Python 3.11's ssl,
 // the Go exporters) and it is what public CAs issue; Ed25519 is not accepted by all of them.
-import { createPrivateKey, createPublicKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
-import { publicKeyHash } from './inspect.js';
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { inPrivateDir, lockedKey, openssl } from './openssl.js';
 
 export interface NewCa {
@@ -39,25 +38,4 @@ export interface CaSummary {
 export function describeCa(certPem: string): CaSummary {
   const cert = new X509Certificate(certPem);
   return { subject: cert.subject.replace(/\n/g, ', '), fingerprint: cert.fingerprint256, notAfter: new Date(cert.validTo) };
-}
-
-/** SHA-256 of a public key's SubjectPublicKeyInfo (hex): compares keys whatever their PEM form. */
-
-/** Why this CA certificate and key cannot sign, or undefined when they can. */
-export function caProblem(certPem: string, keyPem: string): string | undefined {
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(certPem);
-  } catch {
-    return 'the CA certificate is not a PEM certificate';
-  }
-  if (!cert.ca) return 'the CA certificate is not a CA (basicConstraints CA:TRUE missing)';
-  let key;
-  try {
-    key = createPrivateKey(keyPem);
-  } catch {
-    return 'the CA key is not a PEM private key';
-  }
-  if (publicKeyHash(createPublicKey(key)) !== publicKeyHash(cert.publicKey)) return 'the CA key does not belong to the CA certificate';
-  return undefined;
 }

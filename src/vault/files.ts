@@ -18,7 +18,11 @@ export async function replaceFile(link: string, text: string): Promise<void> {
   // A vault that is a symlink (to a shared secrets folder) is replaced where it lives: a rename
   // over the link would turn it into a copy and leave the real file old.
   const file = await realpath(link);
-  const mode = (await stat(file)).mode & 0o7777;
+  await writeWhole(file, text, (await stat(file)).mode & 0o7777);
+}
+
+/** Writes a new file whole with `mode` (temp file beside it, renamed), so it never shows half-written. */
+export async function writeWhole(file: string, text: string, mode: number): Promise<void> {
   const temp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     await writeFile(temp, text, { mode, flag: 'wx' });
