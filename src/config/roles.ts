@@ -11,8 +11,7 @@ import type { RoleConfig, VarScope } from './types.js';
 import { loadYamlFile, type YamlNode } from './yaml.js';
 
 const ROLE_KEYS = ['role', 'tags', 'vars', 'tasks_from'];
-/** `tasks_from`: a file name in the role's folder, never a path out of it. */
-const TASKS_FROM = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+/** A role's name, and a `tasks_from` file name in its folder (never a path out of it). */
 const ROLE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
 /** A play's `roles:` entry as written, before its files are read. */
@@ -35,12 +34,13 @@ export function readRoleReference(node: YamlNode): RoleReference {
   const tags = map.get('tags');
   const vars = map.get('vars');
   const tasksFromNode = map.get('tasks_from');
-  const tasksFrom = tasksFromNode?.asString('a task file name of the role, without .yml');
-  if (tasksFromNode && tasksFrom !== undefined && !TASKS_FROM.test(tasksFrom.replace(/\.ya?ml$/, ''))) {
-    tasksFromNode.fail(`tasks_from "${tasksFrom}" must be a file name in the role's folder`, 'e.g. tasks_from: failover (reads roles/NAME/failover.yml)');
+  const typed = tasksFromNode?.asString('a task file name of the role, without .yml');
+  const tasksFrom = typed?.replace(/\.ya?ml$/, '');
+  if (tasksFromNode && tasksFrom !== undefined && !ROLE_NAME.test(tasksFrom)) {
+    tasksFromNode.fail(`tasks_from "${typed}" must be a file name in the role's folder`, 'e.g. tasks_from: failover (reads roles/NAME/failover.yml)');
   }
   return {
-    ...(tasksFromNode && tasksFrom !== undefined ? { tasksFrom: { name: tasksFrom.replace(/\.ya?ml$/, ''), where: tasksFromNode.where } } : {}),
+    ...(tasksFromNode && tasksFrom !== undefined ? { tasksFrom: { name: tasksFrom, where: tasksFromNode.where } } : {}),
     name: checkedName(nameNode),
     where: nameNode.where,
     tags: tags && !tags.isNull ? tags.asStringList('a tag or a list of tags') : [],
