@@ -2,6 +2,7 @@
 
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { parseJumpSpec } from './jump-spec.js';
 import type { ConnectionConfig } from './types.js';
 import type { YamlMap } from './yaml.js';
 
@@ -34,6 +35,22 @@ const READERS = {
   keepalive_interval: (map, key, _dir, out) => (out.keepaliveInterval = seconds(map, key, { zero: 'turns keepalives off' })),
   keepalive_count_max: (map, key, _dir, out) =>
     (out.keepaliveCountMax = map.require(key, 'a count').asInteger('a whole number of unanswered keepalives (1-100)', 1, 100)),
+  jump: (map, key, _dir, out) => {
+    const node = map.get(key)!;
+    const what = 'a jump host (an inventory host or [user@]host[:port]) or a list of them, first hop first; [] for none';
+    if (node.isNull) node.expected(what, 'write "jump: []" to connect directly');
+    const items = node.kind === 'list' ? node.asList(what) : [node];
+    const hops = items.map((item) => {
+      const text = item.asText(what);
+      const parsed = parseJumpSpec(text);
+      if ('problem' in parsed) item.fail(`jump host "${text}": ${parsed.problem}`, 'write an inventory host name or [user@]host[:port]');
+      return text;
+    });
+    const twice = hops.find((hop, index) => hops.indexOf(hop) !== index);
+    if (twice !== undefined) node.fail(`jump host "${twice}" is listed twice`, 'a chain goes through each jump host once');
+    out.jump = hops;
+    out.jumpWhere = node.where;
+  },
 } satisfies Record<string, (map: YamlMap, key: string, dir: string, out: ConnectionConfig) => unknown>;
 
 export const CONNECTION_KEYS: readonly string[] = Object.keys(READERS);

@@ -16,7 +16,7 @@ export { resolveInventoryPath } from './inventory-files.js';
 
 const TOP_KEYS = ['lab', 'connection', 'vars', 'hosts', 'groups'];
 const HOST_KEYS = ['address', 'vars', ...CONNECTION_KEYS];
-const GROUP_KEYS = ['hosts', 'children', 'vars'];
+const GROUP_KEYS = ['hosts', 'children', 'vars', 'connection'];
 /** Safe in host patterns: no `,` `!` `&` `*` `?` `[` `:` or spaces. */
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
@@ -52,7 +52,7 @@ function readInventory(root: YamlNode, layout: InventoryLayout): InventoryConfig
   connection?.checkKeys(CONNECTION_KEYS, 'connection settings');
 
   const hosts = readHosts(top.get('hosts'), layout.dir);
-  const groups = readGroups(top.get('groups'), new Set(hosts.map((h) => h.name)));
+  const groups = readGroups(top.get('groups'), new Set(hosts.map((h) => h.name)), layout.dir);
   return {
     file: layout.file,
     dir: layout.dir,
@@ -91,7 +91,7 @@ function readHosts(node: YamlNode | undefined, dir: string): HostConfig[] {
   });
 }
 
-function readGroups(node: YamlNode | undefined, hostNames: ReadonlySet<string>): Map<string, GroupConfig> {
+function readGroups(node: YamlNode | undefined, hostNames: ReadonlySet<string>, dir: string): Map<string, GroupConfig> {
   const groups = new Map<string, GroupConfig>();
   if (!node) return groups;
   const hostRefs = new Map<string, NamedRef[]>();
@@ -104,8 +104,10 @@ function readGroups(node: YamlNode | undefined, hostNames: ReadonlySet<string>):
     if (hostNames.has(name)) {
       throw new ConfigError(`group "${name}" has the same name as a host`, keyWhere, 'host and group names share one namespace in host patterns; rename one of them');
     }
-    const settings = value.asMapOrEmpty(`the settings of group "${name}" (hosts, children, vars)`);
+    const settings = value.asMapOrEmpty(`the settings of group "${name}" (hosts, children, vars, connection)`);
     settings.checkKeys(GROUP_KEYS, `group "${name}"`);
+    const connection = settings.get('connection')?.asMapOrEmpty('a map of connection settings');
+    connection?.checkKeys(CONNECTION_KEYS, `the connection settings of group "${name}"`);
     const hosts = nameList(settings.get('hosts'), 'a list of host names');
     const children = nameList(settings.get('children'), 'a list of group names');
     hostRefs.set(name, hosts);
@@ -116,6 +118,7 @@ function readGroups(node: YamlNode | undefined, hostNames: ReadonlySet<string>):
       hosts: hosts.map((h) => h.name),
       children: children.map((c) => c.name),
       vars: readVars(settings.get('vars')),
+      ...(connection ? { connection: readConnection(connection, dir) } : {}),
     });
   }
   checkGroupGraph(hostRefs, childRefs, hostNames);

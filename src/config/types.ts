@@ -36,6 +36,13 @@ export interface ConnectionConfig {
   keepaliveInterval?: number;
   /** Unanswered keepalives tolerated; one more and the host is declared unreachable. */
   keepaliveCountMax?: number;
+  /**
+   * Jump hosts, first hop first, as written: each an inventory host name or `[user@]host[:port]`.
+   * An empty list means "no jump" and overrides an inherited one.
+   */
+  jump?: string[];
+  /** Where `jump:` was written. */
+  jumpWhere?: SourceRef;
 }
 
 export interface HostConfig {
@@ -53,6 +60,8 @@ export interface GroupConfig {
   hosts: string[];
   children: string[];
   vars: VarScope;
+  /** The group's `connection:` settings: above the inventory's defaults, below the host's own. */
+  connection?: ConnectionConfig;
 }
 
 export interface InventoryConfig {
