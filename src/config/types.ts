@@ -43,6 +43,8 @@ export interface ConnectionConfig {
   jump?: string[];
   /** Where `jump:` was written. */
   jumpWhere?: SourceRef;
+  /** As a jump host: most forwarded channels being opened at once on one connection to it. */
+  jumpChannels?: number;
 }
 
 export interface HostConfig {

@@ -5,6 +5,7 @@ import { userInfo } from 'node:os';
 import type { ConnectionConfig, GroupConfig, InventoryConfig, SourceRef, VarScope } from '../config/types.js';
 import type { Group, Host, HostConnection, Inventory } from './types.js';
 import { mergeVars } from './vars.js';
+import { resolveJumpHops } from './jump-hops.js';
 
 export interface BuildOptions {
   /** The SSH user when neither the inventory nor the host names one (default: the local user). */
@@ -33,7 +34,8 @@ export function buildInventory(config: InventoryConfig, options: BuildOptions = 
   const hosts = config.hosts.map((hostConfig): Host => {
     const memberOf = groupsOf.get(hostConfig.name) ?? [];
     const layers = [...memberOf.map((name) => scopes.get(name) ?? emptyScope()), hostConfig.vars];
-    const connection = resolveConnection(config.connection, hostConfig.connection, defaultUser);
+    const groupConnections = memberOf.map((name) => config.groups.get(name)?.connection ?? {});
+    const connection = resolveConnection([config.connection, ...groupConnections, hostConfig.connection], defaultUser);
     return {
       name: hostConfig.name,
       address: hostConfig.address,
@@ -46,6 +48,7 @@ export function buildInventory(config: InventoryConfig, options: BuildOptions = 
       where: hostConfig.where,
     };
   });
+  resolveJumpHops(hosts, config.hosts);
   return { hosts, groups, secretVarNames: config.secretVarNames, config };
 }
 
@@ -108,8 +111,9 @@ function buildGroups(config: InventoryConfig): Map<string, Group> {
   return groups;
 }
 
-function resolveConnection(defaults: ConnectionConfig, own: ConnectionConfig, defaultUser: string): HostConnection {
-  const merged = { ...defaults, ...own };
+/** Layers lowest precedence first: inventory defaults, the host's groups, the host. */
+function resolveConnection(layers: readonly ConnectionConfig[], defaultUser: string): HostConnection {
+  const merged: ConnectionConfig = Object.assign({}, ...layers);
   return {
     ...merged,
     user: merged.user ?? defaultUser,

@@ -21,6 +21,32 @@ export interface HostConnection {
   /** Seconds; transport default when absent (see transport/ssh.ts). */
   keepaliveInterval?: number;
   keepaliveCountMax?: number;
+  /** The `jump:` specs as written (see ConnectionConfig.jump). */
+  jump?: string[];
+  jumpWhere?: SourceRef;
+  /** Most SSH channel opens (forwarded targets being set up) at once on a connection to this host as a jump host. */
+  jumpChannels?: number;
+  /** The jump hosts, first hop first, resolved from `jump:` when the inventory is built. */
+  hops?: JumpHop[];
+}
+
+/** One jump host on the way to a host, with the settings to reach it. */
+export interface JumpHop {
+  /** The inventory host name, or the spec as written (`admin@bastion.example.com:2222`). */
+  name: string;
+  /** Set when the hop is a host of the inventory: its settings are that host's own. */
+  inventoryHost?: string;
+  address: string;
+  port: number;
+  user: string;
+  key?: string;
+  keyWhere?: SourceRef;
+  knownHosts?: string;
+  knownHostsWhere?: SourceRef;
+  connectTimeout: number;
+  keepaliveInterval?: number;
+  keepaliveCountMax?: number;
+  jumpChannels?: number;
 }
 
 export interface Host {
