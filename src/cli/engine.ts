@@ -17,7 +17,8 @@ import { terminalLine } from '../text/terminal-text.js';
 import { uncheckedHosts } from '../report/unchecked.js';
 import { runPlaybook, RunInterrupted } from '../run/playbook-runner.js';
 import { renderTemplateString } from '../template/render.js';
-import { SshTransport } from '../transport/ssh.js';
+import { sharedJumpPool } from '../transport/jump-pool.js';
+import { jumpSettings } from './jump-settings.js';
 import { notifyOnConnect } from '../transport/connect-notice.js';
 import { inventoryDirOf, lazyPassword, refuseShortSecrets, secretValues, vaultDecryptHook } from '../vault/index.js';
 import type { ConnectionSettings } from '../transport/types.js';
@@ -45,19 +46,22 @@ export interface RunCommandOptions extends FlowOptions {
   resume?: boolean;
 }
 
-export function connectionSettings(host: Host, vars: Record<string, unknown>, secrets: ReadonlySet<string>, options: Pick<RunCommandOptions, 'acceptNewHostKeys'>): ConnectionSettings {
+/** `settingsOf` gives an inventory host's own settings, for the jump hops that are inventory hosts. */
+export function connectionSettings(host: Host, vars: Record<string, unknown>, secrets: ReadonlySet<string>, options: Pick<RunCommandOptions, 'acceptNewHostKeys'>, settingsOf?: (name: string) => ConnectionSettings): ConnectionSettings {
   const c = host.connection;
   const userKnownHosts = join(homedir(), '.ssh', 'known_hosts');
   const becomePassword = c.becomePassword === undefined
     ? undefined
     : renderTemplateString(c.becomePassword, vars, { file: host.where.file, line: host.where.line }, { secretVarNames: secrets }).content;
+  const knownHostsFiles = [userKnownHosts, ...(c.knownHosts ? [c.knownHosts] : [])];
+  const jump = jumpSettings(host, { knownHostsFiles, acceptNewHostKeys: options.acceptNewHostKeys, maxChannels: c.maxChannels }, userKnownHosts, settingsOf);
   return {
     hostName: host.name,
     address: host.address,
     port: host.port,
     user: host.user,
     ...(c.key ? { privateKeyPath: c.key } : {}),
-    knownHostsFiles: [userKnownHosts, ...(c.knownHosts ? [c.knownHosts] : [])],
+    knownHostsFiles,
     knownHostsWriteFile: c.knownHosts ?? userKnownHosts,
     acceptNewHostKeys: options.acceptNewHostKeys,
     connectTimeoutMs: c.connectTimeout * 1000,
@@ -67,6 +71,8 @@ export function connectionSettings(host: Host, vars: Record<string, unknown>, se
     maxChannels: c.maxChannels,
     ...(c.keepaliveInterval !== undefined ? { keepaliveIntervalMs: c.keepaliveInterval * 1000 } : {}),
     ...(c.keepaliveCountMax !== undefined ? { keepaliveCountMax: c.keepaliveCountMax } : {}),
+    ...(c.jumpChannels !== undefined ? { jumpChannels: c.jumpChannels } : {}),
+    ...(jump ? { jump } : {}),
   };
 }
 
@@ -163,7 +169,7 @@ async function runCommandWith(options: RunCommandOptions, interrupts: Interrupts
     if (!settings) {
       const host = byName.get(name)!;
       const vars = hostVars(inventory, host, { extraVars: options.extraVars });
-      settings = connectionSettings(host, vars, inventory.secretVarNames, options);
+      settings = connectionSettings(host, vars, inventory.secretVarNames, options, settingsFor);
       if (settings.becomePassword) redactor.add([settings.becomePassword]);
       connectionCache.set(name, settings);
     }
@@ -188,7 +194,8 @@ async function runCommandWith(options: RunCommandOptions, interrupts: Interrupts
     prepare,
     transportFor: (name) => {
       interrupts.contacted = true;
-      return notifyOnConnect(new SshTransport(settingsFor(name)), () => reporter.hostConnected(name));
+      // Leased from the jump pool: a host that is also a jump host keeps one connection for both.
+      return notifyOnConnect(sharedJumpPool().lease(settingsFor(name)), () => reporter.hostConnected(name));
     },
     loginIsRoot: (name) => byName.get(name)!.user === 'root',
     forks: options.forks,

@@ -9,6 +9,7 @@ import { describeAuth, resolveAuth, type AuthDeps, type AuthMethod } from './aut
 import { wrapBecome } from './become.js';
 import { shellQuote } from '../shell/quote.js';
 import { getViaExec, putViaExec } from './file-ops.js';
+import { sharedJumpPool, type JumpPool, type Tunnel } from './jump-pool.js';
 import { decideHostKey } from './host-key-check.js';
 import { appendKnownHost, knownHostsName, recordedKeyTypes, sharedKnownHostsCache, type KnownHostsCache } from './known-hosts.js';
 import { sharedPrivateKeys } from './private-keys.js';
@@ -50,6 +51,8 @@ const KILL_AFTER_S = 5;
 export interface SshTransportDeps extends AuthDeps {
   /** known_hosts files parsed once per run, whichever hosts use them. */
   knownHosts: KnownHostsCache;
+  /** Where connections to jump hosts live (one per chain, shared); the process's pool by default. */
+  jumps?: JumpPool;
 }
 
 type Client = InstanceType<typeof ssh2.Client>;
@@ -70,6 +73,8 @@ export class SshTransport implements Transport {
   readonly #heldChannels = new Set<ClientChannel>();
   /** Rejecters of commands in flight, so a dropped connection fails them at once. */
   readonly #inflight = new Set<(err: Error) => void>();
+  /** The forwarded socket through the jump hosts, when the host has any. */
+  #tunnel: Tunnel | undefined;
   /** Host key algorithm the server actually used; handy in diagnostics and tests. */
   negotiatedHostKey: string | undefined;
 
@@ -81,6 +86,7 @@ export class SshTransport implements Transport {
       prompt: deps.prompt ?? promptHidden,
       keys: deps.keys ?? sharedPrivateKeys,
       knownHosts: deps.knownHosts ?? sharedKnownHostsCache,
+      ...(deps.jumps ? { jumps: deps.jumps } : {}),
     };
     this.#limit = pLimit(settings.maxChannels > 0 ? settings.maxChannels : DEFAULT_MAX_CHANNELS);
   }
@@ -110,6 +116,13 @@ export class SshTransport implements Transport {
     // Only this host's entries: the policy below then never looks at the rest of the fleet's.
     const hostEntries = (await this.#deps.knownHosts.load(s.knownHostsFiles)).forHost(s.address, s.port);
     if (this.#gone) throw this.#gone; // closed while reading keys
+    // Through the jump hosts: a channel on the last one's (shared) connection is the socket.
+    const tunnel = s.jump && s.jump.length > 0 ? await (this.#deps.jumps ?? sharedJumpPool()).open(s) : undefined;
+    this.#tunnel = tunnel;
+    if (this.#gone) {
+      await this.#endTunnel();
+      throw this.#gone;
+    }
     const client = new ssh2.Client();
     this.#pending = client;
     // The verifier can only say yes or no to ssh2; the reason travels beside it.
@@ -146,6 +159,7 @@ export class SshTransport implements Transport {
         );
       },
       ...authConfig(auth, s.user),
+      ...(tunnel ? { sock: tunnel.sock } : {}),
     };
 
     await new Promise<void>((resolveReady, rejectReady) => {
@@ -156,6 +170,7 @@ export class SshTransport implements Transport {
         this.#pending = undefined;
         rejectReady(err);
         client.end();
+        void this.#endTunnel();
       };
       client.on('handshake', (negotiated) => {
         this.negotiatedHostKey = negotiated.serverHostKey;
@@ -164,6 +179,7 @@ export class SshTransport implements Transport {
         ready = true;
         this.#pending = undefined;
         this.#client = client;
+        tunnel?.opened();
         resolve();
       });
       client.on('error', (err: Error & { level?: string; code?: string }) => {
@@ -176,12 +192,32 @@ export class SshTransport implements Transport {
         else {
           this.#lose(`connection to ${this.#where()} was lost`);
           this.#client = undefined;
+          void this.#endTunnel();
         }
       });
       client.connect(config);
       // Each exec is several small request/reply packets; Nagle plus delayed ACKs would add
       // tens of milliseconds to every one of them.
       client.setNoDelay(true);
+    });
+  }
+
+  /** Done with the jump hosts: their connection closes once no host uses it. */
+  async #endTunnel(): Promise<void> {
+    this.#tunnel?.opened();
+    await this.#tunnel?.release();
+  }
+
+  /** A channel from this host to `address:port`: this host as a jump host. */
+  async forwardOut(address: string, port: number): Promise<ClientChannel> {
+    await this.connect();
+    const client = this.#client;
+    if (this.#gone || !client) throw this.#gone ?? new ConnectionError(this.hostName, `${this.hostName}: not connected`);
+    return new Promise<ClientChannel>((resolve, reject) => {
+      client.forwardOut('127.0.0.1', 0, address, port, (err, channel) => {
+        if (err) reject(this.#gone ?? new ConnectionError(this.hostName, `${this.hostName}: ${err.message}`));
+        else resolve(channel);
+      });
     });
   }
 
@@ -483,7 +519,7 @@ export class SshTransport implements Transport {
     this.#pending?.destroy();
     await this.#connecting?.catch(() => undefined);
     const c = client ?? this.#client;
-    if (!c) return;
+    if (!c) return this.#endTunnel();
     this.#client = undefined;
     // End of input lets a held session end on its own (and release what it holds) at once.
     for (const ch of this.#heldChannels) ch.end();
@@ -495,6 +531,7 @@ export class SshTransport implements Transport {
       });
       c.end();
     });
+    await this.#endTunnel();
   }
 }
 

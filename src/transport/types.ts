@@ -97,4 +97,8 @@ export interface ConnectionSettings {
   keepaliveIntervalMs?: number;
   /** Unanswered keepalives tolerated before the host is declared unreachable. */
   keepaliveCountMax?: number;
+  /** Jump hosts, first hop first, each with its own settings (see jump-pool.ts). */
+  jump?: ConnectionSettings[];
+  /** As a jump host: forwarded connections being set up at once on its connection. */
+  jumpChannels?: number;
 }

@@ -1,0 +1,186 @@
+// Jump hosts against real sshds on loopback: a 2-hop chain, strict host keys at every hop, one
+// connection per jump host shared by every target behind it, forwarded connections in waves.
+
+import { execFileSync } from 'node:child_process';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConnectionError, HostKeyError } from '../../src/errors.js';
+import { jumpPoolWith, JumpHostError } from '../../src/transport/jump-pool.js';
+import { SshTransport, type SshTransportDeps } from '../../src/transport/ssh.js';
+import type { ConnectionSettings } from '../../src/transport/types.js';
+import { rejected } from '../helpers/errors.js';
+import { runCli } from '../helpers/cli.js';
+import { ensureTestUsers, requireIntegrationHost, sshdSettings, startSshd, type TestSshd } from '../helpers/sshd.js';
+
+let bastion1: TestSshd;
+let bastion2: TestSshd;
+let target: TestSshd;
+const quietDeps: Partial<SshTransportDeps> = { env: {}, interactive: false };
+
+beforeAll(async () => {
+  requireIntegrationHost();
+  await ensureTestUsers();
+  // MaxSessions 1: forwarded channels are no sessions, so one connection still carries them all.
+  [bastion1, bastion2, target] = await Promise.all([startSshd({ maxSessions: 1 }), startSshd({ maxSessions: 1 }), startSshd({ maxSessions: 10 })]);
+}, 30_000);
+
+afterAll(async () => {
+  await Promise.all([bastion1?.stop(), bastion2?.stop(), target?.stop()]);
+});
+
+const hop = (sshd: TestSshd, name: string, over: Partial<ConnectionSettings> = {}): ConnectionSettings => sshdSettings(sshd, { hostName: name, ...over });
+
+function behind(jump: ConnectionSettings[], name = 'web1', over: Partial<ConnectionSettings> = {}): ConnectionSettings {
+  return sshdSettings(target, { hostName: name, jump, ...over });
+}
+
+async function closeAll(transports: SshTransport[]): Promise<void> {
+  await Promise.all(transports.map((t) => t.close()));
+}
+
+describe('jump hosts on loopback sshds', () => {
+  it('reaches a target through a 2-hop chain, one connection per hop', async () => {
+    const before = [bastion1.connectionCount(), bastion2.connectionCount(), target.connectionCount()];
+    const pool = jumpPoolWith(quietDeps);
+    const jump = [hop(bastion1, 'bastion1'), hop(bastion2, 'bastion2')];
+    const t = new SshTransport(behind(jump), { ...quietDeps, jumps: pool });
+    const t2 = new SshTransport(behind(jump, 'web2'), { ...quietDeps, jumps: pool });
+    try {
+      const [r, r2] = await Promise.all([t.exec('echo $SSH_CONNECTION'), t2.exec('hostname')]);
+      expect(r.code).toBe(0);
+      // The target saw the connection come from loopback (bastion2's sshd), on its own port.
+      expect(r.stdout.trim().split(' ')[3]).toBe(String(target.port));
+      expect(r2.code).toBe(0);
+      expect(pool.size).toBe(2);
+      expect([bastion1.connectionCount() - before[0]!, bastion2.connectionCount() - before[1]!, target.connectionCount() - before[2]!]).toEqual([1, 1, 2]);
+    } finally {
+      await closeAll([t, t2]);
+    }
+    // The last target gone, the chain's connections are closed too.
+    expect(pool.size).toBe(0);
+  });
+
+  it('checks the host key at every hop: a changed key on a jump host is refused, naming it, and the target is never contacted', async () => {
+    const before = target.connectionCount();
+    for (const which of ['bastion1', 'bastion2'] as const) {
+      const pool = jumpPoolWith(quietDeps);
+      const jump = [
+        hop(bastion1, 'bastion1', which === 'bastion1' ? { knownHostsFiles: [bastion1.wrongKnownHostsFile] } : {}),
+        hop(bastion2, 'bastion2', which === 'bastion2' ? { knownHostsFiles: [bastion2.wrongKnownHostsFile] } : {}),
+      ];
+      const t = new SshTransport(behind(jump), { ...quietDeps, jumps: pool });
+      const error = await rejected(JumpHostError, t.connect());
+      expect(error.bastion).toBe(which);
+      expect(error.message).toMatch(new RegExp(`^web1: unreachable via jump host ${which}: HOST KEY CHANGED for ${which} \\(\\[127\\.0\\.0\\.1\\]:\\d+\\)`));
+      expect(error.jumpError).toBeInstanceOf(HostKeyError);
+      await t.close();
+      expect(pool.size).toBe(0);
+    }
+    expect(target.connectionCount()).toBe(before);
+    // And the target's own key, through good hops.
+    const pool = jumpPoolWith(quietDeps);
+    const t = new SshTransport(behind([hop(bastion1, 'bastion1')], 'web1', { knownHostsFiles: [target.wrongKnownHostsFile] }), { ...quietDeps, jumps: pool });
+    const error = await rejected(HostKeyError, t.connect());
+    expect(error.message).toMatch(/HOST KEY CHANGED for web1/);
+    await t.close();
+    expect(pool.size).toBe(0);
+  });
+
+  it('an unreachable jump host fails every host behind it with the same reason, after one attempt', async () => {
+    const before = bastion1.connectionCount();
+    const pool = jumpPoolWith(quietDeps);
+    const dead = hop(bastion1, 'bastion1', { port: 1, connectTimeoutMs: 2000 });
+    const ts = ['a', 'b', 'c'].map((n) => new SshTransport(behind([dead], n), { ...quietDeps, jumps: pool }));
+    const errors = await Promise.all(ts.map((t) => rejected(JumpHostError, t.connect())));
+    expect(new Set(errors.map((e) => e.reason)).size).toBe(1);
+    expect(errors[0]!.reason).toMatch(/connection refused/);
+    expect(errors.map((e) => e.message.split(':')[0])).toEqual(['a', 'b', 'c']);
+    await closeAll(ts);
+    expect(pool.size).toBe(0);
+    expect(bastion1.connectionCount()).toBe(before);
+  });
+
+  it('40 targets behind one bastion (MaxSessions 1) in waves: all succeed over one bastion connection', async () => {
+    const before = [bastion1.connectionCount(), target.connectionCount()];
+    const pool = jumpPoolWith(quietDeps);
+    const jump = [hop(bastion1, 'bastion1', { jumpChannels: 8 })];
+    const ts = Array.from({ length: 40 }, (_, i) => new SshTransport(behind(jump, `t${i}`), { ...quietDeps, jumps: pool }));
+    const started = Date.now();
+    try {
+      const results = await Promise.all(ts.map((t) => t.exec('echo ok')));
+      const ms = Date.now() - started;
+      console.log(`jump waves: 40 targets through one bastion in ${ms} ms`);
+      expect(results.map((r) => r.stdout)).toEqual(Array(40).fill('ok\n'));
+      expect(bastion1.connectionCount() - before[0]!).toBe(1);
+      expect(target.connectionCount() - before[1]!).toBe(40);
+      // Every target keeps its connection open through the one bastion connection meanwhile.
+      expect((await Promise.all(ts.map((t) => t.exec('true')))).every((r) => r.code === 0)).toBe(true);
+    } finally {
+      await closeAll(ts);
+    }
+    expect(pool.size).toBe(0);
+  }, 60_000);
+
+  it('a cut bastion connection makes every host behind it unreachable', async () => {
+    const pool = jumpPoolWith(quietDeps);
+    const jump = [hop(bastion2, 'bastion2', { keepaliveIntervalMs: 500, keepaliveCountMax: 2 })];
+    const ts = ['x', 'y'].map((n) => new SshTransport(behind(jump, n), { ...quietDeps, jumps: pool }));
+    try {
+      await Promise.all(ts.map((t) => t.exec('true')));
+      // Kill the sshd process serving the bastion connection (not the listener).
+      const children = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/).map(Number))
+        .filter(([, ppid]) => ppid === bastion2.pid)
+        .map(([pid]) => pid!);
+      expect(children.length).toBeGreaterThan(0);
+      for (const pid of children) process.kill(pid, 'SIGKILL');
+      for (const t of ts) {
+        const error = await rejected(ConnectionError, t.exec('sleep 1; echo late'));
+        expect(error.message).toMatch(/^[xy]: /);
+      }
+    } finally {
+      await closeAll(ts);
+    }
+    expect(pool.size).toBe(0);
+  }, 30_000);
+});
+
+describe('jump: in an inventory, through the CLI', () => {
+  it('plan reaches hosts behind a bastion that is itself a target, over one bastion connection', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fbp-jump-'));
+    const knownHosts = join(dir, 'known_hosts');
+    writeFileSync(knownHosts, [bastion1, target].map((s) => s.knownHostsLine()).join('\n') + '\n');
+    const inventory = join(dir, 'inv.yml');
+    writeFileSync(
+      inventory,
+      [
+        'connection:',
+        '  user: root',
+        `  key: ${target.clientKeyPath}`,
+        `  known_hosts: ${knownHosts}`,
+        '  connect_timeout: 5',
+        'hosts:',
+        `  bastion: { address: 127.0.0.1, port: ${bastion1.port}, key: ${bastion1.clientKeyPath} }`,
+        ...Array.from({ length: 12 }, (_, i) => `  web${i}: { address: 127.0.0.1, port: ${target.port} }`),
+        'groups:',
+        '  web:',
+        `    hosts: [${Array.from({ length: 12 }, (_, i) => `web${i}`).join(', ')}]`,
+        '    connection: { jump: bastion }',
+        '',
+      ].join('\n'),
+    );
+    const playbook = join(dir, 'site.yml');
+    writeFileSync(playbook, ['- name: touch', '  hosts: all', '  tasks:', '    - name: a file', '      copy: { dest: /tmp/fbp-jump-probe, content: "x" }', ''].join('\n'));
+    const before = bastion1.connectionCount();
+    const result = await runCli(['plan', '-i', inventory, '-p', playbook, '--json'], { env: { SSH_AUTH_SOCK: '' } });
+    expect(result.stderr).not.toMatch(/unreachable/);
+    const report = JSON.parse(result.stdout) as { hosts: Record<string, { status: string }> | Array<{ host: string; status: string }> };
+    expect(JSON.stringify(report)).toMatch(/web11/);
+    expect([0, 3]).toContain(result.code);
+    expect(bastion1.connectionCount() - before).toBe(1);
+  }, 60_000);
+});
