@@ -11,6 +11,7 @@ import type { Redactor } from './redact.js';
 import type { Reporter } from './reporter.js';
 import { terminalLine } from '../text/terminal-text.js';
 import { incompleteNote } from './unchecked.js';
+import { blockedLine, groupJumpBlocks, jumpBlock } from './jump-blocked.js';
 
 export interface ConsoleOptions {
   color: boolean;
@@ -47,6 +48,7 @@ export class ConsoleReporter implements Reporter {
   private readonly doneHosts = new Set<string>();
   private readonly currentTask = new Map<string, { task: string; since: number }>();
   private playName = '';
+  private readonly toldJumpBlocks = new Set<string>();
 
   constructor(private readonly options: ConsoleOptions) {
     this.c = palette(options.color);
@@ -112,7 +114,15 @@ export class ConsoleReporter implements Reporter {
   }
 
   hostUnreachable(host: string, message: string): void {
-    this.print(this.c.red(`${this.one(host)}: UNREACHABLE: ${this.start(message)}`));
+    const block = jumpBlock(message);
+    if (!block) return this.print(this.c.red(`${this.one(host)}: UNREACHABLE: ${this.start(message)}`));
+    // A jump host's failure is said once; each host behind it then in a few words.
+    const key = `${block.bastion}\n${block.reason}`;
+    if (!this.toldJumpBlocks.has(key)) {
+      this.toldJumpBlocks.add(key);
+      this.print(this.c.red(`jump host ${this.one(block.bastion)}: ${this.start(block.reason)}`));
+    }
+    this.print(this.c.red(`${this.one(host)}: UNREACHABLE: ${this.one(blockedLine(block))}`));
   }
 
   hostDone(host: string): void {
@@ -145,9 +155,14 @@ export class ConsoleReporter implements Reporter {
   private printHost(recap: HostRecap, results: TaskResult[]): void {
     const shown = results.filter((r) => this.mode === 'plan' || this.options.verbosity >= 1 || r.outcome === 'changed' || r.outcome === 'failed');
     if (shown.length === 0 && !recap.message && !recap.pendingHandlers) return;
+    const block = jumpBlock(recap.message);
+    // A host a jump host blocked: its recap line says so, and the jump host's reason is there once.
+    if (block && shown.length === 0 && !recap.pendingHandlers) return;
     this.print();
     this.print(this.c.bold(this.one(recap.host)) + this.c.dim(` (${recap.roundTrips} round trips)`));
-    if (recap.message && recap.status !== 'failed') {
+    if (block) {
+      this.print(`  ${this.statusColour(recap.status)(blockedLine(block))} (the reason is in the recap)`);
+    } else if (recap.message && recap.status !== 'failed') {
       // "interrupted: 2 tasks not run: ..." already starts with its status.
       const text = recap.message.startsWith(`${recap.status}:`) ? recap.message.slice(recap.status.length + 1).trimStart() : recap.message;
       this.print(`  ${this.statusColour(recap.status)(recap.status)}: ${this.one(text)}`);
@@ -209,13 +224,18 @@ export class ConsoleReporter implements Reporter {
     const width = Math.max(4, ...hosts.map((h) => this.one(h.host).length));
     for (const h of hosts) {
       const counts = `ok=${h.ok} ${summary.mode === 'plan' ? 'change' : 'changed'}=${h.changed} failed=${h.failed} skipped=${h.skipped} unreachable=${h.unreachable ? 1 : 0}`;
-      const tail = h.message && h.status !== 'ok' && h.status !== 'changed' ? `  ${this.start(h.message)}` : '';
+      const block = jumpBlock(h.message);
+      const tail = block ? `  ${blockedLine(block)}` : h.message && h.status !== 'ok' && h.status !== 'changed' ? `  ${this.start(h.message)}` : '';
       this.print(`${this.statusColour(h.status)(this.one(h.host).padEnd(width))}  ${counts}${this.c.dim(tail)}`);
     }
     if (hosts.length < summary.hosts.length) {
       const tally = new Map<string, number>();
       for (const h of summary.hosts) tally.set(h.status, (tally.get(h.status) ?? 0) + 1);
       this.print(`hosts by status: ${[...tally].map(([s, n]) => `${s}=${n}`).join(' ')}`);
+    }
+    for (const group of groupJumpBlocks(summary.hosts)) {
+      const names = group.hosts.slice(0, 20).map((h) => this.one(h)).join(', ') + (group.hosts.length > 20 ? `, and ${group.hosts.length - 20} more` : '');
+      this.print(this.c.red(`jump host ${this.one(group.bastion)} blocks ${group.hosts.length} host(s) (${names}): ${this.start(group.reason)}`));
     }
     if (summary.stopped) this.print(this.c.red(`stopped: ${this.one(summary.stopped)}`));
     const noun = summary.mode === 'plan' ? 'change(s) pending' : 'change(s) made';
