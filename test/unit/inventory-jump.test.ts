@@ -31,6 +31,16 @@ describe('jump: specs', () => {
     expect(thrown(ConfigError, () => parseInventory(lines('hosts:', '  w: { address: 10.0.0.1, jump: [a, a] }'), FILE)).message).toMatch(/listed twice/);
     expect(thrown(ConfigError, () => parseInventory(lines('hosts:', '  w: { address: 10.0.0.1, jump: }'), FILE)).hint).toMatch(/jump: \[\]/);
   });
+
+  it('groups take a connection: block (checked like the defaults); jump_channels is a small whole number', () => {
+    const inv = parseInventory(lines('hosts:', '  w: { address: 10.0.0.1, jump_channels: 4 }', 'groups:', '  g: { hosts: [w], connection: { jump: b, user: ops } }'), FILE);
+    expect(inv.hosts[0]!.connection.jumpChannels).toBe(4);
+    expect(inv.groups.get('g')!.connection).toMatchObject({ jump: ['b'], user: 'ops' });
+    const unknown = thrown(ConfigError, () => parseInventory(lines('hosts:', '  w:', 'groups:', '  g: { hosts: [w], connection: { jumps: b } }'), FILE));
+    expect(unknown.message).toMatch(/unknown key "jumps" in the connection settings of group "g"/);
+    expect(unknown.where?.line).toBe(4);
+    expect(thrown(ConfigError, () => parseInventory(lines('hosts:', '  w: { address: 10.0.0.1, jump_channels: 0 }'), FILE)).message).toMatch(/1-64/);
+  });
 });
 
 describe('jump hops', () => {
@@ -49,6 +59,11 @@ describe('jump hops', () => {
     const specHop = inv.hosts[2]!.connection.hops![0]!;
     expect([specHop.key, specHop.knownHosts]).toEqual(['/k/target', '/kh/target']);
     expect(hopsOf(inv, 'bastion')).toEqual([]);
+  });
+
+  it('a group connection setting sits between the defaults and the host', () => {
+    const inv = build('connection: { user: a, port: 2201 }', 'hosts:', '  w1: { address: 10.0.0.1 }', '  w2: { address: 10.0.0.2, user: c }', 'groups:', '  g: { hosts: [w1, w2], connection: { user: b } }');
+    expect(inv.hosts.map((h) => [h.user, h.port])).toEqual([['b', 2201], ['c', 2201]]);
   });
 
   it('inherits from the inventory and groups; the bastion itself connects directly; [] overrides', () => {
