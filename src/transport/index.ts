@@ -7,3 +7,4 @@ export { shellJoin, shellQuote } from '../shell/quote.js';
 export { wrapBecome } from './become.js';
 export { DEFAULT_PASSPHRASE_ENV } from './auth.js';
 export { fingerprint } from './known-hosts.js';
+export { JumpHostError, sharedJumpPool, jumpPoolWith, type JumpPool } from './jump-pool.js';
