@@ -45,6 +45,21 @@ export class JumpHostError extends ConnectionError {
   }
 }
 
+/** A jump host's sshd did not open a forwarded channel; `code` is SSH's reason (1: administratively prohibited, 2: connect failed). */
+export class ChannelOpenError extends ConnectionError {
+  override name = 'ChannelOpenError';
+  constructor(
+    host: string,
+    message: string,
+    readonly code: number | undefined,
+  ) {
+    super(host, message);
+  }
+}
+
+/** SSH_OPEN_ADMINISTRATIVELY_PROHIBITED: the jump host's policy, the same for every host behind it. */
+const PROHIBITED = 1;
+
 type MakeTransport = (settings: ConnectionSettings, pool: JumpPool) => SshTransport;
 
 interface Link {
@@ -104,7 +119,10 @@ export class JumpPool {
           try {
             resolve(await link.transport.forwardOut(target.address, target.port));
           } catch (error) {
-            reject(new ConnectionError(target.hostName, `${target.hostName}: jump host ${last.hostName} could not reach ${target.address}:${target.port}: ${stripHost(error, last.hostName)}`));
+            if (error instanceof ChannelOpenError && error.code === PROHIBITED) {
+              const why = 'it refuses to forward connections (administratively prohibited): its sshd must allow TCP forwarding (AllowTcpForwarding, PermitOpen)';
+              reject(new JumpHostError(target.hostName, last.hostName, why, error));
+            } else reject(new ConnectionError(target.hostName, `${target.hostName}: jump host ${last.hostName} could not reach ${target.address}:${target.port}: ${stripHost(error, last.hostName)}`));
             return;
           }
           await slotFreed;

@@ -9,7 +9,7 @@ import { describeAuth, resolveAuth, type AuthDeps, type AuthMethod } from './aut
 import { wrapBecome } from './become.js';
 import { shellQuote } from '../shell/quote.js';
 import { getViaExec, putViaExec } from './file-ops.js';
-import { sharedJumpPool, type JumpPool, type Tunnel } from './jump-pool.js';
+import { ChannelOpenError, sharedJumpPool, type JumpPool, type Tunnel } from './jump-pool.js';
 import { decideHostKey } from './host-key-check.js';
 import { appendKnownHost, knownHostsName, recordedKeyTypes, sharedKnownHostsCache, type KnownHostsCache } from './known-hosts.js';
 import { sharedPrivateKeys } from './private-keys.js';
@@ -215,7 +215,8 @@ export class SshTransport implements Transport {
     if (this.#gone || !client) throw this.#gone ?? new ConnectionError(this.hostName, `${this.hostName}: not connected`);
     return new Promise<ClientChannel>((resolve, reject) => {
       client.forwardOut('127.0.0.1', 0, address, port, (err, channel) => {
-        if (err) reject(this.#gone ?? new ConnectionError(this.hostName, `${this.hostName}: ${err.message}`));
+        const code = (err as (Error & { reason?: unknown }) | undefined)?.reason;
+        if (err) reject(this.#gone ?? new ChannelOpenError(this.hostName, `${this.hostName}: ${err.message}`, typeof code === 'number' ? code : undefined));
         else resolve(channel);
       });
     });
