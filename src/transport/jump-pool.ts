@@ -94,8 +94,11 @@ export class JumpPool {
     return new LeasedTransport(link.transport, () => this.#release(key));
   }
 
-  /** A channel to `target` through its `jump` chain (which must not be empty). */
-  async open(target: ConnectionSettings): Promise<Tunnel> {
+  /**
+   * A channel to `target` through its `jump` chain (which must not be empty). `signal` gives up
+   * (the host's transport was closed): waiting in the wave or for the jump host ends at once.
+   */
+  async open(target: ConnectionSettings, signal?: AbortSignal): Promise<Tunnel> {
     const chain = target.jump ?? [];
     const last = chain[chain.length - 1];
     if (!last) throw new Error('JumpPool.open needs a jump chain');
@@ -105,28 +108,42 @@ export class JumpPool {
     const release = (): Promise<void> => (released ??= this.#release(key));
     let opened!: () => void;
     const slotFreed = new Promise<void>((resolve) => (opened = resolve));
+    const closed = (): ConnectionError => new ConnectionError(target.hostName, `${target.hostName}: transport is closed`);
     try {
       const sock = await new Promise<Duplex>((resolve, reject) => {
-        link.opening(async () => {
-          try {
-            await link.transport.connect();
-          } catch (error) {
-            // The first hop that failed is the one to name, however deep in the chain.
-            if (error instanceof JumpHostError) reject(new JumpHostError(target.hostName, error.bastion, error.reason, error.jumpError));
-            else reject(new JumpHostError(target.hostName, last.hostName, stripHost(error, last.hostName), error));
-            return;
-          }
-          try {
-            resolve(await link.transport.forwardOut(target.address, target.port));
-          } catch (error) {
-            if (error instanceof ChannelOpenError && error.code === PROHIBITED) {
-              const why = 'it refuses to forward connections (administratively prohibited): its sshd must allow TCP forwarding (AllowTcpForwarding, PermitOpen)';
-              reject(new JumpHostError(target.hostName, last.hostName, why, error));
-            } else reject(new ConnectionError(target.hostName, `${target.hostName}: jump host ${last.hostName} could not reach ${target.address}:${target.port}: ${stripHost(error, last.hostName)}`));
-            return;
-          }
-          await slotFreed;
-        }).catch(reject);
+        const onAbort = (): void => reject(closed());
+        if (signal?.aborted) return onAbort();
+        signal?.addEventListener('abort', onAbort, { once: true });
+        link
+          .opening(async () => {
+            if (signal?.aborted) return;
+            try {
+              await link.transport.connect();
+            } catch (error) {
+              // The first hop that failed is the one to name, however deep in the chain.
+              if (error instanceof JumpHostError) reject(new JumpHostError(target.hostName, error.bastion, error.reason, error.jumpError));
+              else reject(new JumpHostError(target.hostName, last.hostName, stripHost(error, last.hostName), error));
+              return;
+            }
+            let channel: Duplex;
+            try {
+              channel = await link.transport.forwardOut(target.address, target.port);
+            } catch (error) {
+              if (error instanceof ChannelOpenError && error.code === PROHIBITED) {
+                const why = 'it refuses to forward connections (administratively prohibited): its sshd must allow TCP forwarding (AllowTcpForwarding, PermitOpen)';
+                reject(new JumpHostError(target.hostName, last.hostName, why, error));
+              } else reject(new ConnectionError(target.hostName, `${target.hostName}: jump host ${last.hostName} could not reach ${target.address}:${target.port}: ${stripHost(error, last.hostName)}`));
+              return;
+            }
+            if (signal?.aborted) {
+              channel.destroy();
+              return;
+            }
+            resolve(channel);
+            await slotFreed;
+          })
+          .catch(reject)
+          .finally(() => signal?.removeEventListener('abort', onAbort));
       }).catch((error: unknown) => {
         opened();
         throw error;

@@ -75,6 +75,8 @@ export class SshTransport implements Transport {
   readonly #inflight = new Set<(err: Error) => void>();
   /** The forwarded socket through the jump hosts, when the host has any. */
   #tunnel: Tunnel | undefined;
+  /** Aborted by close(): a connect still waiting for its jump hosts gives up at once. */
+  readonly #closing = new AbortController();
   /** Host key algorithm the server actually used; handy in diagnostics and tests. */
   negotiatedHostKey: string | undefined;
 
@@ -117,7 +119,7 @@ export class SshTransport implements Transport {
     const hostEntries = (await this.#deps.knownHosts.load(s.knownHostsFiles)).forHost(s.address, s.port);
     if (this.#gone) throw this.#gone; // closed while reading keys
     // Through the jump hosts: a channel on the last one's (shared) connection is the socket.
-    const tunnel = s.jump && s.jump.length > 0 ? await (this.#deps.jumps ?? sharedJumpPool()).open(s) : undefined;
+    const tunnel = s.jump && s.jump.length > 0 ? await (this.#deps.jumps ?? sharedJumpPool()).open(s, this.#closing.signal) : undefined;
     this.#tunnel = tunnel;
     if (this.#gone) {
       await this.#endTunnel();
@@ -515,6 +517,7 @@ export class SshTransport implements Transport {
   async close(): Promise<void> {
     const client = this.#client;
     this.#gone ??= new ConnectionError(this.hostName, `${this.hostName}: transport is closed`);
+    this.#closing.abort();
     // A connect still in progress is cut (an interrupt must not wait out connect_timeout for a
     // host that never answers); nothing ran on it yet.
     this.#pending?.destroy();

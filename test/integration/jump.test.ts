@@ -2,6 +2,7 @@
 // connection per jump host shared by every target behind it, forwarded connections in waves.
 
 import { execFileSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,6 +119,25 @@ describe('jump hosts on loopback sshds', () => {
       expect(pool.size).toBe(0);
     } finally {
       await strict.stop();
+    }
+  });
+
+  it('closing a host still waiting for a silent jump host gives up at once, not after connect_timeout', async () => {
+    const silent = createServer(() => undefined); // accepts TCP, never speaks SSH
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    const pool = jumpPoolWith(quietDeps);
+    try {
+      const t = new SshTransport(behind([hop(bastion1, 'silent', { port, connectTimeoutMs: 30_000 })], 'w'), { ...quietDeps, jumps: pool });
+      const connecting = t.connect().then(() => 'connected', (e: Error) => e.message);
+      await new Promise((r) => setTimeout(r, 300));
+      const started = Date.now();
+      await t.close();
+      console.log(`jump: close while waiting for a silent jump host took ${Date.now() - started} ms`);
+      expect(await connecting).toBe('w: transport is closed');
+      expect(pool.size).toBe(0);
+    } finally {
+      silent.close();
     }
   });
 
