@@ -58,6 +58,11 @@ export function resolveJumpHops(hosts: readonly Host[], configs: readonly HostCo
     if (hops.some((h) => h.inventoryHost === host.name)) {
       throw new ConfigError(`host "${host.name}" is reached through itself: ${[...hops.map((h) => h.name), host.name].join(' → ')}`, host.connection.jumpWhere, 'one host in the chain must be reached directly ("jump: []")');
     }
+    const names = hops.map((h) => h.inventoryHost ?? `${h.user}@${h.address}:${h.port}`);
+    const twice = names.find((n, i) => names.indexOf(n) !== i);
+    if (twice !== undefined) {
+      throw new ConfigError(`host "${host.name}" would go through ${twice} twice: ${[...hops.map((h) => h.name), host.name].join(' → ')}`, host.connection.jumpWhere, 'the first jump host brings its own jump: chain; list the hops after it only once');
+    }
     done.set(host.name, hops);
     return hops;
   };

@@ -105,5 +105,8 @@ describe('jump hops', () => {
     const cycle = thrown(ConfigError, () => build('hosts:', '  a: { address: 10.0.0.1, jump: b }', '  b: { address: 10.0.0.2, jump: a }'));
     expect(cycle.message).toMatch(/cycle: a → b → a|cycle: b → a → b/);
     expect(cycle.where?.line).toBeGreaterThanOrEqual(2);
+    const twice = thrown(ConfigError, () => build('hosts:', '  b1: { address: 10.0.0.1, jump: b2 }', '  b2: { address: 10.0.0.2 }', '  w: { address: 10.0.0.3, jump: [b1, b2] }'));
+    expect(twice.message).toBe('host "w" would go through b2 twice: b2 → b1 → b2 → w');
+    expect(twice.where?.line).toBe(4);
   });
 });
