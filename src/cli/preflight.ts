@@ -102,14 +102,20 @@ export interface PassphraseSource {
 }
 
 export async function checkKeyFiles(hosts: readonly Host[], keys: PrivateKeyCache, passphrase: PassphraseSource = {}): Promise<void> {
-  const users = new Map<string, Host[]>();
+  const users = new Map<string, { where: SourceRef; names: string[] }>();
+  const use = (key: string | undefined, where: SourceRef, name: string): void => {
+    if (key === undefined) return;
+    const entry = users.get(key) ?? { where, names: [] };
+    if (!entry.names.includes(name)) entry.names.push(name);
+    users.set(key, entry);
+  };
   for (const host of hosts) {
-    const { key } = host.connection;
-    if (key !== undefined) users.set(key, [...(users.get(key) ?? []), host]);
+    use(host.connection.key, host.connection.keyWhere ?? host.where, host.name);
+    // The jump hosts' keys are needed before the host's own.
+    for (const hop of host.connection.hops ?? []) use(hop.key, hop.keyWhere ?? host.where, `jump host ${hop.name}`);
   }
-  for (const [key, [first, ...others]] of users) {
-    const where = first!.connection.keyWhere ?? first!.where;
-    const usedBy = `used by ${listNames([first!, ...others].map((h) => h.name), 5)}`;
+  for (const [key, { where, names }] of users) {
+    const usedBy = `used by ${listNames(names, 5)}`;
     let parsed;
     try {
       parsed = await keys.load(key);

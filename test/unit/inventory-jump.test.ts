@@ -110,3 +110,20 @@ describe('jump hops', () => {
     expect(twice.where?.line).toBe(4);
   });
 });
+
+describe('key files of jump hosts, before any connection', () => {
+  it('a missing key of a jump host that is not itself in the play is bad input at its key: line', async () => {
+    const { checkKeyFiles } = await import('../../src/cli/preflight.js');
+    const { PrivateKeyCache } = await import('../../src/transport/private-keys.js');
+    const inv = build('hosts:', '  bastion: { address: 10.0.0.9, key: /nonexistent/fbp-bastion-key }', '  web1: { address: 10.0.1.1, jump: bastion }');
+    const web1 = inv.hosts.filter((h) => h.name === 'web1');
+    const error = await checkKeyFiles(web1, new PrivateKeyCache()).then(
+      () => undefined,
+      (e: unknown) => e as ConfigError,
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error?.message).toMatch(/cannot read private key \/nonexistent\/fbp-bastion-key/);
+    expect(error?.where).toMatchObject({ file: FILE, line: 2 });
+    expect(error?.hint).toMatch(/used by jump host bastion/);
+  });
+});
