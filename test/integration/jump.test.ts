@@ -3,7 +3,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -165,12 +165,18 @@ describe('jump hosts on loopback sshds', () => {
     expect(pool.size).toBe(0);
   }, 60_000);
 
-  it('a cut bastion connection makes every host behind it unreachable', async () => {
+  it('a cut bastion connection makes every host behind it unreachable; a file on its way stays whole or untouched', async () => {
     const pool = jumpPoolWith(quietDeps);
     const jump = [hop(bastion2, 'bastion2', { keepaliveIntervalMs: 500, keepaliveCountMax: 2 })];
     const ts = ['x', 'y'].map((n) => new SshTransport(behind(jump, n), { ...quietDeps, jumps: pool }));
+    const dest = join(mkdtempSync(join(tmpdir(), 'fbp-jump-cut-')), 'file');
+    writeFileSync(dest, 'old\n');
+    const big = Buffer.alloc(64 * 1024 * 1024, 'n');
     try {
       await Promise.all(ts.map((t) => t.exec('true')));
+      const putting = ts[0]!.put(dest, big).then(() => 'written', (e: Error) => e);
+      const running = ts[1]!.exec('sleep 5; echo late').then(() => 'ran', (e: Error) => e);
+      await new Promise((r) => setTimeout(r, 300)); // both under way
       // Kill the sshd process serving the bastion connection (not the listener).
       const children = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' })
         .trim()
@@ -180,15 +186,23 @@ describe('jump hosts on loopback sshds', () => {
         .map(([pid]) => pid!);
       expect(children.length).toBeGreaterThan(0);
       for (const pid of children) process.kill(pid, 'SIGKILL');
-      for (const t of ts) {
-        const error = await rejected(ConnectionError, t.exec('sleep 1; echo late'));
-        expect(error.message).toMatch(/^[xy]: /);
+      const [put, ran] = await Promise.all([putting, running]);
+      expect(ran).toBeInstanceOf(ConnectionError);
+      expect((ran as Error).message).toMatch(/^y: /);
+      const after = readFileSync(dest);
+      if (put === 'written') expect(after.equals(big)).toBe(true);
+      else {
+        expect(put).toBeInstanceOf(ConnectionError);
+        expect(after.toString()).toBe('old\n');
       }
+      console.log(`jump cut: the 64 MiB put was ${put === 'written' ? 'whole before the cut' : 'cut: the file is untouched'}`);
+      // Nothing more reaches either host.
+      for (const t of ts) await rejected(ConnectionError, t.exec('true'));
     } finally {
       await closeAll(ts);
     }
     expect(pool.size).toBe(0);
-  }, 30_000);
+  }, 60_000);
 });
 
 describe('jump: in an inventory, through the CLI', () => {
