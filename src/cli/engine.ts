@@ -115,7 +115,7 @@ export async function loadInventoryFor(name: string): Promise<Inventory> {
   });
   // File names are shown, never obeyed: a control character in one is escaped.
   const warn = (message: string) => process.stderr.write(`warning: ${terminalLine(message)}\n`);
-  const inventory = await openInventory(path, { decrypt: vaultDecryptHook({ password, warn }) });
+  const inventory = await openInventory(path, { decrypt: vaultDecryptHook({ password, warn }), warn });
   refuseShortSecrets(inventory);
   return inventory;
 }

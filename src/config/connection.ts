@@ -61,7 +61,9 @@ export const CONNECTION_KEYS: readonly string[] = Object.keys(READERS);
 export function readConnection(map: YamlMap, dir: string): ConnectionConfig {
   const out: ConnectionConfig = {};
   for (const [key, read] of Object.entries(READERS)) {
-    if (map.has(key)) read(map, key, dir, out);
+    if (!map.has(key)) continue;
+    read(map, key, dir, out);
+    (out.settingWhere ??= {})[key] = map.get(key)?.where ?? map.where;
   }
   return out;
 }

@@ -5,7 +5,7 @@ import { stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { dirname } from 'node:path';
 import { ConfigError, formatSourceRef, type SourceRef } from '../errors.js';
-import { CONNECTION_KEYS, readConnection } from './connection.js';
+import { CONNECTION_KEYS, readConnection, resolvePath } from './connection.js';
 import { inventoryLayout, listVarsFiles, type InventoryLayout, type VarsFile } from './inventory-files.js';
 import { checkGroupGraph, type NamedRef } from './inventory-groups.js';
 import { didYouMean, listNames } from './suggest.js';
@@ -14,7 +14,7 @@ import { loadYamlFile, parseYaml, type YamlNode } from './yaml.js';
 
 export { resolveInventoryPath } from './inventory-files.js';
 
-const TOP_KEYS = ['lab', 'connection', 'vars', 'hosts', 'groups'];
+const TOP_KEYS = ['lab', 'connection', 'vars', 'hosts', 'groups', 'ssh_config'];
 const HOST_KEYS = ['address', 'vars', ...CONNECTION_KEYS];
 const GROUP_KEYS = ['hosts', 'children', 'vars', 'connection'];
 /** Safe in host patterns: no `,` `!` `&` `*` `?` `[` `:` or spaces. */
@@ -58,6 +58,7 @@ function readInventory(root: YamlNode, layout: InventoryLayout): InventoryConfig
     dir: layout.dir,
     ...(lab ? { lab: { raw: lab.toJS(), where: lab.where } } : {}),
     connection: connection ? readConnection(connection, layout.dir) : {},
+    ...sshConfigSetting(top.get('ssh_config'), layout.dir),
     vars: readVars(top.get('vars')),
     hosts,
     groups,
@@ -84,6 +85,7 @@ function readHosts(node: YamlNode | undefined, dir: string): HostConfig[] {
     return {
       name,
       address: readAddress(addressNode),
+      addressWhere: addressNode.where,
       where: keyWhere,
       connection: readConnection(settings, dir),
       vars: readVars(settings.get('vars')),
@@ -130,6 +132,13 @@ function nameList(node: YamlNode | undefined, what: string): NamedRef[] {
   if (!node || node.isNull) return [];
   const items = node.kind === 'list' ? node.asList(what) : [node];
   return items.map((item) => ({ name: item.asText(what), where: item.where }));
+}
+
+/** `ssh_config: PATH` (relative to the inventory) or `ssh_config: none`. */
+function sshConfigSetting(node: YamlNode | undefined, dir: string): Pick<InventoryConfig, 'sshConfig'> {
+  if (!node) return {};
+  const text = node.asText('a path to an OpenSSH client config file, or none');
+  return { sshConfig: { path: text === 'none' ? 'none' : resolvePath(text, dir), where: node.where } };
 }
 
 function readAddress(node: YamlNode): string {

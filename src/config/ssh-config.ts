@@ -16,6 +16,8 @@ export interface SshSetting<T> {
 export interface SshConfigWarning {
   message: string;
   where: SourceRef;
+  /** The inventory setting it is about: moot when the inventory sets that itself. */
+  setting?: 'jump' | 'known_hosts' | 'key';
 }
 
 /** What the config says for one host; each value with its file:line. */
@@ -147,6 +149,7 @@ function finish(found: Found, alias: string, ctx: LookupContext): SshHostSetting
   else if (found.proxy?.command !== undefined) {
     out.warnings.push({
       where: found.proxy.where,
+      setting: 'jump',
       message: 'ProxyCommand is not run (the tool never runs commands from ssh config), so this host is connected to directly; use ProxyJump or the inventory\'s jump: instead',
     });
   }
@@ -154,10 +157,10 @@ function finish(found: Found, alias: string, ctx: LookupContext): SshHostSetting
     const [first, ...more] = found.userKnownHostsFile.value.split(/\s+/);
     const where = found.userKnownHostsFile.where;
     if (first === 'none' || first === '/dev/null') {
-      out.warnings.push({ where, message: `UserKnownHostsFile ${first} is ignored: a known_hosts file that keeps nothing would turn host key checking off` });
+      out.warnings.push({ where, setting: 'known_hosts', message: `UserKnownHostsFile ${first} is ignored: a known_hosts file that keeps nothing would turn host key checking off` });
     } else {
       out.userKnownHostsFile = { value: path({ value: first!, where }), where };
-      if (more.length > 0) out.warnings.push({ where, message: `UserKnownHostsFile: only the first file (${out.userKnownHostsFile.value}) is used, besides ~/.ssh/known_hosts` });
+      if (more.length > 0) out.warnings.push({ where, setting: 'known_hosts', message: `UserKnownHostsFile: only the first file (${out.userKnownHostsFile.value}) is used, besides ~/.ssh/known_hosts` });
     }
   }
   if (found.strict) {

@@ -45,11 +45,15 @@ export interface ConnectionConfig {
   jumpWhere?: SourceRef;
   /** As a jump host: most forwarded channels being opened at once on one connection to it. */
   jumpChannels?: number;
+  /** Where each setting was written, by its inventory key (`user`, `port`, ...). */
+  settingWhere?: Record<string, SourceRef>;
 }
 
 export interface HostConfig {
   name: string;
   address: string;
+  /** Where `address:` was written; absent when the address is the host's name. */
+  addressWhere?: SourceRef;
   where: SourceRef;
   /** Per-host overrides of the inventory's `connection:` defaults. */
   connection: ConnectionConfig;
@@ -71,6 +75,8 @@ export interface InventoryConfig {
   file: string;
   /** The directory relative paths are resolved against. */
   dir: string;
+  /** `ssh_config:`: the OpenSSH client config to read instead of ~/.ssh/config (`none`: no file). */
+  sshConfig?: { path: string; where: SourceRef };
   /** The `lab:` block, untouched: the lab code reads it. */
   lab?: { raw: unknown; where: SourceRef };
   connection: ConnectionConfig;

@@ -6,10 +6,16 @@ import type { ConnectionConfig, GroupConfig, InventoryConfig, SourceRef, VarScop
 import type { Group, Host, HostConnection, Inventory } from './types.js';
 import { mergeVars } from './vars.js';
 import { resolveJumpHops } from './jump-hops.js';
+import { connectionOrigins, sshConfigLayer, type SshConfigUse } from './ssh-config-layer.js';
+import { SshConfigWarnings } from './ssh-config-warnings.js';
 
 export interface BuildOptions {
   /** The SSH user when neither the inventory nor the host names one (default: the local user). */
   defaultUser?: string;
+  /** The OpenSSH client config, below everything the inventory says. */
+  sshConfig?: SshConfigUse;
+  /** Lines of the ssh config that applied but were not honoured, once each. */
+  warn?: (message: string) => void;
 }
 
 const DEFAULTS = { port: 22, connectTimeout: 10, maxChannels: 8 };
@@ -19,6 +25,7 @@ export function buildInventory(config: InventoryConfig, options: BuildOptions = 
   const ordered = [...groups.values()].sort((a, b) => a.depth - b.depth || a.name.localeCompare(b.name));
   const scopes = new Map<string, VarScope>([['all', config.vars], ...[...config.groups].map(([n, g]): [string, VarScope] => [n, g.vars])]);
   const defaultUser = options.defaultUser ?? localUser();
+  const warnings = new SshConfigWarnings();
 
   // Each host's groups in one pass over the groups (never a scan of a group per host: that is
   // quadratic, minutes for 100k hosts). Lowest precedence first: `all`, shallower groups, by name.
@@ -35,10 +42,15 @@ export function buildInventory(config: InventoryConfig, options: BuildOptions = 
     const memberOf = groupsOf.get(hostConfig.name) ?? [];
     const layers = [...memberOf.map((name) => scopes.get(name) ?? emptyScope()), hostConfig.vars];
     const groupConnections = memberOf.map((name) => config.groups.get(name)?.connection ?? {});
-    const connection = resolveConnection([config.connection, ...groupConnections, hostConfig.connection], defaultUser);
+    const inventoryLayers = [config.connection, ...groupConnections, hostConfig.connection];
+    const ssh = sshConfigLayer(options.sshConfig, hostConfig, Object.assign({}, ...inventoryLayers), defaultUser);
+    warnings.add(hostConfig.name, ssh.warnings);
+    // The ssh config is the lowest layer: the inventory's defaults, groups and host all win over it.
+    const connection = resolveConnection([ssh.connection, ...inventoryLayers], defaultUser);
+    connection.origins = connectionOrigins(inventoryLayers, ssh, hostConfig.addressWhere);
     return {
       name: hostConfig.name,
-      address: hostConfig.address,
+      address: ssh.address?.value ?? hostConfig.address,
       port: connection.port,
       user: connection.user,
       groups: memberOf,
@@ -49,6 +61,7 @@ export function buildInventory(config: InventoryConfig, options: BuildOptions = 
     };
   });
   resolveJumpHops(hosts, config.hosts);
+  if (options.warn) warnings.report(options.warn);
   return { hosts, groups, secretVarNames: config.secretVarNames, config };
 }
 
@@ -111,9 +124,10 @@ function buildGroups(config: InventoryConfig): Map<string, Group> {
   return groups;
 }
 
-/** Layers lowest precedence first: inventory defaults, the host's groups, the host. */
+/** Layers lowest precedence first: ssh config, inventory defaults, the host's groups, the host. */
 function resolveConnection(layers: readonly ConnectionConfig[], defaultUser: string): HostConnection {
   const merged: ConnectionConfig = Object.assign({}, ...layers);
+  delete merged.settingWhere;
   return {
     ...merged,
     user: merged.user ?? defaultUser,

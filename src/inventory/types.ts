@@ -1,6 +1,7 @@
 // The inventory as the engine uses it: hosts with resolved connection settings and merged vars.
 
 import type { InventoryConfig, SourceRef } from '../config/types.js';
+import type { ConnectionOrigin } from './ssh-config-layer.js';
 
 /** How to reach one host, defaults filled in. Timeouts are in seconds. */
 export interface HostConnection {
@@ -28,6 +29,8 @@ export interface HostConnection {
   jumpChannels?: number;
   /** The jump hosts, first hop first, resolved from `jump:` when the inventory is built. */
   hops?: JumpHop[];
+  /** Where each setting (by inventory key, plus `address`) came from; absent: the default. */
+  origins?: Record<string, ConnectionOrigin>;
 }
 
 /** One jump host on the way to a host, with the settings to reach it. */

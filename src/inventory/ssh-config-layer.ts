@@ -1,0 +1,85 @@
+// The OpenSSH client config as the lowest layer of a host's connection settings: it fills only
+// what the inventory (defaults, groups, host) leaves unset. The lookup name is the inventory host
+// name; an address the inventory sets is the HostName (`Match host`, `%h` see it).
+
+import type { ConnectionConfig, HostConfig, SourceRef } from '../config/types.js';
+import { lookupSshHost, type SshConfigWarning } from '../config/ssh-config.js';
+import type { SshConfigUse } from '../config/ssh-config-files.js';
+
+export type { SshConfigUse } from '../config/ssh-config-files.js';
+
+/** Where a connection setting came from; a setting absent from `origins` is the default. */
+export interface ConnectionOrigin {
+  from: 'inventory' | 'ssh_config';
+  where: SourceRef;
+}
+
+export interface SshConfigLayer {
+  /** Settings the config supplies, to lay under the inventory's. */
+  connection: ConnectionConfig;
+  /** HostName, when the inventory gives no address. */
+  address?: { value: string; where: SourceRef };
+  /** Where each of `connection`'s settings came from, by inventory key. */
+  where: Record<string, SourceRef>;
+  warnings: SshConfigWarning[];
+}
+
+const NONE: SshConfigLayer = { connection: {}, where: {}, warnings: [] };
+
+export function sshConfigLayer(use: SshConfigUse | undefined, host: HostConfig, inventory: ConnectionConfig, defaultUser: string): SshConfigLayer {
+  if (!use || use.files.length === 0) return NONE;
+  // An ansible_host mapped by another reader may not carry addressWhere: a different value is still given.
+  const addressGiven = host.addressWhere !== undefined || host.address !== host.name;
+  const found = lookupSshHost(use.files, host.name, {
+    given: {
+      ...(addressGiven ? { hostName: host.address } : {}),
+      ...(inventory.user !== undefined ? { user: inventory.user } : {}),
+      ...(inventory.port !== undefined ? { port: inventory.port } : {}),
+    },
+    defaultUser,
+    localUser: use.localUser,
+    home: use.home,
+  });
+  const inventorySets = { jump: inventory.jump !== undefined, known_hosts: inventory.knownHosts !== undefined, key: inventory.key !== undefined };
+  const warnings = found.warnings.filter((w) => w.setting === undefined || !inventorySets[w.setting]);
+  const layer: SshConfigLayer = { connection: {}, where: {}, warnings };
+  const set = <K extends keyof ConnectionConfig>(key: K, name: string, value: ConnectionConfig[K], where: SourceRef): void => {
+    layer.connection[key] = value;
+    layer.where[name] = where;
+  };
+  if (found.hostName && !addressGiven) {
+    layer.address = found.hostName;
+    layer.where['address'] = found.hostName.where;
+  }
+  if (found.user) set('user', 'user', found.user.value, found.user.where);
+  if (found.port) set('port', 'port', found.port.value, found.port.where);
+  const key = found.identityFiles.find((f) => use.exists(f.value));
+  if (key) {
+    set('key', 'key', key.value, key.where);
+    layer.connection.keyWhere = key.where;
+  } else if (found.identityFiles.length > 0 && !inventorySets.key) {
+    const first = found.identityFiles[0]!;
+    layer.warnings.push({ where: first.where, setting: 'key', message: `no IdentityFile that applies exists (${first.value}${found.identityFiles.length > 1 ? ', ...' : ''}); ssh-agent is used, as ssh would` });
+  }
+  if (found.userKnownHostsFile) {
+    set('knownHosts', 'known_hosts', found.userKnownHostsFile.value, found.userKnownHostsFile.where);
+    layer.connection.knownHostsWhere = found.userKnownHostsFile.where;
+  }
+  if (found.proxyJump) {
+    set('jump', 'jump', found.proxyJump.value, found.proxyJump.where);
+    layer.connection.jumpWhere = found.proxyJump.where;
+  }
+  if (found.strictHostKeyChecking) layer.where['strict_host_key_checking'] = found.strictHostKeyChecking.where;
+  return layer;
+}
+
+/** Inventory layers (lowest first) over the ssh config layer: values and where each came from. */
+export function connectionOrigins(inventoryLayers: readonly ConnectionConfig[], ssh: SshConfigLayer, addressWhere: SourceRef | undefined): Record<string, ConnectionOrigin> {
+  const origins: Record<string, ConnectionOrigin> = {};
+  for (const [name, where] of Object.entries(ssh.where)) origins[name] = { from: 'ssh_config', where };
+  for (const layer of inventoryLayers) {
+    for (const [name, where] of Object.entries(layer.settingWhere ?? {})) origins[name] = { from: 'inventory', where };
+  }
+  if (addressWhere) origins['address'] = { from: 'inventory', where: addressWhere };
+  return origins;
+}
