@@ -9,6 +9,7 @@ import { Redactor } from '../report/redact.js';
 import { jsonForTerminal, terminalLine } from '../text/terminal-text.js';
 import { secretValues } from '../vault/index.js';
 import { loadInventoryFor } from './engine.js';
+import { connectionOrigins, originLines } from './connection-origins.js';
 import { loadInventoryStructure } from './inventory-structure.js';
 import { EXIT } from './exit-codes.js';
 import { singleOption } from './option-values.js';
@@ -70,7 +71,9 @@ export function inventoryCommand(setExit: (code: number) => void): CommandModule
               shown[k] = MASK;
             } else shown[k] = v;
           }
-          return [host.name, { address: host.address, port: host.port, user: host.user, groups: host.groups, vars: shown }];
+          // With --host, where each connection setting came from (inventory, ssh config, default).
+          const connection = only === undefined ? {} : { connection: connectionOrigins(host) };
+          return [host.name, { address: host.address, port: host.port, user: host.user, groups: host.groups, vars: shown, ...connection }];
         })),
       };
       const safe = redactor.redactDeep(report);
@@ -84,6 +87,7 @@ export function inventoryCommand(setExit: (code: number) => void): CommandModule
         for (const [name, h] of Object.entries(safe.hosts)) {
           lines.push(`  ${name}  ${h.user}@${h.address}:${h.port}  groups: ${h.groups.join(', ')}`);
           for (const [k, v] of Object.entries(h.vars)) lines.push(`    ${k}: ${JSON.stringify(v)}`);
+          if (h.connection) lines.push('  connection:', ...originLines(h.connection));
         }
         // Values are data: their control characters (C1, bidi: JSON.stringify keeps those) are shown, not obeyed.
         process.stdout.write(`${lines.map(terminalLine).join('\n')}\n`);
