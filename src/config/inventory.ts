@@ -75,17 +75,18 @@ function readHosts(node: YamlNode | undefined, dir: string): HostConfig[] {
     const settings = value.asMap(`the settings of host "${name}" (address, port, user, vars, ...)`);
     settings.checkKeys(HOST_KEYS, `host "${name}"`);
     const addressNode = settings.get('address');
-    if (!addressNode || addressNode.isNull) {
+    // No `address:` means the name, as for an empty value: an ssh config alias (HostName) or DNS name.
+    if (addressNode?.isNull) {
       throw new ConfigError(
-        `host "${name}" has no address`,
-        settings.where,
-        `add "address: <IP or DNS name>", or leave the host's value empty to use its name as the address`,
+        `host "${name}" has an empty address`,
+        addressNode.where,
+        `write "address: <IP or DNS name>", or leave "address:" out to reach the host by its name (or its ssh config HostName)`,
       );
     }
     return {
       name,
-      address: readAddress(addressNode),
-      addressWhere: addressNode.where,
+      address: addressNode ? readAddress(addressNode) : name,
+      ...(addressNode ? { addressWhere: addressNode.where } : {}),
       where: keyWhere,
       connection: readConnection(settings, dir),
       vars: readVars(settings.get('vars')),

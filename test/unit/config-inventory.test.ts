@@ -94,8 +94,10 @@ describe('parseInventory', () => {
     const typo = thrown(ConfigError, () => parseInventory(lines('hosts:', '  web1:', '    adress: 10.0.0.1'), 'i.yml'));
     expect(typo.message).toBe('unknown key "adress" in host "web1"; did you mean "address"?');
     expect(typo.where?.line).toBe(3);
-    const noAddress = thrown(ConfigError, () => parseInventory(lines('hosts:', '  web1:', '    port: 22'), 'i.yml'));
-    expect(noAddress.message).toBe('host "web1" has no address');
+    // No address: the host's name (an ssh config alias, or DNS); an empty one is a mistake.
+    expect(parseInventory(lines('hosts:', '  web1:', '    port: 22'), 'i.yml').hosts[0]).toMatchObject({ address: 'web1', connection: { port: 22 } });
+    const noAddress = thrown(ConfigError, () => parseInventory(lines('hosts:', '  web1:', '    address:', '    port: 22'), 'i.yml'));
+    expect([noAddress.message, noAddress.where?.line]).toEqual(['host "web1" has an empty address', 3]);
     const badPort = thrown(ConfigError, () => parseInventory(lines('hosts:', '  web1: { address: 10.0.0.1, port: 70000 }'), 'i.yml'));
     expect(badPort.message).toBe('hosts.web1.port: expected a port number (1-65535), got the number 70000');
     const badAddress = thrown(ConfigError, () => parseInventory(lines('hosts:', '  web1: { address: 10.0.0.300 }'), 'i.yml'));
