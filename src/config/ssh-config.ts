@@ -3,6 +3,7 @@
 // first value obtained for a keyword wins (IdentityFile values add up). Pure: the parsed files
 // come from ssh-config-parse.ts, nothing here reads a file or runs a command.
 
+import { isIP } from 'node:net';
 import { ConfigError, type SourceRef } from '../errors.js';
 import { proxyJumpHops, type MatchCriterion, type SshConfigEntry, type SshConfigFile } from './ssh-config-parse.js';
 
@@ -131,7 +132,12 @@ function take(keyword: string, args: string[], where: SourceRef, found: Found): 
 
 function finish(found: Found, alias: string, ctx: LookupContext): SshHostSettings {
   const out: SshHostSettings = { identityFiles: [], warnings: found.warnings };
-  if (found.hostName) out.hostName = { value: expandTokens(found.hostName.value, { h: alias, '%': '%' }, found.hostName.where), where: found.hostName.where };
+  if (found.hostName) {
+    const value = expandTokens(found.hostName.value, { h: alias, '%': '%' }, found.hostName.where);
+    // The same rule as an inventory address (when it is used): a value like `-oX` or with spaces is no host.
+    if (ctx.given?.hostName === undefined && !isHostAddress(value)) throw new ConfigError(`ssh config: HostName "${value}" is not a valid IP address or DNS name`, found.hostName.where);
+    out.hostName = { value, where: found.hostName.where };
+  }
   if (found.user) out.user = found.user;
   if (found.port) out.port = found.port;
   const tokens = {
@@ -255,4 +261,10 @@ function expandHome(path: string, home: string, where: SourceRef): string {
   if (path === '~' || path.startsWith('~/')) return home + path.slice(1);
   if (path.startsWith('~')) throw new ConfigError(`ssh config: "${path}": ~user paths are not supported`, where, 'write the full path');
   return path;
+}
+
+const DNS_NAME = /^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
+
+function isHostAddress(text: string): boolean {
+  return isIP(text) !== 0 || (!/^[\d.]+$/.test(text) && DNS_NAME.test(text));
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { lookupSshHost, parseSshConfig, type SshConfigFile, type SshConfigIo } from '../../src/config/ssh-config.js';
 import { wildcardMatch } from '../../src/config/ssh-config.js';
-import { rejected } from '../helpers/errors.js';
+import { rejected, thrown } from '../helpers/errors.js';
 
 const HOME = '/home/op';
 const CTX = { defaultUser: 'op', localUser: 'op', home: HOME };
@@ -175,6 +175,13 @@ describe('ssh config: tokens and paths', () => {
     expect(s.hostName?.value).toBe('web1.example.net');
     expect(s.identityFiles[0]?.value).toBe(`${HOME}/k/deploy-web1.example.net-2022-op-web1-%`);
     expect(s.userKnownHostsFile?.value).toBe(`${HOME}/kh/web1.example.net`);
+  });
+
+  it('a HostName that is no address is an error at its line, for the hosts it applies to', async () => {
+    const files = await parse(lines('Host web*', '  HostName -oProxyCommand=x'));
+    expect(lookupSshHost(files, 'db1', CTX).hostName).toBeUndefined();
+    const err = thrown(ConfigError, () => lookupSshHost(files, 'web1', CTX));
+    expect([err.message, err.where?.line]).toEqual(['ssh config: HostName "-oProxyCommand=x" is not a valid IP address or DNS name', 2]);
   });
 
   it('an unknown token is an error at its line', async () => {
