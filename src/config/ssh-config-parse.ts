@@ -36,6 +36,8 @@ export interface SshConfigFile {
 
 /** OpenSSH's own limit on nested Include (READCONF_MAX_DEPTH). */
 export const MAX_INCLUDE_DEPTH = 16;
+/** Included files read in all: `Include a a` in `a` stays under the depth limit yet doubles at each level. */
+export const MAX_INCLUDED_FILES = 1000;
 
 /** Criteria OpenSSH knows that take no argument. */
 const BARE_CRITERIA = new Set(['all', 'canonical', 'final']);
@@ -54,7 +56,7 @@ const SPELLING: Record<string, string> = {
 /** Keywords whose value the tool reads and that take exactly one value. */
 const ONE_ARG = new Set(['hostname', 'user', 'port', 'identityfile', 'proxyjump', 'stricthostkeychecking']);
 
-export async function parseSshConfig(text: string, file: string, io: SshConfigIo, depth = 0): Promise<SshConfigFile> {
+export async function parseSshConfig(text: string, file: string, io: SshConfigIo, depth = 0, read = { files: 0 }): Promise<SshConfigFile> {
   const entries: SshConfigEntry[] = [];
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   for (let index = 0; index < lines.length; index++) {
@@ -78,7 +80,8 @@ export async function parseSshConfig(text: string, file: string, io: SshConfigIo
       const files: SshConfigFile[] = [];
       for (const pattern of args) {
         for (const path of await io.glob(includePath(pattern, io.home, where))) {
-          files.push(await parseSshConfig(await io.read(path), path, io, depth + 1));
+          if (++read.files > MAX_INCLUDED_FILES) throw new ConfigError(`ssh config: more than ${MAX_INCLUDED_FILES} included files`, where, 'an Include that repeats a file, or a glob that matches far too much?');
+          files.push(await parseSshConfig(await io.read(path), path, io, depth + 1, read));
         }
       }
       entries.push({ kind: 'include', files, where });

@@ -160,6 +160,11 @@ describe('ssh config: Include', () => {
     expect(lookupSshHost(files, 'web1', CTX).port?.value).toBe(2200);
   });
 
+  it('an include that fans out (each file including itself twice) stops at a file count, not after 2^16 reads', async () => {
+    const err = await rejected(ConfigError, parse(lines('Include fan'), { [`${HOME}/.ssh/fan`]: lines('Include fan fan') }));
+    expect(err.message).toMatch(/more than 1000 included files/);
+  });
+
   it('a missing include is no error; an include loop stops at the depth limit with file:line', async () => {
     expect(lookupSshHost(await parse(lines('Include nowhere/*', 'User u')), 'h', CTX).user?.value).toBe('u');
     const err = await rejected(ConfigError, parse(lines('Include loop'), { [`${HOME}/.ssh/loop`]: lines('# again', 'Include loop') }));
