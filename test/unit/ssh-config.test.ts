@@ -160,8 +160,10 @@ describe('ssh config: Include', () => {
     expect(lookupSshHost(files, 'web1', CTX).port?.value).toBe(2200);
   });
 
-  it('an include that fans out (each file including itself twice) stops at a file count, not after 2^16 reads', async () => {
-    const err = await rejected(ConfigError, parse(lines('Include fan'), { [`${HOME}/.ssh/fan`]: lines('Include fan fan') }));
+  it('an include that fans out (each level including the next twice) stops at a file count, not after 2^depth reads', async () => {
+    const levels: Record<string, string> = {};
+    for (let i = 0; i < 12; i++) levels[`${HOME}/.ssh/l${i}`] = i === 11 ? lines('User leaf') : lines(`Include l${i + 1} l${i + 1}`);
+    const err = await rejected(ConfigError, parse(lines('Include l0'), levels));
     expect(err.message).toMatch(/more than 1000 included files/);
   });
 
