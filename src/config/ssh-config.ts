@@ -183,11 +183,12 @@ function finish(found: Found, alias: string, ctx: LookupContext): SshHostSetting
 
 /** `Host a b !c`: any pattern matches and no negated one does. */
 export function hostLineMatches(patterns: readonly string[], host: string): boolean {
+  const name = host.toLowerCase();
   let matched = false;
   for (const pattern of patterns) {
     if (pattern.startsWith('!')) {
-      if (wildcardMatch(pattern.slice(1), host)) return false;
-    } else if (wildcardMatch(pattern, host)) matched = true;
+      if (lowerWildcardMatch(pattern.slice(1).toLowerCase(), name)) return false;
+    } else if (!matched && lowerWildcardMatch(pattern.toLowerCase(), name)) matched = true;
   }
   return matched;
 }
@@ -199,8 +200,12 @@ export function patternListMatches(list: string, host: string): boolean {
 
 /** ssh's `*` and `?` wildcards, case-insensitive as host names are. */
 export function wildcardMatch(pattern: string, text: string): boolean {
-  const p = pattern.toLowerCase();
-  const t = text.toLowerCase();
+  return lowerWildcardMatch(pattern.toLowerCase(), text.toLowerCase());
+}
+
+function lowerWildcardMatch(p: string, t: string): boolean {
+  // A plain name (most patterns) is a string comparison.
+  if (!p.includes('*') && !p.includes('?')) return p === t;
   // Iterative matcher with one backtrack point: linear-ish, no regex built from user text.
   let pi = 0;
   let ti = 0;
