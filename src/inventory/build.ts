@@ -6,7 +6,7 @@ import type { ConnectionConfig, GroupConfig, InventoryConfig, SourceRef, VarScop
 import type { Group, Host, HostConnection, Inventory } from './types.js';
 import { mergeVars } from './vars.js';
 import { resolveJumpHops } from './jump-hops.js';
-import { connectionOrigins, sshConfigLayer, type SshConfigUse } from './ssh-config-layer.js';
+import { connectionOrigins, sshConfigLayer, sshHopSettings, type SshConfigUse } from './ssh-config-layer.js';
 import { SshConfigWarnings } from './ssh-config-warnings.js';
 
 export interface BuildOptions {
@@ -60,7 +60,12 @@ export function buildInventory(config: InventoryConfig, options: BuildOptions = 
       where: hostConfig.where,
     };
   });
-  resolveJumpHops(hosts, config.hosts);
+  // Each jump host that is not an inventory host looked up in the ssh config once.
+  const hopSettings = new Map<string, ReturnType<typeof sshHopSettings>>();
+  resolveJumpHops(hosts, config.hosts, (hop) => {
+    if (!hopSettings.has(hop)) hopSettings.set(hop, sshHopSettings(options.sshConfig, hop, defaultUser, warnings));
+    return hopSettings.get(hop)!;
+  });
   if (options.warn) warnings.report(options.warn);
   return { hosts, groups, secretVarNames: config.secretVarNames, config };
 }

@@ -13,7 +13,10 @@ import { isBareName, parseJumpSpec } from '../config/jump-spec.js';
 import type { HostConfig } from '../config/types.js';
 import type { Host, HostConnection, JumpHop } from './types.js';
 
-export function resolveJumpHops(hosts: readonly Host[], configs: readonly HostConfig[]): void {
+/** What the ssh config says for a hop that is not an inventory host (by its host part). */
+export type HopLookup = (host: string) => Partial<Pick<JumpHop, 'address' | 'user' | 'port' | 'key' | 'keyWhere' | 'knownHosts' | 'knownHostsWhere'>>;
+
+export function resolveJumpHops(hosts: readonly Host[], configs: readonly HostConfig[], lookup: HopLookup = () => ({})): void {
   const byName = new Map(hosts.map((h) => [h.name, h]));
   const ownJump = new Set(configs.filter((c) => c.connection.jump !== undefined).map((c) => c.name));
   const done = new Map<string, JumpHop[]>();
@@ -50,7 +53,7 @@ export function resolveJumpHops(hosts: readonly Host[], configs: readonly HostCo
       } else {
         const parsed = parseJumpSpec(spec);
         if ('problem' in parsed) throw new ConfigError(`jump host "${spec}": ${parsed.problem}`, host.connection.jumpWhere);
-        hops.push(hopFromSpec(spec, parsed, host.connection));
+        hops.push(hopFromSpec(spec, parsed, host.connection, lookup(parsed.host)));
       }
     });
     visiting.pop();
@@ -85,8 +88,16 @@ function hopFromHost(host: Host): JumpHop {
   };
 }
 
-function hopFromSpec(spec: string, parsed: { user?: string; host: string; port?: number }, target: HostConnection): JumpHop {
-  return { name: spec, address: parsed.host, port: parsed.port ?? 22, user: parsed.user ?? target.user, ...pick(target) };
+/** The spec's own user and port first, then the ssh config for its host, then the target's settings. */
+function hopFromSpec(spec: string, parsed: { user?: string; host: string; port?: number }, target: HostConnection, fromSshConfig: ReturnType<HopLookup>): JumpHop {
+  return {
+    name: spec,
+    ...pick(target),
+    ...fromSshConfig,
+    address: fromSshConfig.address ?? parsed.host,
+    port: parsed.port ?? fromSshConfig.port ?? 22,
+    user: parsed.user ?? fromSshConfig.user ?? target.user,
+  };
 }
 
 /** What a hop takes from the host it is built from: key, known_hosts and timeouts. */

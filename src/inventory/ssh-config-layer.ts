@@ -3,6 +3,8 @@
 // name; an address the inventory sets is the HostName (`Match host`, `%h` see it).
 
 import type { ConnectionConfig, HostConfig, SourceRef } from '../config/types.js';
+import type { HopLookup } from './jump-hops.js';
+import type { SshConfigWarnings } from './ssh-config-warnings.js';
 import { lookupSshHost, type SshConfigWarning } from '../config/ssh-config.js';
 import type { SshConfigUse } from '../config/ssh-config-files.js';
 
@@ -82,4 +84,24 @@ export function connectionOrigins(inventoryLayers: readonly ConnectionConfig[], 
   }
   if (addressWhere) origins['address'] = { from: 'inventory', where: addressWhere };
   return origins;
+}
+
+/**
+ * A jump host that is not an inventory host (`jump: gw`, `ProxyJump gw`) is reached as `ssh gw`
+ * would reach it: the ssh config's HostName, User, Port, IdentityFile and UserKnownHostsFile for
+ * `gw` (the spec's own user and port still win). Its own ProxyJump is not followed.
+ */
+export function sshHopSettings(use: SshConfigUse | undefined, hop: string, defaultUser: string, warnings: SshConfigWarnings): ReturnType<HopLookup> {
+  if (!use || use.files.length === 0) return {};
+  const hopConfig: HostConfig = { name: hop, address: hop, where: { file: '' }, connection: {}, vars: { values: {}, where: new Map() } };
+  const layer = sshConfigLayer(use, hopConfig, {}, defaultUser);
+  warnings.add(`jump host ${hop}`, layer.warnings.filter((w) => w.setting !== 'jump'));
+  const c = layer.connection;
+  return {
+    ...(layer.address ? { address: layer.address.value } : {}),
+    ...(c.user !== undefined ? { user: c.user } : {}),
+    ...(c.port !== undefined ? { port: c.port } : {}),
+    ...(c.key !== undefined ? { key: c.key, ...(c.keyWhere ? { keyWhere: c.keyWhere } : {}) } : {}),
+    ...(c.knownHosts !== undefined ? { knownHosts: c.knownHosts, ...(c.knownHostsWhere ? { knownHostsWhere: c.knownHostsWhere } : {}) } : {}),
+  };
 }

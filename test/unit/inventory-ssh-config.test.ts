@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { openInventory } from '../../src/inventory/index.js';
+import { sshConfigFor } from '../../src/config/ssh-config-files.js';
 import { rejected } from '../helpers/errors.js';
 
 const lines = (...l: string[]) => `${l.join('\n')}\n`;
@@ -59,6 +60,19 @@ describe('inventory with an ssh config', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain(`${cfg}:9: StrictHostKeyChecking no is ignored`);
     expect(warnings[0]).toContain('app1, app2, other');
+  });
+
+  it('a jump host that is no inventory host is reached with its own ssh config entry; the spec\'s user and port win', async () => {
+    const { dir, file } = await project(
+      lines('ssh_config: ssh_config', 'hosts:', '  app1:', '  app2: { jump: "admin@gw:2201" }', '  bastion: { address: 10.0.0.7 }', '  app3: { jump: bastion }'),
+      lines('Host app*', '  ProxyJump gw', 'Host gw', '  HostName 10.9.9.9', '  User gwuser', '  Port 2200', '  IdentityFile %d/id_test'),
+    );
+    const inv = await openInventory(file, { defaultUser: 'op', sshConfig: { ...(await sshConfigFor({ sshConfig: { path: join(dir, 'ssh_config'), where: { file } } })), home: dir } });
+    const [app1, app2, , app3] = inv.hosts;
+    expect(app1!.connection.hops).toMatchObject([{ name: 'gw', address: '10.9.9.9', user: 'gwuser', port: 2200, key: join(dir, 'id_test'), keyWhere: { file: join(dir, 'ssh_config'), line: 7 } }]);
+    expect(app2!.connection.hops).toMatchObject([{ name: 'admin@gw:2201', address: '10.9.9.9', user: 'admin', port: 2201 }]);
+    // An inventory host as the hop keeps its own settings, whatever the config says for its name.
+    expect(app3!.connection.hops).toMatchObject([{ name: 'bastion', inventoryHost: 'bastion', address: '10.0.0.7', user: 'op', port: 22 }]);
   });
 
   it('ssh_config: none reads nothing; a missing ssh_config: path is an error at its line', async () => {
