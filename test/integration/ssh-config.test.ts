@@ -11,6 +11,7 @@ import { parseReport, runCli } from '../helpers/cli.js';
 import { ensureTestUsers, requireIntegrationHost, startSshd, type TestSshd } from '../helpers/sshd.js';
 
 let sshd: TestSshd;
+let gateway: TestSshd;
 let project: string;
 let target: string;
 let pwnedExec: string;
@@ -54,7 +55,7 @@ const cli = (...args: string[]) => runCli(args, { cwd: project });
 beforeAll(async () => {
   requireIntegrationHost();
   await ensureTestUsers();
-  sshd = await startSshd();
+  [sshd, gateway] = await Promise.all([startSshd(), startSshd()]);
   project = await mkdtemp(join(tmpdir(), 'fbp-sshcfg-project-'));
   await chmod(project, 0o755);
   target = join(project, 'target');
@@ -67,7 +68,7 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(async () => {
-  await sshd?.stop();
+  await Promise.all([sshd?.stop(), gateway?.stop()]);
   if (project) await rm(project, { recursive: true, force: true });
 });
 
@@ -128,6 +129,40 @@ describe('OpenSSH client config against a real sshd', () => {
     expect(applied.code).toBe(0);
     expect(sshd.log()).toMatch(/Accepted publickey for root from 127\.0\.0\.1/);
     await writeFile(inv, inventory());
+  });
+
+  it('ProxyJump to an ssh config alias: the jump host is reached with its own Host entry, one connection for the run', async () => {
+    const knownHosts = join(project, 'known_hosts_both');
+    await writeFile(knownHosts, `${sshd.knownHostsLine()}\n${gateway.knownHostsLine()}\n`);
+    await writeFile(
+      join(project, 'ssh_config_jump'),
+      lines(
+        'Host sshcfg-behind',
+        '  HostName 127.0.0.1',
+        `  Port ${sshd.port}`,
+        '  ProxyJump gw',
+        'Host gw',
+        '  HostName 127.0.0.1',
+        `  Port ${gateway.port}`,
+        `  IdentityFile ${gateway.clientKeyPath}`,
+        'Host *',
+        '  User fbptest',
+        `  IdentityFile ${sshd.clientKeyPath}`,
+        `  UserKnownHostsFile ${knownHosts}`,
+      ),
+    );
+    await writeFile(join(project, 'jump.yml'), lines('ssh_config: ssh_config_jump', 'hosts:', '  sshcfg-behind:', 'vars:', `  target: ${target}`));
+    const before = [gateway.connectionCount(), sshd.connectionCount()];
+    const applied = await cli('apply', '-i', 'jump.yml', '-p', 'site.yml', '--json');
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    expect(parseReport(applied.stdout).hosts[0]).toMatchObject({ host: 'sshcfg-behind', status: 'changed' });
+    expect(await readFile(join(target, 'marker.txt'), 'utf8')).toBe('reached sshcfg-behind\n');
+    expect([gateway.connectionCount() - before[0]!, sshd.connectionCount() - before[1]!]).toEqual([1, 1]);
+    // The gateway authenticated its own key from its own Host entry.
+    expect(gateway.log()).toMatch(/Accepted publickey for fbptest from 127\.0\.0\.1/);
+    const shown = JSON.parse((await cli('inventory', '-i', 'jump.yml', '--host', 'sshcfg-behind', '--json')).stdout).hosts['sshcfg-behind'].connection;
+    expect(shown.jump).toEqual({ value: ['gw'], from: 'ssh_config', where: `${join(project, 'ssh_config_jump')}:4` });
   });
 
   it('a missing ssh_config: path and a malformed config line are bad input (exit 2) at file:line, before any connection', async () => {
