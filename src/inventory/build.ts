@@ -47,7 +47,7 @@ export function buildInventory(config: InventoryConfig, options: BuildOptions = 
     warnings.add(hostConfig.name, ssh.warnings);
     // The ssh config is the lowest layer: the inventory's defaults, groups and host all win over it.
     const connection = resolveConnection([ssh.connection, ...inventoryLayers], defaultUser);
-    connection.origins = connectionOrigins(inventoryLayers, ssh, hostConfig.addressWhere);
+    connection.origins = connectionOrigins(inventoryLayers, ssh, hostConfig);
     return {
       name: hostConfig.name,
       address: ssh.address?.value ?? hostConfig.address,

@@ -76,7 +76,9 @@ export function sshConfigLayer(use: SshConfigUse | undefined, host: HostConfig, 
 }
 
 /** Inventory layers (lowest first) over the ssh config layer: values and where each came from. */
-export function connectionOrigins(inventoryLayers: readonly ConnectionConfig[], ssh: SshConfigLayer, addressWhere: SourceRef | undefined): Record<string, ConnectionOrigin> {
+export function connectionOrigins(inventoryLayers: readonly ConnectionConfig[], ssh: SshConfigLayer, host: HostConfig): Record<string, ConnectionOrigin> {
+  // An address mapped by another reader (ansible_host) may carry no line of its own: the host's.
+  const addressWhere = host.addressWhere ?? (host.address !== host.name ? host.where : undefined);
   const origins: Record<string, ConnectionOrigin> = {};
   for (const [name, where] of Object.entries(ssh.where)) origins[name] = { from: 'ssh_config', where };
   for (const layer of inventoryLayers) {
