@@ -3,6 +3,7 @@
 
 import { formatSourceRef } from '../errors.js';
 import type { Host } from '../inventory/index.js';
+import { DEFAULT_JUMP_CHANNELS } from '../transport/jump-pool.js';
 import { DEFAULT_KEEPALIVE_COUNT_MAX, DEFAULT_KEEPALIVE_INTERVAL_MS } from '../transport/ssh.js';
 
 export interface ShownSetting {
@@ -33,6 +34,7 @@ export function connectionOrigins(host: Host): Record<string, ShownSetting> {
     max_channels: shown('max_channels', c.maxChannels),
     keepalive_interval: shown('keepalive_interval', c.keepaliveInterval ?? DEFAULT_KEEPALIVE_INTERVAL_MS / 1000),
     keepalive_count_max: shown('keepalive_count_max', c.keepaliveCountMax ?? DEFAULT_KEEPALIVE_COUNT_MAX),
+    jump_channels: shown('jump_channels', c.jumpChannels ?? DEFAULT_JUMP_CHANNELS),
     // Only whether it is set: the raw text may be a literal password.
     become_password: shown('become_password', c.becomePassword === undefined ? null : '(set)', '(none)'),
   };

@@ -75,6 +75,22 @@ export function sshConfigLayer(use: SshConfigUse | undefined, host: HostConfig, 
   return layer;
 }
 
+/** ConnectionConfig field → the inventory key that sets it. */
+const SETTING_NAMES: Partial<Record<keyof ConnectionConfig, string>> = {
+  user: 'user',
+  port: 'port',
+  key: 'key',
+  knownHosts: 'known_hosts',
+  connectTimeout: 'connect_timeout',
+  commandTimeout: 'command_timeout',
+  becomePassword: 'become_password',
+  maxChannels: 'max_channels',
+  keepaliveInterval: 'keepalive_interval',
+  keepaliveCountMax: 'keepalive_count_max',
+  jump: 'jump',
+  jumpChannels: 'jump_channels',
+};
+
 /** Inventory layers (lowest first) over the ssh config layer: values and where each came from. */
 export function connectionOrigins(inventoryLayers: readonly ConnectionConfig[], ssh: SshConfigLayer, host: HostConfig): Record<string, ConnectionOrigin> {
   // An address mapped by another reader (ansible_host) may carry no line of its own: the host's.
@@ -82,7 +98,10 @@ export function connectionOrigins(inventoryLayers: readonly ConnectionConfig[], 
   const origins: Record<string, ConnectionOrigin> = {};
   for (const [name, where] of Object.entries(ssh.where)) origins[name] = { from: 'ssh_config', where };
   for (const layer of inventoryLayers) {
-    for (const [name, where] of Object.entries(layer.settingWhere ?? {})) origins[name] = { from: 'inventory', where };
+    // A layer built by another reader (an Ansible inventory) may carry values without lines.
+    for (const [field, name] of Object.entries(SETTING_NAMES)) {
+      if (layer[field as keyof ConnectionConfig] !== undefined) origins[name] = { from: 'inventory', where: layer.settingWhere?.[name] ?? host.where };
+    }
   }
   if (addressWhere) origins['address'] = { from: 'inventory', where: addressWhere };
   return origins;

@@ -75,6 +75,19 @@ describe('inventory with an ssh config', () => {
     expect(app3!.connection.hops).toMatchObject([{ name: 'bastion', inventoryHost: 'bastion', address: '10.0.0.7', user: 'op', port: 22 }]);
   });
 
+  it('a connection value without a line (another inventory format\'s mapping) is still the inventory\'s, at the host', async () => {
+    const { file } = await project(lines('ssh_config: ssh_config', 'hosts:', '  app1:'), lines('Host app1', '  User cfguser', '  Port 2222'));
+    const { loadInventory } = await import('../../src/config/inventory.js');
+    const { buildInventory } = await import('../../src/inventory/index.js');
+    const { sshConfigFor } = await import('../../src/config/ssh-config-files.js');
+    const config = await loadInventory(file);
+    config.hosts[0]!.connection = { user: 'mapped' };
+    const host = buildInventory(config, { defaultUser: 'op', sshConfig: await sshConfigFor(config) }).hosts[0]!;
+    expect([host.user, host.port]).toEqual(['mapped', 2222]);
+    expect(host.connection.origins?.['user']).toEqual({ from: 'inventory', where: config.hosts[0]!.where });
+    expect(host.connection.origins?.['port']?.from).toBe('ssh_config');
+  });
+
   it('ssh_config: none reads nothing; a missing ssh_config: path is an error at its line', async () => {
     const none = await project(lines('ssh_config: none', 'hosts:', '  app1:'), CONFIG);
     expect((await openInventory(none.file, { defaultUser: 'op' })).hosts[0]!.address).toBe('app1');
