@@ -14,6 +14,7 @@ import { askPassphraseOnce, DEFAULT_PASSPHRASE_ENV, forgetPassphrase } from '../
 import { sharedPrivateKeys, type PrivateKeyCache } from '../transport/private-keys.js';
 import { promptHidden } from '../transport/prompt.js';
 import { terminalLine } from '../text/terminal-text.js';
+import { agentInsteadOfSshConfigKey } from './ssh-config-agent.js';
 
 export interface RunToCheck {
   plays: readonly PlayConfig[];
@@ -123,6 +124,7 @@ export async function checkKeyFiles(hosts: readonly Host[], keys: PrivateKeyCach
       throw new ConfigError(`key: cannot read private key ${key}: ${readFailure(err)}`, where, `${usedBy}; fix the path or the file's permissions`);
     }
     if (parsed instanceof Error && /passphrase/i.test(parsed.message)) {
+      if (agentInsteadOfSshConfigKey([first!, ...others])) continue;
       parsed = await decryptedKey(key, where, keys, passphrase);
     }
     if (parsed instanceof Error) {
