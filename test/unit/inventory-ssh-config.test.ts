@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { openInventory } from '../../src/inventory/index.js';
-import { sshConfigFor } from '../../src/config/ssh-config-files.js';
+import { chooseSshConfig, loadSshConfig, sshConfigFor } from '../../src/config/ssh-config-files.js';
 import { rejected } from '../helpers/errors.js';
 
 const lines = (...l: string[]) => `${l.join('\n')}\n`;
@@ -126,5 +126,23 @@ describe('inventory with an ssh config', () => {
     await writeFile(join(dir, 'ssh_config'), lines(`Include ${dir}/conf.d/*.conf`));
     const host = (await openInventory(file, { defaultUser: 'op' })).hosts[0]!;
     expect([host.user, host.connection.origins?.['user']?.where]).toEqual(['from-a', { file: join(dir, 'conf.d', 'a.conf'), line: 1 }]);
+  });
+});
+
+describe('which ssh config file', () => {
+  const at = { file: '/inv/site.yml', line: 1 };
+  it('the inventory\'s ssh_config: first, then FOOBAR_SSH_CONFIG, then ~/.ssh/config; none reads nothing', () => {
+    expect(chooseSshConfig({ path: '/inv/ssh_config', where: at }, { FOOBAR_SSH_CONFIG: '/env/config' }, '/home/op')).toEqual({ file: '/inv/ssh_config', explicit: true, namedAt: at });
+    expect(chooseSshConfig({ path: 'none', where: at }, { FOOBAR_SSH_CONFIG: '/env/config' }, '/home/op')).toBeUndefined();
+    expect(chooseSshConfig(undefined, { FOOBAR_SSH_CONFIG: '/env/config' }, '/home/op')).toEqual({ file: '/env/config', explicit: true });
+    expect(chooseSshConfig(undefined, { FOOBAR_SSH_CONFIG: 'none' }, '/home/op')).toBeUndefined();
+    expect(chooseSshConfig(undefined, {}, '/home/op')).toEqual({ file: '/home/op/.ssh/config', explicit: false });
+  });
+
+  it('a missing ~/.ssh/config is fine; a missing FOOBAR_SSH_CONFIG file is an error naming the variable', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'fbp-sshcfg-home-'));
+    expect(await loadSshConfig(chooseSshConfig(undefined, {}, home), home)).toEqual([]);
+    const err = await rejected(ConfigError, loadSshConfig(chooseSshConfig(undefined, { FOOBAR_SSH_CONFIG: join(home, 'nope') }, home), home));
+    expect(err.message).toBe(`FOOBAR_SSH_CONFIG: cannot read ssh config ${join(home, 'nope')}: file not found`);
   });
 });
