@@ -115,11 +115,11 @@ async function glob(pattern: string): Promise<string[]> {
     if (!/[*?[]/.test(segment)) {
       for (const dir of found) next.push(join(dir, segment));
     } else {
-      const re = segmentRegex(segment);
+      const tokens = globTokens(segment);
       for (const dir of found) {
         const names = await readdir(dir).catch(() => [] as string[]);
         // As glob(3): a wildcard never matches a leading dot.
-        for (const name of names.sort()) if (re.test(name) && (segment.startsWith('.') || !name.startsWith('.'))) next.push(join(dir, name));
+        for (const name of names.sort()) if (globMatch(tokens, name) && (segment.startsWith('.') || !name.startsWith('.'))) next.push(join(dir, name));
       }
     }
     found = next;
@@ -129,21 +129,53 @@ async function glob(pattern: string): Promise<string[]> {
   return files;
 }
 
-function segmentRegex(segment: string): RegExp {
-  let source = '';
+type GlobToken = { star: true } | { star?: false; test: (c: string) => boolean };
+
+/** A glob(3) segment as tokens: `*`, `?`, `[a-z]` / `[!a-z]`, or a literal character. */
+function globTokens(segment: string): GlobToken[] {
+  const tokens: GlobToken[] = [];
   for (let i = 0; i < segment.length; i++) {
     const c = segment[i]!;
-    if (c === '*') source += '.*';
-    else if (c === '?') source += '.';
-    else if (c === '[') {
+    if (c === '*') tokens.push({ star: true });
+    else if (c === '?') tokens.push({ test: () => true });
+    else if (c === '[' && segment.indexOf(']', i + 2) > 0) {
       const close = segment.indexOf(']', i + 2);
-      if (close < 0) source += '\\[';
-      else {
-        const body = segment.slice(i + 1, close).replace(/^!/, '^').replace(/[\\\]]/g, '\\$&');
-        source += `[${body}]`;
-        i = close;
+      let body = segment.slice(i + 1, close);
+      const negate = body.startsWith('!') || body.startsWith('^');
+      if (negate) body = body.slice(1);
+      const ranges: Array<[string, string]> = [];
+      for (let k = 0; k < body.length; k++) {
+        if (body[k + 1] === '-' && k + 2 < body.length) {
+          ranges.push([body[k]!, body[k + 2]!]);
+          k += 2;
+        } else ranges.push([body[k]!, body[k]!]);
       }
-    } else source += c.replace(/[.+^${}()|\\]/g, '\\$&');
+      tokens.push({ test: (ch) => ranges.some(([lo, hi]) => ch >= lo && ch <= hi) !== negate });
+      i = close;
+    } else tokens.push({ test: (ch) => ch === c });
   }
-  return new RegExp(`^${source}$`, 's');
+  return tokens;
+}
+
+/** Iterative matching with one backtrack point per star: no regex, no exponential blow-up. */
+function globMatch(tokens: readonly GlobToken[], name: string): boolean {
+  let ti = 0;
+  let ni = 0;
+  let star = -1;
+  let mark = 0;
+  while (ni < name.length) {
+    const token = tokens[ti];
+    if (token && !token.star && token.test(name[ni]!)) {
+      ti++;
+      ni++;
+    } else if (token?.star) {
+      star = ti++;
+      mark = ni;
+    } else if (star >= 0) {
+      ti = star + 1;
+      ni = ++mark;
+    } else return false;
+  }
+  while (tokens[ti]?.star) ti++;
+  return ti === tokens.length;
 }

@@ -123,9 +123,12 @@ describe('inventory with an ssh config', () => {
     await writeFile(join(dir, 'conf.d', 'b.conf'), lines('User from-b'));
     await writeFile(join(dir, 'conf.d', 'a.conf'), lines('User from-a'));
     await writeFile(join(dir, 'conf.d', '.hidden.conf'), lines('User hidden'));
-    await writeFile(join(dir, 'ssh_config'), lines(`Include ${dir}/conf.d/*.conf`));
+    await writeFile(join(dir, 'conf.d', 'c.conf'), lines('User from-c'));
+    await writeFile(join(dir, 'conf.d', `${'a'.repeat(200)}.txt`), lines('User long'));
+    // A class excludes a.conf; the many stars never match the long name, and must not take forever.
+    await writeFile(join(dir, 'ssh_config'), lines(`Include ${dir}/conf.d/[!a]*.conf ${dir}/conf.d/*a*a*a*a*a*a*a*a*a*b`));
     const host = (await openInventory(file, { defaultUser: 'op' })).hosts[0]!;
-    expect([host.user, host.connection.origins?.['user']?.where]).toEqual(['from-a', { file: join(dir, 'conf.d', 'a.conf'), line: 1 }]);
+    expect([host.user, host.connection.origins?.['user']?.where]).toEqual(['from-b', { file: join(dir, 'conf.d', 'b.conf'), line: 1 }]);
   });
 });
 
