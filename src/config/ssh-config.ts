@@ -65,7 +65,7 @@ interface Found {
   identityFiles: SshSetting<string>[];
   /** ProxyJump and ProxyCommand share one slot in ssh: the first of them wins. */
   proxy?: { jump?: string[]; command?: string; where: SourceRef };
-  userKnownHostsFile?: SshSetting<string>;
+  userKnownHostsFile?: SshSetting<string[]>;
   strict?: SshSetting<string>;
   warnings: SshConfigWarning[];
 }
@@ -119,7 +119,7 @@ function take(keyword: string, args: string[], where: SourceRef, found: Found): 
       break;
     }
     case 'userknownhostsfile':
-      found.userKnownHostsFile ??= { value: args.join(' '), where };
+      found.userKnownHostsFile ??= { value: args, where };
       break;
     case 'stricthostkeychecking':
       found.strict ??= { value: value.toLowerCase(), where };
@@ -160,7 +160,7 @@ function finish(found: Found, alias: string, ctx: LookupContext): SshHostSetting
     });
   }
   if (found.userKnownHostsFile) {
-    const [first, ...more] = found.userKnownHostsFile.value.split(/\s+/);
+    const [first, ...more] = found.userKnownHostsFile.value;
     const where = found.userKnownHostsFile.where;
     if (first === 'none' || first === '/dev/null') {
       out.warnings.push({ where, setting: 'known_hosts', message: `UserKnownHostsFile ${first} is ignored: a known_hosts file that keeps nothing would turn host key checking off` });

@@ -182,6 +182,8 @@ describe('ssh config: tokens and paths', () => {
     expect(s.hostName?.value).toBe('web1.example.net');
     expect(s.identityFiles[0]?.value).toBe(`${HOME}/k/deploy-web1.example.net-2022-op-web1-%`);
     expect(s.userKnownHostsFile?.value).toBe(`${HOME}/kh/web1.example.net`);
+    const quoted = lookupSshHost(await parse(lines('UserKnownHostsFile "/srv/my hosts" /other')), 'h', CTX);
+    expect(quoted.userKnownHostsFile?.value).toBe('/srv/my hosts');
   });
 
   it('a HostName that is no address is an error at its line, for the hosts it applies to', async () => {
