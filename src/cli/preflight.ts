@@ -124,7 +124,7 @@ export async function checkKeyFiles(hosts: readonly Host[], keys: PrivateKeyCach
       throw new ConfigError(`key: cannot read private key ${key}: ${readFailure(err)}`, where, `${usedBy}; fix the path or the file's permissions`);
     }
     if (parsed instanceof Error && /passphrase/i.test(parsed.message)) {
-      if (agentInsteadOfSshConfigKey([first!, ...others])) continue;
+      if (agentInsteadOfSshConfigKey(key, hosts)) continue;
       parsed = await decryptedKey(key, where, keys, passphrase);
     }
     if (parsed instanceof Error) {

@@ -4,12 +4,15 @@
 import type { Host } from '../inventory/index.js';
 import { DEFAULT_PASSPHRASE_ENV } from '../transport/auth.js';
 
-/** True when the hosts now use the agent instead of the encrypted key (their `key` is dropped). */
-export function agentInsteadOfSshConfigKey(hosts: readonly Host[], env: NodeJS.ProcessEnv = process.env): boolean {
+/** True when the hosts that use `key` now use the agent instead (their `key` is dropped). */
+export function agentInsteadOfSshConfigKey(key: string, hosts: readonly Host[], env: NodeJS.ProcessEnv = process.env): boolean {
   if (!env['SSH_AUTH_SOCK'] || env[DEFAULT_PASSPHRASE_ENV] !== undefined) return false;
+  // A jump host's key is left as it is: asked for as before.
+  if (hosts.some((h) => h.connection.hops?.some((hop) => hop.key === key))) return false;
+  const users = hosts.filter((h) => h.connection.key === key);
   // A key the inventory names is the operator's explicit choice: asked for as before.
-  if (!hosts.every((h) => h.connection.origins?.['key']?.from === 'ssh_config')) return false;
-  for (const host of hosts) {
+  if (!users.every((h) => h.connection.origins?.['key']?.from === 'ssh_config')) return false;
+  for (const host of users) {
     delete host.connection.key;
     delete host.connection.keyWhere;
   }
