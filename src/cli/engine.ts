@@ -101,7 +101,7 @@ export function useVaultPasswordFile(file: string | undefined): void {
 export async function loadInventoryFor(name: string): Promise<Inventory> {
   const path = await resolveInventoryPath(name);
   // Lazy: the password is only looked for when an encrypted vault file is met.
-  const siblingPasswordFile = /\.ya?ml$/.test(path) ? path.replace(/\.ya?ml$/, '.vault-password') : undefined;
+  const siblingPasswordFile = /\.(ya?ml|ini)$/.test(path) ? path.replace(/\.(ya?ml|ini)$/, '.vault-password') : undefined;
   const password = lazyPassword({
     ...(vaultPasswordFile ? { passwordFile: vaultPasswordFile } : {}),
     ...(siblingPasswordFile ? { siblingPasswordFile } : {}),
@@ -109,7 +109,7 @@ export async function loadInventoryFor(name: string): Promise<Inventory> {
   });
   // File names are shown, never obeyed: a control character in one is escaped.
   const warn = (message: string) => process.stderr.write(`warning: ${terminalLine(message)}\n`);
-  const inventory = await openInventory(path, { decrypt: vaultDecryptHook({ password, warn }) });
+  const inventory = await openInventory(path, { decrypt: vaultDecryptHook({ password, warn }), warn });
   refuseShortSecrets(inventory);
   return inventory;
 }
