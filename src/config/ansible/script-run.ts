@@ -46,6 +46,9 @@ export function runInventoryScript(script: string, args: string[], options: Scri
       } catch {
         child.kill('SIGKILL');
       }
+      // A grandchild that left the group (setsid) may still hold the pipes open: stop reading.
+      child.stdout.destroy();
+      child.stderr.destroy();
     };
     const timer = setTimeout(() => killAll(`did not finish within ${timeoutMs / 1000} s (set $${SCRIPT_TIMEOUT_ENV} to wait longer)`), timeoutMs);
     child.stdout.on('data', (chunk: Buffer) => {
