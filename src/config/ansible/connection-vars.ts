@@ -9,11 +9,16 @@ import { resolvePath } from '../connection.js';
 import type { ConnectionConfig, VarScope } from '../types.js';
 import { splitWords } from './ini-values.js';
 
-/** ConnectionConfig plus the jump contract's fields (src/config/types.ts gains them for jump hosts). */
-export type AnsibleConnection = ConnectionConfig & { jump?: string[]; jumpWhere?: SourceRef };
+/**
+ * ConnectionConfig plus the fields the jump and ssh-config work add to it (the jump contract,
+ * and where each setting was written, by its inventory key, for `inventory --host`).
+ */
+export type AnsibleConnection = ConnectionConfig & { jump?: string[]; jumpWhere?: SourceRef; settingWhere?: Record<string, SourceRef> };
 
 export interface MappedHost {
   address: string;
+  /** Where `ansible_host` was written; absent when the address is the host's name. */
+  addressWhere?: SourceRef;
   connection: AnsibleConnection;
   /** Set when the host cannot be reached over SSH at all (`ansible_connection=local`, winrm...). */
   skip?: string;
@@ -43,19 +48,33 @@ export function mapConnectionVars(host: string, vars: VarScope, dir: string, not
 
   const hostVar = first('ansible_host', 'ansible_ssh_host');
   if (hostVar) address = checkedAddress(hostVar.value, hostVar.where);
+  const settingWhere: Record<string, SourceRef> = {};
   const port = first('ansible_port', 'ansible_ssh_port');
-  if (port) connection.port = integer(port.value, port.where, 'ansible_port', 1, 65535);
+  if (port) {
+    connection.port = integer(port.value, port.where, 'ansible_port', 1, 65535);
+    settingWhere['port'] = port.where;
+  }
   const user = first('ansible_user', 'ansible_ssh_user');
-  if (user) connection.user = checkedUser(user.value, user.where);
+  if (user) {
+    connection.user = checkedUser(user.value, user.where);
+    settingWhere['user'] = user.where;
+  }
   const key = first('ansible_ssh_private_key_file', 'ansible_private_key_file');
   if (key) {
     connection.key = resolvePath(text(key.value, key.where, 'ansible_ssh_private_key_file'), dir);
     connection.keyWhere = key.where;
+    settingWhere['key'] = key.where;
   }
   const timeout = first('ansible_timeout', 'ansible_ssh_timeout');
-  if (timeout) connection.connectTimeout = integer(timeout.value, timeout.where, 'ansible_timeout', 1, MAX_SECONDS);
+  if (timeout) {
+    connection.connectTimeout = integer(timeout.value, timeout.where, 'ansible_timeout', 1, MAX_SECONDS);
+    settingWhere['connect_timeout'] = timeout.where;
+  }
   const password = first('ansible_become_password', 'ansible_become_pass', 'ansible_sudo_pass', 'ansible_sudo_password');
-  if (password) connection.becomePassword = becomePassword(password.value, password.where);
+  if (password) {
+    connection.becomePassword = becomePassword(password.value, password.where);
+    settingWhere['become_password'] = password.where;
+  }
 
   const become = take('ansible_become');
   if (become && !truthy(become.value)) {
@@ -89,13 +108,16 @@ export function mapConnectionVars(host: string, vars: VarScope, dir: string, not
     'ansible_become_user', 'ansible_become_method', 'ansible_connection', 'ansible_password', 'ansible_ssh_pass',
     'ansible_ssh_password', ...SSH_ARG_VARS, ...SILENT,
   ]);
+  if (connection.jumpWhere) settingWhere['jump'] = connection.jumpWhere;
+  if (connection.knownHostsWhere) settingWhere['known_hosts'] = connection.knownHostsWhere;
+  if (Object.keys(settingWhere).length > 0) connection.settingWhere = settingWhere;
   for (const name of Object.keys(vars.values)) {
     if (!name.startsWith('ansible_')) continue;
     if (!handled.has(name)) notices.push({ key: name, where: vars.where.get(name)!, message: `${name} has no equivalent in foobar-provision and is ignored` });
     delete vars.values[name];
     vars.where.delete(name);
   }
-  return { address, connection, ...(skip ? { skip } : {}) };
+  return { address, ...(hostVar ? { addressWhere: hostVar.where } : {}), connection, ...(skip ? { skip } : {}) };
 }
 
 /**

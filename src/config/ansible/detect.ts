@@ -10,7 +10,7 @@ import { parseYaml, type YamlNode } from '../yaml.js';
 import { looksLikeAnsibleYaml } from './yaml-inventory.js';
 
 /** The native inventory's top-level keys. */
-export const NATIVE_TOP_KEYS = ['lab', 'connection', 'vars', 'hosts', 'groups'];
+export const NATIVE_TOP_KEYS = ['lab', 'connection', 'vars', 'hosts', 'groups', 'ssh_config'];
 
 export type SourceFile =
   | { format: 'ini'; file: string; text: string }

@@ -56,7 +56,9 @@ export function toInventoryConfig(source: AnsibleSource, files: VarsFromFiles, l
       skipped.push(`${host.name} (${mapped.skip})`);
       continue;
     }
-    hosts.push({ name: host.name, address: mapped.address, where: host.where, connection: mapped.connection, vars: merged });
+    // addressWhere tells the ssh config layer that the address was given (not the bare name).
+    const given = mapped.addressWhere ? { addressWhere: mapped.addressWhere } : {};
+    hosts.push({ name: host.name, address: mapped.address, ...given, where: host.where, connection: mapped.connection, vars: merged });
   }
   if (skipped.length > 0) {
     notices.push({ key: 'skipped', where: { file: layout.file }, message: `left out, as foobar-provision reaches hosts over SSH only: ${skipped.join(', ')}` });
