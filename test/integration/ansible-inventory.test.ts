@@ -37,7 +37,7 @@ describe('failing inventory scripts', () => {
     const started = Date.now();
     const result = await runCli(['plan', '-i', `${FIXTURES}/bad-scripts/${script}`, '--playbook', 'playbooks/site.yml'], {
       cwd: REPO,
-      env: { FOOBAR_INVENTORY_TIMEOUT: '1' },
+      env: { FOOBAR_PROVISION_INVENTORY_TIMEOUT: '1' },
     });
     console.log(`${script}: exit ${result.code} after ${Date.now() - started} ms`);
     expect(result.code).toBe(2);

@@ -1,6 +1,6 @@
 // Ansible inventories onto our model: Ansible's variable precedence, connection variables,
 // warnings for what has no equivalent, Ansible Vault refused, detection by content.
-import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -227,5 +227,31 @@ describe('detection by content', () => {
     await chmod(script, 0o755);
     const inventory = await loadInventory(script);
     expect(inventory.hosts.map((h) => [h.name, h.address])).toEqual([['web1', '10.0.0.7']]);
+  });
+});
+
+describe('odd and hostile input', () => {
+  it('warns once per variable about Jinja it will not evaluate', () => {
+    const { notices, inventory } = mapIni(lines('[web]', 'h1', 'h2', '[web:vars]', 'url="http://{{ inventory_hostname }}/"', 'plain=x'));
+    const jinja = notices.filter((n) => n.key.startsWith('jinja:'));
+    expect(jinja.map((n) => [n.key, n.where.line])).toEqual([['jinja:url', 5], ['jinja:url', 5]]);
+    expect(jinja[0]!.message).toMatch(/does not evaluate: it is used as the literal text/);
+    expect(varsOf(inventory, 'h1')['url']).toBe('http://{{ inventory_hostname }}/');
+  });
+
+  it('reads a file with a byte-order mark and Windows line ends', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fbp-ansible-'));
+    await writeFile(join(dir, 'hosts'), '\uFEFF[web]\r\nweb1 ansible_host=10.0.0.1\r\n[web:vars]\r\nport=80\r\n');
+    const inventory = await loadInventory(join(dir, 'hosts'));
+    expect(inventory.hosts.map((h) => [h.name, h.address])).toEqual([['web1', '10.0.0.1']]);
+    expect(inventory.groups.get('web')!.vars.values).toEqual({ port: 80 });
+  });
+
+  it('a group_vars folder linking back up is an error, not an endless walk', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fbp-ansible-'));
+    await mkdir(join(dir, 'group_vars', 'web'), { recursive: true });
+    await writeFile(join(dir, 'hosts'), lines('[web]', 'web1'));
+    await symlink('..', join(dir, 'group_vars', 'web', 'loop'));
+    expect((await rejected(ConfigError, loadInventory(join(dir, 'hosts')))).message).toMatch(/nested more than 8 folders deep/);
   });
 });

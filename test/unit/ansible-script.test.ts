@@ -62,8 +62,8 @@ describe('runInventoryScript', () => {
 
   it('reads its timeout from the environment, and refuses nonsense there', () => {
     expect(scriptTimeoutMs({})).toBe(30_000);
-    expect(scriptTimeoutMs({ FOOBAR_INVENTORY_TIMEOUT: '2.5' })).toBe(2500);
-    expect(() => scriptTimeoutMs({ FOOBAR_INVENTORY_TIMEOUT: 'soon' })).toThrow(ConfigError);
+    expect(scriptTimeoutMs({ FOOBAR_PROVISION_INVENTORY_TIMEOUT: '2.5' })).toBe(2500);
+    expect(() => scriptTimeoutMs({ FOOBAR_PROVISION_INVENTORY_TIMEOUT: 'soon' })).toThrow(ConfigError);
   });
 });
 
@@ -99,5 +99,20 @@ describe('a script that escapes its process group', () => {
     expect(error.message).toMatch(/did not finish within 0.3 s/);
     // Not ours to leave behind: the test ends what it started.
     process.kill(Number(await readFile(join(file, '..', 'child.pid'), 'utf8')), 'SIGKILL');
+  });
+});
+
+describe('the script\'s environment', () => {
+  it('holds none of our secrets', async () => {
+    const file = await script(['env']);
+    const saved = { ...process.env };
+    Object.assign(process.env, { FOOBAR_VAULT_PASSWORD: 'vault-secret-value', FOOBAR_SSH_PASSPHRASE: 'key-secret-value', FBP_OTHER: 'kept' });
+    try {
+      const out = (await runInventoryScript(file, ['--list'])).toString();
+      expect(out).toContain('FBP_OTHER=kept');
+      expect(out).not.toContain('secret-value');
+    } finally {
+      for (const k of ['FOOBAR_VAULT_PASSWORD', 'FOOBAR_SSH_PASSPHRASE', 'FBP_OTHER']) if (!(k in saved)) delete process.env[k];
+    }
   });
 });

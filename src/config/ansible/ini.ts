@@ -14,7 +14,8 @@ const SECTION = /^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:[#;].*)?$/;
 export function parseAnsibleIni(text: string, file: string, source = new AnsibleSource({ file })): AnsibleSource {
   let group = 'ungrouped';
   let kind: 'hosts' | 'vars' | 'children' = 'hosts';
-  const lines = text.split('\n');
+  // A byte-order mark (Windows editors) is not part of the first line.
+  const lines = text.replace(/^\uFEFF/, '').split('\n');
   for (let index = 0; index < lines.length; index++) {
     const where: SourceRef = { file, line: index + 1 };
     const line = lines[index]!.trim();

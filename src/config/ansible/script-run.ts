@@ -8,7 +8,9 @@ import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../../errors.js';
 import { terminalLine } from '../../text/terminal-text.js';
 
-export const SCRIPT_TIMEOUT_ENV = 'FOOBAR_INVENTORY_TIMEOUT';
+export const SCRIPT_TIMEOUT_ENV = 'FOOBAR_PROVISION_INVENTORY_TIMEOUT';
+/** Our own secrets are not the script's business. */
+const SECRET_ENV = ['FOOBAR_VAULT_PASSWORD', 'FOOBAR_SSH_PASSPHRASE', 'FOOBAR_PKI_KEY_PASS'];
 export const DEFAULT_SCRIPT_TIMEOUT_S = 30;
 export const MAX_SCRIPT_OUTPUT = 16 * 1024 * 1024;
 const STDERR_TAIL = 2048;
@@ -34,7 +36,9 @@ export function runInventoryScript(script: string, args: string[], options: Scri
   const maxOutput = options.maxOutput ?? MAX_SCRIPT_OUTPUT;
   const shown = `${script} ${args.join(' ')}`;
   return new Promise((done, fail) => {
-    const child = spawn(resolve(script), args, { cwd: dirname(resolve(script)), stdio: ['ignore', 'pipe', 'pipe'], detached: true, shell: false });
+    const env = { ...process.env };
+    for (const name of SECRET_ENV) delete env[name];
+    const child = spawn(resolve(script), args, { cwd: dirname(resolve(script)), env, stdio: ['ignore', 'pipe', 'pipe'], detached: true, shell: false });
     const out: Buffer[] = [];
     let outBytes = 0;
     let errTail = Buffer.alloc(0);

@@ -52,6 +52,7 @@ export function toInventoryConfig(source: AnsibleSource, files: VarsFromFiles, l
       files.hosts.get(host.name) ?? emptyScope(),
     ]);
     const mapped = mapConnectionVars(host.name, merged, layout.dir, notices);
+    noticeJinja(merged, notices);
     if (mapped.skip) {
       skipped.push(`${host.name} (${mapped.skip})`);
       continue;
@@ -188,4 +189,25 @@ function withoutAnsibleVars(scope: VarScope): VarScope {
     scope.where.delete(name);
   }
   return scope;
+}
+
+/**
+ * Ansible renders `{{ ... }}` in inventory values; here values are data, never evaluated, so such
+ * a value would reach a config file as written: say so, once per variable.
+ */
+function noticeJinja(scope: VarScope, notices: Notice[]): void {
+  for (const [name, value] of Object.entries(scope.values)) {
+    if (!hasJinja(value, 0)) continue;
+    notices.push({
+      key: `jinja:${name}`,
+      where: scope.where.get(name) ?? { file: '?' },
+      message: `${name} holds Jinja ({{ }} or {% %}), which foobar-provision does not evaluate: it is used as the literal text (write the value itself, or set it in a play's vars with <%= %>)`,
+    });
+  }
+}
+
+function hasJinja(value: unknown, depth: number): boolean {
+  if (typeof value === 'string') return value.includes('{{') || value.includes('{%');
+  if (depth > 50 || value === null || typeof value !== 'object') return false;
+  return Object.values(value as Record<string, unknown>).some((v) => hasJinja(v, depth + 1));
 }

@@ -61,11 +61,15 @@ export async function readVarsFile(file: string, scope: VarScope, options: LoadO
   }
 }
 
-async function filesUnder(folder: string): Promise<string[]> {
+/** Deeper than any real vars tree; a link back up (a loop) stops here instead of recursing forever. */
+const MAX_DEPTH = 8;
+
+async function filesUnder(folder: string, depth = 1): Promise<string[]> {
+  if (depth > MAX_DEPTH) throw new ConfigError(`${folder} is nested more than ${MAX_DEPTH} folders deep (a link to a folder above it?)`, { file: folder }, 'flatten it, or remove the link');
   const out: string[] = [];
   for (const entry of await entries(folder)) {
     const path = join(folder, entry.name);
-    if (entry.isDirectory) out.push(...(await filesUnder(path)));
+    if (entry.isDirectory) out.push(...(await filesUnder(path, depth + 1)));
     else if (VARS_EXTENSIONS.includes(extname(entry.name))) out.push(path);
   }
   return out;
