@@ -3,7 +3,7 @@
 // file inventory, and `vault.yml` / `*.vault.yml` in group_vars/ and host_vars/, are our vault
 // files; warnings go to `options.warn`.
 
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConfigError, formatSourceRef } from '../../errors.js';
 import { terminalLine } from '../../text/terminal-text.js';
@@ -55,8 +55,9 @@ async function addSource(source: AnsibleSource, one: SourceFile): Promise<void> 
 }
 
 async function addScript(into: AnsibleSource, script: string): Promise<void> {
+  // A saved plan lists the script itself among its inputs (its listing is asked for again at apply).
+  recordInput(script, await readFile(script));
   const output = await runInventoryScript(script, ['--list']);
-  recordInput(`${script} --list`, output);
   const { source, hasMeta } = readScriptListing(parseScriptJson(output.toString('utf8'), script), script);
   if (!hasMeta) {
     if (source.hosts.size > MAX_HOST_CALLS) {
