@@ -35,8 +35,9 @@ export async function loadAnsibleInventory(kind: Exclude<InventoryKind, { format
   const groupFiles = await readVarsFolder(join(dir, 'group_vars'), new Set(source.groups.keys()), options, secretVarNames);
   const hostFiles = await readVarsFolder(join(dir, 'host_vars'), new Set(source.hosts.keys()), options, secretVarNames);
   if (kind.format === 'file') {
-    // A file inventory NAME.ini keeps its secrets in NAME.vault.yml beside it, as ours does.
-    const vault = kind.source.file.replace(/(\.[^./]*)?$/, '.vault.yml');
+    // A file inventory NAME.ini (or NAME) keeps its secrets in NAME.vault.yml beside it, as ours
+    // does; a script inv.sh in inv.sh.vault.yml (the name `ca init` writes, src/pki/inventory-ca.ts).
+    const vault = `${kind.source.file.replace(/\.(ya?ml|ini)$/, '')}.vault.yml`;
     if (vault !== kind.source.file && (await isFile(vault))) {
       const scope: VarScope = groupFiles.get('all') ?? { values: {}, where: new Map() };
       groupFiles.set('all', scope);
