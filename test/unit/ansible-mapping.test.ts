@@ -255,3 +255,22 @@ describe('odd and hostile input', () => {
     expect((await rejected(ConfigError, loadInventory(join(dir, 'hosts')))).message).toMatch(/nested more than 8 folders deep/);
   });
 });
+
+describe('jump through a group, and a host that drops it', () => {
+  it('the bastion itself says ansible_ssh_common_args=\'\' and connects directly', () => {
+    const { inventory } = mapIni(lines(
+      '[dc]',
+      "bastion ansible_host=203.0.113.5 ansible_ssh_common_args=''",
+      'app1 ansible_host=10.0.0.1',
+      '[dc:vars]',
+      "ansible_ssh_common_args='-o ProxyJump=bastion'",
+    ));
+    const jumps = inventory.hosts.map((h) => [h.name, (h.connection as AnsibleConnection).jump]);
+    expect(jumps).toEqual([['bastion', undefined], ['app1', ['bastion']]]);
+  });
+
+  it('a Jinja key path is named in a warning, a {{ var }} become password is not', () => {
+    const { notices } = mapIni(lines('[web]', 'h ansible_ssh_private_key_file="{{ keydir }}/id" ansible_become_password="{{ pw }}"'));
+    expect(notices.filter((n) => n.key.startsWith('jinja:')).map((n) => n.key)).toEqual(['jinja:ansible_ssh_private_key_file']);
+  });
+});

@@ -98,7 +98,8 @@ export function mapConnectionVars(host: string, vars: VarScope, dir: string, not
   }
   for (const name of SSH_ARG_VARS) {
     const given = take(name);
-    if (given) readSshArgs(text(given.value, given.where, name), name, given.where, dir, connection, notices);
+    // `ansible_ssh_common_args=''` on a host is the usual way to drop a group's jump for it.
+    if (given && given.value !== '' && given.value !== null) readSshArgs(text(given.value, given.where, name), name, given.where, dir, connection, notices);
   }
 
   const handled = new Set([

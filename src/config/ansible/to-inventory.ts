@@ -51,8 +51,8 @@ export function toInventoryConfig(source: AnsibleSource, files: VarsFromFiles, l
       host.vars,
       files.hosts.get(host.name) ?? emptyScope(),
     ]);
-    const mapped = mapConnectionVars(host.name, merged, layout.dir, notices);
     noticeJinja(merged, notices);
+    const mapped = mapConnectionVars(host.name, merged, layout.dir, notices);
     if (mapped.skip) {
       skipped.push(`${host.name} (${mapped.skip})`);
       continue;
@@ -197,7 +197,8 @@ function withoutAnsibleVars(scope: VarScope): VarScope {
  */
 function noticeJinja(scope: VarScope, notices: Notice[]): void {
   for (const [name, value] of Object.entries(scope.values)) {
-    if (!hasJinja(value, 0)) continue;
+    // A become password's `{{ var }}` is translated (connection-vars.ts), not kept as text.
+    if (/^ansible_(become|sudo)_pass/.test(name) || !hasJinja(value, 0)) continue;
     notices.push({
       key: `jinja:${name}`,
       where: scope.where.get(name) ?? { file: '?' },
