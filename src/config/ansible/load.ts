@@ -87,7 +87,7 @@ function merge(into: AnsibleSource, from: AnsibleSource): void {
   }
   for (const group of from.groups.values()) {
     const target = into.group(group.name, group.where);
-    for (const h of group.hosts) if (!target.hosts.includes(h)) target.hosts.push(h);
+    for (const h of group.hosts) into.addHost(group.name, h, group.where);
     for (const c of group.children) if (!target.children.includes(c)) target.children.push(c);
     for (const [k, v] of Object.entries(group.vars.values)) {
       target.vars.values[k] = v;

@@ -56,11 +56,19 @@ export class AnsibleSource {
     return host;
   }
 
+  /** Each group's hosts as a set: `includes` on a 100 000-host range would be quadratic. */
+  private readonly members = new Map<string, Set<string>>();
+
   /** `name` in `group` (a host line, or a `hosts:` entry). */
   addHost(group: string, name: string, where: SourceRef): AnsibleHost {
     const host = this.host(name, where);
     const owner = this.group(group, where);
-    if (!owner.hosts.includes(name)) owner.hosts.push(name);
+    let set = this.members.get(group);
+    if (!set) this.members.set(group, (set = new Set(owner.hosts)));
+    if (!set.has(name)) {
+      set.add(name);
+      owner.hosts.push(name);
+    }
     return host;
   }
 
