@@ -63,6 +63,9 @@ async function detectFile(file: string, mode: number): Promise<SourceFile | unde
   }
   const ext = extname(file).toLowerCase();
   if (ext === '.ini' || firstContentLine(text)?.match(SECTION_LINE)) return { format: 'ini', file, text };
+  // Ours, told by its top-level keys without parsing it twice (a 100k-host file takes seconds).
+  const keys = blockTopLevelKeys(text);
+  if (keys && keys.length > 0 && keys.every((k) => NATIVE_TOP_KEYS.includes(k))) return undefined;
   let root: YamlNode;
   try {
     root = parseYaml(text, file);
@@ -94,4 +97,16 @@ function firstContentLine(text: string): string | undefined {
     if (line && !line.startsWith('#') && !line.startsWith(';')) return line;
   }
   return undefined;
+}
+
+/** The keys at column 0 of a block-style YAML map; undefined when the top level is anything else. */
+function blockTopLevelKeys(text: string): string[] | undefined {
+  const keys: string[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '' || line.startsWith('#') || line.startsWith(' ') || line.startsWith('\t') || line.startsWith('---')) continue;
+    const m = /^([A-Za-z_][A-Za-z0-9_.-]*)\s*:(\s|$)/.exec(line);
+    if (!m) return undefined;
+    keys.push(m[1]!);
+  }
+  return keys;
 }
