@@ -274,3 +274,14 @@ describe('jump through a group, and a host that drops it', () => {
     expect(notices.filter((n) => n.key.startsWith('jinja:')).map((n) => n.key)).toEqual(['jinja:ansible_ssh_private_key_file']);
   });
 });
+
+describe('an inventory plugin configuration', () => {
+  it('is refused with the way to use it through ansible-inventory', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fbp-ansible-'));
+    await writeFile(join(dir, 'aws_ec2.yml'), lines('plugin: amazon.aws.aws_ec2', 'regions: [eu-west-1]'));
+    const error = await rejected(ConfigError, loadInventory(join(dir, 'aws_ec2.yml')));
+    expect(error.message).toMatch(/inventory plugin "amazon\.aws\.aws_ec2", which foobar-provision cannot run/);
+    expect(error.where).toMatchObject({ line: 1 });
+    expect(error.hint).toMatch(/ansible-inventory -i .*aws_ec2\.yml --list/);
+  });
+});

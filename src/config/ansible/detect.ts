@@ -75,6 +75,14 @@ async function detectFile(file: string, mode: number): Promise<SourceFile | unde
     return { format: 'ini', file, text };
   }
   if (root.kind !== 'map') return ['.yml', '.yaml', '.json'].includes(ext) || root.isNull ? undefined : { format: 'ini', file, text };
+  const plugin = root.asMap().get('plugin');
+  if (plugin && plugin.kind === 'string') {
+    throw new ConfigError(
+      `this is the configuration of Ansible's inventory plugin "${plugin.asText()}", which foobar-provision cannot run`,
+      plugin.where,
+      `wrap it in an executable inventory: a script running \`ansible-inventory -i ${file} --list\` prints the JSON foobar-provision reads`,
+    );
+  }
   return looksLikeAnsibleYaml(root.asMap(), NATIVE_TOP_KEYS) ? { format: 'yaml', file, root } : undefined;
 }
 
