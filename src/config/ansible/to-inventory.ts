@@ -51,9 +51,12 @@ export function toInventoryConfig(source: AnsibleSource, files: VarsFromFiles, l
       host.vars,
       files.hosts.get(host.name) ?? emptyScope(),
     ]);
+    const noticesBefore = notices.length;
     noticeJinja(merged, notices);
     const mapped = mapConnectionVars(host.name, merged, layout.dir, notices);
     if (mapped.skip) {
+      // A host left out says only that.
+      notices.length = noticesBefore;
       skipped.push(`${host.name} (${mapped.skip})`);
       continue;
     }
