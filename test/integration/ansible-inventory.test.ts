@@ -1,8 +1,11 @@
 // The lab written as an Ansible INI file, an Ansible YAML directory and an inventory script
 // reads exactly as inventory/lab.yml does (hosts, groups, merged vars, secrets masked); failing
 // inventory scripts stop the run with exit 2 before any host is contacted. No lab needed.
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startCli } from '../helpers/cli.js';
 
 const REPO = new URL('../..', import.meta.url).pathname;
 const FIXTURES = 'test/fixtures/ansible';
@@ -45,5 +48,31 @@ describe('failing inventory scripts', () => {
     expect(result.stderr).toMatch(/no host was contacted/);
     expect(result.stderr).not.toContain('\x1b');
     expect(result.stdout).toBe('');
+  });
+});
+
+describe('Ctrl-C while an inventory script runs', () => {
+  it('exits 130 and takes the script and its children with it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fbp-inv-int-'));
+    const script = join(dir, 'slow.sh');
+    writeFileSync(script, `#!/bin/sh\nsleep 300 &\necho $! > ${dir}/pids\necho $$ >> ${dir}/pids\nwait\n`);
+    chmodSync(script, 0o755);
+    const { child, done } = startCli(['plan', '-i', script, '--playbook', 'playbooks/site.yml'], { cwd: REPO });
+    const pids = async (): Promise<number[]> => {
+      for (let i = 0; i < 200; i++) {
+        const text = (() => { try { return readFileSync(join(dir, 'pids'), 'utf8'); } catch { return ''; } })();
+        if (text.trim().split('\n').length === 2) return text.trim().split('\n').map(Number);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error('the script never started');
+    };
+    const started = await pids();
+    child.kill('SIGINT');
+    const result = await done;
+    expect(result.code).toBe(130);
+    const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+    const deadline = Date.now() + 5000;
+    while (started.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    expect(started.filter(alive)).toEqual([]);
   });
 });

@@ -22,6 +22,7 @@ import type { Notice } from './connection-vars.js';
 
 /** Without `_meta`, one `--host` call per host: beyond this many, ask for `_meta` instead. */
 export const MAX_HOST_CALLS = 200;
+const HOST_CALLS_AT_ONCE = 4;
 
 export async function loadAnsibleInventory(kind: Exclude<InventoryKind, { format: 'native' }>, options: LoadOptions = {}): Promise<InventoryConfig> {
   const sources = kind.format === 'dir' ? kind.sources : [kind.source];
@@ -68,9 +69,18 @@ async function addScript(into: AnsibleSource, script: string): Promise<void> {
         `print each host's vars under "_meta": {"hostvars": {...}} (at most ${MAX_HOST_CALLS} hosts are asked one by one)`,
       );
     }
-    for (const host of source.hosts.keys()) {
-      const out = await runInventoryScript(script, ['--host', host]);
-      addHostVars(source, host, parseScriptJson(out.toString('utf8'), script, `--host ${host}`), script);
+    // A few at a time: each run may call a cloud API.
+    const names = [...source.hosts.keys()];
+    for (let i = 0; i < names.length; i += HOST_CALLS_AT_ONCE) {
+      const wave = names.slice(i, i + HOST_CALLS_AT_ONCE);
+      // Settled, not raced: a failure reports once every run of the wave has ended.
+      const outputs = await Promise.allSettled(wave.map((host) => runInventoryScript(script, ['--host', host])));
+      const failed = outputs.find((o) => o.status === 'rejected');
+      if (failed) throw failed.reason;
+      wave.forEach((host, k) => {
+        const out = (outputs[k] as PromiseFulfilledResult<Buffer>).value;
+        addHostVars(source, host, parseScriptJson(out.toString('utf8'), script, `--host ${host}`), script);
+      });
     }
   }
   merge(into, source);

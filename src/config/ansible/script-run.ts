@@ -54,6 +54,9 @@ export function runInventoryScript(script: string, args: string[], options: Scri
       child.stdout.destroy();
       child.stderr.destroy();
     };
+    // Its own process group does not get our Ctrl-C: if we exit first, it goes with us.
+    const onExit = () => killAll('was stopped because foobar-provision exited');
+    process.once('exit', onExit);
     const timer = setTimeout(() => killAll(`did not finish within ${timeoutMs / 1000} s (set $${SCRIPT_TIMEOUT_ENV} to wait longer)`), timeoutMs);
     child.stdout.on('data', (chunk: Buffer) => {
       outBytes += chunk.length;
@@ -66,10 +69,12 @@ export function runInventoryScript(script: string, args: string[], options: Scri
     });
     child.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
+      process.removeListener('exit', onExit);
       fail(new ConfigError(`inventory script ${shown} could not be started: ${error.code ?? error.message}`, { file: script }, 'it must be an executable file with a #! line'));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      process.removeListener('exit', onExit);
       // The group may hold children that outlived the script itself.
       try {
         process.kill(-child.pid!, 'SIGKILL');
