@@ -44,7 +44,7 @@ export const caCommand: CommandModule<object, CaArgs> = {
           const path = await resolveInventoryPath(singleOption(args.inventory, '--inventory', 'prod')!);
           const days = args.days === undefined ? undefined : caDays(args.days);
           const passwordFile = singleOption(args.vaultPasswordFile, '--vault-password-file', '~/.vault-pass');
-          const sibling = /\.ya?ml$/.test(path) ? path.replace(/\.ya?ml$/, '.vault-password') : undefined;
+          const sibling = /\.(ya?ml|ini)$/.test(path) ? path.replace(/\.(ya?ml|ini)$/, '.vault-password') : undefined;
           const password = lazyPassword({
             ...(passwordFile ? { passwordFile } : {}),
             ...(sibling ? { siblingPasswordFile: sibling } : {}),

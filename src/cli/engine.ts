@@ -107,7 +107,7 @@ export function useVaultPasswordFile(file: string | undefined): void {
 export async function loadInventoryFor(name: string): Promise<Inventory> {
   const path = await resolveInventoryPath(name);
   // Lazy: the password is only looked for when an encrypted vault file is met.
-  const siblingPasswordFile = /\.ya?ml$/.test(path) ? path.replace(/\.ya?ml$/, '.vault-password') : undefined;
+  const siblingPasswordFile = /\.(ya?ml|ini)$/.test(path) ? path.replace(/\.(ya?ml|ini)$/, '.vault-password') : undefined;
   const password = lazyPassword({
     ...(vaultPasswordFile ? { passwordFile: vaultPasswordFile } : {}),
     ...(siblingPasswordFile ? { siblingPasswordFile } : {}),

@@ -87,7 +87,7 @@ export async function main(argv: string[]): Promise<number> {
   const parser = yargs(argv)
     .scriptName('foobar-provision')
     .usage('$0 <command> [options]\n\nAgentless provisioning over SSH: plan shows what would change, apply makes it so.')
-    .option('inventory', { alias: 'i', type: 'string', default: 'lab', requiresArg: true, describe: 'inventory NAME (inventory/NAME.yml or inventory/NAME/; for lab: inventory/NAME.yml) or PATH', global: true })
+    .option('inventory', { alias: 'i', type: 'string', default: 'lab', requiresArg: true, describe: 'inventory NAME (inventory/NAME.yml or inventory/NAME/; for lab: inventory/NAME.yml) or PATH (also an Ansible INI, YAML, directory or executable inventory)', global: true })
     .option('vault-password-file', { type: 'string', requiresArg: true, describe: 'file holding the vault password (else $FOOBAR_VAULT_PASSWORD, $FOOBAR_VAULT_PASSWORD_FILE, INVENTORY/.vault-password, a prompt)', global: true })
     .middleware((args) => {
       // The global options, checked once for every command: one value each, not blank.

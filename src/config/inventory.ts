@@ -5,6 +5,8 @@ import { stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { dirname } from 'node:path';
 import { ConfigError, formatSourceRef, type SourceRef } from '../errors.js';
+import { detectInventory } from './ansible/detect.js';
+import { loadAnsibleInventory } from './ansible/load.js';
 import { CONNECTION_KEYS, readConnection, resolvePath } from './connection.js';
 import { inventoryLayout, listVarsFiles, type InventoryLayout, type VarsFile } from './inventory-files.js';
 import { checkGroupGraph, type NamedRef } from './inventory-groups.js';
@@ -22,6 +24,9 @@ const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
 /** Load an inventory file, or an inventory directory with its group_vars/ and host_vars/. */
 export async function loadInventory(path: string, options: LoadOptions = {}): Promise<InventoryConfig> {
+  // An Ansible INI / YAML / script / directory inventory, told apart by content (ansible/detect.ts).
+  const kind = await detectInventory(path);
+  if (kind.format !== 'native') return loadAnsibleInventory(kind, options);
   const layout = await inventoryLayout(path);
   const inventory = readInventory(await loadYamlFile(layout.file), layout);
   if (layout.varsDir) {

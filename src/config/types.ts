@@ -98,6 +98,8 @@ export interface LoadOptions {
   decrypt?: DecryptHook;
   /** Module names a task may use; required for playbooks, ignored for inventories. */
   knownModules?: ReadonlySet<string>;
+  /** Where an Ansible inventory's warnings go (ignored variables); default stderr. */
+  warn?: (message: string) => void;
 }
 
 export interface TaskConfig {

@@ -13,7 +13,7 @@ export const CA_KEY_VAR = 'internal_ca_key';
 /** The vault file of an inventory's group `all`: NAME.vault.yml beside NAME.yml, or in group_vars/. */
 export async function inventoryVaultFile(inventoryPath: string): Promise<string> {
   const info = await stat(inventoryPath);
-  if (!info.isDirectory()) return inventoryPath.replace(/\.ya?ml$/, '') + '.vault.yml';
+  if (!info.isDirectory()) return inventoryPath.replace(/\.(ya?ml|ini)$/, '') + '.vault.yml';
   for (const candidate of ['group_vars/all.vault.yml', 'group_vars/all.vault.yaml', 'group_vars/all/vault.yml', 'group_vars/all/vault.yaml']) {
     const file = join(inventoryPath, candidate);
     if (await stat(file).then((s) => s.isFile(), () => false)) return file;
@@ -53,5 +53,5 @@ export async function initInventoryCa(options: CaInitOptions): Promise<CaInitRes
 }
 
 export function inventoryNameOf(path: string): string {
-  return basename(path).replace(/\.ya?ml$/, '');
+  return basename(path).replace(/\.(ya?ml|ini)$/, '');
 }
