@@ -46,11 +46,17 @@ export async function preparePlays(options: PreparePlaysOptions, ctx: PrepareCon
       }
       const handlers: TaskInstance[] = [];
       for (const handler of play.handlers) handlers.push(...(await told(() => instancesOf(handler, vars, becomeDefaults, ctx), [])));
-      perHost.set(host, { vars, tasks, handlers });
+      const needsFacts = ctx.factsUsage?.playNeedsFacts(play, vars) === true;
+      perHost.set(host, { vars, tasks, handlers, ...(needsFacts ? { needsFacts } : {}) });
     }
     plays.push({ play, perHost, info: { name: play.name, hosts, batches: options.batchesFor(play, hosts), where: play.where } });
   }
   return plays;
+}
+
+/** This play or a later one reads the host facts on the host. */
+export function factsNeededFrom(plays: PreparedPlay[], index: number, host: string): boolean {
+  return plays.slice(index).some((p) => p.perHost.get(host)?.needsFacts === true);
 }
 
 /**
