@@ -47,7 +47,8 @@ export class FactsUsage {
   taskReadsFacts(task: TaskConfig, vars: Record<string, unknown>): boolean {
     let own = this.ownText.get(task);
     if (own === undefined) {
-      own = mentionsFacts(JSON.stringify([task.name, task.args, task.when, task.loop]) ?? '');
+      // A name is rendered only when it holds a tag; arguments may hold expressions (changed_when).
+      own = mentionsFacts(JSON.stringify([task.args, task.when, task.loop]) ?? '') || (task.name.includes('<%') && mentionsFacts(task.name));
       this.ownText.set(task, own);
     }
     return own || (task.module === 'template' && this.templateReadsFacts(task, vars));
