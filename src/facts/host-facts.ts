@@ -20,7 +20,8 @@ export function hostFactsProbe(marker: SectionMarker): ProbePart {
     one('arch', 'uname -m'),
     one('kernel', 'uname -r'),
     one('hostname', 'hostname || uname -n'),
-    one('fqdn', 'hostname -f'),
+    // `hostname -f` asks the resolver: a host whose DNS does not answer must not hold the probe.
+    one('fqdn', 'if command -v timeout >/dev/null; then timeout 3 hostname -f; else hostname -f; fi'),
     one('cpus', 'nproc || getconf _NPROCESSORS_ONLN'),
     one('memtotal', "sed -n 's/^MemTotal:[[:space:]]*//p' /proc/meminfo"),
     one('rootfs', 'df -P / | tail -n 1'),

@@ -70,7 +70,7 @@ beforeAll(async () => {
   await wrapper('hostname', `[ -e ${join(bin, 'hostile')} ] && [ $# -eq 0 ] && { echo '<%= process.exit(1) %>'; exit 0; }`);
   await wrapper('nproc', '');
   sshd = await startSshd({ extraConfig: [`SetEnv PATH=${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`] });
-  await writeFile(join(project, 'inventory', 'test.yml'), `${loopbackInventory(sshd)}vars:\n  target: ${target}\n`);
+  await writeFile(join(project, 'inventory', 'test.yml'), `${loopbackInventory(sshd)}vars:\n  target: ${target}\n  # Reserved: the host's facts replace it for hosts that read them.\n  facts: { cpus: 999, os: { id: inventory } }\n`);
   await writeFile(join(project, 'templates', 'facts.ejs'), TEMPLATE);
   await writeFile(join(project, 'playbooks', 'plain.yml'), NO_FACTS);
   await writeFile(join(project, 'playbooks', 'facts.yml'), WITH_FACTS);
