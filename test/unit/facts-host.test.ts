@@ -1,8 +1,11 @@
 // Host facts (`facts.*`): parsers fed output captured on lab host lb1 (test/fixtures/facts/lb1-*),
 // hostile host text, and the probe snippet run for real by /bin/sh on this machine.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { cpus } from 'node:os';
+import { MAX_IP_ADDR_BYTES } from '../../src/facts/host-facts.js';
 import { describe, expect, it } from 'vitest';
 import { parseDefaultRoute, parseDfRoot, parseHostFacts, parseIpAddr, parseMemTotal, parseSystemdVersion, textFact } from '../../src/facts/host-facts-parse.js';
 import { buildProbe } from '../../src/facts/probe.js';
@@ -121,5 +124,25 @@ describe('the probe snippet, run by /bin/sh here', () => {
     expect(Object.keys(facts.interfaces!)).toEqual(names);
     expect(facts.memory_mb).toBeGreaterThan(0);
     expect(facts.root_fs!.size_bytes).toBeGreaterThan(facts.root_fs!.free_bytes);
+  });
+
+  it('caps what a flooding host prints: 20 MB from ip and hostname comes back bounded, and those facts are absent', () => {
+    const bin = mkdtempSync(join(tmpdir(), 'fbp-flood-'));
+    try {
+      for (const name of ['ip', 'hostname']) {
+        writeFileSync(join(bin, name), '#!/bin/sh\nhead -c 20000000 /dev/zero | tr "\\0" "x"\n');
+        chmodSync(join(bin, name), 0o755);
+      }
+      const probe = buildProbe([], { system: true, pendingHandlerFiles: [], hostFacts: true });
+      const out = execFileSync('/bin/sh', ['-c', probe.script], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}` }, maxBuffer: 64 * 1024 * 1024 });
+      expect(out.length).toBeLessThan(MAX_IP_ADDR_BYTES + 2 * 16 * 1024 + 64 * 1024);
+      const facts = probe.parse(out).host!;
+      expect(facts.interfaces).toBeUndefined();
+      expect(facts.default_ipv4).toBeUndefined();
+      expect(facts.hostname).toBeUndefined();
+      expect(facts.cpus).toBe(cpus().length);
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
 });
