@@ -9,6 +9,7 @@ import { UserInputError } from '../errors.js';
 import { computeBatches } from '../inventory/index.js';
 import { knownModuleNames } from '../modules/registry.js';
 import { Redactor, redactError } from '../report/redact.js';
+import { FACTS_VAR, FactsUsage } from '../run/facts-usage.js';
 import { preparePlays, registerNames } from '../run/play-preparation.js';
 import { locationOf } from '../run/prepare.js';
 import type { PreparedPlay } from '../run/runner-types.js';
@@ -92,7 +93,7 @@ async function validate(options: ValidateOptions, redactor: Redactor): Promise<n
       selected: inputs.selected,
       onProblem: (error, host) => report.add(error, host),
     },
-    { ...inputs.prepare, runtimeNames: registerNames(playbook), checkSkipped: true },
+    { ...inputs.prepare, runtimeNames: new Set([...registerNames(playbook), FACTS_VAR]), factsUsage: new FactsUsage(inputs.prepare.searchPathFor), checkSkipped: true },
   );
   // A play for hosts this inventory lacks (another environment's group) prepares nothing: its
   // tasks' arguments are still checked as written. Under --limit the operator chose the hosts.

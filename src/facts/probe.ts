@@ -3,6 +3,7 @@
 import { FoobarError } from '../errors.js';
 import { checkProbe } from './checks.js';
 import { fileProbe } from './files.js';
+import { hostFactsProbe } from './host-facts.js';
 import { outputProbe } from './outputs.js';
 import { packageProbe } from './packages.js';
 import { pendingHandlerProbe } from './pending-handlers.js';
@@ -16,6 +17,8 @@ export interface ProbeOptions {
   system: boolean;
   /** Files of `play<TAB>handler` lines left by runs that failed before their handlers ran. */
   pendingHandlerFiles: string[];
+  /** Include `facts.*` for templates (needs `system`, whose os-release it reads). */
+  hostFacts?: boolean;
 }
 
 export interface Probe {
@@ -37,6 +40,7 @@ export function buildProbe(queries: readonly FactQuery[], opts: ProbeOptions): P
   const marker = sectionMarker(JSON.stringify({ queries, opts }));
   const parts: ProbePart[] = [
     ...(opts.system ? [systemProbe(marker)] : []),
+    ...(opts.system && opts.hostFacts ? [hostFactsProbe(marker)] : []),
     fileProbe(ofKind(queries, 'file'), marker),
     serviceProbe(ofKind(queries, 'service'), marker),
     packageProbe(ofKind(queries, 'packages'), marker),

@@ -1,5 +1,6 @@
 // What a host looks like, as far as a play needs to know. Gathered in one exec per host per play
 // (see probe.ts), then kept up to date by the executor for the rest of the run.
+import type { HostFactTree } from './host-facts-parse.js';
 
 /** One thing a task needs to know about a host. Queries are deduplicated across a play. */
 export type FactQuery =
@@ -81,6 +82,8 @@ export interface CommandOutput {
 
 export interface HostFacts {
   system?: SystemFact;
+  /** The `facts` variable of templates (host-facts.ts); only when a play reads it. */
+  host?: HostFactTree;
   files: Map<string, FileFact>;
   services: Map<string, ServiceFact>;
   packages: Map<string, PackageFact>;

@@ -10,7 +10,8 @@ import type { TaskRecorder } from './task-record.js';
 
 /** The facts a play's prepared tasks and handlers ask for. */
 export function playQueries(tasks: TaskInstance[], handlers: TaskInstance[]): FactQuery[] {
-  return [...tasks, ...handlers].flatMap((t) => (t.prepared.state === 'ready' ? t.prepared.queries : []));
+  // A task waiting for the host facts brings what it already knows it will need (its file).
+  return [...tasks, ...handlers].flatMap((t) => (t.prepared.state === 'ready' ? t.prepared.queries : t.prepared.state === 'deferred' ? (t.prepared.hints ?? []) : []));
 }
 
 /** The probe needs sudo when any task or handler of the play becomes another user. */
@@ -25,9 +26,11 @@ export function probeNeedsBecome(tasks: TaskInstance[], handlers: TaskInstance[]
 export async function gatherFacts(input: HostPlayInput, probeBecome: boolean, recorder: TaskRecorder): Promise<void> {
   const { memory, runChanges } = input;
   const queries = playQueries(input.tasks, input.handlers);
-  if (memory.canReuse(runChanges, probeBecome, queries)) return;
+  // The host facts are gathered once per run, in the first probe of a host that reads them.
+  const hostFacts = input.needsFacts === true && memory.hostFacts === undefined;
+  if (!hostFacts && memory.canReuse(runChanges, probeBecome, queries)) return;
   const all = unionQueries(queries, input.laterQueries);
-  const probe = buildProbe(all, { system: true, pendingHandlerFiles: [ROOT_PENDING_FILE, USER_PENDING_FILE] });
+  const probe = buildProbe(all, { system: true, pendingHandlerFiles: [ROOT_PENDING_FILE, USER_PENDING_FILE], ...(hostFacts ? { hostFacts } : {}) });
   throwIfInterrupted(input.signal);
   const result = await input.transport.exec(probe.script, { become: probeBecome });
   if (result.code !== 0) {
@@ -41,6 +44,7 @@ export async function gatherFacts(input: HostPlayInput, probeBecome: boolean, re
     // Noise from the host's shell, or a probe killed part way: this host only.
     recorder.fail(recorder.synthetic('gather facts', 'failed', `fact gathering: output cut short or garbled (${error.message})`, result.stderr || undefined));
   }
+  if (hostFacts) memory.hostFacts = facts?.host ?? {};
   memory.prepareProbe();
   memory.cache.store(all, facts);
   memory.cache.facts.pendingHandlers = facts.pendingHandlers;

@@ -9,7 +9,7 @@ import type { RunChanges } from './host-memory.js';
 import { runPlayOnHost } from './host-play.js';
 import { count, markFailed, markLocked, markUnreachable } from './host-recap.js';
 import type { Lockstep } from './lockstep.js';
-import { laterQueries } from './play-preparation.js';
+import { factsNeededFrom, laterQueries } from './play-preparation.js';
 import type { PrepareContext } from './prepare.js';
 import { drain, enable, RollError, waitForNoSessions, waitHealthy, type RollContext } from './rolling.js';
 import type { HostState, PreparedPlay, RunPlaybookOptions } from './runner-types.js';
@@ -66,6 +66,7 @@ export async function runHostInBatch(run: RunState, turn: BatchTurn, host: strin
       ...(lockstep ? { lockstep } : {}),
       memory: hostState.memory,
       laterQueries: laterQueries(run.plays, run.plays.indexOf(prepared), host, options.loginIsRoot(host)),
+      ...(factsNeededFrom(run.plays, run.plays.indexOf(prepared), host) ? { needsFacts: true } : {}),
       runChanges,
       ...(run.historyOf?.(host) ? { history: run.historyOf(host)! } : {}),
       ...(options.ledgerFor?.(host) ? { ledger: options.ledgerFor(host)! } : {}),

@@ -1,6 +1,7 @@
 // What a run remembers of a host from one play to the next: its fact cache, and when and how the
 // cache was last filled. The first play probes for the facts of every later play too, so a
 // converged fleet costs one probe per host for the whole playbook, not one per play.
+import type { HostFactTree } from '../facts/host-facts-parse.js';
 import type { FactQuery } from '../facts/types.js';
 import { FactCache, queryKey, type FactCacheOptions } from './fact-cache.js';
 
@@ -13,6 +14,8 @@ export class HostMemory {
   readonly cache: FactCache;
   private probedAtChange: number | undefined;
   private probedWithBecome: boolean | undefined;
+  /** The `facts` variable, gathered once per run (only for a host whose plays read it). */
+  hostFacts: HostFactTree | undefined;
 
   constructor(options: FactCacheOptions = {}) {
     this.cache = new FactCache(options);

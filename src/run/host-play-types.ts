@@ -34,6 +34,8 @@ export interface HostPlayInput {
   memory: HostMemory;
   /** Facts later plays will need on this host, probed now so they need no probe of their own. */
   laterQueries: FactQuery[];
+  /** This play or a later one on this host reads `facts.*`: the probe gathers them. */
+  needsFacts?: boolean;
   /** Counts changes made on any host during the run. */
   runChanges: RunChanges;
   /** Aborted by an interrupt: the step in progress finishes, nothing new starts. */

@@ -7,6 +7,7 @@ import type { StepResult, TaskPlan } from '../modules/types.js';
 import type { TaskResult } from '../plan/types.js';
 import { FLUSH_HANDLERS } from '../modules/flush-handlers.js';
 import { ChangeQueue } from './change-queue.js';
+import { missingContent, refetchContent } from './content-refetch.js';
 import type { FactCache } from './fact-cache.js';
 import { Handlers } from './handlers.js';
 import { gatherFacts, probeNeedsBecome, refreshFacts } from './host-facts.js';
@@ -141,7 +142,8 @@ class HostPlayRun {
   }
 
   private vars(extra: Record<string, unknown> = {}): Record<string, unknown> {
-    return { ...this.input.vars, ...Object.fromEntries(this.input.registers), ...extra };
+    const facts = this.input.memory.hostFacts;
+    return { ...this.input.vars, ...(facts ? { facts } : {}), ...Object.fromEntries(this.input.registers), ...extra };
   }
 
   private register(instance: TaskInstance, value: Record<string, unknown>): void {
@@ -177,6 +179,10 @@ class HostPlayRun {
         // Facts read from the host must not predate changes still queued for it.
         if (!(await this.queue.settle())) return false;
         await refreshFacts(this.input, this.position, prepared.queries, instance.become);
+      } else if (instance.prepared.state === 'deferred') {
+        const missing = missingContent(prepared.queries, this.cache.facts);
+        if (missing.length > 0 && !(await this.queue.settle())) return false;
+        if (missing.length > 0) await refetchContent(this.input, missing, instance.become);
       }
       const plan = instance.module.plan(prepared.resolved, this.cache.facts, { become: instance.become, taskName: instance.label, ...(this.input.transport.port !== undefined ? { sshPort: this.input.transport.port } : {}) });
       await this.checkDecision(instance, isHandler, plan);

@@ -4,6 +4,7 @@ import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import { FoobarError } from '../errors.js';
 import type { PlaybookConfig } from '../config/types.js';
 import type { FactQuery } from '../facts/types.js';
+import { FACTS_VAR } from './facts-usage.js';
 import { playQueries, probeNeedsBecome } from './host-facts.js';
 import { unionQueries } from './host-memory.js';
 import { instancesOf, type PrepareContext, type TaskInstance } from './prepare.js';
@@ -38,19 +39,34 @@ export async function preparePlays(options: PreparePlaysOptions, ctx: PrepareCon
       await yieldToEvents();
       if (options.signal?.aborted) throw new RunInterrupted('interrupted before any host was contacted');
       const told = <T>(work: () => T | Promise<T>, fallback: T) => toldOr(options.onProblem, host, work, fallback);
-      const vars = await told(() => options.varsFor(host, play), undefined);
-      if (!vars) continue;
+      const given = await told(() => options.varsFor(host, play), undefined);
+      if (!given) continue;
+      const needsFacts = ctx.factsUsage?.playNeedsFacts(play, given) === true;
+      // `facts` is the host's: a variable of that name waits for the probe like any reader.
+      const vars = needsFacts ? withoutFacts(given) : given;
       const tasks: TaskInstance[] = [];
       for (const task of play.tasks) {
         if (options.selected(task)) tasks.push(...(await told(() => instancesOf(task, vars, becomeDefaults, ctx), [])));
       }
       const handlers: TaskInstance[] = [];
       for (const handler of play.handlers) handlers.push(...(await told(() => instancesOf(handler, vars, becomeDefaults, ctx), [])));
-      perHost.set(host, { vars, tasks, handlers });
+      perHost.set(host, { vars, tasks, handlers, ...(needsFacts ? { needsFacts } : {}) });
     }
     plays.push({ play, perHost, info: { name: play.name, hosts, batches: options.batchesFor(play, hosts), where: play.where } });
   }
   return plays;
+}
+
+function withoutFacts(vars: Record<string, unknown>): Record<string, unknown> {
+  if (!Object.prototype.hasOwnProperty.call(vars, FACTS_VAR)) return vars;
+  const copy = { ...vars };
+  delete copy[FACTS_VAR];
+  return copy;
+}
+
+/** This play or a later one reads the host facts on the host. */
+export function factsNeededFrom(plays: PreparedPlay[], index: number, host: string): boolean {
+  return plays.slice(index).some((p) => p.perHost.get(host)?.needsFacts === true);
 }
 
 /**

@@ -12,6 +12,7 @@ import { HostMemory, type RunChanges } from './host-memory.js';
 import { runHostInBatch, type RunState } from './host-in-batch.js';
 import { finishRecaps, markNotReached, markStoppedBeforeLaterPlays, newRecap } from './host-recap.js';
 import { Lockstep } from './lockstep.js';
+import { FACTS_VAR, FactsUsage } from './facts-usage.js';
 import { preparePlays, registerNames, RunInterrupted } from './play-preparation.js';
 import type { PrepareContext } from './prepare.js';
 import { preflight } from './rolling.js';
@@ -25,7 +26,8 @@ export { RunInterrupted } from './play-preparation.js';
 export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSummary> {
   const started = Date.now();
   // Everything local first: a template error on any host stops the run before any connection.
-  const prepareContext: PrepareContext = { ...options.prepare, runtimeNames: registerNames(options.playbook) };
+  // `facts` exists only once a host is probed: what reads it waits for the probe (facts-usage.ts).
+  const prepareContext: PrepareContext = { ...options.prepare, runtimeNames: new Set([...registerNames(options.playbook), FACTS_VAR]), factsUsage: new FactsUsage(options.prepare.searchPathFor) };
   const plays = await preparePlays(options, prepareContext);
   if (options.signal?.aborted) throw new RunInterrupted('interrupted before any host was contacted');
   options.beforeConnect?.();

@@ -8,6 +8,7 @@ import type { TaskConfig } from '../config/types.js';
 import type { FactQuery } from '../facts/types.js';
 import { validateRendered } from '../modules/args.js';
 import type { AnyModule, ArgsLocation } from '../modules/types.js';
+import { factsHintQueries, FACTS_VAR, type FactsUsage } from './facts-usage.js';
 import { evaluateExpression, UndefinedInExpressionError } from '../template/expression.js';
 import { renderTemplateString, renderValue, topNameOf, UndefinedVariableError } from '../template/render.js';
 
@@ -21,12 +22,16 @@ export interface PrepareContext {
   /** validate: a task that `when` skips still has its arguments checked as written (values
    *  that are templates pass unchecked), so a task meant for other hosts is checked too. */
   checkSkipped?: boolean;
+  /** Which tasks read the host facts: those wait for the probe (facts-usage.ts). */
+  factsUsage?: FactsUsage;
 }
 
 export type Prepared =
   | { state: 'ready'; resolved: unknown; queries: FactQuery[] }
   | { state: 'skipped'; reason: string }
-  | { state: 'deferred'; reason: string };
+  /** `variable`: the run-time name it waits for; `hints`: facts it will need, known already
+   *  (the file a template waiting for `facts` writes), so the first probe asks for them. */
+  | { state: 'deferred'; reason: string; variable?: string; hints?: FactQuery[] };
 
 export interface TaskInstance {
   task: TaskConfig;
@@ -48,11 +53,15 @@ export function locationOf(task: TaskConfig): ArgsLocation {
   return { task: task.where, args: task.argsWhere, arg: task.argWhere };
 }
 
-/** True when the error is about a name that only exists at run time. */
-function isDeferrable(error: unknown, runtimeNames: ReadonlySet<string>): boolean {
+/** The run-time name the error is about, when it is about one. */
+function deferrableName(error: unknown, runtimeNames: ReadonlySet<string>): string | undefined {
   let name: string | undefined;
   if (error instanceof UndefinedInExpressionError || error instanceof UndefinedVariableError) name = error.variable;
-  return name !== undefined && runtimeNames.has(topNameOf(name));
+  return name !== undefined && runtimeNames.has(topNameOf(name)) ? topNameOf(name) : undefined;
+}
+
+function isDeferrable(error: unknown, runtimeNames: ReadonlySet<string>): boolean {
+  return deferrableName(error, runtimeNames) !== undefined;
 }
 
 /** Told when a render read a secret. */
@@ -155,7 +164,11 @@ export async function prepareTask(
     });
     return { state: 'ready', resolved, queries: module.queries(resolved) };
   } catch (error) {
-    if (isDeferrable(error, ctx.runtimeNames)) return { state: 'deferred', reason: (error as Error).message };
+    const waitsFor = deferrableName(error, ctx.runtimeNames);
+    // Once the facts are there, a missing one is the task's error (it names host and fact).
+    if (waitsFor === FACTS_VAR && Object.prototype.hasOwnProperty.call(vars, FACTS_VAR)) throw error;
+    if (waitsFor === FACTS_VAR) return { state: 'deferred', reason: (error as Error).message, variable: waitsFor, hints: factsHintQueries(task, vars) };
+    if (waitsFor !== undefined) return { state: 'deferred', reason: (error as Error).message };
     if (error instanceof UserInputError) throw error;
     throw new UserInputError(`${task.module}: ${(error as Error).message}`, task.where);
   }
@@ -201,6 +214,11 @@ export async function instancesOf(
   const name = displayName(task, vars, ctx);
   const become = task.become ?? playBecome.become;
   const becomeUser = task.becomeUser ?? playBecome.becomeUser;
+  // Reads the host facts, not known yet: prepared again on the host once the probe has them.
+  if (!Object.prototype.hasOwnProperty.call(vars, FACTS_VAR) && ctx.factsUsage?.taskReadsFacts(task, vars)) {
+    const prepared: Prepared = { state: 'deferred', reason: 'reads the host facts (facts.*), known after the probe', variable: FACTS_VAR, hints: factsHintQueries(task, vars) };
+    return [{ task, module, label: name, hasItem: false, ...(task.loop !== undefined ? { deferredLoop: true } : {}), become, becomeUser, prepared }];
+  }
   let items: unknown[] | undefined;
   const loopReads: SecretReads = { usedSecrets: false };
   try {

@@ -50,7 +50,8 @@ export interface RunPlaybookOptions {
 export interface PreparedPlay {
   play: PlayConfig;
   info: PlayInfo;
-  perHost: Map<string, { vars: Record<string, unknown>; tasks: TaskInstance[]; handlers: TaskInstance[] }>;
+  /** `needsFacts`: the host's tasks or variables read `facts.*` in this play. */
+  perHost: Map<string, { vars: Record<string, unknown>; tasks: TaskInstance[]; handlers: TaskInstance[]; needsFacts?: boolean }>;
 }
 
 export interface HostState {

@@ -1,6 +1,7 @@
 // `when:` and `changed_when:` are JavaScript expressions over the host's variables, the same
 // language the EJS templates use, so users learn one syntax. They run in the template sandbox.
 import { ConfigError, type SourceRef } from '../errors.js';
+import { missingFact } from './missing-fact.js';
 import { undefinedHint, topNameOf } from './render.js';
 import { hostOf, runExpression } from './sandbox.js';
 
@@ -39,6 +40,8 @@ export function evaluateExpression(
       throw new ConfigError(`invalid expression "${expression}": ${failure.message}`, where, 'expressions are JavaScript, e.g. role == "web" && port > 1024');
     case 'undefined': {
       // A missing key of a defined variable says so, as templates do.
+      const fact = missingFact(failure.name, vars);
+      if (fact) throw new ConfigError(`${fact.message} in expression "${expression}"`, where, fact.hint);
       const known = Object.prototype.hasOwnProperty.call(vars, topNameOf(failure.name));
       throw new UndefinedInExpressionError(failure.name, expression, where, host, known ? undefinedHint(failure.name, vars) : undefined);
     }

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { TemplateError, type SourceRef } from '../errors.js';
 import type { TemplateSlot } from '../config/template-origin.js';
 import { recordInput } from '../config/input-files.js';
+import { missingFact } from './missing-fact.js';
 import { hostOf, runExpression, runTemplate, useSlotRenderer, type Failure } from './sandbox.js';
 
 export interface RenderOptions {
@@ -56,8 +57,11 @@ function templateError(failure: Failure, where: SourceRef, vars: Record<string, 
       return failure.error;
     case 'syntax':
       return new TemplateError(`template syntax error: ${failure.message}`, at(where, failure.line), 'EJS tags are <%= value %>, <% code %> and <%# comment %>');
-    case 'undefined':
+    case 'undefined': {
+      const fact = missingFact(failure.name, vars);
+      if (fact) return new UndefinedVariableError(failure.name, fact.message, at(where, failure.line), fact.hint);
       return new UndefinedVariableError(failure.name, `undefined variable "${failure.name}"${forHost(vars)}`, at(where, failure.line), undefinedHint(failure.name, vars));
+    }
     case 'runtime':
       return new TemplateError(`template error: ${failure.message}${forHost(vars)}`, at(where, failure.line));
   }

@@ -45,7 +45,7 @@ describe('db-failover.yml writes what site.yml renders for the new primary', () 
     };
     const files = new Map<string, string>();
     for (const play of playbook.plays) {
-      const ctx: PrepareContext = { modules, secretVarNames: inventory.secretVarNames, searchPathFor, runtimeNames: new Set() };
+      const ctx: PrepareContext = { modules, secretVarNames: inventory.secretVarNames, searchPathFor, runtimeNames: new Set(['facts']) }; // as the runner: what reads host facts waits for the probe
       for (const host of selectHosts(inventory, play.hosts, { where: play.hostsWhere })) {
         const vars = hostVars(inventory, host, { roleDefaults: play.roleDefaults, playVars: play.vars, extraVars });
         for (const task of play.tasks.filter((t) => t.module === 'template')) {

@@ -11,6 +11,8 @@ import { hostVars, selectHosts } from '../../src/inventory/index.js';
 import { knownModuleNames, modules } from '../../src/modules/registry.js';
 import { instancesOf, type PrepareContext } from '../../src/run/prepare.js';
 import { renderValue } from '../../src/template/render.js';
+import { parseHostFacts } from '../../src/facts/host-facts-parse.js';
+import { readFileSync } from 'node:fs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const playbookFile = join(root, 'playbooks', 'site.yml');
@@ -27,7 +29,8 @@ describe('the shipped site playbook under the sandbox', () => {
     const playbook = await loadPlaybook(playbookFile, { knownModules: new Set(knownModuleNames) });
     let prepared = 0;
     for (const play of playbook.plays) {
-      const runtimeNames = new Set([...play.tasks, ...play.handlers].map((t) => t.register).filter((r): r is string => Boolean(r)));
+      // `facts` too, as the runner does: what reads the host facts waits for the probe.
+      const runtimeNames = new Set([...[...play.tasks, ...play.handlers].map((t) => t.register).filter((r): r is string => Boolean(r)), 'facts']);
       const ctx: PrepareContext = { modules, secretVarNames: inventory.secretVarNames, searchPathFor, runtimeNames };
       for (const host of selectHosts(inventory, play.hosts, { where: play.hostsWhere })) {
         const vars = hostVars(inventory, host, { roleDefaults: play.roleDefaults, playVars: play.vars });
@@ -53,5 +56,21 @@ describe('the shipped site playbook under the sandbox', () => {
     expect(text).not.toContain('<%');
     const lbAddresses = selectHosts(inventory, 'loadbalancer', {}).map((h) => h.address);
     for (const address of lbAddresses) expect(text).toContain(address);
+  });
+
+  it("keepalived's interface comes from the host facts: the one holding the host's address, else the default route's", async () => {
+    const inventory = await loadInventoryFor(join(root, 'inventory', 'lab.yml'));
+    const playbook = await loadPlaybook(playbookFile, { knownModules: new Set(knownModuleNames) });
+    const play = playbook.plays.find((p) => p.roles.some((r) => r.name === 'keepalived'))!;
+    const lb1 = selectHosts(inventory, 'lb1', {})[0]!;
+    const facts = parseHostFacts({
+      lines: [], osRelease: [], ipRoute6: '',
+      ipAddr: readFileSync(join(root, 'test', 'fixtures', 'facts', 'lb1-ip-addr.json'), 'utf8'),
+      ipRoute4: '[{"dst":"default","gateway":"10.213.0.1","dev":"wan0"}]',
+    }, new Map());
+    const vars = { ...hostVars(inventory, lb1, { roleDefaults: play.roleDefaults, playVars: play.vars }), facts };
+    const render = (v: Record<string, unknown>) => renderValue('<%= keepalived_interface %>', v, { file: 'test' }, { secretVarNames: new Set() }).value;
+    expect(render(vars)).toBe('host0');
+    expect(render({ ...vars, host_address: '198.51.100.11' })).toBe('wan0');
   });
 });
