@@ -23,7 +23,7 @@ const WORDS: Record<PingStatus, string> = {
 
 /** The status as people read it: `unreachable (refused)`, `sudo needs a password`. */
 export function statusWords(row: Pick<PingOutcome, 'status' | 'reason'>): string {
-  return row.status === 'unreachable' && row.reason ? `unreachable (${row.reason})` : WORDS[row.status];
+  return row.status === 'unreachable' && row.reason && row.reason !== 'other' ? `unreachable (${row.reason})` : WORDS[row.status];
 }
 
 function where(row: PingRow): string {

@@ -1,6 +1,7 @@
 // `ping` against real OpenSSH sshds on loopback: every status it can give, one host each, in one
 // run (parallel), plus --limit, --json and the exit codes.
 import { execFile } from 'node:child_process';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,10 @@ import { LOCK_DIR, runCli } from '../helpers/cli.js';
 
 const run = promisify(execFile);
 let sshd: TestSshd;
+/** Every command there prints terminal escapes on stderr and fails: a hostile host. */
+let hostile: TestSshd;
+/** Accepts TCP and never speaks SSH. */
+let silent: Server;
 let dir: string;
 let inv: string;
 const PASSWORD = TEST_USERS.find((u) => u.sudoPassword)!.sudoPassword!;
@@ -20,6 +25,10 @@ beforeAll(async () => {
   requireIntegrationHost();
   await ensureTestUsers();
   sshd = await startSshd();
+  hostile = await startSshd({ extraConfig: [`ForceCommand printf '\\033]0;owned\\007\\033[2Jgone\\n' >&2; exit 3`] });
+  silent = createServer(() => undefined);
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const silentPort = (silent.address() as AddressInfo).port;
   dir = await mkdtemp(join(tmpdir(), 'fbp-ping-'));
   await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'stranger')]);
   await writeFile(join(dir, 'empty_known_hosts'), '');
@@ -42,6 +51,8 @@ hosts:
   wrongkey:    { ${node}, key: ${join(dir, 'stranger')} }
   unknownkey:  { ${node}, known_hosts: ${join(dir, 'empty_known_hosts')} }
   changedkey:  { ${node}, known_hosts: ${sshd.wrongKnownHostsFile} }
+  hostile:     { address: 127.0.0.1, port: ${hostile.port}, key: ${hostile.clientKeyPath}, known_hosts: ${hostile.knownHostsFile} }
+  silent:      { address: 127.0.0.1, port: ${silentPort}, connect_timeout: 1 }
 groups:
   good:
     hosts: [asroot, sudoer, withpw]
@@ -51,6 +62,8 @@ groups:
 
 afterAll(async () => {
   await sshd?.stop();
+  await hostile?.stop();
+  silent?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -66,20 +79,26 @@ describe('ping', () => {
     const r = await runCli(['ping', '-i', inv]);
     expect(r.code, r.stderr).toBe(1);
     const hostsInOrder = r.stdout.split('\n').filter((l) => l.trim() !== '').map((l) => l.split(/\s+/)[0]);
-    expect(hostsInOrder).toEqual(['asroot', 'sudoer', 'withpw', 'needspw', 'closed', 'wrongkey', 'unknownkey', 'changedkey']);
+    expect(hostsInOrder).toEqual(['asroot', 'sudoer', 'withpw', 'needspw', 'closed', 'wrongkey', 'unknownkey', 'changedkey', 'hostile', 'silent']);
     for (const h of ['asroot', 'sudoer', 'withpw']) expect(lineOf(r.stdout, h)).toMatch(/\bok\b.*\d+ ms/);
     expect(lineOf(r.stdout, 'needspw')).toContain('sudo needs a password');
     expect(lineOf(r.stdout, 'closed')).toMatch(/unreachable \(refused\)/);
     expect(lineOf(r.stdout, 'wrongkey')).toContain('auth failed');
     expect(lineOf(r.stdout, 'unknownkey')).toContain('host key unknown');
     expect(lineOf(r.stdout, 'changedkey')).toContain('host key changed');
+    expect(lineOf(r.stdout, 'silent')).toMatch(/unreachable \(timeout\)/);
+    // What the host said is shown, escaped: it cannot retitle or clear the operator's terminal.
+    expect(lineOf(r.stdout, 'hostile')).toMatch(/command failed.*exit 3: \\x1b\]0;owned\\x07\\x1b\[2Jgone/);
+    expect(r.stdout + r.stderr).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
     // Columns line up: every status starts at the same offset.
     const statusAt = ['asroot', 'needspw', 'closed', 'changedkey'].map((h) => lineOf(r.stdout, h).search(/ (ok|sudo|unreachable|host key)\b/));
     expect(new Set(statusAt).size).toBe(1);
     // The become password is never shown, even with -v.
     const verbose = await runCli(['ping', '-i', inv, '-v']);
     expect(verbose.stdout + verbose.stderr).not.toContain(PASSWORD);
-    expect(verbose.stdout).toContain('SHA256:'); // -v shows the whole reason: the fingerprint
+    // -v shows the whole reason (the fingerprints of a changed key); without it, its first line.
+    expect(verbose.stdout).toContain('presented: ssh-ed25519 SHA256:');
+    expect(r.stdout).not.toContain('presented:');
   }, 60_000);
 
   it('--json: one document with name, address, status, detail, connect_ms, rtt_ms per host', async () => {
@@ -97,7 +116,10 @@ describe('ping', () => {
       wrongkey: 'auth-failed',
       unknownkey: 'host-key-unknown',
       changedkey: 'host-key-changed',
+      hostile: 'command-failed',
+      silent: 'unreachable',
     });
+    expect(by['silent']!.reason).toBe('timeout');
     expect(by['closed']!.reason).toBe('refused');
     expect(by['asroot']!.address).toBe('127.0.0.1');
     expect(typeof by['asroot']!.rtt_ms).toBe('number');
