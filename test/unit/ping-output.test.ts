@@ -34,7 +34,7 @@ describe('ping lines', () => {
       { verbose: false, redact: (t) => t },
     );
     expect(lines[0]).toMatch(/^web1 {8}deploy@10\.0\.0\.1 {7}ok {22}connect {3}40 ms {2}rtt {4}9 ms$/);
-    expect(lines[1]).toContain('deploy@10.0.0.1:2222  sudo needs a password  connect');
+    expect(lines[1]).toContain('deploy@10.0.0.1:2222  sudo needs a password   connect');
     expect(lines[2]).toContain('unreachable (no-route)');
     expect(new Set(lines.map((l) => l.indexOf('deploy@'))).size).toBe(1);
     expect(statusWords({ status: 'unreachable', reason: 'other' })).toBe('unreachable');
