@@ -2,7 +2,7 @@
 // engine, then the stack's layers from the bottom up. Everything else runs alphabetically.
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
-const E2E_ORDER = ['lab', 'engine', 'database', 'frontend', 'stack', 'tls-stack', 'alerts', 'leastconn', 'rolling', 'failover'];
+const E2E_ORDER = ['lab', 'ping', 'engine', 'database', 'frontend', 'stack', 'tls-stack', 'alerts', 'leastconn', 'rolling', 'failover'];
 
 function rank(file: string): [number, string] {
   const name = file.split('/').pop()!.replace(/\.test\.ts$/, '');
