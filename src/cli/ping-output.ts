@@ -48,7 +48,8 @@ export function pingLines(rows: readonly PingRow[], opts: { verbose: boolean; re
   const lines: string[] = [];
   for (const { cols, detail } of cells) {
     const first = detail[0] ?? '';
-    const padded = cols.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+    // A column no host fills (no times when none connected) takes no room.
+    const padded = cols.flatMap((c, i) => (widths[i]! > 0 ? [c.padEnd(widths[i]!)] : [])).join('  ');
     lines.push(`${first ? `${padded}  ${first}` : padded}`.trimEnd());
     if (opts.verbose) for (const more of detail.slice(1)) lines.push(`    ${more}`.trimEnd());
   }

@@ -2,7 +2,6 @@
 // a login that is not root, that sudo works without asking. Nothing is written on the host and
 // no run lock is taken: it is safe to run beside a plan or apply.
 
-import { TaskFailedError } from '../errors.js';
 import { failureKindOf, type ConnectFailureKind } from '../transport/failure-kind.js';
 import type { Transport } from '../transport/types.js';
 
@@ -49,18 +48,20 @@ export async function pingHost(transport: Transport, opts: { become: boolean; ti
     const rttMs = Math.round(performance.now() - sent);
     const said = lastLines(r.stderr);
     if (r.code === 0 && r.stdout.split('\n').includes(MARK)) return { status: 'ok', detail: '', connectMs, rttMs };
-    if (opts.become && /^sudo:/m.test(r.stderr)) {
+    // sudo's own complaints start with "sudo:"; a shell without sudo says "sudo: not found".
+    if (opts.become && /^sudo:|sudo: (command )?not found/m.test(r.stderr)) {
       const needsPassword = /a password is required|a terminal is required|no tty present/i.test(r.stderr);
       return needsPassword
         ? { status: 'sudo-needs-password', detail: `${said} (give the host a become_password, or NOPASSWD in sudoers)`, connectMs, rttMs }
-        : { status: 'sudo-failed', detail: said || `sudo exited ${r.code}`, connectMs, rttMs };
+        : { status: 'sudo-failed', detail: sudoSaid(said, r.code), connectMs, rttMs };
     }
     return { status: 'command-failed', detail: `exit ${r.code}${said ? `: ${said}` : ''}`, connectMs, rttMs };
   } catch (error) {
     const rttMs = Math.round(performance.now() - sent);
-    if (error instanceof TaskFailedError) return { status: 'command-failed', detail: stripHost(error.message, transport.hostName), connectMs, rttMs };
-    const outcome = connectFailure(error);
-    return { ...outcome, connectMs };
+    // The connection dropped meanwhile: as unreachable as a refused connect.
+    if (failureKindOf(error) !== undefined) return { ...connectFailure(error), connectMs };
+    // A timeout, or the command could not even be built (a become password with a newline).
+    return { status: 'command-failed', detail: stripHost((error as Error).message, transport.hostName), connectMs, rttMs };
   }
 }
 
@@ -89,4 +90,11 @@ function stripHost(message: string, host: string | undefined): string {
 function lastLines(text: string): string {
   const trimmed = text.trim();
   return trimmed.length > MAX_DETAIL ? `…${trimmed.slice(-MAX_DETAIL)}` : trimmed;
+}
+
+/** sudo's lines on one line (its last one is the reason), naming a refused become password as such. */
+function sudoSaid(said: string, code: number): string {
+  const oneLine = said.split('\n').map((l) => l.trim()).filter((l) => l !== '').join(' / ');
+  if (/incorrect password/i.test(said)) return `the become password was refused: ${oneLine}`;
+  return oneLine || `sudo exited ${code}`;
 }

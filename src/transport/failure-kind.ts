@@ -46,7 +46,12 @@ export function kindOfSsh2Error(err: { level?: string; code?: string }): Connect
 
 /** Tags `error` with the kind of the ssh2 error behind it; returns the same error. */
 export function withFailureKind<E extends Error>(error: E, cause: { level?: string; code?: string }): E {
-  (error as Marked)[KIND] = kindOfSsh2Error(cause);
+  return markFailureKind(error, kindOfSsh2Error(cause));
+}
+
+/** Tags `error` (when it is one) with `kind`; returns it, to be thrown on. */
+export function markFailureKind<E>(error: E, kind: ConnectFailureKind): E {
+  if (error instanceof Error) (error as Marked)[KIND] = kind;
   return error;
 }
 

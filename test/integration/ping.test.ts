@@ -47,6 +47,7 @@ hosts:
   sudoer:      { ${node}, user: fbptest }
   withpw:      { ${node}, user: fbptestpw, become_password: "${PASSWORD}" }
   needspw:     { ${node}, user: fbptestpw }
+  wrongpw:     { ${node}, user: fbptestpw, become_password: "not-the-password" }
   closed:      { address: 127.0.0.1, port: ${closed} }
   wrongkey:    { ${node}, key: ${join(dir, 'stranger')} }
   unknownkey:  { ${node}, known_hosts: ${join(dir, 'empty_known_hosts')} }
@@ -79,9 +80,10 @@ describe('ping', () => {
     const r = await runCli(['ping', '-i', inv]);
     expect(r.code, r.stderr).toBe(1);
     const hostsInOrder = r.stdout.split('\n').filter((l) => l.trim() !== '').map((l) => l.split(/\s+/)[0]);
-    expect(hostsInOrder).toEqual(['asroot', 'sudoer', 'withpw', 'needspw', 'closed', 'wrongkey', 'unknownkey', 'changedkey', 'hostile', 'silent']);
+    expect(hostsInOrder).toEqual(['asroot', 'sudoer', 'withpw', 'needspw', 'wrongpw', 'closed', 'wrongkey', 'unknownkey', 'changedkey', 'hostile', 'silent']);
     for (const h of ['asroot', 'sudoer', 'withpw']) expect(lineOf(r.stdout, h)).toMatch(/\bok\b.*\d+ ms/);
     expect(lineOf(r.stdout, 'needspw')).toContain('sudo needs a password');
+    expect(lineOf(r.stdout, 'wrongpw')).toMatch(/sudo failed.*incorrect password/);
     expect(lineOf(r.stdout, 'closed')).toMatch(/unreachable \(refused\)/);
     expect(lineOf(r.stdout, 'wrongkey')).toContain('auth failed');
     expect(lineOf(r.stdout, 'unknownkey')).toContain('host key unknown');
@@ -95,7 +97,7 @@ describe('ping', () => {
     expect(new Set(statusAt).size).toBe(1);
     // The become password is never shown, even with -v.
     const verbose = await runCli(['ping', '-i', inv, '-v']);
-    expect(verbose.stdout + verbose.stderr).not.toContain(PASSWORD);
+    for (const secret of [PASSWORD, 'not-the-password']) expect(verbose.stdout + verbose.stderr + r.stdout + r.stderr).not.toContain(secret);
     // -v shows the whole reason (the fingerprints of a changed key); without it, its first line.
     expect(verbose.stdout).toContain('presented: ssh-ed25519 SHA256:');
     expect(r.stdout).not.toContain('presented:');
@@ -105,6 +107,7 @@ describe('ping', () => {
     const r = await runCli(['ping', '-i', inv, '--json']);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stdout).not.toContain(PASSWORD);
+    expect(r.stdout).not.toContain('not-the-password');
     const doc = JSON.parse(r.stdout) as { hosts: Array<{ name: string; address: string; status: string; reason?: string; detail: string; connect_ms: number | null; rtt_ms: number | null }> };
     const by = Object.fromEntries(doc.hosts.map((h) => [h.name, h]));
     expect(Object.fromEntries(doc.hosts.map((h) => [h.name, h.status]))).toEqual({
@@ -112,6 +115,7 @@ describe('ping', () => {
       sudoer: 'ok',
       withpw: 'ok',
       needspw: 'sudo-needs-password',
+      wrongpw: 'sudo-failed',
       closed: 'unreachable',
       wrongkey: 'auth-failed',
       unknownkey: 'host-key-unknown',

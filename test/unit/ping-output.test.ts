@@ -1,7 +1,7 @@
 // ping's pure parts: the failure kind of a connect error, and the aligned, escaped lines.
 import { describe, expect, it } from 'vitest';
 import { ConnectionError, HostKeyError } from '../../src/errors.js';
-import { failureKindOf, kindOfSsh2Error, withFailureKind } from '../../src/transport/failure-kind.js';
+import { failureKindOf, kindOfSsh2Error, markFailureKind, withFailureKind } from '../../src/transport/failure-kind.js';
 import { pingDocument, pingLines, statusWords, type PingRow } from '../../src/cli/ping-output.js';
 
 describe('connect failure kinds', () => {
@@ -22,6 +22,7 @@ describe('connect failure kinds', () => {
     expect(failureKindOf(new HostKeyError('h', 'x', 'SHA256:a', 'unknown'))).toBe('host-key-unknown');
     expect(failureKindOf(new HostKeyError('h', 'x', 'SHA256:a', 'changed'))).toBe('host-key-changed');
     expect(failureKindOf(new Error('not a connection error'))).toBeUndefined();
+    expect(failureKindOf(markFailureKind(new ConnectionError('h', 'no SSH credentials'), 'auth'))).toBe('auth');
   });
 });
 
