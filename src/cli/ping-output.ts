@@ -22,8 +22,10 @@ const WORDS: Record<PingStatus, string> = {
 };
 
 /** The status as people read it: `unreachable (refused)`, `sudo needs a password`. */
-export function statusWords(row: Pick<PingOutcome, 'status' | 'reason'>): string {
-  return row.status === 'unreachable' && row.reason && row.reason !== 'other' ? `unreachable (${row.reason})` : WORDS[row.status];
+export function statusWords(row: Pick<PingOutcome, 'status' | 'reason' | 'via'>): string {
+  if (row.status !== 'unreachable') return WORDS[row.status];
+  const why = [row.via !== undefined ? `via ${terminalLine(row.via)}` : '', row.reason && row.reason !== 'other' ? row.reason : ''].filter(Boolean).join(': ');
+  return why ? `unreachable (${why})` : 'unreachable';
 }
 
 function where(row: PingRow): string {
@@ -75,6 +77,7 @@ export function pingDocument(rows: readonly PingRow[], redact: <T>(value: T) => 
       user: r.user,
       status: r.status,
       ...(r.reason ? { reason: r.reason } : {}),
+      ...(r.via !== undefined ? { via: r.via } : {}),
       detail: r.detail,
       connect_ms: r.connectMs,
       rtt_ms: r.rttMs,

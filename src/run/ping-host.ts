@@ -18,8 +18,10 @@ export type PingStatus =
 
 export interface PingOutcome {
   status: PingStatus;
-  /** Why an unreachable host is unreachable. */
+  /** Why an unreachable host is unreachable (for one behind a jump host: why that one failed). */
   reason?: ConnectFailureKind;
+  /** The jump host that could not be gone through, when that is why. */
+  via?: string;
   /** What the transport or the host said; host text, so escape it before a terminal. */
   detail: string;
   connectMs: number | null;
@@ -70,6 +72,10 @@ function connectFailure(error: unknown): PingOutcome {
   if (kind === undefined) throw error;
   const detail = stripHost((error as Error).message, (error as { host?: string }).host);
   const base = { detail, connectMs: null, rttMs: null };
+  // Behind a jump host that failed (the transport's JumpHostError names it and carries its error):
+  // the host itself was never tried, so it is unreachable for the jump host's reason.
+  const jump = error as { bastion?: unknown; jumpError?: unknown };
+  if (typeof jump.bastion === 'string') return { status: 'unreachable', reason: failureKindOf(jump.jumpError) ?? 'other', via: jump.bastion, ...base };
   switch (kind) {
     case 'auth':
       return { status: 'auth-failed', ...base };
