@@ -1,6 +1,7 @@
 // What `ping` prints: one aligned line per host (host text escaped), or one JSON document.
 import { FORMAT_VERSION } from '../report/json-format.js';
 import type { PingOutcome, PingStatus } from '../run/ping-host.js';
+import type { ConnectFailureKind } from '../transport/failure-kind.js';
 import { terminalLine, terminalLines } from '../text/terminal-text.js';
 
 export interface PingRow extends PingOutcome {
@@ -21,10 +22,13 @@ const WORDS: Record<PingStatus, string> = {
   'command-failed': 'command failed',
 };
 
+/** A jump host's failure, in the words of the statuses (the network ones are words already). */
+const REASON_WORDS: Partial<Record<ConnectFailureKind, string>> = { auth: 'auth failed', 'host-key-unknown': 'host key unknown', 'host-key-changed': 'host key changed' };
+
 /** The status as people read it: `unreachable (refused)`, `sudo needs a password`. */
 export function statusWords(row: Pick<PingOutcome, 'status' | 'reason' | 'via'>): string {
   if (row.status !== 'unreachable') return WORDS[row.status];
-  const why = [row.via !== undefined ? `via ${terminalLine(row.via)}` : '', row.reason && row.reason !== 'other' ? row.reason : ''].filter(Boolean).join(': ');
+  const why = [row.via !== undefined ? `via ${terminalLine(row.via)}` : '', row.reason && row.reason !== 'other' ? REASON_WORDS[row.reason] ?? row.reason : ''].filter(Boolean).join(': ');
   return why ? `unreachable (${why})` : 'unreachable';
 }
 

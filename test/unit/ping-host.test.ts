@@ -52,6 +52,7 @@ describe('pingHost', () => {
     const r = await pingHost(fake({ connect: blocked }), { become: false });
     expect(r).toMatchObject({ status: 'unreachable', reason: 'refused', via: 'bastion' });
     expect(statusWords(r)).toBe('unreachable (via bastion: refused)');
+    expect(statusWords({ status: 'unreachable', reason: 'host-key-changed', via: 'b1' })).toBe('unreachable (via b1: host key changed)');
   });
 
   it('sudo: a password needed, a refused password, sudo missing; a failing shell; a timeout', async () => {
