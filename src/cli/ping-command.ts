@@ -2,6 +2,7 @@
 // The same connection settings and transport as plan/apply; no run lock, nothing changed.
 import pLimit from 'p-limit';
 import type { Argv, CommandModule } from 'yargs';
+import { UserInputError } from '../errors.js';
 import { applyLimit, hostVars } from '../inventory/index.js';
 import { Redactor } from '../report/redact.js';
 import { pingHost } from '../run/ping-host.js';
@@ -48,6 +49,8 @@ export function pingCommand(setExit: (code: number) => void): CommandModule<obje
       const redactor = new Redactor();
       redactor.add(secretValues(inventory));
       const hosts = limit ? applyLimit(inventory, inventory.hosts, limit) : inventory.hosts;
+      // "All 0 hosts ok" would pass a check that checked nothing.
+      if (hosts.length === 0) throw new UserInputError('the inventory has no hosts to ping', undefined, 'add hosts under hosts: in the inventory');
       // Bad input stops before any connection, as for plan/apply: unusable key or known_hosts files.
       await checkKeyFiles(hosts, sharedPrivateKeys, terminalPassphraseSource());
       await checkKnownHostsFiles(hosts, join(homedir(), '.ssh', 'known_hosts'));

@@ -142,6 +142,11 @@ describe('ping', () => {
     expect(unmatched.code).toBe(2);
     expect(unmatched.stderr).toContain('nosuchhost');
     expect(unmatched.stdout).toBe('');
+    // An inventory without hosts is no all-clear.
+    await writeFile(join(dir, 'empty.yml'), 'hosts: {}\n');
+    const empty = await runCli(['ping', '-i', join(dir, 'empty.yml')]);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('no hosts');
   }, 60_000);
 
   it('never takes the run lock (its folder stays empty, as a plan or apply would not leave it)', async () => {
