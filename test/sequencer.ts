@@ -2,7 +2,7 @@
 // engine, then the stack's layers from the bottom up. Everything else runs alphabetically.
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
-const E2E_ORDER = ['lab', 'engine', 'facts', 'database', 'frontend', 'stack', 'ansible-inventory', 'tls-stack', 'alerts', 'leastconn', 'rolling', 'failover', 'jump'];
+const E2E_ORDER = ['lab', 'ping', 'engine', 'facts', 'database', 'frontend', 'stack', 'ansible-inventory', 'tls-stack', 'alerts', 'leastconn', 'rolling', 'failover', 'jump'];
 
 function rank(file: string): [number, string] {
   const name = file.split('/').pop()!.replace(/\.test\.ts$/, '');

@@ -17,6 +17,7 @@ import { runValidate, validateCommand } from './validate-command.js';
 import { labCommand } from './lab-command.js';
 import { vaultCommand } from './vault-command.js';
 import { caCommand } from './ca-command.js';
+import { pingCommand } from './ping-command.js';
 import { EXAMPLES, EXIT_CODES_HELP } from './help-text.js';
 import { nameListOption, nonBlankOption, singleOption, wholeNumberOption } from './option-values.js';
 import { UsageError, usageError, type UsageView } from './usage-errors.js';
@@ -134,10 +135,11 @@ export async function main(argv: string[]): Promise<number> {
     .command(validateCommand((code) => (exitCode = code)))
     .command(inventoryCommand((code) => (exitCode = code)))
     .command(historyCommand((code) => (exitCode = code)))
+    .command(pingCommand((code) => (exitCode = code)))
     .command(labCommand)
     .command(vaultCommand)
     .command(caCommand)
-    .demandCommand(1, 'name a command: plan, apply, validate, inventory, history, lab, vault or ca')
+    .demandCommand(1, 'name a command: plan, apply, ping, validate, inventory, history, lab, vault or ca')
     .strict()
     .help()
     .describe('help', 'show help (each command has its own: plan --help)')

@@ -57,7 +57,7 @@ export function checkTagNames(plays: readonly PlayConfig[], tags: readonly strin
 }
 
 /** Where an encrypted key's passphrase comes from, as the SSH transport would look for it. */
-function terminalPassphraseSource(): PassphraseSource {
+export function terminalPassphraseSource(): PassphraseSource {
   const fromEnv = process.env[DEFAULT_PASSPHRASE_ENV];
   if (fromEnv !== undefined) return { fromEnv };
   return process.stdin.isTTY ? { ask: (path) => askPassphraseOnce(path, promptHidden), forget: forgetPassphrase } : {};

@@ -3,6 +3,7 @@
 
 import type { ParsedKey } from 'ssh2';
 import { ConnectionError } from '../errors.js';
+import { markFailureKind } from './failure-kind.js';
 import type { PrivateKeyCache } from './private-keys.js';
 import type { ConnectionSettings } from './types.js';
 
@@ -46,14 +47,15 @@ export function describeAuth(auth: AuthMethod): string {
 
 export async function resolveAuth(settings: ConnectionSettings, deps: AuthDeps): Promise<AuthMethod> {
   const host = settings.hostName;
-  if (settings.privateKeyPath) return loadKey(settings, deps);
+  // No usable credential is an authentication failure, for whoever branches on the kind (ping).
+  if (settings.privateKeyPath) return loadKey(settings, deps).catch((e: unknown) => Promise.reject(markFailureKind(e, 'auth')));
   const socket = deps.env.SSH_AUTH_SOCK;
   if (socket) return { kind: 'agent', socket };
-  throw new ConnectionError(
+  throw markFailureKind(new ConnectionError(
     host,
     `${host}: no SSH credentials: no private key file is configured for this host and SSH_AUTH_SOCK is not set. ` +
       'Set the host\'s private key file in the inventory, or start ssh-agent and ssh-add your key.',
-  );
+  ), 'auth');
 }
 
 async function loadKey(settings: ConnectionSettings, deps: AuthDeps): Promise<AuthMethod> {

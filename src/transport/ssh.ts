@@ -11,6 +11,7 @@ import { shellQuote } from '../shell/quote.js';
 import { getViaExec, putViaExec } from './file-ops.js';
 import { ChannelOpenError, sharedJumpPool, type JumpPool, type Tunnel } from './jump-pool.js';
 import { decideHostKey } from './host-key-check.js';
+import { withFailureKind } from './failure-kind.js';
 import { appendKnownHost, knownHostsName, recordedKeyTypes, sharedKnownHostsCache, type KnownHostsCache } from './known-hosts.js';
 import { sharedPrivateKeys } from './private-keys.js';
 import { promptHidden } from './prompt.js';
@@ -185,7 +186,7 @@ export class SshTransport implements Transport {
         resolve();
       });
       client.on('error', (err: Error & { level?: string; code?: string }) => {
-        if (!ready) reject(hostKeyFailure ?? this.#connectError(err, auth));
+        if (!ready) reject(hostKeyFailure ?? withFailureKind(this.#connectError(err, auth), err));
         else if (err.level === 'client-timeout') this.#lose(this.#silentMessage());
         else this.#lose(`connection to ${this.#where()} failed: ${err.message}`);
       });
