@@ -7,7 +7,8 @@ import { applyLimit, hostVars } from '../inventory/index.js';
 import { Redactor } from '../report/redact.js';
 import { pingHost } from '../run/ping-host.js';
 import { jsonForTerminal } from '../text/terminal-text.js';
-import { SshTransport } from '../transport/ssh.js';
+import { sharedJumpPool } from '../transport/jump-pool.js';
+import type { ConnectionSettings } from '../transport/types.js';
 import { sharedPrivateKeys } from '../transport/private-keys.js';
 import { secretValues } from '../vault/index.js';
 import { connectionSettings, loadInventoryFor } from './engine.js';
@@ -54,14 +55,26 @@ export function pingCommand(setExit: (code: number) => void): CommandModule<obje
       // Bad input stops before any connection, as for plan/apply: unusable key or known_hosts files.
       await checkKeyFiles(hosts, sharedPrivateKeys, terminalPassphraseSource());
       await checkKnownHostsFiles(hosts, join(homedir(), '.ssh', 'known_hosts'));
+      const byName = new Map(inventory.hosts.map((h) => [h.name, h]));
+      const settingsCache = new Map<string, ConnectionSettings>();
+      const settingsFor = (name: string): ConnectionSettings => {
+        let settings = settingsCache.get(name);
+        if (!settings) {
+          const host = byName.get(name)!;
+          settings = connectionSettings(host, hostVars(inventory, host, {}), inventory.secretVarNames, { acceptNewHostKeys: false }, settingsFor);
+          if (settings.becomePassword) redactor.add([settings.becomePassword]);
+          settingsCache.set(name, settings);
+        }
+        return settings;
+      };
       const started = performance.now();
       const slot = pLimit(PARALLEL);
       const rows = await Promise.all(
         hosts.map((host) =>
           slot(async (): Promise<PingRow> => {
-            const settings = connectionSettings(host, hostVars(inventory, host, {}), inventory.secretVarNames, { acceptNewHostKeys: false });
-            if (settings.becomePassword) redactor.add([settings.becomePassword]);
-            const transport = new SshTransport(settings);
+            const settings = settingsFor(host.name);
+            // Leased from the jump pool, as in plan/apply: one connection per jump host for the whole ping.
+            const transport = sharedJumpPool().lease(settings);
             try {
               // A login that is not root escalates with sudo in plan/apply: check that it can.
               const outcome = await pingHost(transport, { become: host.user !== 'root', ...(settings.commandTimeoutMs > 0 ? { timeoutMs: settings.commandTimeoutMs } : {}) });
