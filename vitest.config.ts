@@ -4,13 +4,16 @@ import { FixedOrderSequencer } from './test/sequencer.js';
 // Three layers of tests, run one layer after another (groupOrder): unit (no host), integration
 // (a real sshd on loopback), then end-to-end (the lab's real systemd hosts; its global setup
 // brings the lab up or reuses it). End-to-end files share the lab, so they run one at a time in
-// a fixed order.
+// a fixed order. No layer reads the machine's ~/.ssh/config (FOOBAR_SSH_CONFIG=none): a test
+// that wants an ssh config names its own, so an operator's Host * block cannot change a result.
+const NO_SSH_CONFIG = { FOOBAR_SSH_CONFIG: 'none' };
+
 export default defineConfig({
   test: {
     // Root-level: vitest takes the sequencer from the root config, not from a project.
     sequence: { sequencer: FixedOrderSequencer },
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000, sequence: { groupOrder: 0 } } },
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000, sequence: { groupOrder: 0 }, env: NO_SSH_CONFIG } },
       {
         test: {
           name: 'integration',
@@ -18,6 +21,7 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           sequence: { groupOrder: 1 },
+          env: NO_SSH_CONFIG,
         },
       },
       {
@@ -29,6 +33,7 @@ export default defineConfig({
           hookTimeout: 900_000,
           fileParallelism: false,
           sequence: { groupOrder: 2 },
+          env: NO_SSH_CONFIG,
         },
       },
     ],
