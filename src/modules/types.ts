@@ -101,10 +101,44 @@ export interface PlanContext {
   sshPort?: number;
 }
 
+/** One argument of a module, as `doc` prints it. */
+export interface ArgDoc {
+  name: string;
+  /** In words: "string", "path", "boolean", "integer", "list of strings", "map", "started | stopped". */
+  type: string;
+  required?: boolean;
+  /** The default as a user would write it ("0644", "present", "false"); absent when none. */
+  default?: string;
+  /** One or two sentences. */
+  description: string;
+  /** The value is a secret: never shown in plan, diff or logs. */
+  sensitive?: boolean;
+}
+
+/** What `foobar-provision doc NAME` prints, declared beside the code that reads the arguments. */
+export interface ModuleDoc {
+  args: readonly ArgDoc[];
+  /** The module also takes one free-form string (`command: make install`): what it means. */
+  freeForm?: string;
+  /** One complete task in YAML (a list item, `- name: ...`), which a unit test validates. */
+  example: string;
+  /** Limits and remarks, e.g. "in the lab only net.* sysctls are writable". */
+  notes?: readonly string[];
+}
+
+/** The argument names a doc declares, for ModuleArgs.read(), so doc and validation cannot drift. */
+export function docArgNames(doc: ModuleDoc): string[] {
+  return doc.args.map((arg) => arg.name);
+}
+
 export interface ModuleDefinition<Args = unknown, Resolved = Args> {
   name: string;
   /** One line for `--help` and the README. */
   summary: string;
+  /** Arguments, defaults and an example, printed by `foobar-provision doc NAME`. Every built-in
+   *  module has one (a unit test checks that its example validates and that it names exactly the
+   *  arguments validate() accepts). */
+  doc?: ModuleDoc;
   /** Checks raw YAML args (shape, names, types); throws ConfigError pointing at the argument. */
   validate(raw: unknown, where: ArgsLocation): Args;
   /** Local-only work before any host is touched: render templates, read local files. */
