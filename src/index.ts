@@ -21,6 +21,7 @@ export type {
   ValidationCandidate,
 } from './modules/types.js';
 export { docArgNames } from './modules/types.js';
+export { emptyFacts } from './facts/types.js';
 export type { CommandOutput, FactQuery, FileFact, FileType, HostFacts, PackageFact, ServiceFact, SshConnectionFact, SystemFact } from './facts/types.js';
 export type { SourceRef } from './errors.js';
 export { ConfigError, UserInputError } from './errors.js';

@@ -6,6 +6,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { shown } from './shown.js';
 
 export const MODULE_FILE_EXTENSIONS = ['.ts', '.mjs', '.js'] as const;
 /** A task key: what the module is called in a playbook. */
@@ -29,13 +30,13 @@ function extensionOf(entry: string): string | undefined {
 async function folderEntries(dir: string): Promise<string[] | undefined> {
   try {
     const info = await stat(dir);
-    if (!info.isDirectory()) throw new ConfigError(`${dir} is not a folder`, { file: dir }, 'project modules live in a folder named modules/ beside the playbook');
+    if (!info.isDirectory()) throw new ConfigError(`${shown(dir)} is not a folder`, undefined, 'project modules live in a folder named modules/ beside the playbook');
     return (await readdir(dir)).sort();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
-    if (code === 'ELOOP') throw new ConfigError(`${dir}: symlink loop`, { file: dir });
-    if (code === 'EACCES') throw new ConfigError(`${dir}: permission denied`, { file: dir });
+    if (code === 'ELOOP') throw new ConfigError(`${shown(dir)}: symlink loop`);
+    if (code === 'EACCES') throw new ConfigError(`${shown(dir)}: permission denied`);
     throw error;
   }
 }
@@ -54,14 +55,14 @@ export async function moduleFiles(dir: string): Promise<ModuleFile[]> {
       info = await stat(file);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ELOOP') throw new ConfigError(`${file}: symlink loop`, { file }, 'point the link at a module file, or remove it');
-      if (code === 'ENOENT') throw new ConfigError(`${file}: a symlink to nothing`, { file }, 'point the link at a module file, or remove it');
-      throw new ConfigError(`${file}: cannot be read (${code ?? (error as Error).message})`, { file });
+      if (code === 'ELOOP') throw new ConfigError(`${shown(file)}: symlink loop`, undefined, 'point the link at a module file, or remove it');
+      if (code === 'ENOENT') throw new ConfigError(`${shown(file)}: a symlink to nothing`, undefined, 'point the link at a module file, or remove it');
+      throw new ConfigError(`${shown(file)}: cannot be read (${code ?? (error as Error).message})`, undefined);
     }
-    if (info.isDirectory()) throw new ConfigError(`${file} is a directory, not a module file`, { file }, `a module is one file, modules/${name}${ext}; helpers go in files or folders whose names start with "_"`);
-    if (!info.isFile()) throw new ConfigError(`${file} is not a regular file`, { file });
+    if (info.isDirectory()) throw new ConfigError(`${shown(file)} is a directory, not a module file`, undefined, `a module is one file, modules/${name}${ext}; helpers go in files or folders whose names start with "_"`);
+    if (!info.isFile()) throw new ConfigError(`${shown(file)} is not a regular file`, undefined);
     if (!MODULE_NAME.test(name)) {
-      throw new ConfigError(`${file}: "${name}" is not a module name`, { file }, 'a module file is named like a task key: lower case letters, digits and "_", starting with a letter (kv_file.ts)');
+      throw new ConfigError(`${shown(file)}: "${name}" is not a module name`, undefined, 'a module file is named like a task key: lower case letters, digits and "_", starting with a letter (kv_file.ts)');
     }
     found.push({ name, file });
   }

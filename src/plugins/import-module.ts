@@ -60,7 +60,7 @@ export async function importProjectFile(file: string, label: string = file): Pro
     code = result.outputFiles[0]?.text ?? '';
   } catch (error) {
     const errors = (error as { errors?: Message[] }).errors;
-    throw new ConfigError(`${label}: cannot be compiled: ${errors ? firstError(errors) : (error as Error).message}`, { file });
+    throw new ConfigError(`${label}: cannot be compiled: ${errors ? firstError(errors) : (error as Error).message}`);
   }
   (globalThis as Record<symbol, unknown>)[Symbol.for(API_KEY)] = api;
   const dir = await mkdtemp(join(tmpdir(), 'foobar-module-'));
@@ -70,7 +70,7 @@ export async function importProjectFile(file: string, label: string = file): Pro
     return (await import(pathToFileURL(bundle).href)) as Record<string, unknown>;
   } catch (error) {
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    throw new ConfigError(`${label}: failed while loading: ${message}`, { file }, 'the module threw when it was imported; run it with node to see the stack');
+    throw new ConfigError(`${label}: failed while loading: ${message}`, undefined, 'the module threw when it was imported; run it with node to see the stack');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { ConfigError, type SourceRef } from '../errors.js';
 import type { AnyModule } from '../modules/types.js';
 import { moduleFiles } from './discover.js';
+import { shown } from './shown.js';
 import { importProjectFile } from './import-module.js';
 import { guardModule } from './module-guard.js';
 import { exportedModules, moduleShapeProblems } from './module-shape.js';
@@ -22,16 +23,15 @@ export interface ProjectModule {
 /** Checks the exports of one file and returns its modules, guarded. */
 function modulesOf(exports: Record<string, unknown>, file: string, origin: string, expectedName?: string): ProjectModule[] {
   const offered = exportedModules(exports);
-  const where: SourceRef = { file };
   if (offered === undefined || offered.length === 0) {
-    throw new ConfigError(`${origin}: exports no module`, where, 'export default a ModuleDefinition: export default { name, summary, doc, validate, resolve, queries, plan } satisfies ModuleDefinition<...>');
+    throw new ConfigError(`${origin}: exports no module`, undefined, 'export default a ModuleDefinition: export default { name, summary, doc, validate, resolve, queries, plan } satisfies ModuleDefinition<...>');
   }
   return offered.map((value) => {
     const problems = moduleShapeProblems(value);
-    if (problems.length > 0) throw new ConfigError(`${origin}: not a module: ${problems.join('; ')}`, where, 'see README "Writing a module" (import type { ModuleDefinition } from \'foobar-provision\')');
+    if (problems.length > 0) throw new ConfigError(`${origin}: not a module: ${problems.join('; ')}`, undefined, 'see README "Writing a module" (import type { ModuleDefinition } from \'foobar-provision\')');
     const module = value as AnyModule;
     if (expectedName !== undefined && module.name !== expectedName) {
-      throw new ConfigError(`${origin}: the file is named for module "${expectedName}" but its module is "${module.name}"`, where, `rename the file to ${module.name}${file.slice(file.lastIndexOf('.'))}, or the module to "${expectedName}"`);
+      throw new ConfigError(`${origin}: the file is named for module "${expectedName}" but its module is "${module.name}"`, undefined, `rename the file to ${module.name}${file.slice(file.lastIndexOf('.'))}, or the module to "${expectedName}"`);
     }
     return { module: guardModule(module, origin), origin, file };
   });
@@ -81,20 +81,20 @@ export async function loadProjectModules(playbook: string, builtins: ReadonlySet
   const config = await readProjectConfig(playbook);
   const loaded: ProjectModule[] = [];
   for (const { name, file } of await moduleFiles(join(config.root, MODULES_DIR))) {
-    loaded.push(...modulesOf(await importProjectFile(file), file, file, name));
+    loaded.push(...modulesOf(await importProjectFile(file, shown(file)), file, shown(file), name));
   }
   for (const pkg of config.packages) {
     const file = await packageEntry(config.root, pkg.name, pkg.where);
-    loaded.push(...modulesOf(await importProjectFile(file, `npm package "${pkg.name}"`), file, `npm package "${pkg.name}" (${file})`));
+    loaded.push(...modulesOf(await importProjectFile(file, `npm package "${pkg.name}" (${shown(file)})`), file, `npm package "${pkg.name}" (${shown(file)})`));
   }
   const seen = new Map<string, ProjectModule>();
   for (const one of loaded) {
     const name = one.module.name;
     if (builtins.has(name)) {
-      throw new ConfigError(`${one.origin}: module "${name}" has the name of a built-in module`, { file: one.file }, `rename it (e.g. ${name}_local): built-in modules cannot be replaced by project ones`);
+      throw new ConfigError(`${one.origin}: module "${name}" has the name of a built-in module`, undefined, `rename it (e.g. ${name}_local): built-in modules cannot be replaced by project ones`);
     }
     const other = seen.get(name);
-    if (other) throw new ConfigError(`module "${name}" is defined twice: in ${other.origin} and in ${one.origin}`, { file: one.file }, 'keep one of them, or rename the other');
+    if (other) throw new ConfigError(`module "${name}" is defined twice: in ${other.origin} and in ${one.origin}`, undefined, 'keep one of them, or rename the other');
     seen.set(name, one);
   }
   return loaded;
