@@ -41,6 +41,14 @@ function acceptedNames(module: AnyModule, args: Record<string, unknown>): string
   return undefined;
 }
 
+/** The README text under the "### " heading that names the module, to the next heading. */
+function readmeSection(name: string): string {
+  const reference = README.slice(README.indexOf('\n## Modules\n'));
+  const parts = reference.split(/^(?=##+ )/m);
+  const own = parts.find((part) => /^### /.test(part) && part.split('\n')[0]!.split(/[,\s`]+/).includes(name));
+  return own ?? '';
+}
+
 describe('module docs (every registered module)', () => {
   it('the registry is not empty and every module has a doc with a summary', () => {
     expect(knownModuleNames.length).toBeGreaterThanOrEqual(12);
@@ -92,6 +100,12 @@ describe('module docs (every registered module)', () => {
         const reference = README.slice(README.indexOf('\n## Modules\n'));
         const headings = [...reference.matchAll(/^### (.*)$/gm)].map((m) => m[1]!.split(/[,\s`]+/).filter(Boolean));
         expect(headings.some((words) => words.includes(name)), `README "### ${name}" under "## Modules"`).toBe(true);
+      });
+
+      it('every argument it declares is named in its README section', () => {
+        const section = readmeSection(name);
+        const missing = docArgNames(module.doc!).filter((arg) => !new RegExp(`(\\b${arg}:|\`${arg}\`)`).test(section));
+        expect(missing, `README section of ${name} names each argument (in backticks or as a YAML key)`).toEqual([]);
       });
     });
   }
