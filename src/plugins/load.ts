@@ -4,6 +4,7 @@
 // taken by a built-in module or by another project module is refused, naming both files.
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { TASK_KEYWORDS } from '../config/task.js';
 import { ConfigError, type SourceRef } from '../errors.js';
 import type { AnyModule } from '../modules/types.js';
 import { moduleFiles } from './discover.js';
@@ -92,6 +93,10 @@ export async function loadProjectModules(playbook: string, builtins: ReadonlySet
     const name = one.module.name;
     if (builtins.has(name)) {
       throw new ConfigError(`${one.origin}: module "${name}" has the name of a built-in module`, undefined, `rename it (e.g. ${name}_local): built-in modules cannot be replaced by project ones`);
+    }
+    // A task reads its keywords first: a module of such a name could never be used.
+    if (TASK_KEYWORDS.includes(name)) {
+      throw new ConfigError(`${one.origin}: module "${name}" has the name of a task keyword`, undefined, `rename it: ${TASK_KEYWORDS.join(', ')} are task keywords`);
     }
     const other = seen.get(name);
     if (other) throw new ConfigError(`module "${name}" is defined twice: in ${other.origin} and in ${one.origin}`, undefined, 'keep one of them, or rename the other');

@@ -13,6 +13,7 @@ const messageOf = (error: unknown): string => (error instanceof Error ? `${error
 export function planProblem(plan: unknown): string | undefined {
   if (typeof plan !== 'object' || plan === null) return `expected { status, ... }, got ${plan === null ? 'null' : typeof plan}`;
   const p = plan as Record<string, unknown>;
+  if (typeof p['then'] === 'function') return 'plan() returned a Promise: it must decide from the facts it is given, synchronously (controller work belongs in resolve())';
   if (p['status'] === 'ok' || p['status'] === 'failed') {
     return typeof p['reason'] === 'string' && p['reason'].trim() !== '' ? undefined : `a plan with status "${p['status']}" needs a "reason" (text saying why)`;
   }
@@ -28,6 +29,16 @@ export function planProblem(plan: unknown): string | undefined {
     if (s['stdin'] !== undefined && !Buffer.isBuffer(s['stdin'])) return `steps[${i}].stdin must be a Buffer`;
   }
   if (p['assume'] !== undefined && typeof p['assume'] !== 'function') return '"assume" must be a function when given';
+  if (p['unitFileChanged'] !== undefined && typeof p['unitFileChanged'] !== 'boolean') return '"unitFileChanged" must be true or false when given';
+  for (const [i, step] of (p['steps'] as Array<Record<string, unknown>>).entries()) {
+    if (step['followUp'] !== undefined && typeof step['followUp'] !== 'function') return `steps[${i}].followUp must be a function when given`;
+  }
+  const validation = p['validation'] as Record<string, unknown> | undefined;
+  if (validation !== undefined) {
+    const fine = typeof validation === 'object' && validation !== null && typeof validation['dest'] === 'string' && typeof validation['validate'] === 'string' &&
+      validation['validate'].includes('%s') && Buffer.isBuffer(validation['content']) && typeof validation['sensitive'] === 'boolean';
+    if (!fine) return '"validation" must be { dest, validate (with %s), content (a Buffer), sensitive }';
+  }
   const diff = p['diff'] as Record<string, unknown> | undefined;
   if (diff !== undefined) {
     if (typeof diff !== 'object' || diff === null || typeof diff['path'] !== 'string') return '"diff" must be a FileDiff { path, before, after, metaChanges, sensitive }';

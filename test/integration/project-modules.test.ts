@@ -140,11 +140,15 @@ describe('hostile and odd project modules', () => {
     expect(half.stderr).toContain('modules/half.js: not a module: "resolve" must be a function; "queries" must be a function; "plan" must be a function; "doc" must be');
   });
 
-  it('a module named like a built-in is refused', async () => {
+  it('a module named like a built-in or a task keyword is refused', async () => {
     const dir = await project({ 'site.yml': PLAY, 'modules/copy.js': tinyModule('copy') });
     const result = await modulesOf(dir);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('modules/copy.js: module "copy" has the name of a built-in module');
+    const keyword = await project({ 'site.yml': PLAY, 'modules/register.js': tinyModule('register') });
+    const asKeyword = await modulesOf(keyword);
+    expect(asKeyword.code).toBe(2);
+    expect(asKeyword.stderr).toContain('modules/register.js: module "register" has the name of a task keyword');
   });
 
   it('two project modules of one name are refused, naming both files (folder and npm package too)', async () => {

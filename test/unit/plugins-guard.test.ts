@@ -70,6 +70,8 @@ describe('guarded plan', () => {
     expect(reasonOf({ status: 'changed', summary: 'x', steps: [], diff: { path: '/a', before: 1, after: '', metaChanges: [], sensitive: false } })).toContain('diff.before must be text or null');
     expect(reasonOf({ status: 'changed', summary: 'x', steps: [{ command: 'true', become: false, description: 'd' }] })).toBe('changed');
     expect(planProblem({ status: 'failed', reason: 'no' })).toBeUndefined();
+    expect(reasonOf(Promise.resolve({ status: 'ok', reason: 'x' }))).toContain('plan() returned a Promise');
+    expect(reasonOf({ status: 'changed', summary: 'x', steps: [], validation: { dest: '/a', validate: 'check', content: Buffer.from(''), sensitive: false } })).toContain('"validation" must be');
   });
 
   it('validate, resolve and queries errors are bad input naming the module; its own ConfigError passes as it is', async () => {
