@@ -4,14 +4,17 @@
 // that is not a module, a name clash (built-in, two files, a package), a module that throws at
 // import or does not compile, a symlink loop, a module file that is a directory, and a module
 // whose plan throws or is malformed on one host while the other host goes on.
+import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseReport, runCli } from '../helpers/cli.js';
 import { ensureTestUsers, loopbackInventory, startSshd, type TestSshd } from '../helpers/sshd.js';
 
-const EXAMPLE = resolve(import.meta.dirname, '../../examples/modules');
+const REPO = resolve(import.meta.dirname, '../..');
+const EXAMPLE = join(REPO, 'examples/modules');
 
 let sshd: TestSshd;
 const made: string[] = [];
@@ -241,5 +244,24 @@ describe('hostile and odd project modules', () => {
       expect(report.results.find((r) => r.host === 'node1')?.reason).toContain(words);
       expect(report.results.find((r) => r.host === 'node2')).toMatchObject({ outcome: 'ok', reason: 'in a fine mood' });
     }
+  });
+});
+
+describe('the package as an author installs it', () => {
+  it('typechecks the example against the published types (package.json exports + dist/index.d.ts); a wrong field is an error', async () => {
+    const dir = await project({
+      'package.json': JSON.stringify({ type: 'module' }),
+      'tsconfig.json': JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, target: 'ES2022', types: ['node'] }, include: ['modules'] }),
+    });
+    await mkdir(join(dir, 'node_modules', '@types'), { recursive: true });
+    await symlink(REPO, join(dir, 'node_modules', 'foobar-provision'));
+    await symlink(join(REPO, 'node_modules', '@types', 'node'), join(dir, 'node_modules', '@types', 'node'));
+    await mkdir(join(dir, 'modules'));
+    const source = await readFile(join(EXAMPLE, 'modules', 'kv_file.ts'), 'utf8');
+    await writeFile(join(dir, 'modules', 'kv_file.ts'), source);
+    const tsc = (): Promise<string> => promisify(execFile)(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', dir]).then(() => '', (error: { stdout?: string }) => error.stdout ?? String(error));
+    expect(await tsc()).toBe('');
+    await writeFile(join(dir, 'modules', 'kv_file.ts'), source.replace("  summary: 'Set or remove", "  sumary: 'Set or remove"));
+    expect(await tsc()).toContain("'sumary' does not exist in type 'ModuleDefinition<KvFileArgs, KvFileArgs>'");
   });
 });
