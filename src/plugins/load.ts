@@ -52,6 +52,8 @@ async function packageEntry(root: string, name: string, where: SourceRef): Promi
       }
       const entry = exportsEntry(pkg.exports) ?? (typeof pkg.module === 'string' ? pkg.module : undefined) ?? (typeof pkg.main === 'string' ? pkg.main : 'index.js');
       const file = join(pkgDir, entry);
+      // As Node resolves exports: the entry is a file of the package, never one outside it.
+      if (!file.startsWith(`${pkgDir}/`)) throw new ConfigError(`npm package "${name}": its entry "${entry}" is outside the package`, where);
       const info = await stat(file).catch(() => undefined);
       if (!info?.isFile()) throw new ConfigError(`npm package "${name}": its entry ${file} is not a file`, where);
       return file;

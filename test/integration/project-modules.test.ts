@@ -186,6 +186,14 @@ describe('hostile and odd project modules', () => {
     const absent = await modulesOf(missing);
     expect(absent.code).toBe(2);
     expect(absent.stderr).toMatch(/foobar\.config\.yml:2:\d+: npm package "foobar-not-here" is not installed/);
+    const escaping = await project({
+      'site.yml': PLAY,
+      'foobar.config.yml': 'modules: [sneaky]\n',
+      'node_modules/sneaky/package.json': JSON.stringify({ name: 'sneaky', main: '../../site.yml' }),
+    });
+    expect((await modulesOf(escaping)).stderr).toContain('npm package "sneaky": its entry "../../site.yml" is outside the package');
+    const path = await project({ 'site.yml': PLAY, 'foobar.config.yml': 'modules: [../evil]\n' });
+    expect((await modulesOf(path)).stderr).toContain('"../evil" is not an npm package name');
     const typo = await project({ 'site.yml': PLAY, 'foobar.config.yml': 'moduels: [x]\n' });
     expect((await modulesOf(typo)).stderr).toContain('unknown key "moduels" in foobar.config.yml; did you mean "modules"?');
   });
