@@ -4,10 +4,11 @@
 // from the running tool itself, so the module gets the very ModuleArgs and ConfigError the tool
 // checks with, whatever copy (or none) the project has installed.
 import type { Message, Plugin } from 'esbuild';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { recordInput } from '../config/input-files.js';
 import { ConfigError } from '../errors.js';
 import * as api from '../index.js';
 
@@ -54,10 +55,17 @@ export async function importProjectFile(file: string, label: string = file): Pro
       logLevel: 'silent',
       sourcemap: 'inline',
       plugins: [selfApi],
+      metafile: true,
       // Bundled CommonJS dependencies may call require() for Node's own modules.
       banner: { js: "import { createRequire as __fbpCreateRequire } from 'node:module'; const require = __fbpCreateRequire(import.meta.url);" },
     });
     code = result.outputFiles[0]?.text ?? '';
+    // The module's code decides plans: a saved plan lists its files, and `apply FILE` refuses
+    // when one changed since (as for playbooks and templates).
+    for (const input of Object.keys(result.metafile?.inputs ?? {})) {
+      if (/^[\w-]+:/.test(input)) continue;
+      recordInput(resolve(input), await readFile(resolve(input)));
+    }
   } catch (error) {
     const errors = (error as { errors?: Message[] }).errors;
     throw new ConfigError(`${label}: cannot be compiled: ${errors ? firstError(errors) : (error as Error).message}`);

@@ -94,6 +94,28 @@ describe('the example module, loaded by the built tool', () => {
     expect(await readFile(envFile, 'utf8')).toContain('APP_PORT=9999');
   });
 
+  it('a saved plan loads it again, lists its file among the inputs, and is refused once the module changed', async () => {
+    await writeFile(envFile, 'APP_PORT=1\n');
+    const saved = await cli('plan', '--out', join(dir, 'env.plan'));
+    expect(saved.code, saved.stderr).toBe(0);
+    const file = JSON.parse(await readFile(join(dir, 'env.plan'), 'utf8')) as { inputs: Record<string, string> };
+    expect(Object.keys(file.inputs)).toContain(join(dir, 'modules', 'kv_file.ts'));
+    const applySaved = (planFile: string, ...extra: string[]) => runCli(['apply', planFile, '--var', `env_dir=${join(dir, 'target')}`, ...extra], { cwd: dir });
+    const applied = await applySaved(join(dir, 'env.plan'), '--json');
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(await readFile(envFile, 'utf8')).toBe('APP_PORT=8080\nAPP_MODE=production\n');
+
+    await writeFile(envFile, 'APP_PORT=2\n');
+    expect((await cli('plan', '--out', join(dir, 'env2.plan'))).code).toBe(0);
+    const source = await readFile(join(dir, 'modules', 'kv_file.ts'), 'utf8');
+    await writeFile(join(dir, 'modules', 'kv_file.ts'), `${source}\n// edited after planning\n`);
+    const refused = await applySaved(join(dir, 'env2.plan'));
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('kv_file.ts');
+    await writeFile(join(dir, 'modules', 'kv_file.ts'), source);
+    expect(await readFile(envFile, 'utf8')).toBe('APP_PORT=2\n');
+  });
+
   it('modules lists it with its file; doc prints its declaration (and as JSON)', async () => {
     const list = await modulesOf(dir);
     expect(list.code).toBe(0);
