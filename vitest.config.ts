@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import { FixedOrderSequencer } from './test/sequencer.js';
 
@@ -14,6 +15,11 @@ export default defineConfig({
     sequence: { sequencer: FixedOrderSequencer },
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000, sequence: { groupOrder: 0 }, env: NO_SSH_CONFIG } },
+      // examples/: code written as a project writes it, importing the package by its name.
+      {
+        resolve: { alias: { 'foobar-provision': fileURLToPath(new URL('./src/index.ts', import.meta.url)) } },
+        test: { name: 'examples', include: ['examples/**/*.test.ts'], testTimeout: 20_000, sequence: { groupOrder: 0 }, env: NO_SSH_CONFIG },
+      },
       {
         test: {
           name: 'integration',

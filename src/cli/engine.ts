@@ -6,6 +6,7 @@ import { loadPlaybook } from '../config/playbook.js';
 import { resolveInventoryPath } from '../config/inventory.js';
 import { computeBatches, hostVars, openInventory, selectHosts, type Host, type Inventory } from '../inventory/index.js';
 import { knownModuleNames } from '../modules/registry.js';
+import { useProjectModules } from '../plugins/index.js';
 import type { RunMode, RunSummary } from '../plan/types.js';
 import { ConsoleReporter } from '../report/console.js';
 import { JsonReporter } from '../report/json.js';
@@ -144,6 +145,7 @@ async function runCommandWith(options: RunCommandOptions, interrupts: Interrupts
   const inventory = await loadInventoryFor(options.inventory);
   // Masked before the playbook is read: its errors may quote a value that is a secret.
   redactor.add(secretValues(inventory));
+  await useProjectModules(options.playbook);
   const playbook = await loadPlaybook(options.playbook, { knownModules: new Set(knownModuleNames) });
   let inputs = runInputs(inventory, options, redactor);
   const inventoryPath = await resolveInventoryPath(options.inventory);

@@ -4,6 +4,7 @@
 import { loadPlaybook } from '../config/playbook.js';
 import type { PlayConfig, TaskConfig } from '../config/types.js';
 import { knownModuleNames } from '../modules/registry.js';
+import { useProjectModules } from '../plugins/index.js';
 import { Redactor } from '../report/redact.js';
 import { terminalLine } from '../text/terminal-text.js';
 import { loadInventoryStructure } from './inventory-structure.js';
@@ -42,6 +43,7 @@ export interface ListedPlay {
 export async function runList(options: ListOptions): Promise<number> {
   // Hosts and task names need no secret: a list never asks for the vault password.
   const inventory = await loadInventoryStructure(options.inventory);
+  await useProjectModules(options.playbook);
   const playbook = await loadPlaybook(options.playbook, { knownModules: new Set(knownModuleNames) });
   const redactor = new Redactor();
   const inputs = runInputs(inventory, options, redactor);

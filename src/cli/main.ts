@@ -18,6 +18,7 @@ import { labCommand } from './lab-command.js';
 import { vaultCommand } from './vault-command.js';
 import { caCommand } from './ca-command.js';
 import { pingCommand } from './ping-command.js';
+import { docCommand, modulesCommand } from './modules-command.js';
 import { EXAMPLES, EXIT_CODES_HELP } from './help-text.js';
 import { nameListOption, nonBlankOption, singleOption, wholeNumberOption } from './option-values.js';
 import { UsageError, usageError, type UsageView } from './usage-errors.js';
@@ -136,10 +137,12 @@ export async function main(argv: string[]): Promise<number> {
     .command(inventoryCommand((code) => (exitCode = code)))
     .command(historyCommand((code) => (exitCode = code)))
     .command(pingCommand((code) => (exitCode = code)))
+    .command(modulesCommand((code) => (exitCode = code)))
+    .command(docCommand((code) => (exitCode = code)))
     .command(labCommand)
     .command(vaultCommand)
     .command(caCommand)
-    .demandCommand(1, 'name a command: plan, apply, ping, validate, inventory, history, lab, vault or ca')
+    .demandCommand(1, 'name a command: plan, apply, ping, validate, inventory, history, modules, doc, lab, vault or ca')
     .strict()
     .help()
     .describe('help', 'show help (each command has its own: plan --help)')

@@ -8,6 +8,7 @@ import type { PlayConfig } from '../config/types.js';
 import { UserInputError } from '../errors.js';
 import { computeBatches } from '../inventory/index.js';
 import { knownModuleNames } from '../modules/registry.js';
+import { useProjectModules } from '../plugins/index.js';
 import { Redactor, redactError } from '../report/redact.js';
 import { FACTS_VAR, FactsUsage } from '../run/facts-usage.js';
 import { preparePlays, registerNames } from '../run/play-preparation.js';
@@ -63,6 +64,11 @@ async function validate(options: ValidateOptions, redactor: Redactor): Promise<n
   // Masked from here on: a playbook file may quote a secret value too.
   if (inventory) redactor.add(secretValues(inventory));
   const loading: UserInputError[] = [];
+  // The project's own modules: one that cannot be loaded is a problem, reported with the rest.
+  await useProjectModules(options.playbook).catch((error: unknown) => {
+    if (!(error instanceof UserInputError)) throw error;
+    report.add(error);
+  });
   const playbook = await loadPlaybook(options.playbook, { knownModules: new Set(knownModuleNames), problems: loading });
   for (const error of loading) report.add(error);
   // A --limit that matches nothing leaves nothing to check per host: told with the rest.

@@ -3,7 +3,8 @@
 import type { PackageFact } from '../facts/types.js';
 import { shellQuote } from '../shell/quote.js';
 import { isUnrendered, ModuleArgs } from './args.js';
-import type { ModuleDefinition } from './types.js';
+import { docArgNames, type ModuleDefinition } from './types.js';
+import { aptDoc } from './apt-doc.js';
 
 export const APT_STATES = ['present', 'absent', 'latest'] as const;
 export type AptState = (typeof APT_STATES)[number];
@@ -23,9 +24,10 @@ const APT_GET = 'DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeou
 
 export const aptModule: ModuleDefinition<AptArgs> = {
   name: 'apt',
+  doc: aptDoc,
   summary: 'Install, upgrade or remove Debian packages; no-op when already satisfied.',
   validate(raw, where) {
-    const args = ModuleArgs.read('apt', raw, where, ['name', 'state', 'update_cache']);
+    const args = ModuleArgs.read('apt', raw, where, docArgNames(aptDoc));
     const names = args.stringList('name');
     if (names === undefined || names.length === 0) throw args.error(undefined, 'missing required argument "name"', 'a package name or a list of them');
     for (const name of names) {

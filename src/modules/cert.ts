@@ -13,7 +13,8 @@ import { decideCert } from './cert-decision.js';
 import { certWriteStep, csrOf, keyAndCsrScript } from './cert-steps.js';
 import { metaChanges, metaCommands, type WantedMeta } from './file-meta.js';
 import { parentDir } from './file-write-script.js';
-import type { ModuleDefinition, PlanContext, Step, TaskPlan } from './types.js';
+import { docArgNames, type ModuleDefinition, type PlanContext, type Step, type TaskPlan } from './types.js';
+import { certDoc } from './cert-doc.js';
 
 export interface CertArgs {
   cert: string;
@@ -34,7 +35,6 @@ export interface ResolvedCert extends Omit<CertArgs, 'caKey'> {
   sign(csr: string): Promise<string>;
 }
 
-const KEYS = ['cert', 'key', 'ca_cert', 'ca_key', 'names', 'ips', 'days', 'renew_before_days', 'owner', 'group', 'mode'];
 
 const NO_CA_HINT = 'make one with `foobar-provision ca init -i INVENTORY` (it writes internal_ca_cert and internal_ca_key into the inventory\'s vault)';
 
@@ -58,9 +58,10 @@ function positiveInteger(args: ModuleArgs, key: string, fallback: number): numbe
 export function createCertModule(signer: CsrSigner = signCsr, clock: () => Date = () => new Date()): ModuleDefinition<CertArgs, ResolvedCert> {
   return {
     name: 'cert',
+    doc: certDoc,
     summary: 'A host certificate signed by the inventory CA (key made on the host), renewed before it expires.',
     validate(raw, where) {
-      const args = ModuleArgs.read('cert', raw, where, KEYS);
+      const args = ModuleArgs.read('cert', raw, where, docArgNames(certDoc));
       // Never args.string() on ca_key: its messages quote the value.
       const caKeyRaw = args.value('ca_key');
       const caCert = args.string('ca_cert') ?? '';

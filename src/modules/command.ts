@@ -3,7 +3,8 @@ import type { FactQuery } from '../facts/types.js';
 import { shellJoin, shellQuote } from '../shell/quote.js';
 import { wholeInputCommand } from '../shell/whole-input.js';
 import { ModuleArgs } from './args.js';
-import type { ModuleDefinition, Step, StepResult } from './types.js';
+import { docArgNames, type ModuleDefinition, type Step, type StepResult } from './types.js';
+import { commandDoc } from './command-doc.js';
 
 export interface CommandArgs {
   /** Shell text run by the host's sh (argv lists are quoted into it). */
@@ -29,15 +30,15 @@ export interface ResolvedCommand extends CommandArgs {
 
 const HIDDEN = '(a command built from a secret: not shown)';
 
-const KEYS = ['cmd', 'argv', 'chdir', 'creates', 'removes', 'unless', 'changed_when', 'stdin'];
 
 export const commandModule: ModuleDefinition<CommandArgs, ResolvedCommand> = {
   name: 'command',
+  doc: commandDoc,
   summary: 'Run a shell command, unless creates/removes/unless says it already ran.',
   validate(raw, where) {
     // Free form: `command: systemctl daemon-reload`.
     if (typeof raw === 'string') raw = { cmd: raw };
-    const args = ModuleArgs.read('command', raw, where, KEYS);
+    const args = ModuleArgs.read('command', raw, where, docArgNames(commandDoc));
     const text = args.string('cmd');
     const argv = args.stringList('argv');
     if (text !== undefined && argv !== undefined) throw args.error('argv', 'give either "cmd" or "argv", not both');

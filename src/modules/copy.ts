@@ -3,9 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { recordInput } from '../config/input-files.js';
 import { ConfigError } from '../errors.js';
 import { ModuleArgs } from './args.js';
-import { FILE_WRITE_KEYS, fileWrite, fileWriteQueries, planFileWrite, readFileWriteArgs, type FileWrite, type FileWriteArgs } from './file-write.js';
+import { fileWrite, fileWriteQueries, planFileWrite, readFileWriteArgs, type FileWrite, type FileWriteArgs } from './file-write.js';
 import { locateSource } from './search-path.js';
-import type { ModuleDefinition } from './types.js';
+import { docArgNames, type ModuleDefinition } from './types.js';
+import { copyDoc } from './copy-doc.js';
 
 export type CopyArgs = FileWriteArgs & ({ content: string; src?: undefined } | { src: string; content?: undefined });
 
@@ -24,10 +25,11 @@ function containsSecret(content: string, vars: Record<string, unknown>, secretVa
 
 export const copyModule: ModuleDefinition<CopyArgs, FileWrite> = {
   name: 'copy',
+  doc: copyDoc,
   exactAssume: true,
   summary: 'Write inline content or a local file atomically (validate, backup, owner, mode).',
   validate(raw, where) {
-    const args = ModuleArgs.read('copy', raw, where, ['content', 'src', ...FILE_WRITE_KEYS]);
+    const args = ModuleArgs.read('copy', raw, where, docArgNames(copyDoc));
     const common = readFileWriteArgs(args);
     const content = args.string('content');
     const src = args.string('src');

@@ -5,7 +5,8 @@ import { shellQuote } from '../shell/quote.js';
 import { ModuleArgs } from './args.js';
 import { matchReason, metaChanges, metaCommands, withMeta, type WantedMeta } from './file-meta.js';
 import { parentDir } from './file-write-script.js';
-import type { ModuleDefinition, PlanContext, TaskPlan } from './types.js';
+import { docArgNames, type ModuleDefinition, type PlanContext, type TaskPlan } from './types.js';
+import { fileDoc } from './file-doc.js';
 
 export const FILE_STATES = ['file', 'directory', 'absent', 'link', 'touch'] as const;
 export type FileState = (typeof FILE_STATES)[number];
@@ -21,10 +22,11 @@ export interface FileArgs extends WantedMeta {
 
 export const fileModule: ModuleDefinition<FileArgs> = {
   name: 'file',
+  doc: fileDoc,
   exactAssume: true,
   summary: 'Ensure a path is a file, directory or symlink, or absent, with the given mode and owner.',
   validate(raw, where) {
-    const args = ModuleArgs.read('file', raw, where, ['path', 'state', 'src', 'mode', 'owner', 'group', 'recurse']);
+    const args = ModuleArgs.read('file', raw, where, docArgNames(fileDoc));
     const result: FileArgs = {
       path: args.requiredPath('path'),
       state: args.oneOf('state', FILE_STATES) ?? 'file',

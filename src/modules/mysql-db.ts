@@ -3,7 +3,8 @@ import { parseBatchRows } from '../facts/mysql.js';
 import type { HostFacts } from '../facts/types.js';
 import { isUnrendered, ModuleArgs } from './args.js';
 import { checkedName, mysqlQueryCommand, mysqlStep, queryOutput, sqlIdent, sqlString } from './mysql-client.js';
-import type { ModuleDefinition } from './types.js';
+import { docArgNames, type ModuleDefinition } from './types.js';
+import { mysqlDbDoc } from './mysql-db-doc.js';
 
 export interface MysqlDbArgs {
   name: string;
@@ -18,9 +19,10 @@ const queryId = (args: MysqlDbArgs): string => `mysql_db:${args.name}`;
 
 export const mysqlDbModule: ModuleDefinition<MysqlDbArgs> = {
   name: 'mysql_db',
+  doc: mysqlDbDoc,
   summary: 'A MariaDB/MySQL database present (character set, collation) or absent.',
   validate(raw, where) {
-    const args = ModuleArgs.read('mysql_db', raw, where, ['name', 'state', 'encoding', 'collation']);
+    const args = ModuleArgs.read('mysql_db', raw, where, docArgNames(mysqlDbDoc));
     const result: MysqlDbArgs = { name: checkedName(args, 'name', 'database'), state: args.oneOf('state', ['present', 'absent'] as const) ?? 'present' };
     for (const key of ['encoding', 'collation'] as const) {
       const value = args.string(key);

@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import { parseSlaveStatus, type SlaveStatus } from '../facts/mysql.js';
 import { isUnrendered, ModuleArgs } from './args.js';
 import { mysqlStep, queryOutput, sqlString } from './mysql-client.js';
-import type { FileDiff, ModuleDefinition, TaskPlan } from './types.js';
+import { docArgNames, type FileDiff, type ModuleDefinition, type TaskPlan } from './types.js';
+import { mysqlReplicationDoc } from './mysql-replication-doc.js';
 
 export const GTID_MODES = ['slave_pos', 'current_pos'] as const;
 
@@ -57,11 +58,10 @@ function positiveInt(args: ModuleArgs, key: string, fallback: number, max: numbe
 
 export const mysqlReplicationModule: ModuleDefinition<MysqlReplicationArgs> = {
   name: 'mysql_replication',
+  doc: mysqlReplicationDoc,
   summary: 'Replicate from a primary (GTID); CHANGE MASTER only when the settings differ.',
   validate(raw, where) {
-    const args = ModuleArgs.read('mysql_replication', raw, where, [
-      'primary_host', 'primary_user', 'primary_password', 'primary_port', 'use_gtid', 'connect_retry', 'wait', 'ssl_ca',
-    ]);
+    const args = ModuleArgs.read('mysql_replication', raw, where, docArgNames(mysqlReplicationDoc));
     const sslCa = args.path('ssl_ca');
     const primaryHost = args.requiredString('primary_host');
     if (!isUnrendered(primaryHost) && !/^[A-Za-z0-9_.:-]{1,255}$/.test(primaryHost)) throw args.error('primary_host', `"${primaryHost}" is not a host name or address`);

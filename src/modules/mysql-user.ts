@@ -4,7 +4,8 @@
 import { normalisePrivilege, parseBatchRows, parseGrants } from '../facts/mysql.js';
 import { isUnrendered, ModuleArgs } from './args.js';
 import { checkedName, mysqlQueryCommand, mysqlStep, nativePasswordHash, queryOutput, sqlAccount, sqlIdent, sqlString } from './mysql-client.js';
-import type { FileDiff, ModuleDefinition } from './types.js';
+import { docArgNames, type FileDiff, type ModuleDefinition } from './types.js';
+import { mysqlUserDoc } from './mysql-user-doc.js';
 
 export interface MysqlUserArgs {
   name: string;
@@ -72,9 +73,10 @@ function sqlTarget(target: string): string {
 
 export const mysqlUserModule: ModuleDefinition<MysqlUserArgs> = {
   name: 'mysql_user',
+  doc: mysqlUserDoc,
   summary: 'A MariaDB/MySQL account: password (compared by hash) and exact privileges, or absent.',
   validate(raw, where) {
-    const args = ModuleArgs.read('mysql_user', raw, where, ['name', 'host', 'password', 'priv', 'state']);
+    const args = ModuleArgs.read('mysql_user', raw, where, docArgNames(mysqlUserDoc));
     const result: MysqlUserArgs = {
       name: checkedName(args, 'name', 'user'),
       host: args.has('host') ? checkedName(args, 'host', 'host') : '%',

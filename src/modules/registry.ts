@@ -15,6 +15,20 @@ import { flushHandlersModule } from './flush-handlers.js';
 
 const all: AnyModule[] = [templateModule, copyModule, fileModule, commandModule, serviceModule, aptModule, mysqlDbModule, mysqlUserModule, mysqlReplicationModule, ufwModule, flushHandlersModule, certModule];
 
-export const modules: ReadonlyMap<string, AnyModule> = new Map(all.map((m) => [m.name, m]));
+const registry = new Map(all.map((m) => [m.name, m]));
+const names = [...registry.keys()].sort();
 
-export const knownModuleNames: readonly string[] = [...modules.keys()].sort();
+export const modules: ReadonlyMap<string, AnyModule> = registry;
+
+/** Every module a task may use, sorted: the built-ins, then a project's own once loaded. */
+export const knownModuleNames: readonly string[] = names;
+
+/** The modules that come with the tool: a project module may not take one of these names. */
+export const builtinModuleNames: ReadonlySet<string> = new Set(registry.keys());
+
+/** Adds a project's own module (src/plugins/ loads and checks them at the start of a command). */
+export function addModule(module: AnyModule): void {
+  if (!registry.has(module.name)) names.push(module.name);
+  registry.set(module.name, module);
+  names.sort();
+}

@@ -2,7 +2,8 @@
 import type { ServiceFact } from '../facts/types.js';
 import { shellQuote } from '../shell/quote.js';
 import { isUnrendered, ModuleArgs } from './args.js';
-import type { ModuleDefinition } from './types.js';
+import { docArgNames, type ModuleDefinition } from './types.js';
+import { serviceDoc } from './service-doc.js';
 
 export const SERVICE_STATES = ['started', 'stopped', 'restarted', 'reloaded'] as const;
 export type ServiceState = (typeof SERVICE_STATES)[number];
@@ -21,10 +22,11 @@ const ENABLED = new Set(['enabled', 'enabled-runtime', 'alias', 'static', 'indir
 
 export const serviceModule: ModuleDefinition<ServiceArgs> = {
   name: 'service',
+  doc: serviceDoc,
   exactAssume: true,
   summary: 'Start, stop, restart or reload a systemd unit and enable or disable it at boot.',
   validate(raw, where) {
-    const args = ModuleArgs.read('service', raw, where, ['name', 'state', 'enabled', 'daemon_reload']);
+    const args = ModuleArgs.read('service', raw, where, docArgNames(serviceDoc));
     const name = args.requiredString('name');
     if (!isUnrendered(name) && (/\s/.test(name) || name.startsWith('-'))) {
       throw args.error('name', `"${name}" is not a systemd unit name`, 'e.g. nginx or nginx.service');

@@ -2,9 +2,10 @@
 import { TemplateError } from '../errors.js';
 import { renderTemplateFile } from '../template/render.js';
 import { ModuleArgs } from './args.js';
-import { FILE_WRITE_KEYS, fileWrite, fileWriteQueries, planFileWrite, readFileWriteArgs, type FileWrite, type FileWriteArgs } from './file-write.js';
+import { fileWrite, fileWriteQueries, planFileWrite, readFileWriteArgs, type FileWrite, type FileWriteArgs } from './file-write.js';
 import { locateSource } from './search-path.js';
-import type { ModuleDefinition } from './types.js';
+import { docArgNames, type ModuleDefinition } from './types.js';
+import { templateDoc } from './template-doc.js';
 
 export interface TemplateArgs extends FileWriteArgs {
   src: string;
@@ -16,10 +17,11 @@ export type TemplateRenderer = typeof renderTemplateFile;
 export function createTemplateModule(render: TemplateRenderer = renderTemplateFile): ModuleDefinition<TemplateArgs, FileWrite> {
   return {
     name: 'template',
+    doc: templateDoc,
     exactAssume: true,
     summary: 'Render an EJS template and write it atomically (validate, backup, owner, mode).',
     validate(raw, where) {
-      const args = ModuleArgs.read('template', raw, where, ['src', ...FILE_WRITE_KEYS]);
+      const args = ModuleArgs.read('template', raw, where, docArgNames(templateDoc));
       return { src: args.requiredString('src'), ...readFileWriteArgs(args) };
     },
     async resolve(args, ctx) {

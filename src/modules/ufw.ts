@@ -6,8 +6,9 @@ import type { HostFacts } from '../facts/types.js';
 import { parseUfwState, UFW_STATE_COMMAND, type UfwState, type UfwTuple } from '../facts/ufw.js';
 import { shellQuote } from '../shell/quote.js';
 import { isUnrendered, ModuleArgs } from './args.js';
-import type { ArgsLocation, ModuleDefinition, PlanContext } from './types.js';
+import { docArgNames, type ArgsLocation, type ModuleDefinition, type PlanContext } from './types.js';
 import { controllerReach, familyOf, unmapAddress, type ReachRule } from './ufw-reach.js';
+import { ufwDoc } from './ufw-doc.js';
 
 export interface UfwRule {
   action: 'allow' | 'deny' | 'reject' | 'limit';
@@ -202,6 +203,7 @@ function lockOut(after: ReachRule[], args: UfwArgs, state: UfwState, facts: Host
 
 export const ufwModule: ModuleDefinition<UfwArgs> = {
   name: 'ufw',
+  doc: ufwDoc,
   summary: 'Declare the whole ufw firewall: rules, default policies, enabled; undeclared rules are removed.',
   validate(raw, where) {
     if (raw && typeof raw === 'object' && 'ssh_port' in raw) {
@@ -211,7 +213,7 @@ export const ufwModule: ModuleDefinition<UfwArgs> = {
         'remove ssh_port; declare a rule that allows your SSH port from where you connect',
       );
     }
-    const args = ModuleArgs.read('ufw', raw, where, ['state', 'default_incoming', 'default_outgoing', 'rules', 'purge']);
+    const args = ModuleArgs.read('ufw', raw, where, docArgNames(ufwDoc));
     const rawRules = args.value('rules');
     let rules: UfwRule[] = [];
     if (typeof rawRules === 'string' && isUnrendered(rawRules)) rules = [];

@@ -26,7 +26,9 @@ function importedLayers(file: string): string[] {
 
 const RULES: Array<{ layer: string; forbidden: string[] }> = [
   { layer: 'facts', forbidden: ['transport', 'run', 'report', 'cli', 'lab', 'vault'] },
-  { layer: 'modules', forbidden: ['transport', 'run', 'report', 'cli', 'lab', 'vault'] },
+  { layer: 'modules', forbidden: ['transport', 'run', 'report', 'cli', 'lab', 'vault', 'plugins'] },
+  // Loading a project's modules is controller I/O above the pure layers, below the run.
+  { layer: 'plugins', forbidden: ['transport', 'run', 'report', 'cli', 'lab', 'vault'] },
   { layer: 'plan', forbidden: ['transport', 'run', 'report', 'cli', 'lab', 'vault'] },
   { layer: 'pki', forbidden: ['transport', 'run', 'report', 'cli', 'lab'] },
   { layer: 'shell', forbidden: ['config', 'inventory', 'facts', 'modules', 'template', 'plan', 'run', 'transport', 'report', 'cli', 'lab', 'vault'] },
