@@ -31,7 +31,7 @@ const doc: ModuleDoc = {
     { name: 'path', type: 'path', description: 'The key file; default ~USER/.ssh/authorized_keys (the home the host has for the user).' },
     { name: 'manage_dir', type: 'boolean', default: 'true', description: 'Create the key file\'s directory (0700, owned by the user) when missing, and set that mode and owner when it differs.' },
   ],
-  example: ['- name: alice may log in with her key', '  authorized_key:', '    user: alice', '    key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEqQdkxnM9C4nKZqgSGsgL2dpGDy9pxsgd/J1IOhxcDh alice@laptop', '    exclusive: true'].join('\n'),
+  example: ['- name: alice may log in with her key', '  authorized_key:', '    user: alice', '    key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKHmXafnpB3hP0JWcgIDyVNFr4dzhfmdr+ScfYEl74et alice@laptop', '    exclusive: true'].join('\n'),
   notes: [
     'Keys are compared by type and base64 key, so a changed comment or option list replaces the line in place; a line that is not a public key is refused before any host is touched.',
     'A key file or directory that is a symlink is refused, never read or written through.',
