@@ -85,7 +85,10 @@ export const authorizedKeyModule: ModuleDefinition<AuthorizedKeyArgs> = {
   plan(args, facts, ctx) {
     const passwd = readPasswd(facts, args.user);
     if ('failed' in passwd) return { status: 'failed', reason: passwd.failed };
-    if (!passwd.value) return { status: 'failed', reason: `user ${args.user} does not exist; create it first with a user task` };
+    if (!passwd.value) {
+      if (args.state === 'absent') return { status: 'ok', reason: `user ${args.user} does not exist, so neither do its keys` };
+      return { status: 'failed', reason: `user ${args.user} does not exist; create it first with a user task` };
+    }
     const groups = readGroups(facts);
     if ('failed' in groups) return { status: 'failed', reason: groups.failed };
     const out = facts.outputs.get(keyFileQueryId(args.user, args.path));

@@ -138,6 +138,9 @@ function chpasswdStep(args: UserArgs, hash: string, locked: boolean, become: boo
 function planCreate(args: UserArgs, groups: GroupEntry[], become: boolean): TaskPlan {
   const problem = missingGroups(args, groups);
   if (problem) return { status: 'failed', reason: problem };
+  if (args.lock === false && args.password === undefined) {
+    return { status: 'failed', reason: `a new user has no password to unlock: give ${args.name} a password (a crypt hash) with password_lock: false` };
+  }
   if (args.group === undefined && groups.some((g) => g.name === args.name)) {
     return { status: 'failed', reason: `a group named ${args.name} exists, and useradd makes a group of the user's name: give group: ${args.name} to make it the primary group` };
   }
@@ -161,7 +164,6 @@ function planCreate(args: UserArgs, groups: GroupEntry[], become: boolean): Task
   const summary = `create user ${args.name} (${words.join(', ')})`;
   let step: Step;
   if (args.password !== undefined) step = chpasswdStep(args, args.password, locked, become, `${useradd} && `, summary);
-  else if (args.lock === false) step = { command: `${useradd} && usermod -U ${shellQuote(args.name)}`, become, description: summary };
   else step = { command: useradd, become, description: summary };
 
   const primary = args.group === undefined ? undefined : findGroup(groups, args.group);

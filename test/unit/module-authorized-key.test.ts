@@ -118,6 +118,7 @@ describe('authorized_key: plan from the key file facts', () => {
   it('refuses symlinks, a missing user, an unreadable home', () => {
     expect(plan({ key: ALICE_KEY }, keyFacts(null, 'symbolic link\t777\talice\talice'))).toMatchObject({ status: 'failed', reason: expect.stringMatching(/\.ssh is a symlink: refusing/) });
     expect(plan({ key: ALICE_KEY }, 'home /home/alice\ndir directory\t700\talice\talice\nfile symbolic link\t777\talice\talice')).toMatchObject({ status: 'failed', reason: expect.stringMatching(/authorized_keys is a symlink/) });
+    expect(plan({ key: ALICE_KEY, state: 'absent' }, 'user none', null)).toMatchObject({ status: 'ok' });
     expect(plan({ key: ALICE_KEY }, 'user none', null)).toEqual({ status: 'failed', reason: 'user alice does not exist; create it first with a user task' });
     expect(plan({ key: ALICE_KEY }, 'home /home/alice\ndir unreadable\nfile unreadable')).toMatchObject({ status: 'failed', reason: expect.stringMatching(/become: true/) });
   });

@@ -137,6 +137,7 @@ describe('user: plan from getent facts', () => {
   it('fails clearly: a missing group, a group of the user\'s name, no root for the shadow', () => {
     expect(plan({ name: 'bob', groups: ['nope', 'adm', 'gone'] }, null)).toEqual({ status: 'failed', reason: 'groups nope, gone do not exist; create them first with a group task' });
     expect(plan({ name: 'ops' }, null)).toMatchObject({ status: 'failed', reason: expect.stringMatching(/a group named ops exists.*group: ops/) });
+    expect(plan({ name: 'bob', lock: false }, null, 'shadow none')).toMatchObject({ status: 'failed', reason: expect.stringMatching(/no password to unlock/) });
     expect(plan({ name: 'alice', password: HASH }, ALICE, 'shadow unreadable')).toMatchObject({ status: 'failed', reason: expect.stringMatching(/needs root: give the task become: true/) });
   });
 
