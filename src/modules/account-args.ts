@@ -63,6 +63,10 @@ export function passwdText(args: ModuleArgs, key: string): string | undefined {
 
 /** An absolute path that fits in a passwd line (no ':'). */
 export function passwdPath(args: ModuleArgs, key: string): string | undefined {
+  const raw = args.string(key);
+  if (raw !== undefined && !isUnrendered(raw) && !raw.startsWith('/')) {
+    throw args.error(key, `"${key}" must be an absolute path, got ${JSON.stringify(raw)}`, key === 'shell' ? 'e.g. shell: /bin/bash' : 'e.g. home: /home/alice');
+  }
   const path = args.path(key);
   if (path === undefined || isUnrendered(path)) return path;
   // eslint-disable-next-line no-control-regex
