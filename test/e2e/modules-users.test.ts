@@ -3,6 +3,9 @@
 // changes nothing in one round trip; a shell changed and a key added by hand show in plan as
 // exactly those two changes, with the stray key as a diff line. The password hash appears nowhere:
 // not in plan or apply output, --json, or the run history. Everything made is removed at the end.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HISTORY_DIR, parseReport, runCli, type CliResult } from '../helpers/cli.js';
 import { REPO, onHost } from '../helpers/lab.js';
@@ -109,4 +112,37 @@ describe('user, group, authorized_key on a lab host', () => {
     const everything = printed.join('\n');
     for (const form of [...hashForms(HASH), ...hashForms(OTHER_HASH)]) expect(everything.includes(form), `hash form ${form.slice(0, 12)}... printed`).toBe(false);
   }, 120_000);
+
+  it('hostile input stops the run before the host: exit 2 with file:line, nothing made', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fbp-users-'));
+    const before = await account();
+    try {
+      const book = join(dir, 'hostile.yml');
+      writeFileSync(book, [
+        '- name: hostile',
+        '  hosts: app2',
+        '  become: true',
+        '  vars: { who: fbpalice }',
+        '  tasks:',
+        '    - name: a name from a variable',
+        '      user: { name: "<%= who %>", shell: /bin/bash }',
+        '    - name: a key line that is not a key',
+        '      authorized_key: { user: fbpalice, key: "ssh-ed25519 AAAA; touch /tmp/pwned" }',
+        '',
+      ].join('\n'));
+      const bad = await runCli(['apply', '--inventory', 'lab', '--playbook', book, '--limit', HOST], { cwd: REPO });
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain(`${book}:9`);
+      expect(bad.stderr).toMatch(/is not an SSH public key/);
+      // A rendered value is checked as strictly, per host, still before any change.
+      writeFileSync(book, readFileSync(book, 'utf8').replace(/\n {4}- name: a key line[\s\S]*$/, '\n'));
+      const rendered = await runCli(['apply', '--inventory', 'lab', '--playbook', book, '--limit', HOST, '--var', 'who=-ofbp'], { cwd: REPO });
+      expect(rendered.code, rendered.stdout + rendered.stderr).toBe(2);
+      expect(rendered.stderr).toMatch(new RegExp(`${book.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:7.*"-ofbp" is not a valid user name`));
+      expect(await account()).toBe(before);
+      expect((await onHost(HOST, 'ls /tmp/pwned 2>&1 || true')).trim()).toMatch(/No such file/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
