@@ -29,7 +29,7 @@ const doc: ModuleDoc = {
     { name: 'state', type: 'present | absent', default: 'present', description: 'absent removes these keys (matched by type and key) and leaves the other lines.' },
     { name: 'exclusive', type: 'boolean', default: 'false', description: 'With state: present, the file holds exactly the declared keys: every other line is removed.' },
     { name: 'path', type: 'path', description: 'The key file; default ~USER/.ssh/authorized_keys (the home the host has for the user).' },
-    { name: 'manage_dir', type: 'boolean', default: 'true', description: 'Create the key file\'s directory (0700, owned by the user) when missing, and set that mode and owner when it differs.' },
+    { name: 'manage_dir', type: 'boolean', default: 'true without path, false with it', description: 'Create the key file\'s directory (0700, owned by the user) when missing, and set that mode and owner when it differs. Off by default for a path of your own, whose directory may not be the user\'s.' },
   ],
   example: ['- name: alice may log in with her key', '  authorized_key:', '    user: alice', '    key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKHmXafnpB3hP0JWcgIDyVNFr4dzhfmdr+ScfYEl74et alice@laptop', '    exclusive: true'].join('\n'),
   notes: [
@@ -71,9 +71,12 @@ export const authorizedKeyModule: ModuleDefinition<AuthorizedKeyArgs> = {
       keys: readKeys(args),
       state: args.oneOf('state', ['present', 'absent'] as const) ?? 'present',
       exclusive: args.boolean('exclusive') ?? false,
-      manageDir: args.boolean('manage_dir') ?? true,
+      manageDir: false,
     };
     const path = args.path('path');
+    // A directory given by path may be shared or another user's (/root/.ssh, /etc/ssh/keys): it is
+    // left alone unless asked for.
+    result.manageDir = args.boolean('manage_dir') ?? path === undefined;
     if (path !== undefined) {
       if (!isUnrendered(path) && /\/$/.test(path)) throw args.error('path', '"path" must name the key file, not a directory', 'e.g. path: /etc/ssh/keys/alice');
       result.path = path;
