@@ -10,6 +10,7 @@ export interface StatFact {
   mode: string;
   owner: string;
   group: string;
+  size?: number;
 }
 
 export type PathState = StatFact | 'missing' | 'unreadable';
@@ -27,7 +28,7 @@ export const keyFileQueryId = (user: string, path: string | undefined): string =
 
 export function keyFileQuery(user: string, path: string | undefined): FactQuery {
   const stat = (label: string, variable: string) =>
-    `if e=$(LC_ALL=C stat --printf '${label} %F\\t%a\\t%U\\t%G\\n' -- "${variable}" 2>&1); then printf '%s\\n' "$e"; else case $e in *'No such file'*) echo '${label} missing' ;; *) echo '${label} unreadable' ;; esac; fi`;
+    `if e=$(LC_ALL=C stat --printf '${label} %F\\t%a\\t%U\\t%G\\t%s\\n' -- "${variable}" 2>&1); then printf '%s\\n' "$e"; else case $e in *'No such file'*) echo '${label} missing' ;; *) echo '${label} unreadable' ;; esac; fi`;
   const command = [
     `pw=$(getent passwd ${shellQuote(user)}) || { echo 'user none'; exit 0; }`,
     `home=$(printf '%s\\n' "$pw" | cut -d: -f6)`,
@@ -36,7 +37,8 @@ export function keyFileQuery(user: string, path: string | undefined): FactQuery 
     'd=${f%/*}; [ -n "$d" ] || d=/',
     stat('dir', '$d'),
     stat('file', '$f'),
-    `if [ -f "$f" ] && [ ! -L "$f" ] && [ ! -L "$d" ]; then printf 'content '; base64 -w0 < "$f" && echo; fi`,
+    // O_NOFOLLOW: a link swapped in after the test above is not read either.
+    `if [ -f "$f" ] && [ ! -L "$f" ] && [ ! -L "$d" ] && c=$(dd if="$f" iflag=nofollow status=none | base64 -w0); then printf 'content %s\\n' "$c"; fi`,
   ].join('\n');
   return { kind: 'output', id: keyFileQueryId(user, path), command };
 }
@@ -45,8 +47,8 @@ const TYPES: Record<string, StatFact['type']> = { directory: 'directory', 'regul
 
 function parseState(text: string): PathState {
   if (text === 'missing' || text === 'unreadable') return text;
-  const [kind = '', mode = '', owner = '', group = ''] = text.split('\t');
-  return { type: TYPES[kind] ?? 'other', mode: mode.padStart(4, '0'), owner, group };
+  const [kind = '', mode = '', owner = '', group = '', size] = text.split('\t');
+  return { type: TYPES[kind] ?? 'other', mode: mode.padStart(4, '0'), owner, group, ...(size !== undefined && /^\d+$/.test(size) ? { size: Number(size) } : {}) };
 }
 
 export function parseKeyFileFacts(output: string): KeyFileFacts {
@@ -64,7 +66,9 @@ export function parseKeyFileFacts(output: string): KeyFileFacts {
 }
 
 function formatState(state: PathState): string {
-  return typeof state === 'string' ? state : `${state.type === 'file' ? 'regular file' : state.type === 'link' ? 'symbolic link' : state.type}\t${state.mode}\t${state.owner}\t${state.group}`;
+  if (typeof state === 'string') return state;
+  const kind = state.type === 'file' ? 'regular file' : state.type === 'link' ? 'symbolic link' : state.type;
+  return [kind, state.mode, state.owner, state.group, ...(state.size === undefined ? [] : [state.size])].join('\t');
 }
 
 export function formatKeyFileFacts(facts: KeyFileFacts): string {

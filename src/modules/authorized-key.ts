@@ -8,8 +8,8 @@ import { accountName } from './account-args.js';
 import { groupsQuery, passwdQuery, readGroups, readPasswd } from './account-facts.js';
 import { formatKeyFileFacts, keyFileQuery, keyFileQueryId, parseKeyFileFacts, type KeyFileFacts, type PathState, type StatFact } from './authorized-key-facts.js';
 import { isUnrendered, ModuleArgs } from './args.js';
-import { metaChanges, metaCommands } from './file-meta.js';
-import { writeFileStep } from './file-write-script.js';
+import { keyFileCommand, type KeyFileWork } from './authorized-key-steps.js';
+import { metaChanges } from './file-meta.js';
 import { keyId, keyLabel, parseKeyLine, type AuthorizedKey } from './ssh-keys.js';
 import { docArgNames, type FileDiff, type ModuleDefinition, type ModuleDoc, type TaskPlan } from './types.js';
 
@@ -174,7 +174,9 @@ function planKeys(args: AuthorizedKeyArgs, state: KeyFileFacts, target: Target, 
   const fileState = state.file as StatFact | 'missing';
   if (dirState !== 'missing' && dirState.type !== 'directory') return { status: 'failed', reason: `${target.dir} is not a directory` };
   if (fileState !== 'missing' && fileState.type !== 'file') return { status: 'failed', reason: `${target.path} is not a regular file` };
-  if (fileState !== 'missing' && state.content === undefined) return { status: 'failed', reason: `could not read ${target.path}` };
+  if (fileState !== 'missing' && (state.content === undefined || (fileState.size !== undefined && state.content.length !== fileState.size))) {
+    return { status: 'failed', reason: `could not read ${target.path} whole (a read error, or it changed while read); nothing changed` };
+  }
 
   if (args.state === 'absent' && fileState === 'missing') return { status: 'ok', reason: `${target.path} does not exist` };
   const beforeText = fileState === 'missing' ? null : state.content!.toString('utf8');
@@ -199,29 +201,27 @@ function planKeys(args: AuthorizedKeyArgs, state: KeyFileFacts, target: Target, 
     return { status: 'ok', reason: `${what}${args.state === 'present' ? `; mode ${KEY_FILE_MODE} and owner ${owners} match` : ''}` };
   }
 
-  const lines: string[] = [];
   const words: string[] = [];
+  const ownerDiffers = (changes: string[]) => changes.some((c) => c.startsWith('owner ') || c.startsWith('group '));
+  const modeDiffers = (changes: string[]) => changes.some((c) => c.startsWith('mode '));
+  const work: KeyFileWork = { target, asUser: args.path === undefined, dirMode: KEY_DIR_MODE, fileMode: KEY_FILE_MODE };
   if (dirState === 'missing') {
-    const group = target.group === undefined ? '' : ` -g ${shellQuote(target.group)}`;
-    lines.push(`install -d -m ${KEY_DIR_MODE} -o ${shellQuote(target.owner)}${group} -- ${shellQuote(target.dir)} || exit 1`);
+    work.dir = 'create';
     words.push(`create ${target.dir} (${KEY_DIR_MODE} ${owners})`);
   } else if (dirChanges.length > 0) {
-    lines.push(`${metaCommands(target.dir, fact(target.dir, dirState), dirMeta).join(' && ')} || exit 1`);
+    work.dir = { owner: ownerDiffers(dirChanges), mode: modeDiffers(dirChanges) };
     words.push(`${dirChanges.join(', ')} on ${target.dir}`);
   }
   const keyWords = keyCounts(beforeLines, afterLines);
-  let stdin: Buffer | undefined;
-  let checksInput = false;
   if (contentChanges) {
-    const step = writeFileStep({ dest: target.path, backup: false, ...fileMeta }, afterText);
-    lines.push(step.command);
-    stdin = step.stdin;
-    checksInput = true;
+    // A file of the wrong owner is replaced whole by the user's own (a rename in its directory).
+    work.file = { content: afterText };
     words.push(fileState === 'missing' ? `create ${target.path} (${keyWords.join(', ') || 'no keys'}, ${KEY_FILE_MODE} ${owners})` : `update ${target.path}: ${[...keyWords, ...fileMetaChanges].join(', ')}`);
   } else if (fileMetaChanges.length > 0) {
-    lines.push(metaCommands(target.path, fact(target.path, fileState as StatFact), fileMeta).join(' && '));
+    work.file = { owner: ownerDiffers(fileMetaChanges), mode: modeDiffers(fileMetaChanges) };
     words.push(`${fileMetaChanges.join(', ')} on ${target.path}`);
   }
+  const { command, stdin, checksInput } = keyFileCommand(work);
   const summary = words.join('; ');
   const diff: FileDiff = {
     path: target.path,
@@ -235,7 +235,7 @@ function planKeys(args: AuthorizedKeyArgs, state: KeyFileFacts, target: Target, 
     user: true,
     ...(state.home === undefined ? {} : { home: state.home }),
     dir: { type: 'directory', mode: KEY_DIR_MODE, owner: target.owner, group: target.group ?? (dirState === 'missing' ? target.owner : dirState.group), ...(dirState !== 'missing' && !manageDir ? { mode: dirState.mode, owner: dirState.owner, group: dirState.group } : {}) },
-    file: { type: 'file', mode: KEY_FILE_MODE, owner: target.owner, group: target.group ?? target.owner },
+    file: { type: 'file', mode: KEY_FILE_MODE, owner: target.owner, group: target.group ?? target.owner, size: Buffer.byteLength(afterText) },
     content: Buffer.from(afterText, 'utf8'),
   };
   const assume = (cache: HostFacts): void => {
@@ -245,7 +245,7 @@ function planKeys(args: AuthorizedKeyArgs, state: KeyFileFacts, target: Target, 
     status: 'changed',
     summary,
     diff,
-    steps: [{ command: lines.join('\n'), ...(stdin ? { stdin, checksInput } : {}), become, description: summary }],
+    steps: [{ command, ...(stdin ? { stdin, checksInput: checksInput === true } : {}), become, description: summary }],
     assume,
   };
 }

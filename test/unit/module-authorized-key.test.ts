@@ -74,10 +74,13 @@ describe('authorized_key: plan from the key file facts', () => {
       status: 'changed',
       summary: 'create /home/alice/.ssh (0700 alice:alice); create /home/alice/.ssh/authorized_keys (+2 keys (ssh-ed25519 alice@example, ssh-ed25519 bob@example), 0600 alice:alice)',
     });
+    // In the user's own home the user makes and writes them (runuser): root never creates,
+    // chmods or chowns by path where the user could have swapped in a link.
     const command = p.status === 'changed' ? p.steps[0]!.command : '';
-    expect(command).toMatch(/^install -d -m 0700 -o alice -g alice -- \/home\/alice\/\.ssh \|\| exit 1\n/);
+    expect(command).toMatch(/^if \[ "\$\(id -u\)" = 0 \]; then runuser -u alice -- sh -c '/);
+    expect(command).toContain('mkdir -m 0700 -- /home/alice/.ssh || exit 1');
     expect(command).toContain('chmod 0600 -- "$tmp"');
-    expect(command).toContain("chown alice:alice -- \"$tmp\"");
+    expect(command).not.toMatch(/chown (?!--reference)/);
     expect(command).toMatch(/mv -f -- "\$tmp" "\$dest"/);
     expect(written(p)).toBe(`${ALICE_KEY}\n${BOB_KEY}\n`);
   });
@@ -113,6 +116,25 @@ describe('authorized_key: plan from the key file facts', () => {
     const p = plan({ key: ALICE_KEY }, keyFacts(`${ALICE_KEY}\n`, 'directory\t755\talice\talice', 'regular file\t644\troot\talice'));
     expect(p).toMatchObject({ summary: 'mode 0755 -> 0700 on /home/alice/.ssh; mode 0644 -> 0600, owner root -> alice on /home/alice/.ssh/authorized_keys' });
     expect(written(p)).toBeUndefined();
+    // Root only takes ownership back, with chown -h (never through a link); the user chmods its own.
+    expect(p.status === 'changed' && p.steps[0]!.command).toBe([
+      'chown -h alice:alice -- /home/alice/.ssh/authorized_keys || exit 1',
+      `if [ "$(id -u)" = 0 ]; then runuser -u alice -- sh -c 'chmod 0700 -- /home/alice/.ssh || exit 1\nchmod 0600 -- /home/alice/.ssh/authorized_keys || exit 1'; else sh -c 'chmod 0700 -- /home/alice/.ssh || exit 1\nchmod 0600 -- /home/alice/.ssh/authorized_keys || exit 1'; fi`,
+    ].join('\n'));
+  });
+
+  it('a path of the operator\'s own is written by root with the user as owner', () => {
+    const f = facts('home /home/alice\ndir directory\t755\troot\troot\nfile missing');
+    f.outputs.set(keyFileQueryId('alice', '/etc/ssh/keys/alice'), { code: 0, output: 'home /home/alice\ndir directory\t755\troot\troot\nfile missing' });
+    const p = authorizedKeyModule.plan(validate({ user: 'alice', key: ALICE_KEY, path: '/etc/ssh/keys/alice' }), f, ctx);
+    expect(p).toMatchObject({ summary: 'create /etc/ssh/keys/alice (+1 key (ssh-ed25519 alice@example), 0600 alice:alice)' });
+    const command = p.status === 'changed' ? p.steps[0]!.command : '';
+    expect(command).not.toContain('runuser');
+    expect(command).toContain("chown alice:alice -- \"$tmp\"");
+  });
+
+  it('a file read short (size differs from what stat said) changes nothing', () => {
+    expect(plan({ key: ALICE_KEY }, keyFacts(`${ALICE_KEY}\n`, 'directory\t700\talice\talice', 'regular file\t600\talice\talice\t999'))).toMatchObject({ status: 'failed', reason: expect.stringMatching(/could not read .* whole/) });
   });
 
   it('refuses symlinks, a missing user, an unreadable home', () => {
