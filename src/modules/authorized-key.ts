@@ -1,7 +1,8 @@
 // authorized_key: SSH public keys in a user's authorized_keys file, present or absent, or exactly
 // the declared ones (exclusive). Keys are compared by type and blob, so a key whose options or
 // comment changed is updated in place. The file is written atomically, 0600, owned by the user,
-// and the change shows as a diff; ~/.ssh is created 0700 when missing (manage_dir).
+// and the change shows as a diff; ~/.ssh is created 0700 when missing (manage_dir). In the user's
+// home the files are made by the user itself (authorized-key-steps.ts).
 import type { HostFacts } from '../facts/types.js';
 import { shellQuote } from '../shell/quote.js';
 import { accountName } from './account-args.js';
@@ -34,7 +35,7 @@ const doc: ModuleDoc = {
   example: ['- name: alice may log in with her key', '  authorized_key:', '    user: alice', '    key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKHmXafnpB3hP0JWcgIDyVNFr4dzhfmdr+ScfYEl74et alice@laptop', '    exclusive: true'].join('\n'),
   notes: [
     'Keys are compared by type and base64 key, so a changed comment or option list replaces the line in place; a line that is not a public key is refused before any host is touched.',
-    'A key file or directory that is a symlink is refused, never read or written through.',
+    'A key file or directory that is a symlink is refused, never read or written through. In the user\'s home the user itself (runuser) makes ~/.ssh and writes the file, so the home must be writable by the user; root only takes a wrong owner back with chown -h.',
     'Reading and writing another user\'s file needs root: give the task become: true.',
   ],
 };
