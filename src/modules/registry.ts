@@ -12,8 +12,11 @@ import { templateModule } from './template.js';
 import type { AnyModule } from './types.js';
 import { ufwModule } from './ufw.js';
 import { flushHandlersModule } from './flush-handlers.js';
+import { userModule } from './user.js';
+import { groupModule } from './group.js';
+import { authorizedKeyModule } from './authorized-key.js';
 
-const all: AnyModule[] = [templateModule, copyModule, fileModule, commandModule, serviceModule, aptModule, mysqlDbModule, mysqlUserModule, mysqlReplicationModule, ufwModule, flushHandlersModule, certModule];
+const all: AnyModule[] = [templateModule, copyModule, fileModule, commandModule, serviceModule, aptModule, mysqlDbModule, mysqlUserModule, mysqlReplicationModule, ufwModule, flushHandlersModule, certModule, userModule, groupModule, authorizedKeyModule];
 
 const registry = new Map(all.map((m) => [m.name, m]));
 const names = [...registry.keys()].sort();
