@@ -12,8 +12,14 @@ import { templateModule } from './template.js';
 import type { AnyModule } from './types.js';
 import { ufwModule } from './ufw.js';
 import { flushHandlersModule } from './flush-handlers.js';
+import { blockinfileModule } from './blockinfile.js';
+import { hostnameModule } from './hostname.js';
+import { lineinfileModule } from './lineinfile.js';
+import { sysctlModule } from './sysctl.js';
+import { waitForModule } from './wait-for.js';
 
-const all: AnyModule[] = [templateModule, copyModule, fileModule, commandModule, serviceModule, aptModule, mysqlDbModule, mysqlUserModule, mysqlReplicationModule, ufwModule, flushHandlersModule, certModule];
+const all: AnyModule[] = [templateModule, copyModule, fileModule, commandModule, serviceModule, aptModule, mysqlDbModule, mysqlUserModule, mysqlReplicationModule, ufwModule, flushHandlersModule, certModule,
+  lineinfileModule, blockinfileModule, sysctlModule, hostnameModule, waitForModule];
 
 export const modules: ReadonlyMap<string, AnyModule> = new Map(all.map((m) => [m.name, m]));
 
