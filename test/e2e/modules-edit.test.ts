@@ -47,10 +47,10 @@ describe('edit modules on a lab host', () => {
     const applied = parseReport(first.stdout);
     expect(applied.hosts[0]).toMatchObject({ host: HOST, status: 'changed', failed: 0 });
     const outcome = (report: typeof applied, task: string) => report.results.find((r) => r.task === task);
-    // wait_for is never a change: the port was open at the probe; the file appeared before it polled.
+    // wait_for is never a change: ok from the probe when the condition held, else after its one poll.
     expect(outcome(applied, 'sshd listens')).toMatchObject({ outcome: 'ok', reason: 'port 22 on 127.0.0.1 is open (checked in the probe)' });
     expect(outcome(applied, 'nothing on port 9')).toMatchObject({ outcome: 'ok', reason: 'port 9 on 127.0.0.1 is closed (checked in the probe)' });
-    expect(outcome(applied, 'scratch file is there')).toMatchObject({ outcome: 'ok' });
+    expect(outcome(applied, 'sysctl file is there')).toMatchObject({ outcome: 'ok', reason: `${SYSCTL_FILE} exists (waited for it)` });
 
     const state = await onHost(HOST, `sudo cat ${SCRATCH}; echo ---; stat -c %a ${SCRATCH}; cat ${SYSCTL_FILE}; cat /proc/sys/${SYSCTL.replaceAll('.', '/')}; uname -n; cat /etc/hostname; grep -c '^127.0.1.1[[:space:]]${NAME}$' /etc/hosts; sudo true 2>&1; echo end`);
     expect(state).toBe([
