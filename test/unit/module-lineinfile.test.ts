@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { ConfigError } from '../../src/errors.js';
 import { blockinfileModule } from '../../src/modules/blockinfile.js';
 import { lineinfileModule } from '../../src/modules/lineinfile.js';
+import { joinLines, splitLines } from '../../src/modules/text-lines.js';
 import type { AnyModule, TaskPlan } from '../../src/modules/types.js';
 import { ctx, dir, facts, file, missing, where } from '../fixtures/facts/fake-facts.js';
 
@@ -209,4 +210,24 @@ describe('doc examples validate', () => {
       expect(() => module.validate(task![module.name], where())).not.toThrow();
     });
   }
+});
+
+describe('text lines', () => {
+  it('split and join give back every byte (mixed endings, a lone CR, no final newline, empty)', () => {
+    for (const text of ['', '\n', 'a', 'a\nb', 'a\r\nb\n', 'a\rb\r\n\r\n', '\n\n\nx', 'a\r']) {
+      expect(joinLines(splitLines(text))).toBe(text);
+    }
+    expect(splitLines('a\r\nb\n').eol).toBe('\r\n');
+  });
+});
+
+describe('two edits of one file in a run', () => {
+  it('the second plans against what the first will write (its assume), so both land', () => {
+    const cache = facts({ files: [file(PATH, 'a\n'), dir('/etc')] });
+    const first = lineinfileModule.plan({ ...lineinfileModule.validate({ path: PATH, line: 'b' }, where()), sensitive: false }, cache, ctx);
+    if (first.status !== 'changed') throw new Error('expected a change');
+    first.assume?.(cache);
+    const second = blockinfileModule.plan({ ...blockinfileModule.validate({ path: PATH, block: 'c', insertbefore: 'BOF' }, where()), sensitive: false }, cache, ctx);
+    expect(after(second)).toBe('# BEGIN MANAGED BLOCK\nc\n# END MANAGED BLOCK\na\nb\n');
+  });
 });
