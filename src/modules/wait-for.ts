@@ -1,6 +1,7 @@
 // wait_for: a port open or closed, a path present or absent. The condition is checked once in the
 // probe: when it holds, the task is ok at no cost; otherwise one step polls on the host until the
 // deadline, so the wait itself costs one round trip whatever its length.
+import type { HostFacts } from '../facts/types.js';
 import { shellQuote } from '../shell/quote.js';
 import { isUnrendered, ModuleArgs } from './args.js';
 import { docArgNames, type ModuleDefinition, type ModuleDoc } from './types.js';
@@ -37,6 +38,7 @@ export const waitForDoc: ModuleDoc = {
   ].join('\n'),
   notes: [
     'When the condition already holds at the probe, the task is ok with no extra round trip (delay is not applied); otherwise one command polls on the host until the deadline and the task is ok (never changed) when the condition is met.',
+    'A path is a file fact: a file an earlier task of the run writes counts as present, in plan too.',
     'Ports are checked from the managed host with bash\'s /dev/tcp under timeout(1), both part of Debian\'s essential packages.',
   ],
 };
@@ -125,18 +127,26 @@ export const waitForModule: ModuleDefinition<WaitForArgs> = {
     return result;
   },
   resolve: (args) => args,
-  queries: (args) => [{ kind: 'check', id: checkId(args), command: conditionCommand(args) }],
+  // A path is a file fact, which earlier tasks of the run keep current (a file a task writes
+  // exists for the tasks after it, in plan as in apply); a port can only be tried.
+  queries: (args) => (args.path !== undefined ? [{ kind: 'file', path: args.path }] : [{ kind: 'check', id: checkId(args), command: conditionCommand(args) }]),
   plan(args, facts, ctx) {
-    const status = facts.checks.get(checkId(args));
-    if (status === undefined) return { status: 'failed', reason: `no facts gathered for ${waitWords(args)}` };
-    if (status === 0) return { status: 'ok', reason: `${heldWords(args)} (checked in the probe)` };
+    if (args.path !== undefined) {
+      const fact = facts.files.get(args.path);
+      if (fact === undefined) return { status: 'failed', reason: `no facts gathered for ${args.path}` };
+      if (fact.exists === (args.state === 'present')) return { status: 'ok', reason: heldWords(args) };
+    } else {
+      const status = facts.checks.get(checkId(args));
+      if (status === undefined) return { status: 'failed', reason: `no facts gathered for ${waitWords(args)}` };
+      if (status === 0) return { status: 'ok', reason: `${heldWords(args)} (checked in the probe)` };
+    }
     return {
       status: 'changed',
       summary: `wait up to ${args.timeout} s for ${waitWords(args)}`,
       steps: [{ command: pollScript(args), become: ctx.become, description: `wait for ${waitWords(args)}` }],
-      assume: (cache) => {
-        cache.checks.set(checkId(args), 0);
-      },
+      // What appeared at a path is unknown (a file? a socket?): no prediction, so the tasks after a
+      // wait look at the host again.
+      ...(args.path === undefined ? { assume: (cache: HostFacts) => void cache.checks.set(checkId(args), 0) } : {}),
     };
   },
   // Waiting changes nothing on the host: met is ok, the deadline is a failure naming what was awaited.

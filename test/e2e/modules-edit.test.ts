@@ -12,6 +12,7 @@ const SCRATCH = '/tmp/fbp-e2e-edit.conf';
 const SYSCTL = 'net.ipv4.tcp_keepalive_probes';
 const SYSCTL_FILE = '/etc/sysctl.d/99-fbp-e2e-edit.conf';
 const NAME = 'fbp-edit-e2e';
+const READY = '/tmp/fbp-e2e-edit.ready';
 const LISTEN = 'listen=8080 # <%= not_a_tag %> $(not run)';
 
 const run = (command: 'apply' | 'plan') => runCli([command, '--inventory', 'lab', '--playbook', PLAYBOOK, '--limit', HOST, '--json', '--var', `listen_line=${JSON.stringify(LISTEN)}`], { cwd: REPO });
@@ -24,12 +25,12 @@ beforeAll(async () => {
   saved = { hostname: hostname!, etcHostname: etcHostname!, etcHosts: etcHosts!, sysctl: sysctl! };
   expect(saved.hostname).toBe(HOST);
   expect(saved.sysctl).not.toBe('7');
-  await onHost(HOST, `sudo rm -f ${SYSCTL_FILE}; sudo sh -c "printf '#listen=80\\nobsolete=1\\nkeep=me\\n' > ${SCRATCH}"`);
+  await onHost(HOST, `sudo rm -f ${SYSCTL_FILE} ${READY}; sudo sh -c "printf '#listen=80\\nobsolete=1\\nkeep=me\\n' > ${SCRATCH}"`);
 });
 
 afterAll(async () => {
   await onHost(HOST, [
-    `sudo rm -f ${SCRATCH} ${SYSCTL_FILE}`,
+    `sudo rm -f ${SCRATCH} ${SYSCTL_FILE} ${READY}`,
     `sudo sysctl -q -w ${SYSCTL}=${saved.sysctl}`,
     // The live name first, while /etc/hosts still resolves it: sudo looks up the current name,
     // and an unresolvable one costs a DNS timeout on every sudo.
@@ -50,7 +51,9 @@ describe('edit modules on a lab host', () => {
     // wait_for is never a change: ok from the probe when the condition held, else after its one poll.
     expect(outcome(applied, 'sshd listens')).toMatchObject({ outcome: 'ok', reason: 'port 22 on 127.0.0.1 is open (checked in the probe)' });
     expect(outcome(applied, 'nothing on port 9')).toMatchObject({ outcome: 'ok', reason: 'port 9 on 127.0.0.1 is closed (checked in the probe)' });
-    expect(outcome(applied, 'sysctl file is there')).toMatchObject({ outcome: 'ok', reason: `${SYSCTL_FILE} exists (waited for it)` });
+    // A file an earlier task wrote is known to exist; one a background job makes is polled for.
+    expect(outcome(applied, 'sysctl file is there')).toMatchObject({ outcome: 'ok', reason: `${SYSCTL_FILE} exists` });
+    expect(outcome(applied, 'slow thing is ready')).toMatchObject({ outcome: 'ok', reason: `${READY} exists (waited for it)` });
 
     const state = await onHost(HOST, `sudo cat ${SCRATCH}; echo ---; stat -c %a ${SCRATCH}; cat ${SYSCTL_FILE}; cat /proc/sys/${SYSCTL.replaceAll('.', '/')}; uname -n; cat /etc/hostname; grep -c '^127.0.1.1[[:space:]]${NAME}$' /etc/hosts; sudo true 2>&1; echo end`);
     expect(state).toBe([

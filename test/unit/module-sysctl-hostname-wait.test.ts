@@ -136,8 +136,18 @@ describe('wait_for', () => {
   it('ok from the probe when the condition holds: no step', () => {
     const port = args({ port: 22 });
     expect(waitForModule.plan(port, checked(port, 0), ctx)).toEqual({ status: 'ok', reason: 'port 22 on 127.0.0.1 is open (checked in the probe)' });
+  });
+
+  it('a path is a file fact: ok when it exists (or an earlier task of the run writes it), else a poll', () => {
     const path = args({ path: '/run/app.ready' });
-    expect(waitForModule.plan(path, checked(path, 0), ctx)).toEqual({ status: 'ok', reason: '/run/app.ready exists (checked in the probe)' });
+    expect(waitForModule.queries(path)).toEqual([{ kind: 'file', path: '/run/app.ready' }]);
+    expect(waitForModule.plan(path, facts({ files: [file('/run/app.ready', '')] }), ctx)).toEqual({ status: 'ok', reason: '/run/app.ready exists' });
+    const waiting = waitForModule.plan(path, facts({ files: [missing('/run/app.ready')] }), ctx);
+    expect(waiting).toMatchObject({ status: 'changed', summary: 'wait up to 300 s for /run/app.ready to exist' });
+    // What appears there is unknown: no prediction, the next task looks at the host again.
+    expect(waiting.status === 'changed' && waiting.assume).toBeFalsy();
+    const gone = args({ path: '/run/app.ready', state: 'absent' });
+    expect(waitForModule.plan(gone, facts({ files: [missing('/run/app.ready')] }), ctx)).toEqual({ status: 'ok', reason: '/run/app.ready is absent' });
   });
 
   it('otherwise one polling step; its result is ok (met) or a failure naming what and how long', () => {
