@@ -3,7 +3,7 @@
 import { isUnrendered, ModuleArgs } from './args.js';
 import { blockLines, editBlock } from './block-edit.js';
 import { compileRegexp } from './edit-regexp.js';
-import { FILE_EDIT_DOCS, fileEditQueries, planFileEdit, readFileEditArgs, readsSecret, type FileEditArgs, type FileEditTarget } from './file-edit.js';
+import { FILE_EDIT_DOCS, fileEditQueries, planFileEdit, readFileEditArgs, readsSecret, refusePathAliases, type FileEditArgs, type FileEditTarget } from './file-edit.js';
 import type { InsertAt } from './line-edit.js';
 import { docArgNames, type ModuleDefinition, type ModuleDoc } from './types.js';
 
@@ -60,6 +60,7 @@ export const blockinfileModule: ModuleDefinition<BlockInFileArgs, BlockInFile> =
   summary: 'Keep a block of lines between marker lines in a file (or remove it).',
   doc: blockinfileDoc,
   validate(raw, where) {
+    refusePathAliases('blockinfile', raw, where);
     const args = ModuleArgs.read('blockinfile', raw, where, docArgNames(blockinfileDoc));
     const result: BlockInFileArgs = {
       ...readFileEditArgs(args),

@@ -2,11 +2,12 @@
 // content is computed purely from its current content (fetched in the probe), then written like
 // template writes (atomically, validated, with a diff in plan).
 import type { FactQuery, HostFacts } from '../facts/types.js';
+import { ConfigError } from '../errors.js';
 import type { ModuleArgs } from './args.js';
 import { matchReason, metaChanges, type WantedMeta } from './file-meta.js';
 import { parentDir } from './file-write-script.js';
 import { fileWrite, planFileWrite } from './file-write.js';
-import type { ArgDoc, PlanContext, TaskPlan } from './types.js';
+import type { ArgDoc, ArgsLocation, PlanContext, TaskPlan } from './types.js';
 
 /** The file arguments of lineinfile and blockinfile. */
 export interface FileEditArgs extends WantedMeta {
@@ -31,6 +32,17 @@ export const FILE_EDIT_DOCS: readonly ArgDoc[] = [
   { name: 'validate', type: 'string', description: 'Command that must accept the new file before it replaces the old one; %s is the candidate file. `plan` runs it on the host too.' },
   { name: 'backup', type: 'boolean', default: 'false', description: 'Keep the old file as PATH.DATE~ beside it.' },
 ];
+
+/** Ansible's other names for `path` (dest, destfile, name): refused with the one name we take, so
+ *  the error says what to write rather than only "unknown argument". */
+export function refusePathAliases(module: string, raw: unknown, where: ArgsLocation): void {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return;
+  for (const alias of ['dest', 'destfile', 'name']) {
+    if (alias in raw && !('path' in raw)) {
+      throw new ConfigError(`${module}: the file is given as "path", not "${alias}"`, where.arg[alias] ?? where.args, `write path: ... (Ansible's ${alias} alias is not taken)`);
+    }
+  }
+}
 
 export function readFileEditArgs(args: ModuleArgs): FileEditArgs {
   const validate = args.string('validate');

@@ -2,7 +2,7 @@
 // content fetched in the probe, so the plan shows the exact diff and a converged host costs nothing.
 import { isUnrendered, ModuleArgs } from './args.js';
 import { compileRegexp, readRegexp } from './edit-regexp.js';
-import { FILE_EDIT_DOCS, fileEditQueries, planFileEdit, readFileEditArgs, readsSecret, type FileEditArgs, type FileEditTarget } from './file-edit.js';
+import { FILE_EDIT_DOCS, fileEditQueries, planFileEdit, readFileEditArgs, readsSecret, refusePathAliases, type FileEditArgs, type FileEditTarget } from './file-edit.js';
 import { editLine, type InsertAt } from './line-edit.js';
 import { docArgNames, type ModuleDefinition, type ModuleDoc } from './types.js';
 
@@ -59,6 +59,7 @@ export const lineinfileModule: ModuleDefinition<LineInFileArgs, LineInFile> = {
   summary: 'Ensure one line is in a file (regexp, insertafter/insertbefore, backrefs) or absent.',
   doc: lineinfileDoc,
   validate(raw, where) {
+    refusePathAliases('lineinfile', raw, where);
     const args = ModuleArgs.read('lineinfile', raw, where, docArgNames(lineinfileDoc));
     const result: LineInFileArgs = {
       ...readFileEditArgs(args),

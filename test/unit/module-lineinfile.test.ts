@@ -157,6 +157,16 @@ describe('lineinfile arguments', () => {
     expect(configError(lineinfileModule, { regexp: '', line: 'x' }).message).toContain('must not be empty');
     expect(configError(lineinfileModule, { line: 'x', path: 'relative' }).message).toContain('absolute');
     expect(configError(lineinfileModule, { line: 'x', dest: '/x' }).message).toContain('unknown argument "dest"');
+    const alias = (() => {
+      try {
+        lineinfileModule.validate({ dest: '/x', line: 'x' }, where(['dest', 'line']));
+      } catch (error) {
+        return error as ConfigError;
+      }
+      return undefined;
+    })();
+    expect(alias?.message).toBe('lineinfile: the file is given as "path", not "dest"');
+    expect(alias?.where).toEqual({ file: 'playbooks/site.yml', line: 12 });
   });
 
   it('a value still holding <% is checked after rendering, not before', () => {
