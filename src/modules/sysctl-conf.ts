@@ -4,7 +4,8 @@ import type { EditResult } from './file-edit.js';
 import { insertLines, joinLines, lineLabel, removeLines, replaceLines, splitLines } from './text-lines.js';
 
 /** A sysctl name as the kernel knows it under /proc/sys: dotted words, no '/' nor '..'. */
-export const SYSCTL_NAME = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_@:+-]+)+$/;
+// The first character is never '-': `sysctl -w NAME=...` would read it as an option.
+export const SYSCTL_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_@:+-]+)+$/;
 
 /** Values compare with their whitespace runs as one space: the kernel prints tabs where a file has spaces. */
 export function normalValue(value: string): string {

@@ -78,6 +78,8 @@ describe('sysctl', () => {
     expect(configError(sysctlModule, { name: 'net..ipv4', value: '1' }).message).toContain('not a sysctl name');
     expect(configError(sysctlModule, { name: 'kernel', value: '1' }).message).toContain('not a sysctl name');
     expect(configError(sysctlModule, { name: '../../etc/x.y', value: '1' }).message).toContain('not a sysctl name');
+    expect(configError(sysctlModule, { name: '-p.x', value: '1' }).message).toContain('not a sysctl name');
+    expect(configError(sysctlModule, { name: 'net.ipv4.x y', value: '1' }).message).toContain('not a sysctl name');
     expect(configError(sysctlModule, { name: 'net.x', value: '1\nkernel.x=2' }).message).toContain('one line');
     expect(configError(sysctlModule, { name: 'net.x' }).message).toContain('"value"');
   });
