@@ -16,7 +16,15 @@ import { userModule } from './user.js';
 import { groupModule } from './group.js';
 import { authorizedKeyModule } from './authorized-key.js';
 
-const all: AnyModule[] = [templateModule, copyModule, fileModule, commandModule, serviceModule, aptModule, mysqlDbModule, mysqlUserModule, mysqlReplicationModule, ufwModule, flushHandlersModule, certModule, userModule, groupModule, authorizedKeyModule];
+import { blockinfileModule } from './blockinfile.js';
+import { hostnameModule } from './hostname.js';
+import { lineinfileModule } from './lineinfile.js';
+import { sysctlModule } from './sysctl.js';
+import { waitForModule } from './wait-for.js';
+
+const all: AnyModule[] = [templateModule, copyModule, fileModule, commandModule, serviceModule, aptModule, mysqlDbModule, mysqlUserModule, mysqlReplicationModule, ufwModule, flushHandlersModule, certModule,
+  userModule, groupModule, authorizedKeyModule,
+  lineinfileModule, blockinfileModule, sysctlModule, hostnameModule, waitForModule];
 
 const registry = new Map(all.map((m) => [m.name, m]));
 const names = [...registry.keys()].sort();

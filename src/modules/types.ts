@@ -154,8 +154,9 @@ export interface ModuleDefinition<Args = unknown, Resolved = Args> {
   /** The steps only read state (a command with `changed_when: false`): `plan` runs them too, so
    *  what later tasks plan from is real, not a guess. */
   readOnly?(resolved: Resolved): boolean;
-  /** After the steps ran: decide changed/failed from their output (command's changed_when). */
-  interpret?(resolved: Resolved, results: StepResult[]): { changed: boolean; failed?: string };
+  /** After the steps ran: decide changed/failed from their output (command's changed_when);
+   *  `reason` says why an unchanged result is ok (wait_for: the condition was met). */
+  interpret?(resolved: Resolved, results: StepResult[]): { changed: boolean; failed?: string; reason?: string };
 }
 
 // eslint-style escape hatch for the registry, which holds modules of many arg types.

@@ -94,8 +94,10 @@ export class FactsUsage {
  * file that turns out to differ is fetched when the task runs.
  */
 export function factsHintQueries(task: TaskConfig, vars: Record<string, unknown>): FactQuery[] {
-  if (task.module !== 'template' && task.module !== 'copy') return [];
-  const dest = (task.args as Record<string, unknown> | null)?.['dest'];
+  // lineinfile and blockinfile compute the new text from the current one: they always need it.
+  const edits = task.module === 'lineinfile' || task.module === 'blockinfile';
+  if (task.module !== 'template' && task.module !== 'copy' && !edits) return [];
+  const dest = (task.args as Record<string, unknown> | null)?.[edits ? 'path' : 'dest'];
   if (typeof dest !== 'string' || task.loop !== undefined) return [];
   let path: unknown = dest;
   if (dest.includes('<%')) {
@@ -106,5 +108,5 @@ export function factsHintQueries(task: TaskConfig, vars: Record<string, unknown>
     }
   }
   if (typeof path !== 'string' || !path.startsWith('/') || path.includes('\n') || path.includes('\0')) return [];
-  return [{ kind: 'file', path }, { kind: 'file', path: parentDir(path) }];
+  return [edits ? { kind: 'file', path, fetchContent: true } : { kind: 'file', path }, { kind: 'file', path: parentDir(path) }];
 }

@@ -275,7 +275,7 @@ class HostPlayRun {
     else this.cache.invalidate();
     if (verdict.failed) return this.recorder.failInstance(instance, verdict.failed, started, isHandler, stepOutput(results));
     if (!verdict.changed) {
-      this.recorder.record(instance, 'ok', 'ran; changed_when says no change', started, isHandler);
+      this.recorder.record(instance, 'ok', ('reason' in verdict ? verdict.reason : undefined) ?? 'ran; changed_when says no change', started, isHandler);
       return true;
     }
     this.recorder.record(instance, 'changed', plan.summary, started, isHandler, plan.diff);

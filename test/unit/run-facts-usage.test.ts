@@ -59,6 +59,13 @@ describe('static detection of facts.*', () => {
     expect(factsHintQueries(task({ module: 'template', args: { src: 'a', dest: '<%= facts.hostname %>.conf' } }), {})).toEqual([]);
     expect(factsHintQueries(task({ module: 'service', args: { name: 'x' } }), {})).toEqual([]);
   });
+
+  it('asks the probe for the content of the file a waiting lineinfile or blockinfile edits (the edit needs it)', () => {
+    expect(factsHintQueries(task({ module: 'lineinfile', args: { path: '/etc/ssh/sshd_config', line: 'ListenAddress <%= facts.default_ipv4.address %>' } }), {}))
+      .toEqual([{ kind: 'file', path: '/etc/ssh/sshd_config', fetchContent: true }, { kind: 'file', path: '/etc/ssh' }]);
+    expect(factsHintQueries(task({ module: 'blockinfile', args: { path: '/etc/hosts', block: '<%= facts.hostname %>' } }), {}))
+      .toEqual([{ kind: 'file', path: '/etc/hosts', fetchContent: true }, { kind: 'file', path: '/etc' }]);
+  });
 });
 
 describe('the shipped site playbook', () => {
