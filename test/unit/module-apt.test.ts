@@ -62,4 +62,37 @@ describe('apt', () => {
     expect(() => aptModule.validate({ name: 'nginx; rm -rf /' }, where(['name']))).toThrow(expect.objectContaining({ where: { file: 'playbooks/site.yml', line: 12 } }));
     expect(() => aptModule.validate({ name: 'nginx', state: 'installed' }, where(['name', 'state']))).toThrow(/present, absent, latest/);
   });
+
+  it('version pins: installed -> wanted in plan, downgrades allowed, ok when at the pin', () => {
+    const result = plan({ name: 'nginx', version: '1.22.1-9' }, [pkg('nginx', '1.24.0-1')]);
+    expect(result).toMatchObject({ status: 'changed', summary: 'nginx 1.24.0-1 -> 1.22.1-9' });
+    expect(result.status === 'changed' && result.steps[0]?.command).toMatch(/install -y --no-install-recommends --allow-downgrades nginx=1\.22\.1-9$/);
+    expect(plan({ name: 'nginx=1.22.1-9' }, [pkg('nginx', '1.22.1-9')])).toEqual({ status: 'ok', reason: 'nginx 1.22.1-9 installed (as pinned)' });
+    expect(plan({ name: ['jq=1.6-2.1', 'curl'] }, [pkg('jq'), pkg('curl', '7.88')])).toMatchObject({ status: 'changed', summary: 'install jq 1.6-2.1' });
+  });
+
+  it('version pins: assume records the pinned version, so the next plan is ok', () => {
+    const args = aptModule.validate({ name: 'jq', version: '1.6-2.1' }, where());
+    const host = facts({ packages: [pkg('jq', '1.5')] });
+    const first = aptModule.plan(args, host, ctx);
+    if (first.status !== 'changed') throw new Error(first.status);
+    first.assume?.(host);
+    expect(aptModule.plan(args, host, ctx)).toEqual({ status: 'ok', reason: 'jq 1.6-2.1 installed (as pinned)' });
+  });
+
+  it('latest: a missing package shows the candidate it will get', () => {
+    expect(plan({ name: 'jq', state: 'latest' }, [pkg('jq', undefined, '1.6-2.1+deb12u1')])).toMatchObject({ status: 'changed', summary: 'install jq 1.6-2.1+deb12u1' });
+  });
+
+  it('hostile or contradictory pins are refused at the argument', () => {
+    const bad = (raw: Record<string, unknown>) => () => aptModule.validate(raw, where(Object.keys(raw)));
+    expect(bad({ name: 'nginx', version: '1.2; rm -rf /' })).toThrow(/"1.2; rm -rf \/" is not a Debian version/);
+    expect(bad({ name: 'nginx=$(id)' })).toThrow(/is not a Debian version/);
+    expect(bad({ name: 'nginx=' })).toThrow(/is not a Debian version/);
+    expect(bad({ name: ['nginx', 'curl'], version: '1.0' })).toThrow(/pins one package/);
+    expect(bad({ name: 'nginx=1.0', version: '1.0' })).toThrow(/already names a version/);
+    expect(bad({ name: 'nginx', version: '1.0', state: 'latest' })).toThrow(/contradict/);
+    expect(bad({ name: 'nginx', version: '1.0', state: 'absent' })).toThrow(/contradict/);
+    expect(bad({ name: 'nginx', version: '-1.0' })).toThrow(/not a Debian version/);
+  });
 });
