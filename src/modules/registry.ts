@@ -12,8 +12,9 @@ import { templateModule } from './template.js';
 import type { AnyModule } from './types.js';
 import { ufwModule } from './ufw.js';
 import { flushHandlersModule } from './flush-handlers.js';
+import { getUrlModule } from './get-url.js';
 
-const all: AnyModule[] = [templateModule, copyModule, fileModule, commandModule, serviceModule, aptModule, mysqlDbModule, mysqlUserModule, mysqlReplicationModule, ufwModule, flushHandlersModule, certModule];
+const all: AnyModule[] = [templateModule, copyModule, fileModule, commandModule, serviceModule, aptModule, mysqlDbModule, mysqlUserModule, mysqlReplicationModule, ufwModule, flushHandlersModule, certModule, getUrlModule];
 
 export const modules: ReadonlyMap<string, AnyModule> = new Map(all.map((m) => [m.name, m]));
 
