@@ -14,8 +14,9 @@ import { ufwModule } from './ufw.js';
 import { flushHandlersModule } from './flush-handlers.js';
 import { getUrlModule } from './get-url.js';
 import { aptRepositoryModule } from './apt-repository.js';
+import { unarchiveModule } from './unarchive.js';
 
-const all: AnyModule[] = [templateModule, copyModule, fileModule, commandModule, serviceModule, aptModule, mysqlDbModule, mysqlUserModule, mysqlReplicationModule, ufwModule, flushHandlersModule, certModule, getUrlModule, aptRepositoryModule];
+const all: AnyModule[] = [templateModule, copyModule, fileModule, commandModule, serviceModule, aptModule, mysqlDbModule, mysqlUserModule, mysqlReplicationModule, ufwModule, flushHandlersModule, certModule, getUrlModule, aptRepositoryModule, unarchiveModule];
 
 export const modules: ReadonlyMap<string, AnyModule> = new Map(all.map((m) => [m.name, m]));
 
