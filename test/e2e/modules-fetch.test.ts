@@ -26,6 +26,8 @@ const CLEANUP = `sudo sh -c 'apt-get remove -y -qq ${PACKAGE} >/dev/null 2>&1; r
 let work = '';
 let server: LabHttpServer;
 let vars: string[] = [];
+let key = '';
+let otherKey = '';
 const cli = (command: 'plan' | 'apply') => runCli([command, '--inventory', 'lab', '--playbook', join(work, 'play', 'fetch.yml'), '--json', ...vars], { cwd: REPO });
 const changed = (report: JsonReport) => report.results.filter((r) => r.outcome === 'changed');
 
@@ -40,7 +42,7 @@ function buildDeb(version: string, into: string): void {
 }
 
 /** A flat repository (Packages, Release, InRelease) signed by a key made in a temp GNUPGHOME. */
-function buildRepository(repo: string): string {
+function buildRepository(repo: string): { key: string; otherKey: string } {
   mkdirSync(repo, { recursive: true });
   buildDeb('1.0', repo);
   buildDeb('1.1', repo);
@@ -54,7 +56,9 @@ function buildRepository(repo: string): string {
   try {
     gpg('--quick-gen-key', 'foobar-provision fetch test <fetch@lab.invalid>', 'ed25519', 'sign', '1d');
     gpg('--clearsign', '--output', join(repo, 'InRelease'), join(repo, 'Release'));
-    return gpg('--armor', '--export', 'fetch@lab.invalid').toString('utf8');
+    // A second key that signed nothing: a source trusting it must fail its update.
+    gpg('--quick-gen-key', 'foobar-provision other key <other@lab.invalid>', 'ed25519', 'sign', '1d');
+    return { key: gpg('--armor', '--export', 'fetch@lab.invalid').toString('utf8'), otherKey: gpg('--armor', '--export', 'other@lab.invalid').toString('utf8') };
   } finally {
     execFileSync('gpgconf', ['--homedir', home, '--kill', 'gpg-agent'], { stdio: 'ignore' });
   }
@@ -66,7 +70,7 @@ beforeAll(async () => {
   const play = join(work, 'play');
   mkdirSync(join(served, 'files'), { recursive: true });
   mkdirSync(play);
-  const key = buildRepository(join(served, 'repo'));
+  ({ key, otherKey } = buildRepository(join(served, 'repo')));
   writeFileSync(join(play, 'fbp-fetch-demo.asc'), key);
   copyFileSync(join(REPO, 'test/e2e/fixtures/fetch/fetch.yml'), join(play, 'fetch.yml'));
   // The release tarball: a versioned folder with a script and a relative symlink to it.
@@ -105,7 +109,7 @@ describe('fetch modules on the lab', () => {
     expect(await onHost(HOST, `sudo cat ${DIR}/notes.txt; stat -c '%a' ${DIR}/notes.txt`)).toBe(`${NOTES}640\n`);
     expect(await onHost(HOST, `${DIR}/app-1.0/current; stat -c '%U:%G' ${DIR}/app-1.0/bin/run.sh`)).toBe('app 1.0\ndeploy:deploy\n');
     expect(await onHost(HOST, `${DIR}/from-url/app-1.0/current; stat -c '%U' ${DIR}/from-url/app-1.0/bin/run.sh`)).toBe('app 1.0\nroot\n');
-    expect(server.requests).toContain('/repo/InRelease');
+    expect(server.requests).toContain('/repo/./InRelease');
   });
 
   it('re-apply: nothing changes, one round trip, nothing fetched', async () => {
@@ -137,6 +141,18 @@ describe('fetch modules on the lab', () => {
     expect(changed(parseReport(applied.stdout)).map((r) => r.task)).toEqual(['demo repository', 'notes fetched over http with a checksum']);
     expect(await onHost(HOST, `sudo cat ${DIR}/notes.txt`)).toBe(NOTES);
     expect(await onHost(HOST, `cat ${SOURCES}`)).not.toContain('Enabled');
+  });
+
+  it('a key that did not sign the repository: the update fails, the source is removed again, the task fails', async () => {
+    writeFileSync(join(work, 'play', 'fbp-fetch-demo.asc'), otherKey);
+    const result = await cli('apply');
+    expect(result.code).toBe(1);
+    const failed = parseReport(result.stdout).results.find((r) => r.task === 'demo repository')!;
+    expect(failed.outcome).toBe('failed');
+    expect(failed.output ?? failed.reason).toMatch(/NO_PUBKEY|not signed|GPG error/);
+    expect(failed.output ?? failed.reason).toContain(`removed it so apt stays usable`);
+    expect((await onHost(HOST, `test -e ${SOURCES} && echo present || echo absent`)).trim()).toBe('absent');
+    writeFileSync(join(work, 'play', 'fbp-fetch-demo.asc'), key);
   });
 
   it('a key that is not a key stops the run before any host is touched (exit 2)', async () => {
