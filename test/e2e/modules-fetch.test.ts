@@ -28,7 +28,7 @@ let server: LabHttpServer;
 let vars: string[] = [];
 let key = '';
 let otherKey = '';
-const cli = (command: 'plan' | 'apply') => runCli([command, '--inventory', 'lab', '--playbook', join(work, 'play', 'fetch.yml'), '--json', ...vars], { cwd: REPO });
+const cli = (command: 'plan' | 'apply', ...extra: string[]) => runCli([command, '--inventory', 'lab', '--playbook', join(work, 'play', 'fetch.yml'), '--json', ...vars, ...extra], { cwd: REPO });
 const changed = (report: JsonReport) => report.results.filter((r) => r.outcome === 'changed');
 
 /** A .deb of PACKAGE at `version`, built with dpkg-deb. */
@@ -99,7 +99,7 @@ describe('fetch modules on the lab', () => {
     const report = parseReport(result.stdout);
     expect(result.code, JSON.stringify(report.results.filter((r) => r.outcome === 'failed'))).toBe(0);
     expect(changed(report).map((r) => r.task)).toEqual([
-      'demo repository', 'demo package at its pinned version', 'fetch directory', 'url release directory',
+      'demo repository', 'demo package', 'fetch directory', 'url release directory',
       'notes fetched over http with a checksum', 'release sent from the controller', 'release fetched by the host',
     ]);
     expect(await onHost(HOST, `cat ${SOURCES}`)).toBe(`# Managed by foobar-provision (apt_repository fbp-fetch-demo)\nTypes: deb\nURIs: ${server.base}/repo/\nSuites: ./\nSigned-By: ${KEY}\n`);
@@ -120,6 +120,14 @@ describe('fetch modules on the lab', () => {
     expect(report.changes).toBe(0);
     expect(report.hosts).toEqual([expect.objectContaining({ host: HOST, changed: 0, status: 'ok', roundTrips: 1 })]);
     expect(server.requests.length).toBe(before);
+  });
+
+  it('state: latest instead of the pin: plan shows the candidate from the repository, still one round trip', async () => {
+    const planned = await cli('plan', '--var', 'demo_package=fbp-fetch-demo', '--var', 'demo_state=latest');
+    expect(planned.code).toBe(0);
+    const report = parseReport(planned.stdout);
+    expect(changed(report).map((r) => [r.task, r.reason])).toEqual([['demo package', 'upgrade fbp-fetch-demo 1.0 -> 1.1']]);
+    expect(report.hosts[0]).toMatchObject({ roundTrips: 1 });
   });
 
   it('manual changes: plan shows exactly the edited .sources and the changed byte, and apply restores them', async () => {
