@@ -19,6 +19,8 @@ export function readPackageSpecs(args: ModuleArgs, names: string[], version: str
     throw args.error('version', '"version" pins one package; this task names several', 'write each pin in its name instead: name: [nginx=1.22.1-9, curl=7.88.1-10]');
   }
   return names.map((entry) => {
+    // `<%= pkg %>` holds an "=" of its own: it is split once rendered, when validate() runs again.
+    if (isUnrendered(entry)) return version === undefined ? { name: entry } : { name: entry, version };
     const eq = entry.indexOf('=');
     const name = eq === -1 ? entry : entry.slice(0, eq);
     const pinned = eq === -1 ? version : entry.slice(eq + 1);

@@ -1,6 +1,7 @@
 // apt: packages from fake facts.
 import { describe, expect, it } from 'vitest';
 import { aptModule } from '../../src/modules/apt.js';
+import { validateRendered } from '../../src/modules/args.js';
 import type { TaskPlan } from '../../src/modules/types.js';
 import type { PackageFact } from '../../src/facts/types.js';
 import { ctx, facts, pkg, where } from '../fixtures/facts/fake-facts.js';
@@ -82,6 +83,12 @@ describe('apt', () => {
 
   it('latest: a missing package shows the candidate it will get', () => {
     expect(plan({ name: 'jq', state: 'latest' }, [pkg('jq', undefined, '1.6-2.1+deb12u1')])).toMatchObject({ status: 'changed', summary: 'install jq 1.6-2.1+deb12u1' });
+  });
+
+  it('a templated name (whose <%= holds an "=") is checked once rendered', () => {
+    expect(aptModule.validate({ name: '<%= pkg %>' }, where(['name']))).toMatchObject({ names: ['<%= pkg %>'] });
+    expect(validateRendered(() => aptModule.validate({ name: 'jq=1.6-2.1' }, where(['name'])))).toMatchObject({ names: ['jq'], pins: { jq: '1.6-2.1' } });
+    expect(() => validateRendered(() => aptModule.validate({ name: 'jq=<%= x %>' }, where(['name'])))).toThrow(/not a Debian version/);
   });
 
   it('hostile or contradictory pins are refused at the argument', () => {

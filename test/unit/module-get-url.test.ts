@@ -51,6 +51,15 @@ describe('get_url planning', () => {
     expect(plan({ ...https, force: true }, [file('/opt/a', 'x'), dir('/opt')])).toMatchObject({ status: 'changed' });
   });
 
+  it('redirects: any http(s) with a checksum, only https without one', () => {
+    const command = (raw: Record<string, unknown>) => {
+      const result = plan(raw, [missing('/opt/a'), dir('/opt')]);
+      return result.status === 'changed' ? result.steps[0]!.command : '';
+    };
+    expect(command({ url: 'https://h/a', dest: '/opt/a' })).toContain('--max-redirs 5 --proto =http,https --proto-redir =https ');
+    expect(command({ url: 'http://h/a', dest: '/opt/a', checksum: `sha256:${SUM}` })).toContain('--proto-redir =http,https ');
+  });
+
   it('fails clearly on a missing parent or a directory at dest', () => {
     expect(plan(args, [missing('/opt/app.tgz'), missing('/opt')])).toMatchObject({ status: 'failed', reason: expect.stringMatching(/parent directory \/opt does not exist/) });
     expect(plan(args, [dir('/opt/app.tgz'), dir('/opt')])).toMatchObject({ status: 'failed', reason: '/opt/app.tgz is a directory' });
