@@ -1,8 +1,9 @@
-// apt: Debian packages present, absent or at the candidate version; the cache is refreshed only
-// when something must actually be installed.
+// apt: Debian packages present, absent, at the candidate version or pinned to one; the cache is
+// refreshed only when something must actually be installed.
 import type { PackageFact } from '../facts/types.js';
 import { shellQuote } from '../shell/quote.js';
-import { isUnrendered, ModuleArgs } from './args.js';
+import { ModuleArgs } from './args.js';
+import { readPackageSpecs } from './apt-pins.js';
 import { docArgNames, type ModuleDefinition } from './types.js';
 import { aptDoc } from './apt-doc.js';
 
@@ -11,31 +12,33 @@ export type AptState = (typeof APT_STATES)[number];
 
 export interface AptArgs {
   names: string[];
+  /** Exact versions wanted, by package name (from `version` or `name=version`). */
+  pins?: Record<string, string>;
   state: AptState;
   /** false: never refresh the cache; otherwise refresh before installing anything. */
   updateCache?: boolean;
 }
-
-// Debian policy: lower case letters, digits, + - . ; an optional :arch qualifier.
-const PACKAGE_NAME = /^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?$/;
 
 /** Waits for another apt/dpkg run (unattended-upgrades) instead of failing on the lock. */
 const APT_GET = 'DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=120';
 
 export const aptModule: ModuleDefinition<AptArgs> = {
   name: 'apt',
+  summary: 'Install, upgrade or remove Debian packages, or pin them to a version; no-op when already satisfied.',
   doc: aptDoc,
-  summary: 'Install, upgrade or remove Debian packages; no-op when already satisfied.',
   validate(raw, where) {
     const args = ModuleArgs.read('apt', raw, where, docArgNames(aptDoc));
-    const names = args.stringList('name');
-    if (names === undefined || names.length === 0) throw args.error(undefined, 'missing required argument "name"', 'a package name or a list of them');
-    for (const name of names) {
-      if (!isUnrendered(name) && !PACKAGE_NAME.test(name)) {
-        throw args.error('name', `"${name}" is not a Debian package name`, 'lower case letters, digits, + - . (version pins are not supported)');
-      }
+    const entries = args.stringList('name');
+    if (entries === undefined || entries.length === 0) throw args.error(undefined, 'missing required argument "name"', 'a package name or a list of them');
+    const specs = readPackageSpecs(args, entries, args.string('version'));
+    const names = specs.map((s) => s.name);
+    const state = args.oneOf('state', APT_STATES) ?? 'present';
+    const pinned = specs.filter((s) => s.version !== undefined);
+    if (pinned.length > 0 && state !== 'present') {
+      throw args.error('state', `a version pin and state: ${state} contradict each other`, 'a pinned package is installed at exactly its version: leave state at present');
     }
-    const result: AptArgs = { names, state: args.oneOf('state', APT_STATES) ?? 'present' };
+    const result: AptArgs = { names, state };
+    if (pinned.length > 0) result.pins = Object.fromEntries(pinned.map((s) => [s.name, s.version ?? '']));
     const updateCache = args.boolean('update_cache');
     if (updateCache !== undefined) result.updateCache = updateCache;
     return result;
@@ -62,27 +65,38 @@ export const aptModule: ModuleDefinition<AptArgs> = {
       };
     }
 
-    const missing = packages.filter((p) => !p.installed);
+    const pins = args.pins ?? {};
+    const pinOf = (p: PackageFact): string | undefined => pins[p.name];
+    // A pinned package must be at its version; the others only installed.
+    const missing = packages.filter((p) => !p.installed && pinOf(p) === undefined);
+    const repinned = packages.filter((p) => pinOf(p) !== undefined && (!p.installed || p.version !== pinOf(p)));
     // latest: an installed package whose candidate differs; an unknown candidate cannot be judged.
     const outdated = args.state === 'latest' ? packages.filter((p) => p.installed && p.candidate !== undefined && p.candidate !== p.version) : [];
-    if (missing.length === 0 && outdated.length === 0) {
+    if (missing.length === 0 && outdated.length === 0 && repinned.length === 0) {
       const versions = packages.map((p) => `${p.name} ${p.version ?? '?'}`).join(', ');
-      return { status: 'ok', reason: `${versions} installed${args.state === 'latest' ? ' (latest)' : ''}` };
+      const note = args.state === 'latest' ? ' (latest)' : Object.keys(pins).length > 0 ? ' (as pinned)' : '';
+      return { status: 'ok', reason: `${versions} installed${note}` };
     }
-    const toInstall = [...missing, ...outdated].map((p) => p.name);
+    // The version each will have: a pin, else the candidate when known.
+    const target = (p: PackageFact): string | undefined => pinOf(p) ?? p.candidate;
     const what = [
-      ...(missing.length > 0 ? [`install ${missing.map((p) => p.name).join(', ')}`] : []),
+      ...(missing.length > 0 ? [`install ${missing.map((p) => (p.candidate === undefined ? p.name : `${p.name} ${p.candidate}`)).join(', ')}`] : []),
+      ...repinned.map((p) => (p.installed ? `${p.name} ${p.version ?? '?'} -> ${pinOf(p) ?? '?'}` : `install ${p.name} ${pinOf(p) ?? '?'}`)),
       ...outdated.map((p) => `upgrade ${p.name} ${p.version ?? '?'} -> ${p.candidate ?? '?'}`),
     ].join(', ');
-    const install = `${APT_GET} install -y --no-install-recommends ${toInstall.map(shellQuote).join(' ')}`;
+    const toInstall = [...missing, ...outdated].map((p) => p.name).concat(repinned.map((p) => `${p.name}=${pinOf(p) ?? ''}`));
+    // A pin may be older than what is installed: that is a downgrade the user asked for.
+    const downgrades = repinned.length > 0 ? ' --allow-downgrades' : '';
+    const install = `${APT_GET} install -y --no-install-recommends${downgrades} ${toInstall.map(shellQuote).join(' ')}`;
     const command = args.updateCache === false ? install : `${APT_GET} update && ${install}`;
     return {
       status: 'changed',
       summary: what,
       steps: [{ command, become: ctx.become, description: what }],
       assume(cache) {
-        for (const p of [...missing, ...outdated]) {
-          cache.packages.set(p.name, { ...p, installed: true, ...(p.candidate === undefined ? {} : { version: p.candidate }) });
+        for (const p of [...missing, ...outdated, ...repinned]) {
+          const version = target(p);
+          cache.packages.set(p.name, { ...p, installed: true, ...(version === undefined ? {} : { version }) });
         }
       },
     };

@@ -15,16 +15,19 @@ import { flushHandlersModule } from './flush-handlers.js';
 import { userModule } from './user.js';
 import { groupModule } from './group.js';
 import { authorizedKeyModule } from './authorized-key.js';
-
 import { blockinfileModule } from './blockinfile.js';
 import { hostnameModule } from './hostname.js';
 import { lineinfileModule } from './lineinfile.js';
 import { sysctlModule } from './sysctl.js';
 import { waitForModule } from './wait-for.js';
+import { getUrlModule } from './get-url.js';
+import { aptRepositoryModule } from './apt-repository.js';
+import { unarchiveModule } from './unarchive.js';
 
 const all: AnyModule[] = [templateModule, copyModule, fileModule, commandModule, serviceModule, aptModule, mysqlDbModule, mysqlUserModule, mysqlReplicationModule, ufwModule, flushHandlersModule, certModule,
   userModule, groupModule, authorizedKeyModule,
-  lineinfileModule, blockinfileModule, sysctlModule, hostnameModule, waitForModule];
+  lineinfileModule, blockinfileModule, sysctlModule, hostnameModule, waitForModule,
+  getUrlModule, aptRepositoryModule, unarchiveModule];
 
 const registry = new Map(all.map((m) => [m.name, m]));
 const names = [...registry.keys()].sort();

@@ -1,6 +1,7 @@
 // apt: packages from fake facts.
 import { describe, expect, it } from 'vitest';
 import { aptModule } from '../../src/modules/apt.js';
+import { validateRendered } from '../../src/modules/args.js';
 import type { TaskPlan } from '../../src/modules/types.js';
 import type { PackageFact } from '../../src/facts/types.js';
 import { ctx, facts, pkg, where } from '../fixtures/facts/fake-facts.js';
@@ -61,5 +62,44 @@ describe('apt', () => {
     expect(() => aptModule.validate({ state: 'present' }, where(['state']))).toThrow(/missing required argument "name"/);
     expect(() => aptModule.validate({ name: 'nginx; rm -rf /' }, where(['name']))).toThrow(expect.objectContaining({ where: { file: 'playbooks/site.yml', line: 12 } }));
     expect(() => aptModule.validate({ name: 'nginx', state: 'installed' }, where(['name', 'state']))).toThrow(/present, absent, latest/);
+  });
+
+  it('version pins: installed -> wanted in plan, downgrades allowed, ok when at the pin', () => {
+    const result = plan({ name: 'nginx', version: '1.22.1-9' }, [pkg('nginx', '1.24.0-1')]);
+    expect(result).toMatchObject({ status: 'changed', summary: 'nginx 1.24.0-1 -> 1.22.1-9' });
+    expect(result.status === 'changed' && result.steps[0]?.command).toMatch(/install -y --no-install-recommends --allow-downgrades nginx=1\.22\.1-9$/);
+    expect(plan({ name: 'nginx=1.22.1-9' }, [pkg('nginx', '1.22.1-9')])).toEqual({ status: 'ok', reason: 'nginx 1.22.1-9 installed (as pinned)' });
+    expect(plan({ name: ['jq=1.6-2.1', 'curl'] }, [pkg('jq'), pkg('curl', '7.88')])).toMatchObject({ status: 'changed', summary: 'install jq 1.6-2.1' });
+  });
+
+  it('version pins: assume records the pinned version, so the next plan is ok', () => {
+    const args = aptModule.validate({ name: 'jq', version: '1.6-2.1' }, where());
+    const host = facts({ packages: [pkg('jq', '1.5')] });
+    const first = aptModule.plan(args, host, ctx);
+    if (first.status !== 'changed') throw new Error(first.status);
+    first.assume?.(host);
+    expect(aptModule.plan(args, host, ctx)).toEqual({ status: 'ok', reason: 'jq 1.6-2.1 installed (as pinned)' });
+  });
+
+  it('latest: a missing package shows the candidate it will get', () => {
+    expect(plan({ name: 'jq', state: 'latest' }, [pkg('jq', undefined, '1.6-2.1+deb12u1')])).toMatchObject({ status: 'changed', summary: 'install jq 1.6-2.1+deb12u1' });
+  });
+
+  it('a templated name (whose <%= holds an "=") is checked once rendered', () => {
+    expect(aptModule.validate({ name: '<%= pkg %>' }, where(['name']))).toMatchObject({ names: ['<%= pkg %>'] });
+    expect(validateRendered(() => aptModule.validate({ name: 'jq=1.6-2.1' }, where(['name'])))).toMatchObject({ names: ['jq'], pins: { jq: '1.6-2.1' } });
+    expect(() => validateRendered(() => aptModule.validate({ name: 'jq=<%= x %>' }, where(['name'])))).toThrow(/not a Debian version/);
+  });
+
+  it('hostile or contradictory pins are refused at the argument', () => {
+    const bad = (raw: Record<string, unknown>) => () => aptModule.validate(raw, where(Object.keys(raw)));
+    expect(bad({ name: 'nginx', version: '1.2; rm -rf /' })).toThrow(/"1.2; rm -rf \/" is not a Debian version/);
+    expect(bad({ name: 'nginx=$(id)' })).toThrow(/is not a Debian version/);
+    expect(bad({ name: 'nginx=' })).toThrow(/is not a Debian version/);
+    expect(bad({ name: ['nginx', 'curl'], version: '1.0' })).toThrow(/pins one package/);
+    expect(bad({ name: 'nginx=1.0', version: '1.0' })).toThrow(/already names a version/);
+    expect(bad({ name: 'nginx', version: '1.0', state: 'latest' })).toThrow(/contradict/);
+    expect(bad({ name: 'nginx', version: '1.0', state: 'absent' })).toThrow(/contradict/);
+    expect(bad({ name: 'nginx', version: '-1.0' })).toThrow(/not a Debian version/);
   });
 });
