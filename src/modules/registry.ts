@@ -12,8 +12,13 @@ import { templateModule } from './template.js';
 import type { AnyModule } from './types.js';
 import { ufwModule } from './ufw.js';
 import { flushHandlersModule } from './flush-handlers.js';
+import { systemdModule } from './aliases.js';
+import { cronModule } from './cron.js';
+import { shellModule } from './shell-command.js';
+import { systemdTimerModule } from './systemd-timer.js';
+import { systemdUnitModule } from './systemd-unit.js';
 
-const all: AnyModule[] = [templateModule, copyModule, fileModule, commandModule, serviceModule, aptModule, mysqlDbModule, mysqlUserModule, mysqlReplicationModule, ufwModule, flushHandlersModule, certModule];
+const all: AnyModule[] = [templateModule, copyModule, fileModule, commandModule, serviceModule, aptModule, mysqlDbModule, mysqlUserModule, mysqlReplicationModule, ufwModule, flushHandlersModule, certModule, systemdUnitModule, systemdModule, shellModule, cronModule, systemdTimerModule];
 
 export const modules: ReadonlyMap<string, AnyModule> = new Map(all.map((m) => [m.name, m]));
 
