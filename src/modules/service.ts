@@ -18,6 +18,9 @@ export interface ServiceArgs {
   daemonReload: boolean;
 }
 
+/** Not a systemd state: the unit was unmasked in this run and its enablement is not known. */
+const UNMASKED = 'unmasked (enablement unknown)';
+
 /** Active, or on its way there: starting it again would do nothing. */
 const RUNNING = new Set(['active', 'activating', 'reloading']);
 /** Unit file states in which the unit starts at boot, or cannot be enabled at all. */
@@ -75,7 +78,8 @@ export const serviceModule: ModuleDefinition<ServiceArgs> = {
     const unknownYet = fact.loadState === 'not-found';
     const running = !unknownYet && RUNNING.has(fact.activeState);
     // After an unmask, systemd's enablement of the unit is not known in advance: act as asked.
-    const enabled = !unknownYet && !willUnmask && ENABLED.has(fact.unitFileState);
+    const enablementUnknown = willUnmask || fact.unitFileState === UNMASKED;
+    const enabled = !unknownYet && !enablementUnknown && ENABLED.has(fact.unitFileState);
     const unit = shellQuote(args.name);
     const commands: string[] = [];
     const actions: string[] = [];
@@ -99,7 +103,7 @@ export const serviceModule: ModuleDefinition<ServiceArgs> = {
     // Reloading a stopped service fails; starting it loads the new configuration anyway.
     if (args.state === 'reloaded') act(running ? 'reload' : 'start');
     if (args.enabled === true && !enabled) act('enable');
-    if (args.enabled === false && (enabled || willUnmask) && fact.unitFileState !== 'static') act('disable');
+    if (args.enabled === false && (enabled || enablementUnknown) && fact.unitFileState !== 'static') act('disable');
     if (args.masked === true && !isMasked) act('mask');
 
     if (reload || (reloadBeforeActing && commands.length > 0)) {
@@ -109,24 +113,23 @@ export const serviceModule: ModuleDefinition<ServiceArgs> = {
     if (commands.length === 0) return { status: 'ok', reason: okReason(args, fact) };
     const summary = actions.join(', ');
     const reloads = commands[0] === 'systemctl daemon-reload';
-    // Unmasked without saying `enabled`: its unit file state is systemd's to tell; the cache is
-    // then refreshed from the host (no assume).
-    const predictable = !willUnmask || args.enabled !== undefined;
     return {
       status: 'changed',
       summary,
       steps: [{ command: commands.join(' && '), become: ctx.become, description: summary }],
-      ...(predictable ? { assume(cache: HostFacts) {
+      assume(cache: HostFacts) {
         if (reloads) assumeDaemonReloaded(cache);
         const base = cache.services.get(args.name) ?? fact;
         const after: ServiceFact = { ...base, loadState: 'loaded', needDaemonReload: false };
         if (args.state === 'started' || args.state === 'restarted' || args.state === 'reloaded') after.activeState = 'active';
         if (args.state === 'stopped') after.activeState = 'inactive';
         if (args.enabled === true && !enabled) after.unitFileState = 'enabled';
-        if (args.enabled === false && (enabled || willUnmask) && fact.unitFileState !== 'static') after.unitFileState = 'disabled';
+        if (args.enabled === false && (enabled || enablementUnknown) && fact.unitFileState !== 'static') after.unitFileState = 'disabled';
+        // Unmasked, enablement not asked for: systemd's to tell; a later enabled: asks it again.
+        if (willUnmask && args.enabled === undefined) after.unitFileState = UNMASKED;
         if (args.masked === true) Object.assign(after, { loadState: 'masked', unitFileState: 'masked' });
         cache.services.set(args.name, after);
-      } } : {}),
+      },
     };
   },
 };
