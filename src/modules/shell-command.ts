@@ -18,8 +18,8 @@ export const SHELL_DOC: ModuleDoc = {
     { name: 'stdin', type: 'string', description: 'Text given on standard input; the command starts only once all of it has arrived.' },
   ],
   example: `- name: count the releases
-  shell: ls /srv/app/releases | wc -l > /srv/app/release-count
-  args:
+  shell:
+    cmd: ls /srv/app/releases | wc -l > /srv/app/release-count
     creates: /srv/app/release-count
 `,
   notes: [

@@ -224,3 +224,23 @@ describe('systemd_timer', () => {
     expect(() => systemdTimerModule.validate({ ...raw, command: 'a\nb' }, where(['command']))).toThrow(/one non-empty line/);
   });
 });
+
+describe('docs of the systemd area', () => {
+  it('each example validates, and the README names every argument', async () => {
+    const { parse } = await import('yaml');
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const name of ['systemd_unit', 'systemd_timer', 'cron', 'shell', 'systemd', 'service']) {
+      const module = modules.get(name)!;
+      const doc = module.doc!;
+      const { parsePlaybook } = await import('../../src/config/playbook.js');
+      const book = `- hosts: all\n  tasks:\n${doc.example.replace(/^/gm, '    ')}`;
+      await expect(parsePlaybook(book, '/tmp/doc.yml', { knownModules: new Set(modules.keys()) }), name).resolves.toBeDefined();
+      const [task] = parse(doc.example) as Array<Record<string, unknown>>;
+      const moduleKey = Object.keys(task!).find((k) => modules.has(k))!;
+      const raw = task![moduleKey];
+      expect(() => modules.get(moduleKey)!.validate(raw, where(typeof raw === 'object' && raw ? Object.keys(raw) : [])), name).not.toThrow();
+      for (const arg of doc.args) expect(readme.includes(`\`${arg.name}\``), `${name}: README names ${arg.name}`).toBe(true);
+    }
+  });
+});
