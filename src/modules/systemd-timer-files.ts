@@ -21,7 +21,8 @@ export function timerServiceFile(spec: TimerSpec): string {
   return [
     `# written by foobar-provision (systemd_timer ${spec.name}): edits here are put back on the next apply`,
     '[Unit]',
-    `Description=${spec.description}`,
+    // Description= expands % specifiers: a literal % is written %%.
+    `Description=${spec.description.replaceAll('%', '%%')}`,
     '',
     '[Service]',
     'Type=oneshot',
