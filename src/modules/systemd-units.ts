@@ -49,8 +49,8 @@ export function assumeDaemonReloaded(facts: HostFacts): void {
 /** systemd's rules for a unit name, with the suffix: "app.service", "backup@daily.timer". */
 export function unitNameProblem(name: string, opts: { suffix: 'required' | 'none' }): string | undefined {
   if (name.length > 255) return 'is longer than 255 characters';
-  if (name.startsWith('-') || name.startsWith('.')) return `must not start with "${name[0]}"`;
   if (!/^[A-Za-z0-9:_.\\@-]+$/.test(name)) return 'may hold only letters, digits and : _ . \\ @ - (no "/", spaces or quotes)';
+  if (name.startsWith('-') || name.startsWith('.')) return `must not start with "${name[0]}"`;
   if (name.includes('..')) return 'must not hold ".."';
   const suffix = /\.([a-z]+)$/.exec(name)?.[1];
   const known = suffix !== undefined && (UNIT_SUFFIXES as readonly string[]).includes(suffix);
