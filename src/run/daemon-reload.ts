@@ -25,7 +25,8 @@ export async function reloadIfPending(input: HostPlayInput, recorder: TaskRecord
     recorder.report(result('changed', 'will run: systemctl daemon-reload'));
     return true;
   }
-  const become = by === undefined ? false : stepBecome(by, { command: '', become: by.become, description: '' }, input.loginIsRoot);
+  // As the task that changed a unit ran; without one (a change predicted by an earlier play), as the play runs.
+  const become = by !== undefined ? stepBecome(by, { command: '', become: by.become, description: '' }, input.loginIsRoot) : input.play.become && !input.loginIsRoot ? { user: 'root' } : false;
   const done = await input.transport.exec('systemctl daemon-reload', { become });
   input.runChanges.count += 1;
   if (done.code !== 0) {
