@@ -68,6 +68,9 @@ export const serviceModule: ModuleDefinition<ServiceArgs> = {
     const isMasked = fact.loadState === 'masked' || fact.unitFileState === 'masked';
     // A unit file written earlier in this run is unknown to systemd until the daemon-reload; a
     // unit that does not exist can still be masked (so a package's unit never starts).
+    if (fact.loadState === 'not-found' && args.masked === false && args.state === undefined && args.enabled === undefined) {
+      return { status: 'ok', reason: `${args.name} is not masked (no such unit)` };
+    }
     if (fact.loadState === 'not-found' && !reloadBeforeActing && args.masked !== true) return { status: 'failed', reason: `unit ${args.name} not found (LoadState=not-found)` };
     const willUnmask = isMasked && args.masked === false;
     if (isMasked && !willUnmask) {

@@ -126,7 +126,8 @@ describe('service masked', () => {
     expect(changed(await planOf(serviceModule, { name: 'x', enabled: false }, host)).steps[0]?.command).toBe('systemctl disable x');
   });
 
-  it('a unit that does not exist can be masked', async () => {
+  it('a unit that does not exist can be masked, and is not masked', async () => {
+    expect(await planOf(serviceModule, { name: 'ghost.service', masked: false }, facts({ services: [service('ghost.service', { loadState: 'not-found', activeState: 'inactive', unitFileState: '' })] }))).toEqual({ status: 'ok', reason: 'ghost.service is not masked (no such unit)' });
     expect(changed(await planOf(serviceModule, { name: 'ghost.service', masked: true }, facts({ services: [service('ghost.service', { loadState: 'not-found', activeState: 'inactive', unitFileState: '' })] }))).summary).toBe('mask ghost.service');
   });
 
