@@ -245,3 +245,18 @@ describe('docs of the systemd area', () => {
     }
   });
 });
+
+describe('systemd_unit from a template', () => {
+  it('renders src found on the search path with the host vars; a missing one names the search path', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dirPath = mkdtempSync(join(tmpdir(), 'unit-src-'));
+    writeFileSync(join(dirPath, 'app.service.ejs'), '[Service]\nExecStart=/usr/bin/app --port <%= port %>\n');
+    const args = systemdUnitModule.validate({ name: 'app.service', src: 'app.service.ejs' }, where(['name', 'src']));
+    const resolved = await systemdUnitModule.resolve(args, { ...resolveCtx(['name', 'src']), vars: { port: 8080 }, searchPath: [dirPath] });
+    const host = facts({ files: [missing('/etc/systemd/system/app.service'), dir('/etc/systemd/system')] });
+    expect(changed(systemdUnitModule.plan(resolved, host, ctx)).diff?.after).toBe('[Service]\nExecStart=/usr/bin/app --port 8080\n');
+    await expect(systemdUnitModule.resolve(systemdUnitModule.validate({ name: 'app.service', src: 'nope.ejs' }, where(['name', 'src'])), { ...resolveCtx(['name', 'src']), searchPath: [dirPath] })).rejects.toThrow(/not found/);
+  });
+});
