@@ -1,11 +1,26 @@
 // Names Ansible users type for modules we have: `systemd` is `service`; `shell` is `command` with
 // its text run by /bin/sh -c (shell-command.ts).
+import { ConfigError } from '../errors.js';
 import { serviceModule } from './service.js';
 import type { AnyModule } from './types.js';
 
-/** The same module under another name: same arguments, doc, plan and steps. */
+/** The same module under another name: same arguments, doc, plan and steps; its argument errors
+ *  name the alias the task was written with. */
 export function aliasOf(module: AnyModule, name: string): AnyModule {
-  return { ...module, name, summary: `Alias of ${module.name}: ${module.summary}` };
+  return {
+    ...module,
+    name,
+    summary: `Alias of ${module.name}: ${module.summary}`,
+    validate(raw, where) {
+      try {
+        return module.validate(raw, where);
+      } catch (error) {
+        const prefix = `${module.name}: `;
+        if (!(error instanceof ConfigError) || !error.message.startsWith(prefix)) throw error;
+        throw new ConfigError(`${name}: ${error.message.slice(prefix.length)}`, error.where, error.hint);
+      }
+    },
+  };
 }
 
 export const systemdModule: AnyModule = aliasOf(serviceModule, 'systemd');

@@ -145,6 +145,7 @@ describe('aliases', () => {
     const systemd = modules.get('systemd')!;
     expect(systemd.doc).toBe(serviceModule.doc);
     expect(await planOf(systemd, { name: 'x', masked: true }, facts({ services: [service('x', { activeState: 'inactive', unitFileState: 'disabled' })] }))).toMatchObject({ steps: [{ command: 'systemctl mask x' }] });
+    expect(() => systemd.validate({ name: 'x', state: 'bogus' }, where(['name', 'state']))).toThrow(/^systemd: "state" must be one of/);
   });
 
   it('shell runs its text through /bin/sh -c; argv is refused', async () => {
