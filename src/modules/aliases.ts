@@ -11,16 +11,19 @@ export function aliasOf(module: AnyModule, name: string): AnyModule {
     ...module,
     name,
     summary: `Alias of ${module.name}: ${module.summary}`,
-    validate(raw, where) {
-      try {
-        return module.validate(raw, where);
-      } catch (error) {
-        const prefix = `${module.name}: `;
-        if (!(error instanceof ConfigError) || !error.message.startsWith(prefix)) throw error;
-        throw new ConfigError(`${name}: ${error.message.slice(prefix.length)}`, error.where, error.hint);
-      }
-    },
+    validate: (raw, where) => underName(name, module.name, () => module.validate(raw, where)),
   };
+}
+
+/** Runs `validate`, its errors naming the module `name` instead of `original`. */
+export function underName<T>(name: string, original: string, validate: () => T): T {
+  try {
+    return validate();
+  } catch (error) {
+    const prefix = `${original}: `;
+    if (!(error instanceof ConfigError) || !error.message.startsWith(prefix)) throw error;
+    throw new ConfigError(`${name}: ${error.message.slice(prefix.length)}`, error.where, error.hint);
+  }
 }
 
 export const systemdModule: AnyModule = aliasOf(serviceModule, 'systemd');

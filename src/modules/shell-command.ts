@@ -2,6 +2,7 @@
 // (pipes, redirections, globs, && and $VAR work as in sh). `command` runs its `cmd` text through
 // the remote shell too, but quotes an `argv` list word by word; `shell` takes text only.
 import { shellQuote } from '../shell/quote.js';
+import { underName } from './aliases.js';
 import { isUnrendered, ModuleArgs } from './args.js';
 import { commandModule, type CommandArgs, type ResolvedCommand } from './command.js';
 import { docArgNames, type ModuleDefinition, type ModuleDoc } from './types.js';
@@ -40,7 +41,7 @@ export const shellModule: ModuleDefinition<CommandArgs, ResolvedCommand> = {
       throw ModuleArgs.read('shell', {}, where, []).error('argv', 'shell runs shell text and takes no "argv"', 'for a list of words run without a shell, use command with argv');
     }
     ModuleArgs.read('shell', raw, where, docArgNames(SHELL_DOC));
-    const args = commandModule.validate(raw, where);
+    const args = underName('shell', 'command', () => commandModule.validate(raw, where));
     // At load time the text may still hold EJS tags: it is wrapped after rendering.
     if (isUnrendered(args.cmd)) return args;
     return { ...args, cmd: `/bin/sh -c ${shellQuote(args.cmd)}` };
