@@ -40,7 +40,8 @@ export const shellModule: ModuleDefinition<CommandArgs, ResolvedCommand> = {
     if (raw !== null && typeof raw === 'object' && !Array.isArray(raw) && 'argv' in raw) {
       throw ModuleArgs.read('shell', {}, where, []).error('argv', 'shell runs shell text and takes no "argv"', 'for a list of words run without a shell, use command with argv');
     }
-    ModuleArgs.read('shell', raw, where, docArgNames(SHELL_DOC));
+    const own = ModuleArgs.read('shell', raw, where, docArgNames(SHELL_DOC));
+    if ((own.string('cmd') ?? '').trim() === '') throw own.error(undefined, 'missing the shell text: give it free form or as "cmd"', 'e.g. shell: "ls /srv | wc -l"');
     const args = underName('shell', 'command', () => commandModule.validate(raw, where));
     // At load time the text may still hold EJS tags: it is wrapped after rendering.
     if (isUnrendered(args.cmd)) return args;

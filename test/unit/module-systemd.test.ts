@@ -154,7 +154,7 @@ describe('aliases', () => {
     const free = await shellModule.resolve(shellModule.validate('echo $HOME', where()), resolveCtx([]));
     expect(free.cmd).toBe("/bin/sh -c 'echo $HOME'");
     expect(() => shellModule.validate({ argv: ['ls', '-l'] }, where(['argv']))).toThrow(/takes no "argv"/);
-    expect(() => shellModule.validate({ cmd: ' ' }, where(['cmd']))).toThrow(/^shell: missing the command/);
+    expect(() => shellModule.validate({ cmd: ' ' }, where(['cmd']))).toThrow(/^shell: missing the shell text/);
   });
 });
 
