@@ -105,6 +105,15 @@ describe('one daemon-reload per host per run', () => {
     expect(second.steps[0]?.command).toBe('systemctl start b.service && systemctl enable b.service');
   });
 
+  it('a handler that restarts the changed unit reloads first, once', async () => {
+    const host = facts({ files: [file('/etc/systemd/system/app.service', 'old\n'), dir('/etc/systemd/system')], services: [service('app')] });
+    changed(await planOf(systemdUnitModule, { name: 'app.service', content: UNIT }, host)).assume?.(host);
+    const restart = changed(await planOf(serviceModule, { name: 'app', state: 'restarted' }, host));
+    expect(restart.steps[0]?.command).toBe('systemctl daemon-reload && systemctl restart app');
+    restart.assume?.(host);
+    expect(changed(await planOf(serviceModule, { name: 'app', state: 'restarted' }, host)).steps[0]?.command).toBe('systemctl restart app');
+  });
+
   it('a service with nothing to do does not take the reload (the play end does)', async () => {
     const host = facts({ services: [service('nginx')] });
     host.daemonReloadPending = true;
