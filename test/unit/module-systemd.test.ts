@@ -271,3 +271,19 @@ describe('systemd_unit from a template', () => {
     await expect(systemdUnitModule.resolve(systemdUnitModule.validate({ name: 'app.service', src: 'nope.ejs' }, where(['name', 'src'])), { ...resolveCtx(['name', 'src']), searchPath: [dirPath] })).rejects.toThrow(/not found/);
   });
 });
+
+describe('file absent on a unit path', () => {
+  it('removing a unit file or a drop-in directory makes the reload due', async () => {
+    const { fileModule } = await import('../../src/modules/file.js');
+    for (const path of ['/etc/systemd/system/app.service', '/etc/systemd/system/app.service.d']) {
+      const host = facts({ files: [path.endsWith('.d') ? dir(path) : file(path, UNIT)] });
+      const plan = changed(await planOf(fileModule, { path, state: 'absent' }, host));
+      expect(plan.unitFileChanged, path).toBe(true);
+      plan.assume?.(host);
+      expect(host.daemonReloadPending, path).toBe(true);
+    }
+    const other = facts({ files: [file('/etc/app.conf', 'x')] });
+    changed(await planOf(fileModule, { path: '/etc/app.conf', state: 'absent' }, other)).assume?.(other);
+    expect(other.daemonReloadPending).toBeUndefined();
+  });
+});
