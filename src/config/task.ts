@@ -2,6 +2,7 @@
 
 import { ConfigError, type SourceRef } from '../errors.js';
 import { ENGINE_VAR_HINT, isEngineVarName } from './engine-vars.js';
+import { ansibleModuleHint } from './module-aliases.js';
 import { orRecordedNow, type ProblemList } from './problems.js';
 import { closestMatch, listNames } from './suggest.js';
 import type { TaskConfig } from './types.js';
@@ -88,8 +89,9 @@ function findModule(entries: readonly YamlEntry[], task: YamlNode, knownModules:
     if (TASK_KEYWORDS.includes(entry.key)) continue;
     if (!knownModules.has(entry.key)) {
       const suggestion = closestMatch(entry.key, [...knownModules, ...TASK_KEYWORDS]);
+      const ansible = ansibleModuleHint(entry.key, knownModules);
       throw new ConfigError(
-        `unknown module or task keyword "${entry.key}"${suggestion ? `; did you mean "${suggestion}"?` : ''} ` +
+        `unknown module or task keyword "${entry.key}"${ansible ? `; ${ansible}` : suggestion ? `; did you mean "${suggestion}"?` : ''} ` +
           `Known modules: ${listNames([...knownModules].sort(), 40)}`,
         entry.keyWhere,
         `task keywords: ${TASK_KEYWORDS.join(', ')}`,

@@ -93,6 +93,9 @@ export interface HostFacts {
   outputs: Map<string, CommandOutput>;
   /** Handlers notified by an earlier run that could not run them. */
   pendingHandlers: string[];
+  /** A unit file changed in this run and systemd has not re-read its configuration since: the
+   *  next systemd action does the run's one `daemon-reload`, else the play's end does. */
+  daemonReloadPending?: boolean;
 }
 
 export function emptyFacts(): HostFacts {

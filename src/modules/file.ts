@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { FactQuery, FileFact, HostFacts } from '../facts/types.js';
 import { shellQuote } from '../shell/quote.js';
+import { markUnitFileChanged, unitOfPath } from './systemd-units.js';
 import { ModuleArgs } from './args.js';
 import { matchReason, metaChanges, metaCommands, withMeta, type WantedMeta } from './file-meta.js';
 import { parentDir } from './file-write-script.js';
@@ -91,8 +92,11 @@ function planAbsent(args: FileArgs, current: FileFact, ctx: PlanContext): TaskPl
   const gone = (cache: HostFacts): void => {
     const under = current.type === 'directory' || current.type === 'link' ? [...cache.files.keys()].filter((p) => isUnder(p, args.path)) : [];
     for (const path of [args.path, ...under]) cache.files.set(path, { path, exists: false });
+    if (unit !== undefined) markUnitFileChanged(cache, unit);
   };
-  return { ...step(`rm -rf -- ${shellQuote(args.path)}`, `remove ${what}`, ctx), assume: gone };
+  // A unit file (or drop-in) removed: systemd must re-read its configuration (systemd-units.ts).
+  const unit = unitOfPath(args.path) ?? unitOfPath(`${args.path}/x.conf`);
+  return { ...step(`rm -rf -- ${shellQuote(args.path)}`, `remove ${what}`, ctx), assume: gone, ...(unit !== undefined ? { unitFileChanged: true } : {}) };
 }
 
 function isUnder(path: string, dir: string): boolean {

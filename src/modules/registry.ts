@@ -23,11 +23,17 @@ import { waitForModule } from './wait-for.js';
 import { getUrlModule } from './get-url.js';
 import { aptRepositoryModule } from './apt-repository.js';
 import { unarchiveModule } from './unarchive.js';
-
 const all: AnyModule[] = [templateModule, copyModule, fileModule, commandModule, serviceModule, aptModule, mysqlDbModule, mysqlUserModule, mysqlReplicationModule, ufwModule, flushHandlersModule, certModule,
   userModule, groupModule, authorizedKeyModule,
   lineinfileModule, blockinfileModule, sysctlModule, hostnameModule, waitForModule,
-  getUrlModule, aptRepositoryModule, unarchiveModule];
+  getUrlModule, aptRepositoryModule, unarchiveModule,
+  systemdUnitModule, systemdModule, shellModule, cronModule, systemdTimerModule];
+import { systemdModule } from './aliases.js';
+import { cronModule } from './cron.js';
+import { shellModule } from './shell-command.js';
+import { systemdTimerModule } from './systemd-timer.js';
+import { systemdUnitModule } from './systemd-unit.js';
+
 
 const registry = new Map(all.map((m) => [m.name, m]));
 const names = [...registry.keys()].sort();

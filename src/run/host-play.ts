@@ -7,6 +7,7 @@ import type { StepResult, TaskPlan } from '../modules/types.js';
 import type { TaskResult } from '../plan/types.js';
 import { FLUSH_HANDLERS } from '../modules/flush-handlers.js';
 import { ChangeQueue } from './change-queue.js';
+import { reloadIfPending } from './daemon-reload.js';
 import { missingContent, refetchContent } from './content-refetch.js';
 import type { FactCache } from './fact-cache.js';
 import { Handlers } from './handlers.js';
@@ -63,6 +64,8 @@ class HostPlayRun {
   private readonly probeBecome: boolean;
   /** Index of the task being run, so a re-check can include the facts of the tasks after it. */
   private position = 0;
+  /** The first task that changed a unit file: the play's closing daemon-reload runs with its become. */
+  private unitChangedBy: TaskInstance | undefined;
   /** The task being worked on, to name it when something unexpected fails the host. */
   private current = 'gather facts';
 
@@ -101,6 +104,7 @@ class HostPlayRun {
     }
     if (!(await this.queue.settle())) this.stop();
     await this.runHandlers();
+    if (!(await reloadIfPending(this.input, this.recorder, this.unitChangedBy))) this.stop();
   }
 
   /** A task failed: the host goes no further in this run. */
@@ -224,6 +228,7 @@ class HostPlayRun {
       if (!(await this.queue.settle())) return false;
       return this.recorder.failInstance(instance, plan.reason, started, isHandler);
     }
+    if (plan.unitFileChanged) this.unitChangedBy ??= instance;
 
     if (this.input.mode === 'plan' && !instance.module.readOnly?.(resolved)) {
       plan.assume?.(this.cache.facts);
