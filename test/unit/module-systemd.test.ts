@@ -152,7 +152,8 @@ describe('service masked', () => {
 describe('aliases', () => {
   it('systemd is service: same doc, same plan', async () => {
     const systemd = modules.get('systemd')!;
-    expect(systemd.doc).toBe(serviceModule.doc);
+    expect(systemd.doc?.args).toBe(serviceModule.doc?.args);
+    expect(systemd.doc?.example).toBe(serviceModule.doc?.example.replace('service:', 'systemd:'));
     expect(await planOf(systemd, { name: 'x', masked: true }, facts({ services: [service('x', { activeState: 'inactive', unitFileState: 'disabled' })] }))).toMatchObject({ steps: [{ command: 'systemctl mask x' }] });
     expect(() => systemd.validate({ name: 'x', state: 'bogus' }, where(['name', 'state']))).toThrow(/^systemd: "state" must be one of/);
   });
