@@ -176,6 +176,7 @@ function optionalStringList(node: YamlNode | undefined, what: string): string[] 
 function checkHandlers(handlers: readonly TaskConfig[]): void {
   const seen = new Map<string, TaskConfig>();
   for (const handler of handlers) {
+    if (handler.flow) throw new ConfigError(`handler "${handler.name}" is inside a block: handlers cannot be blocks`, handler.flow[0]!.block.where, 'put the block in the tasks, or make each handler one task');
     const earlier = seen.get(handler.name);
     if (earlier) {
       throw new ConfigError(

@@ -21,6 +21,8 @@ import { commandResult, registerValue } from './register-values.js';
 import { foldHistory } from './history-record.js';
 import { stepBecome } from './step-become.js';
 import { describeStepFailure, stepOutput, TaskRecorder } from './task-record.js';
+import { BlockFlow } from './block-flow.js';
+import { markRescued, TaskPlacement } from './placed-task.js';
 
 export type { HostPlayInput, HostPlayOutcome } from './host-play-types.js';
 export { playQueries, probeNeedsBecome } from './host-facts.js';
@@ -50,6 +52,7 @@ async function playOnHost(run: HostPlayRun, input: HostPlayInput): Promise<HostP
     throw error;
   } finally {
     input.lockstep?.leave(input.host);
+    input.runOnce?.leave(input.host);
   }
 }
 
@@ -61,6 +64,8 @@ class HostPlayRun {
   private readonly inFlight = new InFlight();
   private readonly queue: ChangeQueue;
   private readonly probeBecome: boolean;
+  private readonly flow: BlockFlow<TaskResult[]>;
+  private readonly placement: TaskPlacement;
   /** Index of the task being run, so a re-check can include the facts of the tasks after it. */
   private position = 0;
   /** The task being worked on, to name it when something unexpected fails the host. */
@@ -73,6 +78,13 @@ class HostPlayRun {
     this.recorder = new TaskRecorder(input.host, input.play.name, this.checks.reporter, input.registers);
     this.handlers = new Handlers(input);
     this.queue = new ChangeQueue(input, this.recorder, this.handlers, this.inFlight);
+    this.flow = new BlockFlow<TaskResult[]>(input.tasks.map((t) => t.task.flow), (_block, failures) => markRescued(failures.flat()));
+    this.placement = new TaskPlacement(input, this.recorder, this.queue, this.handlers, {
+      runHere: (instance) => this.runInstance(instance, false),
+      vars: (extra) => this.vars(extra),
+      stop: () => this.stop(),
+      runPlay: runPlayOnHost,
+    });
   }
 
   get results(): TaskResult[] {
@@ -92,14 +104,26 @@ class HostPlayRun {
       await this.input.lockstep?.arrive(this.input.host, this.input.play.tasks.indexOf(instance.task));
       this.checkSignal();
       // `flush_handlers` runs the handlers notified so far, here rather than at the play's end.
+      // Blocks: a failure earlier in one skips the rest of it and runs its rescue (block-flow.ts).
+      const step = this.flow.enter(index);
+      if (step.kind === 'stop') this.stop();
+      if (step.kind === 'skip') {
+        this.placement.skip(instance, step.reason);
+        continue;
+      }
       if (instance.module.name === FLUSH_HANDLERS) {
         if (!(await this.queue.settle())) this.stop();
         await this.runHandlers();
         continue;
       }
-      if (!(await this.runInstance(instance, false))) this.stop();
+      const before = this.results.length;
+      if (!(await this.placement.run(instance))) {
+        this.flow.failed(index, this.results.slice(before).filter((r) => r.outcome === 'failed' && !r.ignored));
+        if (this.flow.stopped) this.stop();
+      }
     }
     if (!(await this.queue.settle())) this.stop();
+    if (this.flow.finish()) this.stop();
     await this.runHandlers();
   }
 
