@@ -19,7 +19,7 @@ interface BlockState {
   blockFailed: boolean;
   rescueFailed: boolean;
   alwaysFailed: boolean;
-  /** Tags for what failed in its block section, to mark rescued once the rescue succeeded. */
+  /** What failed in it (as given to `failed`, inner blocks' included), to mark rescued. */
   failures: unknown[];
 }
 
@@ -61,7 +61,7 @@ export class BlockFlow<F = unknown> {
       this.escaped = true;
       return;
     }
-    this.markFailed(inner, failure);
+    this.markFailed(inner, ...(failure === undefined ? [] : [failure]));
   }
 
   /** A failure left every block: the host stops now. */
@@ -75,12 +75,11 @@ export class BlockFlow<F = unknown> {
     return this.escaped;
   }
 
-  private markFailed(frame: BlockFrame, failure?: unknown): void {
+  private markFailed(frame: BlockFrame, ...failures: unknown[]): void {
     const state = this.state(frame.block);
-    if (frame.section === 'block') {
-      state.blockFailed = true;
-      if (failure !== undefined) state.failures.push(failure);
-    } else if (frame.section === 'rescue') state.rescueFailed = true;
+    state.failures.push(...failures);
+    if (frame.section === 'block') state.blockFailed = true;
+    else if (frame.section === 'rescue') state.rescueFailed = true;
     else state.alwaysFailed = true;
   }
 
@@ -98,7 +97,8 @@ export class BlockFlow<F = unknown> {
       if (!failed && state.blockFailed) this.onRescued(frame.block, state.failures as F[]);
       if (failed) {
         const parent = this.open[depth - 1];
-        if (parent) this.markFailed(parent);
+        // What failed in it is the parent section's failure now (an outer rescue may make it good).
+        if (parent) this.markFailed(parent, ...state.failures);
         else this.escaped = true;
       }
       // A block can run again (a role's tasks twice): start clean.
