@@ -81,8 +81,8 @@ export class TaskPlacement {
     }
     // Its results were reported as they came; here they join this host's.
     this.recorder.results.push(...outcome.results);
-    this.recorder.done.add(instance);
     if (outcome.interrupted && outcome.interrupted.length > 0) throw new Interrupted('interrupted');
+    this.recorder.done.add(instance);
     if (outcome.unreachable) {
       this.input.reporter.taskStart(this.input.host, instance.label);
       return this.recorder.failInstance(instance, `delegate_to ${target}: ${outcome.unreachable}`, started, false);
