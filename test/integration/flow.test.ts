@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTestUsers, requireIntegrationHost, startSshd, type TestSshd } from '../helpers/sshd.js';
-import { parseReport, runCli } from '../helpers/cli.js';
+import { parseReport, runCli, startCli } from '../helpers/cli.js';
 
 let sshd: TestSshd;
 let project: string;
@@ -122,5 +122,38 @@ describe('task flow on a real sshd', () => {
     expect(result.stderr).toContain('delegate_to: "node9" is not a host of the inventory');
     expect(result.stderr).toContain('site.yml:18');
     expect(existsSync(join(target, 'rescued'))).toBe(false);
+  });
+
+  it('Ctrl-C inside a block: the step in progress finishes, the rescue and always do not start, the file written before stays whole, exit 130', async () => {
+    const dir = await mkdtemp(join(project, 'int-'));
+    await writeFile(
+      join(project, 'playbooks', 'slow.yml'),
+      `- hosts: node1
+  tasks:
+    - block:
+        - copy: { content: "whole\\n", dest: "${dir}/config" }
+        - command: "sh -c 'touch ${dir}/started; sleep 2; touch ${dir}/slow-done'"
+        - command: "touch ${dir}/next"
+      rescue:
+        - command: "touch ${dir}/rescued"
+      always:
+        - command: "touch ${dir}/always"
+`,
+    );
+    const run = startCli(['apply', '-i', 'test', '-p', 'playbooks/slow.yml', '--json'], { cwd: project });
+    const deadline = Date.now() + 30_000;
+    while (!existsSync(join(dir, 'started'))) {
+      if (Date.now() > deadline) throw new Error('the slow step never started');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    run.child.kill('SIGINT');
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(130);
+    expect(await readFile(join(dir, 'config'), 'utf8')).toBe('whole\n');
+    expect(existsSync(join(dir, 'slow-done'))).toBe(true);
+    for (const f of ['next', 'rescued', 'always']) expect(existsSync(join(dir, f)), f).toBe(false);
+    const report = parseReport(result.stdout) as ReturnType<typeof parseReport> & { hosts: Array<{ notRun?: string[] }> };
+    expect(report.hosts[0]).toMatchObject({ host: 'node1', status: 'interrupted' });
+    expect(report.hosts[0]!.notRun).toHaveLength(3);
   });
 });
