@@ -115,7 +115,8 @@ export class TaskPlacement {
     }
     const name = instance.task.register;
     if (name && shared.registered !== undefined) this.input.registers.set(name, structuredClone(shared.registered));
-    this.recorder.record(instance, 'skipped', `run_once: ran on ${shared.host} (${shared.outcome})`, started, false);
+    const verb = this.input.mode === 'plan' ? 'planned' : 'ran';
+    this.recorder.record(instance, 'skipped', `run_once: ${verb} on ${shared.host} (${shared.outcome})`, started, false);
     return true;
   }
 

@@ -181,6 +181,12 @@ describe('run_once and delegate_to', () => {
     expect(second!.keywordWhere['delegate_to']?.line).toBe(7);
   });
 
+  it.each(['run_once: true', 'delegate_to: localhost'])('refuses %s on a handler, at the keyword', async (keyword) => {
+    const error = await rejected(ConfigError, parse('- hosts: all', '  handlers:', '    - name: h', '      command: "true"', `      ${keyword}`));
+    expect(error.message).toMatch(/handlers run on the host that notified them/);
+    expect(error.describe()).toContain('site.yml:5');
+  });
+
   it('refuses a run_once that is not true/false', async () => {
     const error = await rejected(ConfigError, parse('- hosts: all', '  tasks:', '    - command: "true"', '      run_once: sometimes'));
     expect(error.describe()).toContain('site.yml:4');

@@ -242,6 +242,21 @@ describe('delegate_to', () => {
     expect(has('web1', 'first')).toBe(false);
   });
 
+  it('a name that comes from a registered result is checked when the task runs: an unknown one fails that task', async () => {
+    const text = `- hosts: all\n  tasks:\n    - command: echo web7\n      register: where\n    - command: touch x\n      delegate_to: "<%= where.stdout_lines[0] %>"\n`;
+    const { byHost, summary } = await run(text, 'apply', ['web1']);
+    expect(byHost('web1')[1]).toMatchObject({ outcome: 'failed' });
+    expect(byHost('web1')[1]!.reason).toContain('delegate_to: "web7" is not a host of the inventory');
+    expect(summary.hosts[0]!.status).toBe('failed');
+  });
+
+  it('run_once in plan: the others say where it was planned', async () => {
+    const text = '- hosts: all\n  tasks:\n    - command: touch once\n      run_once: true\n';
+    const { byHost } = await run(text, 'plan', ['web1', 'web2']);
+    expect(byHost('web2')[0]).toMatchObject({ outcome: 'skipped', reason: 'run_once: planned on web1 (changed)' });
+    expect(has('web1', 'once')).toBe(false);
+  });
+
   it('keeps the delegated facts out of both hosts\' caches', async () => {
     const text = `- hosts: web1\n  tasks:\n    - copy: { content: "x\\n", dest: "${join(root, 'shared')}" }\n      delegate_to: web2\n`;
     const playbook = await parsePlaybook(text, join(root, 'site.yml'), { knownModules });
