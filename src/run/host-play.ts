@@ -21,8 +21,7 @@ import { commandResult, registerValue } from './register-values.js';
 import { foldHistory } from './history-record.js';
 import { stepBecome } from './step-become.js';
 import { describeStepFailure, stepOutput, TaskRecorder } from './task-record.js';
-import { BlockFlow } from './block-flow.js';
-import { markRescued, TaskPlacement } from './placed-task.js';
+import { TaskPlacement } from './placed-task.js';
 
 export type { HostPlayInput, HostPlayOutcome } from './host-play-types.js';
 export { playQueries, probeNeedsBecome } from './host-facts.js';
@@ -64,7 +63,6 @@ class HostPlayRun {
   private readonly inFlight = new InFlight();
   private readonly queue: ChangeQueue;
   private readonly probeBecome: boolean;
-  private readonly flow: BlockFlow<TaskResult[]>;
   private readonly placement: TaskPlacement;
   /** Index of the task being run, so a re-check can include the facts of the tasks after it. */
   private position = 0;
@@ -78,13 +76,7 @@ class HostPlayRun {
     this.recorder = new TaskRecorder(input.host, input.play.name, this.checks.reporter, input.registers);
     this.handlers = new Handlers(input);
     this.queue = new ChangeQueue(input, this.recorder, this.handlers, this.inFlight);
-    this.flow = new BlockFlow<TaskResult[]>(input.tasks.map((t) => t.task.flow), (_block, failures) => markRescued(failures.flat()));
-    this.placement = new TaskPlacement(input, this.recorder, this.queue, this.handlers, {
-      runHere: (instance) => this.runInstance(instance, false),
-      vars: (extra) => this.vars(extra),
-      stop: () => this.stop(),
-      runPlay: runPlayOnHost,
-    });
+    this.placement = new TaskPlacement(input, this.recorder, this.queue, this.handlers, { runHere: (i) => this.runInstance(i, false), vars: (extra) => this.vars(extra), stop: () => this.stop(), runPlay: runPlayOnHost });
   }
 
   get results(): TaskResult[] {
@@ -103,27 +95,17 @@ class HostPlayRun {
       this.checkSignal();
       await this.input.lockstep?.arrive(this.input.host, this.input.play.tasks.indexOf(instance.task));
       this.checkSignal();
+      if (!this.placement.enter(index, instance)) continue; // a block's failure skips it
       // `flush_handlers` runs the handlers notified so far, here rather than at the play's end.
-      // Blocks: a failure earlier in one skips the rest of it and runs its rescue (block-flow.ts).
-      const step = this.flow.enter(index);
-      if (step.kind === 'stop') this.stop();
-      if (step.kind === 'skip') {
-        this.placement.skip(instance, step.reason);
-        continue;
-      }
       if (instance.module.name === FLUSH_HANDLERS) {
         if (!(await this.queue.settle())) this.stop();
         await this.runHandlers();
         continue;
       }
-      const before = this.results.length;
-      if (!(await this.placement.run(instance))) {
-        this.flow.failed(index, this.results.slice(before).filter((r) => r.outcome === 'failed' && !r.ignored));
-        if (this.flow.stopped) this.stop();
-      }
+      await this.placement.runAt(index, instance);
     }
     if (!(await this.queue.settle())) this.stop();
-    if (this.flow.finish()) this.stop();
+    this.placement.finish();
     await this.runHandlers();
   }
 

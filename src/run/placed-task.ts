@@ -2,6 +2,7 @@
 // another machine (delegate.ts). Tasks inside a block, run once, or delegated are sent at once
 // rather than queued with the next changes: their outcome decides what runs next.
 import { ConnectionError } from '../errors.js';
+import { BlockFlow } from './block-flow.js';
 import type { TaskResult } from '../plan/types.js';
 import type { ChangeQueue } from './change-queue.js';
 import { runDelegated, type PlayRunner } from './delegate.js';
@@ -29,16 +30,43 @@ export function markRescued(results: TaskResult[]): void {
 }
 
 export class TaskPlacement {
+  private readonly flow: BlockFlow<TaskResult[]>;
+
   constructor(
     private readonly input: HostPlayInput,
     private readonly recorder: TaskRecorder,
     private readonly queue: ChangeQueue,
     private readonly handlers: Handlers,
     private readonly hooks: PlacementHooks,
-  ) {}
+  ) {
+    this.flow = new BlockFlow<TaskResult[]>(input.tasks.map((t) => t.task.flow), (_block, failures) => markRescued(failures.flat()));
+  }
+
+  /** Before task `index`: false when a block's failure skips it (reported); stops the host when a
+   *  failure left every block. */
+  enter(index: number, instance: TaskInstance): boolean {
+    const step = this.flow.enter(index);
+    if (step.kind === 'stop') this.hooks.stop();
+    if (step.kind === 'run') return true;
+    this.skip(instance, step.reason);
+    return false;
+  }
+
+  /** Runs task `index`; a failure goes to its block (or stops the host outside every block). */
+  async runAt(index: number, instance: TaskInstance): Promise<void> {
+    const before = this.recorder.results.length;
+    if (await this.run(instance)) return;
+    this.flow.failed(index, this.recorder.results.slice(before).filter((r) => r.outcome === 'failed' && !r.ignored));
+    if (this.flow.stopped) this.hooks.stop();
+  }
+
+  /** After the last task: a block that ended failed stops the host. */
+  finish(): void {
+    if (this.flow.finish()) this.hooks.stop();
+  }
 
   /** Runs the instance where its keywords say; false when it failed (not ignored). */
-  async run(instance: TaskInstance): Promise<boolean> {
+  private async run(instance: TaskInstance): Promise<boolean> {
     const { task } = instance;
     if (!task.flow && !task.runOnce && task.delegateTo === undefined) return this.hooks.runHere(instance);
     // Whatever was queued before is not this task's failure.
@@ -48,7 +76,7 @@ export class TaskPlacement {
   }
 
   /** A task the block flow passes over: reported skipped, with why; registered as skipped. */
-  skip(instance: TaskInstance, reason: string): void {
+  private skip(instance: TaskInstance, reason: string): void {
     this.input.reporter.taskStart(this.input.host, instance.label);
     const started = Date.now();
     this.queue.afterQueued(() => {
