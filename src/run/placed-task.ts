@@ -49,13 +49,22 @@ export class TaskPlacement {
     if (step.kind === 'stop') this.hooks.stop();
     if (step.kind === 'run') return true;
     this.skip(instance, step.reason);
+    this.passedTask(index, instance);
     return false;
+  }
+
+  /** After a run_once task's last instance here: its keys beyond (more loop items elsewhere) are not ours. */
+  private passedTask(index: number, instance: TaskInstance): void {
+    if (!instance.task.runOnce || this.input.tasks[index + 1]?.task === instance.task) return;
+    this.input.runOnce?.passAll(`${this.input.play.tasks.indexOf(instance.task)}#`, this.input.host);
   }
 
   /** Runs task `index`; a failure goes to its block (or stops the host outside every block). */
   async runAt(index: number, instance: TaskInstance): Promise<void> {
     const before = this.recorder.results.length;
-    if (await this.run(instance)) return;
+    const ok = await this.run(instance);
+    this.passedTask(index, instance);
+    if (ok) return;
     this.flow.failed(index, this.recorder.results.slice(before).filter((r) => r.outcome === 'failed' && !r.ignored));
     if (this.flow.stopped) this.hooks.stop();
   }

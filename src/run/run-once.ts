@@ -17,6 +17,7 @@ export interface SharedResult {
 export type Claim = { run: true } | { run: false; shared: SharedResult };
 
 interface OnceTask {
+  key: string;
   shared?: SharedResult;
   running?: string;
   passed: Set<string>;
@@ -26,6 +27,7 @@ interface OnceTask {
 export class RunOnce {
   private readonly gone = new Set<string>();
   private readonly tasks = new Map<string, OnceTask>();
+  private readonly passedPrefixes = new Set<string>();
 
   /** `hosts`: the batch's hosts in inventory order. */
   constructor(private readonly hosts: readonly string[]) {}
@@ -56,6 +58,12 @@ export class RunOnce {
     this.wake(task);
   }
 
+  /** The host is done with every key starting `prefix` (a loop with fewer items there). */
+  passAll(prefix: string, host: string): void {
+    this.passedPrefixes.add(`${host}\u0000${prefix}`);
+    for (const [key, task] of this.tasks) if (key.startsWith(prefix)) this.wake(task);
+  }
+
   /** The host's play ended (finished, failed, unreachable, interrupted). */
   leave(host: string): void {
     this.gone.add(host);
@@ -67,7 +75,7 @@ export class RunOnce {
 
   private wake(task: OnceTask): void {
     if (task.shared || task.running) return;
-    const first = this.hosts.find((h) => !this.gone.has(h) && !task.passed.has(h));
+    const first = this.hosts.find((h) => !this.gone.has(h) && !task.passed.has(h) && ![...this.passedPrefixes].some((p) => p.startsWith(`${h}\u0000`) && task.key.startsWith(p.slice(h.length + 1))));
     // Not in the batch's list (should not happen): nobody to wait for, run it here.
     const runner = first !== undefined && task.waiting.has(first) ? first : first === undefined ? [...task.waiting.keys()][0] : undefined;
     if (runner === undefined) return;
@@ -80,7 +88,7 @@ export class RunOnce {
   private task(key: string): OnceTask {
     let task = this.tasks.get(key);
     if (!task) {
-      task = { passed: new Set(), waiting: new Map() };
+      task = { key, passed: new Set(), waiting: new Map() };
       this.tasks.set(key, task);
     }
     return task;

@@ -132,6 +132,21 @@ describe('RunOnce', () => {
     expect(await third).toEqual({ run: true });
   });
 
+  it('a first host with fewer loop items hands the extra ones on once it is past the task', async () => {
+    const once = new RunOnce(['a', 'b']);
+    const extra = once.claim('3#2', 'b');
+    once.passAll('3#', 'a');
+    expect(await extra).toEqual({ run: true });
+    // Another task's keys are still a's.
+    const other = once.claim('4#0', 'b');
+    let settled = false;
+    void other.then(() => (settled = true));
+    await new Promise((r) => setImmediate(r));
+    expect(settled).toBe(false);
+    once.leave('a');
+    expect(await other).toEqual({ run: true });
+  });
+
   it('a runner that leaves mid-task hands it on', async () => {
     const once = new RunOnce(['a', 'b']);
     expect(await once.claim('k', 'a')).toEqual({ run: true });

@@ -201,6 +201,21 @@ describe('run_once', () => {
     expect(byHost('web2').at(-1)).toMatchObject({ outcome: 'skipped', reason: 'run_once: ran on web1 (skipped)' });
   });
 
+  it('in lockstep, with more loop items on a later host: nobody waits for a host that has none', async () => {
+    const text = `
+- hosts: all
+  strategy: linear
+  tasks:
+    - command: "touch item-<%= item %>"
+      loop: "inventory_hostname == 'web1' ? ['a'] : ['a', 'b']"
+      run_once: true
+    - command: touch next
+`;
+    const { summary } = await run(text, 'apply', ['web1', 'web2']);
+    expect(summary.hosts.map((h) => h.status)).toEqual(['changed', 'changed']);
+    expect([has('web1', 'item-a'), has('web2', 'item-a'), has('web1', 'item-b'), has('web2', 'item-b')]).toEqual([true, false, false, true]);
+  });
+
   it('a run_once that fails on the first host fails the others too', async () => {
     const text = '- hosts: all\n  tasks:\n    - command: "false"\n      run_once: true\n    - command: touch after\n';
     const { summary } = await run(text, 'apply', ['web1', 'web2']);
