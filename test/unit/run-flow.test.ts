@@ -136,6 +136,26 @@ describe('block / rescue / always', () => {
     expect(has('web2', 'one')).toBe(false);
   });
 
+  it('a converged block costs nothing extra: the second apply is 0 changes in 1 round trip', async () => {
+    const text = `
+- hosts: all
+  tasks:
+    - block:
+        - copy: { content: "a\\n", dest: "<%= dir %>/a" }
+        - copy: { content: "b\\n", dest: "<%= dir %>/b" }
+      rescue:
+        - command: touch rescued
+      always:
+        - copy: { content: "c\\n", dest: "<%= dir %>/c" }
+`;
+    const first = await run(text, 'apply', ['web1']);
+    expect(first.summary.changes).toBe(3);
+    const second = await run(text, 'apply', ['web1']);
+    expect(second.summary.changes).toBe(0);
+    expect(second.summary.hosts[0]!.roundTrips).toBe(1);
+    expect(outcomes(second.byHost('web1'))).toEqual([expect.stringMatching(/: ok$/), expect.stringMatching(/: ok$/), expect.stringMatching(/: skipped$/), expect.stringMatching(/: ok$/)]);
+  });
+
   it('nested blocks, an empty block, and block vars', async () => {
     const text = `
 - hosts: all
