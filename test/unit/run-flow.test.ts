@@ -263,6 +263,23 @@ describe('delegate_to', () => {
     expect(byHost('web1')[0]).toMatchObject({ task: 'on the peer (delegated to web2)', outcome: 'changed' });
   });
 
+  it('a block\'s delegate_to and vars reach its tasks; a loop item can pick the host', async () => {
+    const text = `
+- hosts: web1
+  tasks:
+    - vars: { other: web3 }
+      delegate_to: "<%= other %>"
+      block:
+        - command: touch from-block
+    - command: "touch looped"
+      loop: [web2, web3]
+      delegate_to: "<%= item %>"
+`;
+    await run(text, 'apply', ['web1']);
+    expect([has('web1', 'from-block'), has('web3', 'from-block')]).toEqual([false, true]);
+    expect([has('web1', 'looped'), has('web2', 'looped'), has('web3', 'looped')]).toEqual([false, true, true]);
+  });
+
   it('localhost is the controller: no connection of the host is used', async () => {
     const text = `- hosts: all\n  tasks:\n    - command: "sh -c 'pwd > ${join(root, 'controller')}-<%= inventory_hostname %>'"\n      delegate_to: localhost\n`;
     await run(text, 'apply', ['web1']);
