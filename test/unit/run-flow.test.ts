@@ -236,6 +236,12 @@ describe('run_once', () => {
     expect([has('web1', 'item-a'), has('web2', 'item-a'), has('web1', 'item-b'), has('web2', 'item-b')]).toEqual([true, false, false, true]);
   });
 
+  it('with serial: once per batch', async () => {
+    const text = '- hosts: all\n  serial: 2\n  tasks:\n    - command: touch once\n      run_once: true\n';
+    await run(text, 'apply', ['web1', 'web2', 'web3']);
+    expect(['web1', 'web2', 'web3'].map((h) => has(h, 'once'))).toEqual([true, false, true]);
+  });
+
   it('a run_once that fails on the first host fails the others too', async () => {
     const text = '- hosts: all\n  tasks:\n    - command: "false"\n      run_once: true\n    - command: touch after\n';
     const { summary } = await run(text, 'apply', ['web1', 'web2']);
