@@ -176,6 +176,11 @@ function optionalStringList(node: YamlNode | undefined, what: string): string[] 
 function checkHandlers(handlers: readonly TaskConfig[]): void {
   const seen = new Map<string, TaskConfig>();
   for (const handler of handlers) {
+    if (handler.flow) throw new ConfigError(`handler "${handler.name}" is inside a block: handlers cannot be blocks`, handler.flow[0]!.block.where, 'put the block in the tasks, or make each handler one task');
+    for (const keyword of ['run_once', 'delegate_to']) {
+      const at = handler.keywordWhere[keyword];
+      if (at) throw new ConfigError(`handler "${handler.name}" has ${keyword}: handlers run on the host that notified them`, at, `move ${keyword} to a task, and let the handler be notified from it`);
+    }
     const earlier = seen.get(handler.name);
     if (earlier) {
       throw new ConfigError(

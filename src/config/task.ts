@@ -1,12 +1,13 @@
 // One task: its keywords, and exactly one module key whose value is the module's args.
 
 import { ConfigError, type SourceRef } from '../errors.js';
+import { isBlockItem, readBlock, type BlockReaders } from './block.js';
 import { ENGINE_VAR_HINT, isEngineVarName } from './engine-vars.js';
 import { ansibleModuleHint } from './module-aliases.js';
 import { orRecordedNow, type ProblemList } from './problems.js';
 import { closestMatch, listNames } from './suggest.js';
 import type { TaskConfig } from './types.js';
-import type { YamlEntry, YamlNode } from './yaml.js';
+import type { YamlEntry, YamlMap, YamlNode } from './yaml.js';
 
 export const TASK_KEYWORDS: readonly string[] = [
   'name',
@@ -18,6 +19,8 @@ export const TASK_KEYWORDS: readonly string[] = [
   'register',
   'loop',
   'ignore_errors',
+  'run_once',
+  'delegate_to',
 ];
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -36,7 +39,16 @@ export interface TaskContext {
 export function readTaskList(node: YamlNode | undefined, context: TaskContext): TaskConfig[] {
   if (!node || node.isNull) return [];
   const items = node.asList('a list of tasks (each starting with "- ")');
-  return items.flatMap((item) => orRecordedNow(context.problems, [], () => [readTask(item, context)]));
+  return items.flatMap((item) => orRecordedNow(context.problems, [], () => (isBlockItem(item) ? readBlock(item, blockReaders(context)) : [readTask(item, context)])));
+}
+
+/** How a block (config/block.ts) reads its sections: as task lists, with its tags inherited. */
+function blockReaders(context: TaskContext): BlockReaders {
+  return {
+    readList: (node, extraTags) => readTaskList(node, { ...context, inheritedTags: unique([...extraTags, ...context.inheritedTags]) }),
+    conditions: conditionList,
+    tags: (node) => stringList(node, 'a tag or a list of tags'),
+  };
 }
 
 export function readTask(node: YamlNode, context: TaskContext): TaskConfig {
@@ -61,6 +73,7 @@ export function readTask(node: YamlNode, context: TaskContext): TaskConfig {
   const become = map.get('become')?.asBool();
   const becomeUser = map.get('become_user')?.asText('a user name');
   const ownTags = stringList(map.get('tags'), 'a tag or a list of tags');
+  const placement = readPlacement(map);
   return {
     name: map.get('name')?.asText('a task name') ?? defaultName(module, args),
     module,
@@ -78,8 +91,17 @@ export function readTask(node: YamlNode, context: TaskContext): TaskConfig {
     ...(register === undefined ? {} : { register }),
     ...(loop ? { loop: loop.toJS() } : {}),
     ignoreErrors: map.get('ignore_errors')?.asBool() ?? false,
+    ...placement,
     ...(context.role === undefined ? {} : { role: context.role }),
   };
+}
+
+/** `run_once` and `delegate_to` (run/run-once.ts, run/delegate.ts). */
+function readPlacement(map: YamlMap): Pick<TaskConfig, 'runOnce' | 'delegateTo'> {
+  const runOnce = map.get('run_once')?.asBool();
+  const delegate = map.get('delegate_to');
+  const delegateTo = delegate && !delegate.isNull ? delegate.asText('an inventory host name, or localhost') : undefined;
+  return { ...(runOnce === undefined ? {} : { runOnce }), ...(delegateTo === undefined ? {} : { delegateTo }) };
 }
 
 /** Every key that is not a keyword must be a module, and there must be exactly one. */

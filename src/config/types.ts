@@ -131,6 +131,29 @@ export interface TaskConfig {
   ignoreErrors: boolean;
   /** The role this task came from. */
   role?: string;
+  /** `run_once: true`: runs on the first host of the batch only; the others get its result. */
+  runOnce?: boolean;
+  /** `delegate_to:` as written (may be a template): `localhost` or an inventory host. */
+  delegateTo?: string;
+  /** Variables of the enclosing blocks (inner wins), under the task's own. */
+  blockVars?: Record<string, unknown>;
+  /** The blocks this task sits in, outermost first (config/block.ts). */
+  flow?: BlockFrame[];
+}
+
+/** A `block:` with its `rescue:` and `always:`; its tasks are in the play's flat list. */
+export interface BlockInfo {
+  id: number;
+  name: string;
+  where: SourceRef;
+  hasRescue: boolean;
+  hasAlways: boolean;
+}
+
+/** Which block a task sits in, and in which of its sections. */
+export interface BlockFrame {
+  block: BlockInfo;
+  section: 'block' | 'rescue' | 'always';
 }
 
 export interface RoleConfig {

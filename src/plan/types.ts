@@ -18,6 +18,8 @@ export interface TaskResult {
   handler?: boolean;
   /** A failure that `ignore_errors` let pass: the host went on. */
   ignored?: boolean;
+  /** A failure inside a block whose rescue then succeeded: the host went on. */
+  rescued?: boolean;
   /** Failure output (stderr/stdout), already redacted. */
   output?: string;
   /** plan: what the file's validator said of the new content (see run/plan-validations.ts). */
@@ -36,6 +38,8 @@ export interface HostRecap {
   changed: number;
   failed: number;
   skipped: number;
+  /** Failures that a block's rescue made good (absent when none). */
+  rescued?: number;
   unreachable: boolean;
   /** Commands sent to the host (the latency unit). */
   roundTrips: number;

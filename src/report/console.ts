@@ -223,7 +223,7 @@ export class ConsoleReporter implements Reporter {
       : summary.hosts;
     const width = Math.max(4, ...hosts.map((h) => this.one(h.host).length));
     for (const h of hosts) {
-      const counts = `ok=${h.ok} ${summary.mode === 'plan' ? 'change' : 'changed'}=${h.changed} failed=${h.failed} skipped=${h.skipped} unreachable=${h.unreachable ? 1 : 0}`;
+      const counts = `ok=${h.ok} ${summary.mode === 'plan' ? 'change' : 'changed'}=${h.changed} failed=${h.failed} skipped=${h.skipped}${h.rescued ? ` rescued=${h.rescued}` : ''} unreachable=${h.unreachable ? 1 : 0}`;
       const block = jumpBlock(h.message);
       const tail = block ? `  ${blockedLine(block)}` : h.message && h.status !== 'ok' && h.status !== 'changed' ? `  ${this.start(h.message)}` : '';
       this.print(`${this.statusColour(h.status)(this.one(h.host).padEnd(width))}  ${counts}${this.c.dim(tail)}`);

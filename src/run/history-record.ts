@@ -111,7 +111,7 @@ export class HostHistory {
     if (changed.length === 0 && this.recorded === undefined) return undefined;
     if (changed.length === 0 && recap.status !== 'failed' && recap.status !== 'interrupted') return '';
     const outcome = outcomeOf(recap);
-    const bad = [...results].reverse().find((r) => r.host === this.host && r.outcome === 'failed' && !r.ignored);
+    const bad = [...results].reverse().find((r) => r.host === this.host && r.outcome === 'failed' && !r.ignored && !r.rescued);
     const same = outcome === 'changed' && this.recorded !== undefined && this.recorded.length === changed.length && this.recorded.every((t, i) => t === changed[i]);
     if (same) return undefined;
     return this.line(changed, outcome, outcome === 'failed' && bad ? { task: bad.task, reason: bad.reason } : undefined);

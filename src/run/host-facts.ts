@@ -11,7 +11,8 @@ import type { TaskRecorder } from './task-record.js';
 /** The facts a play's prepared tasks and handlers ask for. */
 export function playQueries(tasks: TaskInstance[], handlers: TaskInstance[]): FactQuery[] {
   // A task waiting for the host facts brings what it already knows it will need (its file).
-  return [...tasks, ...handlers].flatMap((t) => (t.prepared.state === 'ready' ? t.prepared.queries : t.prepared.state === 'deferred' ? (t.prepared.hints ?? []) : []));
+  // A delegated task's facts are the target's, probed there (delegate.ts).
+  return [...tasks, ...handlers].filter((t) => t.task.delegateTo === undefined).flatMap((t) => (t.prepared.state === 'ready' ? t.prepared.queries : t.prepared.state === 'deferred' ? (t.prepared.hints ?? []) : []));
 }
 
 /** The probe needs sudo when any task or handler of the play becomes another user. */

@@ -9,6 +9,8 @@ import type { RunChanges } from './host-memory.js';
 import { runPlayOnHost } from './host-play.js';
 import { count, markFailed, markLocked, markUnreachable } from './host-recap.js';
 import type { Lockstep } from './lockstep.js';
+import type { DelegateConnector } from './delegate.js';
+import type { RunOnce } from './run-once.js';
 import { factsNeededFrom, laterQueries } from './play-preparation.js';
 import type { PrepareContext } from './prepare.js';
 import { drain, enable, RollError, waitForNoSessions, waitHealthy, type RollContext } from './rolling.js';
@@ -28,6 +30,8 @@ export interface RunState {
   aborted: () => boolean;
   /** apply: the host's history line (history-record.ts). */
   historyOf?: (host: string) => HostHistory | undefined;
+  /** Reaches `delegate_to` targets (delegate.ts). */
+  delegate?: DelegateConnector;
 }
 
 /** The batch a host runs in. */
@@ -38,6 +42,8 @@ export interface BatchTurn {
   lockstep?: Lockstep;
   /** Hosts out of the run after this play so far (for max_fail_percentage). */
   failedInPlay: Set<string>;
+  /** The batch's `run_once` tasks (run-once.ts). */
+  runOnce?: RunOnce;
 }
 
 export async function runHostInBatch(run: RunState, turn: BatchTurn, host: string): Promise<void> {
@@ -47,7 +53,10 @@ export async function runHostInBatch(run: RunState, turn: BatchTurn, host: strin
   const { play } = prepared;
   const hostState = run.state.get(host)!;
   // A host waiting for a slot when the interrupt came does not start.
-  if (hostState.out || run.aborted()) return reporter.hostDone(host, hostState.recap);
+  if (hostState.out || run.aborted()) {
+    turn.runOnce?.leave(host);
+    return reporter.hostDone(host, hostState.recap);
+  }
   const entry = prepared.perHost.get(host)!;
   const rolling = roll && options.mode === 'apply';
   try {
@@ -70,6 +79,8 @@ export async function runHostInBatch(run: RunState, turn: BatchTurn, host: strin
       runChanges,
       ...(run.historyOf?.(host) ? { history: run.historyOf(host)! } : {}),
       ...(options.ledgerFor?.(host) ? { ledger: options.ledgerFor(host)! } : {}),
+      ...(turn.runOnce ? { runOnce: turn.runOnce } : {}),
+      ...(run.delegate ? { delegate: run.delegate } : {}),
       // In a roll the host is the step: once drained, it finishes its play, is checked and
       // put back, rather than being left out of service half applied.
       ...(options.signal && !rolling ? { signal: options.signal } : {}),
@@ -80,7 +91,7 @@ export async function runHostInBatch(run: RunState, turn: BatchTurn, host: strin
     else if (outcome.drifted) markLocked(hostState, outcome.drifted, reporter, 'drifted');
     else if (outcome.failed) {
       // The failure that stopped the host, not an earlier one that ignore_errors let pass.
-      const bad = [...outcome.results].reverse().find((r) => r.outcome === 'failed' && !r.ignored);
+      const bad = [...outcome.results].reverse().find((r) => r.outcome === 'failed' && !r.ignored && !r.rescued);
       hostState.out = true;
       hostState.recap.status = 'failed';
       hostState.recap.message = `${rolling ? 'apply: ' : ''}${bad ? `${bad.task}: ${bad.reason}` : 'failed'}${rolling ? ' (left drained)' : ''}`;
@@ -110,6 +121,7 @@ export async function runHostInBatch(run: RunState, turn: BatchTurn, host: strin
     else throw error;
   } finally {
     lockstep?.leave(host);
+    turn.runOnce?.leave(host);
     // An interrupted host did not fail: it must not trip max_fail_percentage.
     if (hostState.out && !hostState.notRun) turn.failedInPlay.add(host);
     hostState.recap.roundTrips = pool.roundTrips(host);

@@ -12,6 +12,8 @@ import type { Lockstep } from './lockstep.js';
 import type { HostLedger } from '../plan/ledger.js';
 import type { PrepareContext, TaskInstance } from './prepare.js';
 import type { HostHistory } from './history-record.js';
+import type { DelegateConnector } from './delegate.js';
+import type { RunOnce } from './run-once.js';
 
 export interface HostPlayInput {
   host: string;
@@ -44,6 +46,10 @@ export interface HostPlayInput {
   history?: HostHistory;
   /** The host's saved-plan ledger: records the plan, or checks the run against a saved one. */
   ledger?: HostLedger;
+  /** The batch's `run_once` coordination (run-once.ts). */
+  runOnce?: RunOnce;
+  /** Reaches the target of a `delegate_to` (delegate.ts). */
+  delegate?: DelegateConnector;
 }
 
 export interface HostPlayOutcome {

@@ -22,6 +22,7 @@ import { commandResult, registerValue } from './register-values.js';
 import { foldHistory } from './history-record.js';
 import { stepBecome } from './step-become.js';
 import { describeStepFailure, stepOutput, TaskRecorder } from './task-record.js';
+import { TaskPlacement } from './placed-task.js';
 
 export type { HostPlayInput, HostPlayOutcome } from './host-play-types.js';
 export { playQueries, probeNeedsBecome } from './host-facts.js';
@@ -51,6 +52,7 @@ async function playOnHost(run: HostPlayRun, input: HostPlayInput): Promise<HostP
     throw error;
   } finally {
     input.lockstep?.leave(input.host);
+    input.runOnce?.leave(input.host);
   }
 }
 
@@ -62,6 +64,7 @@ class HostPlayRun {
   private readonly inFlight = new InFlight();
   private readonly queue: ChangeQueue;
   private readonly probeBecome: boolean;
+  private readonly placement: TaskPlacement;
   /** Index of the task being run, so a re-check can include the facts of the tasks after it. */
   private position = 0;
   /** The first task that changed a unit file: the play's closing daemon-reload runs with its become. */
@@ -76,6 +79,7 @@ class HostPlayRun {
     this.recorder = new TaskRecorder(input.host, input.play.name, this.checks.reporter, input.registers);
     this.handlers = new Handlers(input);
     this.queue = new ChangeQueue(input, this.recorder, this.handlers, this.inFlight);
+    this.placement = new TaskPlacement(input, this.recorder, this.queue, this.handlers, { runHere: (i) => this.runInstance(i, false), vars: (extra) => this.vars(extra), stop: () => this.stop(), runPlay: runPlayOnHost });
   }
 
   get results(): TaskResult[] {
@@ -94,15 +98,17 @@ class HostPlayRun {
       this.checkSignal();
       await this.input.lockstep?.arrive(this.input.host, this.input.play.tasks.indexOf(instance.task));
       this.checkSignal();
+      if (!this.placement.enter(index, instance)) continue; // a block's failure skips it
       // `flush_handlers` runs the handlers notified so far, here rather than at the play's end.
       if (instance.module.name === FLUSH_HANDLERS) {
         if (!(await this.queue.settle())) this.stop();
         await this.runHandlers();
         continue;
       }
-      if (!(await this.runInstance(instance, false))) this.stop();
+      await this.placement.runAt(index, instance);
     }
     if (!(await this.queue.settle())) this.stop();
+    this.placement.finish();
     await this.runHandlers();
     if (!(await reloadIfPending(this.input, this.recorder, this.unitChangedBy))) this.stop();
   }

@@ -15,6 +15,7 @@ export function count(recap: HostRecap, results: TaskResult[]): void {
     if (r.outcome === 'ok') recap.ok += 1;
     else if (r.outcome === 'changed') recap.changed += 1;
     // The flag, not the reason's wording: a host's text could end in "(ignored)".
+    else if (r.outcome === 'failed' && r.rescued) recap.rescued = (recap.rescued ?? 0) + 1;
     else if (r.outcome === 'failed' && !r.ignored) recap.failed += 1;
     else if (r.outcome === 'failed') recap.ok += 1;
     else if (r.outcome === 'skipped') recap.skipped += 1;

@@ -12,6 +12,8 @@ import { HostMemory, type RunChanges } from './host-memory.js';
 import { runHostInBatch, type RunState } from './host-in-batch.js';
 import { finishRecaps, markNotReached, markStoppedBeforeLaterPlays, newRecap } from './host-recap.js';
 import { Lockstep } from './lockstep.js';
+import { controllerTransport, delegateConnector } from './delegate.js';
+import { RunOnce } from './run-once.js';
 import { FACTS_VAR, FactsUsage } from './facts-usage.js';
 import { preparePlays, registerNames, RunInterrupted } from './play-preparation.js';
 import type { PrepareContext } from './prepare.js';
@@ -56,7 +58,8 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
     if (history && !histories.has(host)) histories.set(host, new HostHistory({ ...history, runId: lock.runId }, host));
     return histories.get(host);
   };
-  const run: RunState = { options, prepareContext, plays, state, pool, runChanges, drainedNow: options.drainedNow ?? new Map<string, string[]>(), results: [], aborted, historyOf };
+  const delegate = delegateConnector({ pool, loginIsRoot: options.loginIsRoot, memoryOf: (h) => state.get(h)?.memory, ...(options.signal ? { signal: options.signal } : {}), controller: controllerTransport() });
+  const run: RunState = { options, prepareContext, plays, state, pool, runChanges, drainedNow: options.drainedNow ?? new Map<string, string[]>(), results: [], aborted, historyOf, delegate };
 
   reporter.runStart({ mode: options.mode, playbook: options.playbook.file, inventory: options.inventoryName, hosts: allHosts });
   try {
@@ -99,7 +102,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
         // Lockstep needs every host of the batch running at once, so it ignores --forks.
         const lockstep = play.strategy === 'linear' ? new Lockstep(active) : undefined;
         const slot = lockstep ? (fn: () => Promise<void>) => fn() : limit;
-        const turn = { prepared, playIndex, failedInPlay, ...(roll ? { roll } : {}), ...(lockstep ? { lockstep } : {}) };
+        const turn = { prepared, playIndex, failedInPlay, runOnce: new RunOnce(active), ...(roll ? { roll } : {}), ...(lockstep ? { lockstep } : {}) };
         await Promise.all(batch.map((host) => slot(() => runHostInBatch(run, turn, host))));
         const batched = Boolean(play.serial || play.rolling);
         if (batched && remaining.length > 0 && (failedInPlay.size / info.hosts.length) * 100 > play.maxFailPercentage) {

@@ -8,6 +8,7 @@ import type { TaskConfig } from '../config/types.js';
 import type { FactQuery } from '../facts/types.js';
 import { validateRendered } from '../modules/args.js';
 import type { AnyModule, ArgsLocation } from '../modules/types.js';
+import { delegateTarget, withBlockVars } from './task-placement.js';
 import { factsHintQueries, FACTS_VAR, type FactsUsage } from './facts-usage.js';
 import { evaluateExpression, UndefinedInExpressionError } from '../template/expression.js';
 import { renderTemplateString, renderValue, topNameOf, UndefinedVariableError } from '../template/render.js';
@@ -24,6 +25,8 @@ export interface PrepareContext {
   checkSkipped?: boolean;
   /** Which tasks read the host facts: those wait for the probe (facts-usage.ts). */
   factsUsage?: FactsUsage;
+  /** Inventory host names: a `delegate_to` must name one (or localhost). */
+  hostNames?: ReadonlySet<string>;
 }
 
 export type Prepared =
@@ -140,6 +143,7 @@ export async function prepareTask(
   ctx: PrepareContext,
 ): Promise<Prepared> {
   try {
+    vars = withBlockVars(task, vars, ctx.secretVarNames);
     for (const condition of task.when) {
       if (!evaluateExpression(condition, vars, task.where, ctx.secretVarNames)) {
         if (ctx.checkSkipped) module.validate(task.args, locationOf(task));
@@ -147,6 +151,7 @@ export async function prepareTask(
       }
     }
     const where = locationOf(task);
+    delegateTarget(task, vars, ctx.hostNames, ctx.secretVarNames);
     // A secret read on the way may come out changed (upper-cased, encoded) where no masking
     // can recognise it: the module keeps what it built from it out of sight.
     const secretArgs = new Set<string>();
@@ -211,6 +216,7 @@ export async function instancesOf(
 ): Promise<TaskInstance[]> {
   const module = ctx.modules.get(task.module);
   if (!module) throw new ConfigError(`unknown module "${task.module}"`, task.where);
+  vars = withBlockVars(task, vars, ctx.secretVarNames);
   const name = displayName(task, vars, ctx);
   const become = task.become ?? playBecome.become;
   const becomeUser = task.becomeUser ?? playBecome.becomeUser;
