@@ -4,6 +4,7 @@ import { ConfigError, type SourceRef } from '../errors.js';
 import { ENGINE_VAR_HINT, isEngineVarName } from './engine-vars.js';
 import { orRecordedNow, type ProblemList } from './problems.js';
 import { closestMatch, listNames } from './suggest.js';
+import { readRunKeywords, RUN_KEYWORDS } from './task-keywords.js';
 import type { TaskConfig } from './types.js';
 import type { YamlEntry, YamlNode } from './yaml.js';
 
@@ -17,6 +18,7 @@ export const TASK_KEYWORDS: readonly string[] = [
   'register',
   'loop',
   'ignore_errors',
+  ...RUN_KEYWORDS,
 ];
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -77,6 +79,7 @@ export function readTask(node: YamlNode, context: TaskContext): TaskConfig {
     ...(register === undefined ? {} : { register }),
     ...(loop ? { loop: loop.toJS() } : {}),
     ignoreErrors: map.get('ignore_errors')?.asBool() ?? false,
+    ...readRunKeywords(map, module),
     ...(context.role === undefined ? {} : { role: context.role }),
   };
 }

@@ -21,6 +21,9 @@ import { commandResult, registerValue } from './register-values.js';
 import { foldHistory } from './history-record.js';
 import { stepBecome } from './step-become.js';
 import { describeStepFailure, stepOutput, TaskRecorder } from './task-record.js';
+import { execForTask, judge, resultNames, takesChangedWhenArg, withTaskVars, type ResultEvaluator } from './task-keywords.js';
+import { runWithRetries } from './task-retries.js';
+import { evaluateExpression } from '../template/expression.js';
 
 export type { HostPlayInput, HostPlayOutcome } from './host-play-types.js';
 export { playQueries, probeNeedsBecome } from './host-facts.js';
@@ -150,8 +153,29 @@ class HostPlayRun {
     registerValue(this.input.registers, instance, value);
   }
 
-  /** Runs (or plans) one instance; false when the host must stop. */
+  /** Runs (or plans) one instance, again while its `until` is not met; false when the host must stop. */
   private async runInstance(instance: TaskInstance, isHandler: boolean): Promise<boolean> {
+    if (instance.task.until === undefined) return this.attemptInstance(instance, isHandler);
+    if (!(await this.queue.settle())) return false;
+    return runWithRetries({
+      instance, isHandler, recorder: this.recorder, reporter: this.input.reporter, host: this.input.host, registers: this.input.registers,
+      planning: this.input.mode === 'plan', signal: this.input.signal,
+      attempt: () => this.attemptInstance(instance, isHandler),
+      forgetFacts: () => this.cache.invalidate(),
+      evaluate: this.evaluator(instance),
+    });
+  }
+
+  /** Evaluates a keyword's expression on a result, with the task's variables. */
+  private evaluator(instance: TaskInstance): ResultEvaluator {
+    return (expression, result, keyword) => {
+      const vars = withTaskVars(instance.task, this.vars(instance.hasItem ? { item: instance.item } : {}), this.input.prepare.extraVars);
+      return evaluateExpression(expression, { ...vars, ...resultNames(instance.task, result) }, instance.task.keywordWhere[keyword] ?? instance.task.where, this.input.prepare.secretVarNames);
+    };
+  }
+
+  /** One attempt at an instance; false when the host must stop. */
+  private async attemptInstance(instance: TaskInstance, isHandler: boolean): Promise<boolean> {
     const { reporter, host } = this.input;
     this.checkSignal();
     this.current = instance.label;
@@ -213,6 +237,10 @@ class HostPlayRun {
   }
 
   private async handlePlan(instance: TaskInstance, resolved: unknown, plan: TaskPlan, started: number, isHandler: boolean): Promise<boolean> {
+    if (plan.status === 'ok' && instance.task.failedWhen !== undefined) {
+      const judged = judge(instance.task, { changed: false }, undefined, this.evaluator(instance), true);
+      if (judged.failed) return this.recorder.failInstance(instance, `${judged.failed} (${plan.reason})`, started, isHandler);
+    }
     if (plan.status === 'ok') {
       this.queue.afterQueued(() => {
         this.recorder.record(instance, 'ok', plan.reason, started, isHandler);
@@ -249,14 +277,14 @@ class HostPlayRun {
     for (const step of history?.steps ?? folded.plan.steps) {
       this.checkSignal();
       const become = stepBecome(instance, step, this.input.loginIsRoot);
-      const result = await this.inFlight.sending([instance], () => this.input.transport.exec(step.command, { stdin: step.stdin, become }));
+      const result = await this.inFlight.sending([instance], () => execForTask(this.input.transport, instance.task, step.command, { stdin: step.stdin, become }));
       results.push(result);
       if (result.code !== 0 && !instance.module.interpret) break;
       if (step.followUp && result.code === 0) {
         // Controller work on the step's output (a CSR to sign), then the step it gives.
         const next = await step.followUp(result.stdout);
         this.checkSignal();
-        const more = await this.inFlight.sending([instance], () => this.input.transport.exec(next.command, { stdin: next.stdin, become: stepBecome(instance, next, this.input.loginIsRoot) }));
+        const more = await this.inFlight.sending([instance], () => execForTask(this.input.transport, instance.task, next.command, { stdin: next.stdin, become: stepBecome(instance, next, this.input.loginIsRoot) }));
         if (more.code !== 0) {
           results.push(more);
           followUpFailed = true;
@@ -264,10 +292,12 @@ class HostPlayRun {
         }
       }
     }
-    const verdict = instance.module.interpret
+    const last = results[results.length - 1];
+    const moduleVerdict = instance.module.interpret
       ? instance.module.interpret(resolved, results)
       : { changed: true, failed: results.some((r) => r.code !== 0) ? describeStepFailure(results) : undefined };
-    const last = results[results.length - 1];
+    // `changed_when` / `failed_when` have the last word (command judges changed_when itself).
+    const verdict = followUpFailed ? moduleVerdict : judge(instance.task, moduleVerdict, last, this.evaluator(instance), takesChangedWhenArg(instance.module));
     if (history && !followUpFailed && results.length === folded.plan.steps.length && last?.code === 0) history.done(last.stderr);
     this.register(instance, commandResult({ changed: verdict.changed, failed: Boolean(verdict.failed), ...(last ? { last } : {}) }));
     if (verdict.changed || verdict.failed) this.input.runChanges.count += 1;
@@ -275,7 +305,7 @@ class HostPlayRun {
     else this.cache.invalidate();
     if (verdict.failed) return this.recorder.failInstance(instance, verdict.failed, started, isHandler, stepOutput(results));
     if (!verdict.changed) {
-      this.recorder.record(instance, 'ok', 'ran; changed_when says no change', started, isHandler);
+      this.recorder.record(instance, 'ok', 'ran; changed_when says no change', started, isHandler, undefined, undefined);
       return true;
     }
     this.recorder.record(instance, 'changed', plan.summary, started, isHandler, plan.diff);

@@ -11,6 +11,7 @@ import type { AnyModule, ArgsLocation } from '../modules/types.js';
 import { factsHintQueries, FACTS_VAR, type FactsUsage } from './facts-usage.js';
 import { evaluateExpression, UndefinedInExpressionError } from '../template/expression.js';
 import { renderTemplateString, renderValue, topNameOf, UndefinedVariableError } from '../template/render.js';
+import { argsWithChangedWhen, takesChangedWhenArg, withTaskVars } from './task-keywords.js';
 
 export interface PrepareContext {
   modules: ReadonlyMap<string, AnyModule>;
@@ -24,6 +25,8 @@ export interface PrepareContext {
   checkSkipped?: boolean;
   /** Which tasks read the host facts: those wait for the probe (facts-usage.ts). */
   factsUsage?: FactsUsage;
+  /** `--var` values: they win over a task's own `vars`. */
+  extraVars?: Record<string, unknown>;
 }
 
 export type Prepared =
@@ -139,6 +142,8 @@ export async function prepareTask(
   vars: Record<string, unknown>,
   ctx: PrepareContext,
 ): Promise<Prepared> {
+  vars = withTaskVars(task, vars, ctx.extraVars);
+  if (takesChangedWhenArg(module)) task = argsWithChangedWhen(task);
   try {
     for (const condition of task.when) {
       if (!evaluateExpression(condition, vars, task.where, ctx.secretVarNames)) {
@@ -211,6 +216,7 @@ export async function instancesOf(
 ): Promise<TaskInstance[]> {
   const module = ctx.modules.get(task.module);
   if (!module) throw new ConfigError(`unknown module "${task.module}"`, task.where);
+  vars = withTaskVars(task, vars, ctx.extraVars);
   const name = displayName(task, vars, ctx);
   const become = task.become ?? playBecome.become;
   const becomeUser = task.becomeUser ?? playBecome.becomeUser;
@@ -237,7 +243,8 @@ export async function instancesOf(
   const itemCtx = contextFor({ secretItem }, ctx);
   for (const [index, item] of items.entries()) {
     const labelItem = labelItems ? labelItems[index] : `item ${index + 1}`;
-    const shown = typeof labelItem === 'object' ? JSON.stringify(labelItem) : String(labelItem);
+    // no_log: the item is the task's data, so it stays out of the label too.
+    const shown = task.noLog ? `item ${index + 1}` : typeof labelItem === 'object' ? JSON.stringify(labelItem) : String(labelItem);
     const label = `${displayName(task, { ...vars, item }, ctx)} (${shown})`;
     instances.push({ task, module, label, item, hasItem: true, ...(secretItem ? { secretItem } : {}), become, becomeUser, prepared: await prepareTask(task, module, { ...vars, item }, itemCtx) });
   }

@@ -2,7 +2,15 @@
 import type { StepResult } from '../modules/types.js';
 import type { TaskInstance } from './prepare.js';
 
+/** Each instance's latest result, registered or not: `until` judges it. */
+const lastValues = new WeakMap<TaskInstance, Record<string, unknown>>();
+
+export function lastValueOf(instance: TaskInstance): Record<string, unknown> | undefined {
+  return lastValues.get(instance);
+}
+
 export function registerValue(registers: Map<string, unknown>, instance: TaskInstance, value: Record<string, unknown>): void {
+  lastValues.set(instance, value);
   const name = instance.task.register;
   if (!name) return;
   if (instance.hasItem) {
