@@ -58,6 +58,8 @@ export function readRunKeywords(map: YamlMap, module: string): TaskRunKeywords {
     const node = map.get(key);
     if (!node || node.isNull) continue;
     if (NO_RESULT_MODULES.has(module)) node.fail(`"${key}" means nothing on ${module}: it has no result to judge`, `remove "${key}"`);
+    const args = map.get(module);
+    if (args?.kind === 'map' && args.asMap().get(key)) node.fail(`"${key}" is given twice: as a task keyword and as an argument of ${module}`, 'keep the task keyword (the documented way) and remove the argument');
     result[field] = node.kind === 'boolean' ? node.asBool() : expression(node, key, `e.g. ${key}: rc != 0 && !stderr.includes("exists"), or true/false`);
   }
   if (result.until !== undefined && NO_RESULT_MODULES.has(module)) until!.fail(`"until" means nothing on ${module}: it has no result to judge`, 'remove "until"');

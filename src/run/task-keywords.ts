@@ -79,7 +79,7 @@ export type ResultEvaluator = (expression: string, result: Record<string, unknow
 export function resultNames(task: TaskConfig, result: Record<string, unknown>): Record<string, unknown> {
   // As Ansible does, stdout and stderr lose their final newline.
   const trimmed = { ...result, stdout: String(result['stdout'] ?? '').replace(/\n$/, ''), stderr: String(result['stderr'] ?? '').replace(/\n$/, '') };
-  return task.register ? { ...trimmed, [task.register]: result } : trimmed;
+  return task.register ? { ...trimmed, [task.register]: trimmed } : trimmed;
 }
 
 /** `changed_when` / `failed_when` applied to what the module concluded. */
@@ -87,7 +87,8 @@ export function judge(task: TaskConfig, verdict: Verdict, last: StepResult | und
   if (task.changedWhen === undefined && task.failedWhen === undefined) return verdict;
   const result = commandResult({ changed: verdict.changed, failed: Boolean(verdict.failed), ...(last ? { last } : {}) });
   let { changed, failed } = verdict;
-  if (task.changedWhen !== undefined && !moduleJudgesChanged) {
+  // A module that judged changed_when itself did so only for a command that succeeded.
+  if (task.changedWhen !== undefined && (!moduleJudgesChanged || failed !== undefined)) {
     changed = typeof task.changedWhen === 'boolean' ? task.changedWhen : Boolean(evaluate(task.changedWhen, result, 'changed_when'));
   }
   if (task.failedWhen !== undefined) {
