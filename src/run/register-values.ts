@@ -9,6 +9,11 @@ export function lastValueOf(instance: TaskInstance): Record<string, unknown> | u
   return lastValues.get(instance);
 }
 
+/** Before an instance runs (again): what an earlier attempt said is not its result. */
+export function forgetLastValue(instance: TaskInstance): void {
+  lastValues.delete(instance);
+}
+
 export function registerValue(registers: Map<string, unknown>, instance: TaskInstance, value: Record<string, unknown>): void {
   lastValues.set(instance, value);
   const name = instance.task.register;

@@ -4,7 +4,7 @@ import type { TaskResult } from '../plan/types.js';
 import type { Reporter } from '../report/reporter.js';
 import { HostFailed } from './host-play-types.js';
 import type { TaskInstance } from './prepare.js';
-import { registerValue } from './register-values.js';
+import { lastValueOf, registerValue } from './register-values.js';
 import { withoutLogged } from './task-keywords.js';
 
 export class TaskRecorder {
@@ -55,7 +55,9 @@ export class TaskRecorder {
 
   /** Records a failed task; true when `ignore_errors` lets the host go on. */
   failInstance(instance: TaskInstance, reason: string, started: number, isHandler: boolean, output?: string): boolean {
-    registerValue(this.registers, instance, { changed: false, skipped: false, failed: true, msg: reason });
+    // What the task's command said (rc, stdout, stderr) stays in the registered value.
+    const ran = lastValueOf(instance);
+    registerValue(this.registers, instance, { ...(ran ?? { rc: 1, stdout: '', stderr: '', stdout_lines: [] }), changed: ran?.['changed'] === true, skipped: false, failed: true, msg: reason });
     if (instance.task.ignoreErrors) {
       this.record(instance, 'failed', `${reason} (ignored)`, started, isHandler, undefined, output, true);
       return true;

@@ -6,7 +6,7 @@ import type { TaskResult } from '../plan/types.js';
 import type { Reporter } from '../report/reporter.js';
 import { Interrupted } from './host-play-types.js';
 import type { TaskInstance } from './prepare.js';
-import { lastValueOf } from './register-values.js';
+import { forgetLastValue, lastValueOf } from './register-values.js';
 import type { ResultEvaluator } from './task-keywords.js';
 import type { TaskRecorder } from './task-record.js';
 
@@ -36,6 +36,7 @@ export async function runWithRetries(ctx: RetryContext): Promise<boolean> {
   const before = task.register ? ctx.registers.get(task.register) : undefined;
   for (let attempt = 1; ; attempt++) {
     if (attempt > 1 && task.register) restore(ctx.registers, task.register, before);
+    forgetLastValue(instance);
     recorder.hold();
     let goOn: boolean;
     try {
