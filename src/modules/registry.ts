@@ -10,10 +10,11 @@ import { mysqlUserModule } from './mysql-user.js';
 import { serviceModule } from './service.js';
 import { templateModule } from './template.js';
 import type { AnyModule } from './types.js';
+import { rebootModule } from './reboot.js';
 import { ufwModule } from './ufw.js';
 import { flushHandlersModule } from './flush-handlers.js';
 
-const all: AnyModule[] = [templateModule, copyModule, fileModule, commandModule, serviceModule, aptModule, mysqlDbModule, mysqlUserModule, mysqlReplicationModule, ufwModule, flushHandlersModule, certModule];
+const all: AnyModule[] = [templateModule, copyModule, fileModule, commandModule, serviceModule, aptModule, mysqlDbModule, mysqlUserModule, mysqlReplicationModule, ufwModule, flushHandlersModule, certModule, rebootModule];
 
 export const modules: ReadonlyMap<string, AnyModule> = new Map(all.map((m) => [m.name, m]));
 

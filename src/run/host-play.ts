@@ -23,6 +23,8 @@ import { stepBecome } from './step-become.js';
 import { describeStepFailure, stepOutput, TaskRecorder } from './task-record.js';
 import { execForTask, judge, resultNames, takesChangedWhenArg, withTaskVars, type ResultEvaluator } from './task-keywords.js';
 import { runWithRetries } from './task-retries.js';
+import { REBOOT } from '../modules/reboot.js';
+import { rebootAndRecord } from './reboot-task.js';
 import { evaluateExpression } from '../template/expression.js';
 
 export type { HostPlayInput, HostPlayOutcome } from './host-play-types.js';
@@ -264,6 +266,11 @@ class HostPlayRun {
       return true;
     }
 
+    // The host restarts: the connection is re-opened, and the play goes on there.
+    if (instance.module.name === REBOOT) {
+      if (!(await this.queue.settle())) return false;
+      return rebootAndRecord({ input: this.input, instance, resolved, plan, started, isHandler, recorder: this.recorder, handlers: this.handlers, register: (v) => this.register(instance, v) });
+    }
     const become = isHandler ? undefined : this.queue.queueableBecome(instance, plan);
     if (become !== undefined) return this.queue.add(instance, plan, become, started);
     if (!(await this.queue.settle())) return false;
