@@ -18,8 +18,8 @@ const bootId = async (): Promise<string> => (await onHost(HOST, 'cat /proc/sys/k
 async function stackUp(): Promise<true | undefined> {
   try {
     const states = (await onHost(HOST, `systemctl is-active ${SERVICES.join(' ')}; sudo ufw status | head -1`)).trim().split('\n');
-    // As the load balancers reach it (ufw lets only them in on port 80).
-    const web = (await onHost('lb1', `curl -s -o /dev/null -m 3 -w '%{http_code}' http://${addressOf(HOST)}/ || true`)).trim();
+    // nginx answers on the host's address (ufw lets only the load balancers in from outside).
+    const web = (await onHost(HOST, `curl -s -o /dev/null -m 3 -w '%{http_code}' http://${addressOf(HOST)}/ || true`)).trim();
     return states.slice(0, SERVICES.length).every((s) => s === 'active') && states[SERVICES.length] === 'Status: active' && /^[1-5]\d\d$/.test(web) ? true : undefined;
   } catch {
     return undefined;
