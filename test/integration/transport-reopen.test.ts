@@ -8,21 +8,23 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionError } from '../../src/errors.js';
 import { LockedTransport, newRunId } from '../../src/run/host-lock.js';
+import { jumpPoolWith } from '../../src/transport/jump-pool.js';
 import { SshTransport } from '../../src/transport/ssh.js';
 import { within } from '../helpers/poll.js';
 import { sshdSettings, startSshd, type TestSshd } from '../helpers/sshd.js';
 
 let sshd: TestSshd;
+let bastion: TestSshd;
 let dir: string;
 
 beforeAll(async () => {
-  sshd = await startSshd({ users: ['root'] });
+  [sshd, bastion] = await Promise.all([startSshd({ users: ['root'] }), startSshd({ users: ['root'] })]);
   dir = mkdtempSync(join(tmpdir(), 'fbp-reopen-'));
   chmodSync(dir, 0o1777);
 });
 
 afterAll(async () => {
-  await sshd?.stop();
+  await Promise.all([sshd?.stop(), bastion?.stop()]);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -55,6 +57,27 @@ describe('reopen', () => {
       await t.close();
     }
     expect(await within(10_000, async () => (free() ? true : undefined))).toBe(true);
+  });
+
+  it('goes through the same jump host again', async () => {
+    const pool = jumpPoolWith({ env: {}, interactive: false });
+    const settings = sshdSettings(sshd, { hostName: 'behind', jump: [sshdSettings(bastion, { hostName: 'bastion' })] });
+    const t = pool.lease(settings);
+    try {
+      const before = [bastion.connectionCount(), sshd.connectionCount()];
+      const session = Number((await t.exec(SSHD_OF_THIS_SHELL)).stdout.trim());
+      // Through a tunnel, the loss may be noticed only by keepalives: reopen does not wait for it.
+      process.kill(session, 'SIGKILL');
+      await t.reopen!();
+      // Seen by the target as coming from loopback through the bastion's forwarding, as before.
+      const after = await t.exec('echo $SSH_CONNECTION');
+      expect(after.stdout.trim().split(' ')[3]).toBe(String(sshd.port));
+      expect(sshd.connectionCount() - before[1]!).toBe(2);
+      // The jump host's connection was kept, or opened again: never bypassed.
+      expect(bastion.connectionCount() - before[0]!).toBeGreaterThanOrEqual(1);
+    } finally {
+      await t.close();
+    }
   });
 
   it('fails with a ConnectionError while the host does not answer, and can be called again', async () => {
