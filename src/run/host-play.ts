@@ -21,7 +21,7 @@ import { commandResult, registerValue } from './register-values.js';
 import { foldHistory } from './history-record.js';
 import { stepBecome } from './step-become.js';
 import { describeStepFailure, stepOutput, TaskRecorder } from './task-record.js';
-import { execForTask, judge, resultNames, takesChangedWhenArg, withTaskVars, type ResultEvaluator } from './task-keywords.js';
+import { execForTask, judge, loggableDecision, resultNames, takesChangedWhenArg, withTaskVars, type ResultEvaluator } from './task-keywords.js';
 import { runWithRetries } from './task-retries.js';
 import { REBOOT } from '../modules/reboot.js';
 import { rebootAndRecord } from './reboot-task.js';
@@ -222,7 +222,7 @@ class HostPlayRun {
 
   /** Against a saved plan, before anything of this task is sent: a difference refuses the host. */
   private async checkDecision(instance: TaskInstance, isHandler: boolean, plan: TaskPlan | { status: 'skipped'; reason: string }): Promise<void> {
-    const refusal = this.input.ledger?.decided(decisionOf(this.input.play.name, instance.label, isHandler, plan));
+    const refusal = this.input.ledger?.decided(loggableDecision(instance.task, decisionOf(this.input.play.name, instance.label, isHandler, plan)));
     if (refusal === undefined) return;
     if (!(await this.queue.settle())) this.stop();
     throw new HostDriftedError(refusal);
@@ -312,7 +312,7 @@ class HostPlayRun {
     else this.cache.invalidate();
     if (verdict.failed) return this.recorder.failInstance(instance, verdict.failed, started, isHandler, stepOutput(results));
     if (!verdict.changed) {
-      this.recorder.record(instance, 'ok', 'ran; changed_when says no change', started, isHandler, undefined, undefined);
+      this.recorder.record(instance, 'ok', 'ran; changed_when says no change', started, isHandler);
       return true;
     }
     this.recorder.record(instance, 'changed', plan.summary, started, isHandler, plan.diff);

@@ -5,6 +5,7 @@ import { ConfigError, TaskFailedError } from '../errors.js';
 import type { TaskConfig } from '../config/types.js';
 import { mergeLayers } from '../config/template-origin.js';
 import type { StepResult } from '../modules/types.js';
+import type { Decision } from '../plan/ledger.js';
 import type { TaskResult } from '../plan/types.js';
 import type { ExecOptions, ExecResult, Transport } from '../transport/types.js';
 import { commandResult } from './register-values.js';
@@ -104,4 +105,12 @@ export function withoutLogged(task: TaskConfig, result: TaskResult): TaskResult 
   const { diff: _diff, output: _output, validation: _validation, ...rest } = result;
   const attempts = /\(\d+ attempts?\)$/.exec(result.reason)?.[0];
   return { ...rest, reason: `${NO_LOG_REASON}${result.ignored ? ' (ignored)' : ''}${attempts ? ` ${attempts}` : ''}` };
+}
+
+/** A no_log task's decision as a saved plan file keeps it: no summary, no content in the diff
+ *  (the steps are kept only as a keyed hash there). */
+export function loggableDecision(task: TaskConfig, decision: Decision): Decision {
+  if (!task.noLog) return decision;
+  const diff = decision.diff ? { ...decision.diff, before: null, after: null, sensitive: true, contentChanged: true } : undefined;
+  return { ...decision, summary: NO_LOG_REASON, ...(diff ? { diff } : {}) };
 }

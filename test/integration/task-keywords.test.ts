@@ -137,7 +137,10 @@ describe('no_log', () => {
       await apply(book, '-vv'),
       await apply(book, '--json'),
       await runCli(['history', '--inventory', 'test'], { cwd: project }),
+      await runCli(['plan', '--inventory', 'test', '--playbook', book, '--out', join(project, 'saved.plan')], { cwd: project }),
     ];
+    // The saved plan file too.
+    expect(await readFile(join(project, 'saved.plan'), 'utf8')).not.toContain('S3CRET');
     const apply2 = parseReport(outputs[3]!.stdout);
     expect(apply2.results.find((r) => r.task === 'read it back')).toMatchObject({ outcome: 'failed' });
     expect(outputs.map((o) => o.stdout).join('\n')).toContain('write the secret');
