@@ -186,6 +186,21 @@ describe('what they do on a host', () => {
     expect(text).not.toContain('hidden-item-one');
   });
 
+  it('a loop item that fails is one entry of the registered results, with its rc', async () => {
+    const { summary } = await run(tasks(
+      '- name: items',
+      '  command: "exit <%= item %>"',
+      '  loop: [0, 3, 0]',
+      '  register: r',
+      '  ignore_errors: true',
+      '- name: count',
+      '  command: "echo <%= r.results.length %>:<%= r.results.map((x) => x.rc).join() %>:<%= r.results[1].failed %> > count"',
+    ));
+    const { readFileSync } = await import('node:fs');
+    expect(summary.results.filter((x) => x.task.startsWith('items')).map((x) => x.outcome)).toEqual(['changed', 'failed', 'changed']);
+    expect(readFileSync(join(root, 'count'), 'utf8').trim()).toBe('3:0,3,0:true');
+  });
+
   it('task vars win over play vars for that task only; --var still wins', async () => {
     const { summary } = await run(tasks(
       '- name: own',
