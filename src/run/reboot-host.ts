@@ -38,7 +38,8 @@ export async function rebootHost(input: RebootInput): Promise<number> {
   const become = input.become === undefined ? {} : { become: input.become };
   // One exec: the boot id now, and a reboot that starts once this command has returned.
   const delay = Math.max(1, args.preRebootDelay);
-  const request = `${BOOT_ID} && { command -v logger >/dev/null 2>&1 && logger -t foobar-provision -- ${shellQuote(args.msg)}; setsid -f sh -c ${shellQuote(`sleep ${delay}; systemctl reboot || reboot`)} </dev/null >/dev/null 2>&1; }`;
+  // The reboot itself runs detached, so its refusal would go unseen: root is checked first.
+  const request = `[ "$(id -u)" = 0 ] || { echo 'reboot needs root: add become: true (or log in as root)' >&2; exit 3; }; ${BOOT_ID} && { command -v logger >/dev/null 2>&1 && logger -t foobar-provision -- ${shellQuote(args.msg)}; setsid -f sh -c ${shellQuote(`sleep ${delay}; systemctl reboot || reboot`)} </dev/null >/dev/null 2>&1; }`;
   const asked = await transport.exec(request, { ...become, timeoutMs: PROBE_TIMEOUT_MS });
   const oldId = asked.stdout.trim();
   if (asked.code !== 0 || !UUID.test(oldId)) throw new RebootFailed(`could not ask the host to reboot (exit ${asked.code}): ${(asked.stderr || asked.stdout).trim().slice(0, 300)}`);
