@@ -58,10 +58,10 @@ export const rebootModule: ModuleDefinition<RebootArgs> = {
   },
   resolve: (args) => args,
   queries: () => [],
-  plan: (args) => ({
+  plan: (args, _facts, ctx) => ({
     status: 'changed',
     summary: `will reboot (wait up to ${args.rebootTimeout} s for it to come back)`,
     // The executor runs these itself (reboot-host.ts); listed so plan and history see a change.
-    steps: [{ command: 'reboot', become: true, description: 'reboot the host' }],
+    steps: [{ command: 'reboot', become: ctx.become, description: 'reboot the host' }],
   }),
 };

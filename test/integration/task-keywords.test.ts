@@ -9,14 +9,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseReport, runCli } from '../helpers/cli.js';
 import { within } from '../helpers/poll.js';
-import { freePort, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { ensureTestUsers, freePort, startSshd, type TestSshd } from '../helpers/sshd.js';
 
 let sshd: TestSshd;
 let project: string;
 let target: string;
 
 beforeAll(async () => {
-  sshd = await startSshd({ users: ['root'] });
+  await ensureTestUsers();
+  sshd = await startSshd({ users: ['root', 'fbptestpw'] });
   project = await mkdtemp(join(tmpdir(), 'fbp-keywords-'));
   target = join(project, 'target');
   await mkdir(target);
@@ -148,5 +149,24 @@ describe('no_log', () => {
       expect(output.stdout).not.toContain('S3CRET');
       expect(output.stderr).not.toContain('S3CRET');
     }
+  });
+});
+
+describe('reboot without root', () => {
+  // Never as root here: this host is the machine the tests run on. The login is a user whose sudo
+  // needs a password the inventory does not give, so even a sudo would be refused; without
+  // become, the reboot must be refused before anything is asked of the host.
+  it('fails at once, saying it needs root, instead of waiting out reboot_timeout', async () => {
+    await writeFile(
+      join(project, 'inventory', 'user.yml'),
+      `connection:\n  user: fbptestpw\n  key: ${sshd.clientKeyPath}\n  known_hosts: ${sshd.knownHostsFile}\n  connect_timeout: 5\nhosts:\n  node1: { address: 127.0.0.1, port: ${sshd.port} }\n`,
+    );
+    const book = await play('reboot', `    - name: reboot it
+      reboot: { reboot_timeout: 600 }
+`);
+    const run = await runCli(['apply', '--inventory', 'user', '--playbook', book, '--json'], { cwd: project });
+    const report = parseReport(run.stdout);
+    expect(report.results.find((r) => r.task === 'reboot it')).toMatchObject({ outcome: 'failed', reason: expect.stringContaining('reboot needs root') });
+    expect(report.hosts[0]!.status).toBe('failed');
   });
 });

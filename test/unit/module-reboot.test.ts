@@ -18,6 +18,8 @@ describe('reboot', () => {
     const args = validate({ reboot_timeout: 120 });
     expect(rebootModule.queries(args)).toEqual([]);
     expect(rebootModule.plan(args, facts(), ctx)).toMatchObject({ status: 'changed', summary: 'will reboot (wait up to 120 s for it to come back)' });
+    // Through sudo only when the task says so (a login without become is refused on the host).
+    expect(rebootModule.plan(args, facts(), { ...ctx, become: false })).toMatchObject({ steps: [{ become: false }] });
   });
 
   it.each([
