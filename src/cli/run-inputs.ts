@@ -72,7 +72,7 @@ export function runInputs(inventory: Inventory, options: RunInputOptions, redact
     hostsForPlay,
     varsFor,
     selected: (task) => selectByTags(task.tags, { tags: options.tags, skipTags: options.skipTags }),
-    prepare: { modules, secretVarNames: inventory.secretVarNames, searchPathFor: searchPathFor(options.playbook), hostNames: new Set(byName.keys()) },
+    prepare: { modules, secretVarNames: inventory.secretVarNames, searchPathFor: searchPathFor(options.playbook), hostNames: new Set(byName.keys()), extraVars: options.extraVars },
   };
 }
 

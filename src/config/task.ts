@@ -6,6 +6,7 @@ import { ENGINE_VAR_HINT, isEngineVarName } from './engine-vars.js';
 import { ansibleModuleHint } from './module-aliases.js';
 import { orRecordedNow, type ProblemList } from './problems.js';
 import { closestMatch, listNames } from './suggest.js';
+import { readRunKeywords, RUN_KEYWORDS } from './task-keywords.js';
 import type { TaskConfig } from './types.js';
 import type { YamlEntry, YamlMap, YamlNode } from './yaml.js';
 
@@ -21,6 +22,7 @@ export const TASK_KEYWORDS: readonly string[] = [
   'ignore_errors',
   'run_once',
   'delegate_to',
+  ...RUN_KEYWORDS,
 ];
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -92,6 +94,7 @@ export function readTask(node: YamlNode, context: TaskContext): TaskConfig {
     ...(loop ? { loop: loop.toJS() } : {}),
     ignoreErrors: map.get('ignore_errors')?.asBool() ?? false,
     ...placement,
+    ...readRunKeywords(map, module),
     ...(context.role === undefined ? {} : { role: context.role }),
   };
 }

@@ -3,6 +3,7 @@
 
 import type { SourceRef } from '../errors.js';
 import type { RollingConfig } from './rolling.js';
+import type { TaskRunKeywords } from './task-keywords.js';
 import type { TextTransform } from './yaml.js';
 
 export type { SourceRef } from '../errors.js';
@@ -102,7 +103,7 @@ export interface LoadOptions {
   warn?: (message: string) => void;
 }
 
-export interface TaskConfig {
+export interface TaskConfig extends TaskRunKeywords {
   /** The task's `name:`, or `<module> <short args>`. */
   name: string;
   module: string;

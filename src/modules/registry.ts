@@ -1,39 +1,43 @@
-// Every module by the name a task uses.
+// Every module by the name a task uses: the built-ins here, a project's own added at start-up.
+import { systemdModule } from './aliases.js';
+import { aptRepositoryModule } from './apt-repository.js';
 import { aptModule } from './apt.js';
+import { authorizedKeyModule } from './authorized-key.js';
+import { blockinfileModule } from './blockinfile.js';
 import { certModule } from './cert.js';
 import { commandModule } from './command.js';
 import { copyModule } from './copy.js';
+import { cronModule } from './cron.js';
 import { fileModule } from './file.js';
+import { flushHandlersModule } from './flush-handlers.js';
+import { getUrlModule } from './get-url.js';
+import { groupModule } from './group.js';
+import { hostnameModule } from './hostname.js';
+import { lineinfileModule } from './lineinfile.js';
 import { mysqlDbModule } from './mysql-db.js';
 import { mysqlReplicationModule } from './mysql-replication.js';
 import { mysqlUserModule } from './mysql-user.js';
+import { rebootModule } from './reboot.js';
 import { serviceModule } from './service.js';
+import { shellModule } from './shell-command.js';
+import { sysctlModule } from './sysctl.js';
+import { systemdTimerModule } from './systemd-timer.js';
+import { systemdUnitModule } from './systemd-unit.js';
 import { templateModule } from './template.js';
 import type { AnyModule } from './types.js';
 import { ufwModule } from './ufw.js';
-import { flushHandlersModule } from './flush-handlers.js';
-import { userModule } from './user.js';
-import { groupModule } from './group.js';
-import { authorizedKeyModule } from './authorized-key.js';
-import { blockinfileModule } from './blockinfile.js';
-import { hostnameModule } from './hostname.js';
-import { lineinfileModule } from './lineinfile.js';
-import { sysctlModule } from './sysctl.js';
-import { waitForModule } from './wait-for.js';
-import { getUrlModule } from './get-url.js';
-import { aptRepositoryModule } from './apt-repository.js';
 import { unarchiveModule } from './unarchive.js';
-const all: AnyModule[] = [templateModule, copyModule, fileModule, commandModule, serviceModule, aptModule, mysqlDbModule, mysqlUserModule, mysqlReplicationModule, ufwModule, flushHandlersModule, certModule,
+import { userModule } from './user.js';
+import { waitForModule } from './wait-for.js';
+
+const all: AnyModule[] = [
+  templateModule, copyModule, fileModule, commandModule, shellModule, serviceModule, systemdModule, aptModule,
+  mysqlDbModule, mysqlUserModule, mysqlReplicationModule, ufwModule, flushHandlersModule, certModule,
   userModule, groupModule, authorizedKeyModule,
   lineinfileModule, blockinfileModule, sysctlModule, hostnameModule, waitForModule,
   getUrlModule, aptRepositoryModule, unarchiveModule,
-  systemdUnitModule, systemdModule, shellModule, cronModule, systemdTimerModule];
-import { systemdModule } from './aliases.js';
-import { cronModule } from './cron.js';
-import { shellModule } from './shell-command.js';
-import { systemdTimerModule } from './systemd-timer.js';
-import { systemdUnitModule } from './systemd-unit.js';
-
+  systemdUnitModule, cronModule, systemdTimerModule, rebootModule,
+];
 
 const registry = new Map(all.map((m) => [m.name, m]));
 const names = [...registry.keys()].sort();

@@ -12,6 +12,7 @@ import type { TaskInstance } from './prepare.js';
 import { commandResult, registerValue } from './register-values.js';
 import { becomeKey, stepBecome } from './step-become.js';
 import { describeStepFailure, stepOutput, type TaskRecorder } from './task-record.js';
+import { mustRunAlone } from './task-keywords.js';
 
 /** A task waiting for the queued steps before it to reach the host. */
 type Queued =
@@ -48,7 +49,7 @@ export class ChangeQueue {
    */
   queueableBecome(instance: TaskInstance, plan: ChangePlan): BecomeOptions | false | undefined {
     const { module } = instance;
-    if (this.input.mode !== 'apply' || this.input.lockstep || instance.task.ignoreErrors) return undefined;
+    if (this.input.mode !== 'apply' || this.input.lockstep || instance.task.ignoreErrors || mustRunAlone(instance.task)) return undefined;
     if (!module.exactAssume || module.interpret || !plan.assume || plan.steps.length === 0) return undefined;
     if (plan.steps.some((step) => step.followUp)) return undefined;
     const [first, ...rest] = plan.steps.map((step) => stepBecome(instance, step, this.input.loginIsRoot));

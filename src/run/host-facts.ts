@@ -2,6 +2,7 @@
 // play), and re-read in one exec when an unpredictable change made some stale.
 import { buildProbe, ProbeOutputError } from '../facts/probe.js';
 import type { FactQuery } from '../facts/types.js';
+import { missingContent, refetchContent } from './content-refetch.js';
 import { unionQueries } from './host-memory.js';
 import { throwIfInterrupted, type HostPlayInput } from './host-play-types.js';
 import { ROOT_PENDING_FILE, USER_PENDING_FILE } from './pending-handlers.js';
@@ -67,4 +68,22 @@ export async function refreshFacts(input: HostPlayInput, position: number, queri
   const result = await input.transport.exec(probe.script, { become: become && !input.loginIsRoot });
   if (result.code !== 0) throw new Error(`re-checking facts failed (exit ${result.code}): ${result.stderr.trim()}`);
   cache.store(needed, probe.parse(result.stdout));
+}
+
+/**
+ * Brings the facts a task reads up to date before it is planned: stale ones re-read, content a
+ * deferred task named only now fetched. Changes still queued go first (`settle`): no fact may
+ * predate them. False when settling them failed.
+ */
+export async function freshFactsFor(input: HostPlayInput, instance: TaskInstance, queries: FactQuery[], position: number, settle: () => Promise<boolean>): Promise<boolean> {
+  const cache = input.memory.cache;
+  if (cache.needed(queries).length > 0) {
+    if (!(await settle())) return false;
+    await refreshFacts(input, position, queries, instance.become);
+  } else if (instance.prepared.state === 'deferred') {
+    const missing = missingContent(queries, cache.facts);
+    if (missing.length > 0 && !(await settle())) return false;
+    if (missing.length > 0) await refetchContent(input, missing, instance.become);
+  }
+  return true;
 }

@@ -278,4 +278,12 @@ export class LockedTransport implements Transport {
   close(): Promise<void> {
     return this.inner.close();
   }
+
+  /** After a reboot: a new connection, and the run lock taken again with its next command (the
+   *  old one went with the old connection and the host's /run). */
+  async reopen(): Promise<void> {
+    if (!this.inner.reopen) throw new ConnectionError(this.hostName, `${this.hostName}: this connection cannot be re-opened`);
+    await this.inner.reopen();
+    this.#lock = undefined;
+  }
 }

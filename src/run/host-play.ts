@@ -3,15 +3,14 @@
 // whose outcome is known in advance (file writes) go to the host together, in one exec
 // (change-queue.ts); handlers live in handlers.ts, results in task-record.ts.
 import { ConnectionError, FoobarError } from '../errors.js';
-import type { StepResult, TaskPlan } from '../modules/types.js';
+import type { TaskPlan } from '../modules/types.js';
 import type { TaskResult } from '../plan/types.js';
 import { FLUSH_HANDLERS } from '../modules/flush-handlers.js';
 import { ChangeQueue } from './change-queue.js';
 import { reloadIfPending } from './daemon-reload.js';
-import { missingContent, refetchContent } from './content-refetch.js';
 import type { FactCache } from './fact-cache.js';
 import { Handlers } from './handlers.js';
-import { gatherFacts, probeNeedsBecome, refreshFacts } from './host-facts.js';
+import { freshFactsFor, gatherFacts, probeNeedsBecome } from './host-facts.js';
 import { HostFailed, Interrupted, throwIfInterrupted, type HostPlayInput, type HostPlayOutcome } from './host-play-types.js';
 import { InFlight } from './in-flight.js';
 import { contextFor, instancesOf, prepareTask, type TaskInstance } from './prepare.js';
@@ -21,8 +20,13 @@ import { decisionOf, HostDriftedError } from '../plan/ledger.js';
 import { commandResult, registerValue } from './register-values.js';
 import { foldHistory } from './history-record.js';
 import { stepBecome } from './step-become.js';
-import { describeStepFailure, stepOutput, TaskRecorder } from './task-record.js';
+import { stepOutput, TaskRecorder } from './task-record.js';
+import { sendSteps } from './send-steps.js';
 import { TaskPlacement } from './placed-task.js';
+import { failedWhenOk, keywordEvaluator, loggableDecision, type ResultEvaluator } from './task-keywords.js';
+import { runWithRetries } from './task-retries.js';
+import { REBOOT } from '../modules/reboot.js';
+import { rebootAndRecord } from './reboot-task.js';
 
 export type { HostPlayInput, HostPlayOutcome } from './host-play-types.js';
 export { playQueries, probeNeedsBecome } from './host-facts.js';
@@ -160,8 +164,26 @@ class HostPlayRun {
     registerValue(this.input.registers, instance, value);
   }
 
-  /** Runs (or plans) one instance; false when the host must stop. */
+  /** Runs (or plans) one instance, again while its `until` is not met; false when the host must stop. */
   private async runInstance(instance: TaskInstance, isHandler: boolean): Promise<boolean> {
+    if (instance.task.until === undefined) return this.attemptInstance(instance, isHandler);
+    if (!(await this.queue.settle())) return false;
+    return runWithRetries({
+      instance, isHandler, recorder: this.recorder, reporter: this.input.reporter, host: this.input.host, registers: this.input.registers,
+      planning: this.input.mode === 'plan', signal: this.input.signal,
+      attempt: () => this.attemptInstance(instance, isHandler),
+      forgetFacts: () => this.cache.invalidate(),
+      evaluate: this.evaluator(instance),
+    });
+  }
+
+  /** Evaluates a keyword's expression on a result, with the task's variables. */
+  private evaluator(instance: TaskInstance): ResultEvaluator {
+    return keywordEvaluator(instance.task, this.vars(instance.hasItem ? { item: instance.item } : {}), this.input.prepare);
+  }
+
+  /** One attempt at an instance; false when the host must stop. */
+  private async attemptInstance(instance: TaskInstance, isHandler: boolean): Promise<boolean> {
     const { reporter, host } = this.input;
     this.checkSignal();
     this.current = instance.label;
@@ -185,15 +207,7 @@ class HostPlayRun {
         });
         return true;
       }
-      if (this.cache.needed(prepared.queries).length > 0) {
-        // Facts read from the host must not predate changes still queued for it.
-        if (!(await this.queue.settle())) return false;
-        await refreshFacts(this.input, this.position, prepared.queries, instance.become);
-      } else if (instance.prepared.state === 'deferred') {
-        const missing = missingContent(prepared.queries, this.cache.facts);
-        if (missing.length > 0 && !(await this.queue.settle())) return false;
-        if (missing.length > 0) await refetchContent(this.input, missing, instance.become);
-      }
+      if (!(await freshFactsFor(this.input, instance, prepared.queries, this.position, () => this.queue.settle()))) return false;
       const plan = instance.module.plan(prepared.resolved, this.cache.facts, { become: instance.become, taskName: instance.label, ...(this.input.transport.port !== undefined ? { sshPort: this.input.transport.port } : {}) });
       await this.checkDecision(instance, isHandler, plan);
       return await this.handlePlan(instance, prepared.resolved, plan, started, isHandler);
@@ -206,7 +220,7 @@ class HostPlayRun {
 
   /** Against a saved plan, before anything of this task is sent: a difference refuses the host. */
   private async checkDecision(instance: TaskInstance, isHandler: boolean, plan: TaskPlan | { status: 'skipped'; reason: string }): Promise<void> {
-    const refusal = this.input.ledger?.decided(decisionOf(this.input.play.name, instance.label, isHandler, plan));
+    const refusal = this.input.ledger?.decided(loggableDecision(instance.task, decisionOf(this.input.play.name, instance.label, isHandler, plan)));
     if (refusal === undefined) return;
     if (!(await this.queue.settle())) this.stop();
     throw new HostDriftedError(refusal);
@@ -223,6 +237,8 @@ class HostPlayRun {
   }
 
   private async handlePlan(instance: TaskInstance, resolved: unknown, plan: TaskPlan, started: number, isHandler: boolean): Promise<boolean> {
+    const failedWhen = plan.status === 'ok' ? failedWhenOk(instance.task, plan.reason, this.evaluator(instance)) : undefined;
+    if (failedWhen !== undefined) return this.recorder.failInstance(instance, failedWhen, started, isHandler);
     if (plan.status === 'ok') {
       this.queue.afterQueued(() => {
         this.recorder.record(instance, 'ok', plan.reason, started, isHandler);
@@ -247,37 +263,17 @@ class HostPlayRun {
       return true;
     }
 
+    // The host restarts: the connection is re-opened, and the play goes on there.
+    if (instance.module.name === REBOOT) return (await this.queue.settle()) && rebootAndRecord({ input: this.input, instance, resolved, plan, started, isHandler, recorder: this.recorder, handlers: this.handlers, register: (v) => this.register(instance, v) });
     const become = isHandler ? undefined : this.queue.queueableBecome(instance, plan);
     if (become !== undefined) return this.queue.add(instance, plan, become, started);
     if (!(await this.queue.settle())) return false;
 
-    const results: StepResult[] = [];
     const folded = isHandler || instance.module.interpret ? { plan, lines: [] } : this.handlers.foldPendingRecord(instance, plan);
     const lastStep = folded.plan.steps[folded.plan.steps.length - 1];
     // A command with `changed_when: false` only reads: it is no change to write down.
     const history = lastStep && !instance.module.readOnly?.(resolved) ? foldHistory(this.input.history, this.input.loginIsRoot, [instance.label], folded.plan.steps, stepBecome(instance, lastStep, this.input.loginIsRoot)) : undefined;
-    let followUpFailed = false;
-    for (const step of history?.steps ?? folded.plan.steps) {
-      this.checkSignal();
-      const become = stepBecome(instance, step, this.input.loginIsRoot);
-      const result = await this.inFlight.sending([instance], () => this.input.transport.exec(step.command, { stdin: step.stdin, become }));
-      results.push(result);
-      if (result.code !== 0 && !instance.module.interpret) break;
-      if (step.followUp && result.code === 0) {
-        // Controller work on the step's output (a CSR to sign), then the step it gives.
-        const next = await step.followUp(result.stdout);
-        this.checkSignal();
-        const more = await this.inFlight.sending([instance], () => this.input.transport.exec(next.command, { stdin: next.stdin, become: stepBecome(instance, next, this.input.loginIsRoot) }));
-        if (more.code !== 0) {
-          results.push(more);
-          followUpFailed = true;
-          break;
-        }
-      }
-    }
-    const verdict = instance.module.interpret
-      ? instance.module.interpret(resolved, results)
-      : { changed: true, failed: results.some((r) => r.code !== 0) ? describeStepFailure(results) : undefined };
+    const { results, followUpFailed, verdict } = await sendSteps(this.input, this.inFlight, instance, resolved, history?.steps ?? folded.plan.steps, this.evaluator(instance));
     const last = results[results.length - 1];
     if (history && !followUpFailed && results.length === folded.plan.steps.length && last?.code === 0) history.done(last.stderr);
     this.register(instance, commandResult({ changed: verdict.changed, failed: Boolean(verdict.failed), ...(last ? { last } : {}) }));
@@ -286,7 +282,7 @@ class HostPlayRun {
     else this.cache.invalidate();
     if (verdict.failed) return this.recorder.failInstance(instance, verdict.failed, started, isHandler, stepOutput(results));
     if (!verdict.changed) {
-      this.recorder.record(instance, 'ok', ('reason' in verdict ? verdict.reason : undefined) ?? 'ran; changed_when says no change', started, isHandler);
+      this.recorder.record(instance, 'ok', verdict.reason ?? 'ran; changed_when says no change', started, isHandler);
       return true;
     }
     this.recorder.record(instance, 'changed', plan.summary, started, isHandler, plan.diff);

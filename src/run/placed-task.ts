@@ -11,6 +11,7 @@ import { Interrupted, throwIfInterrupted, type HostPlayInput } from './host-play
 import type { TaskInstance } from './prepare.js';
 import { registerValue } from './register-values.js';
 import { sharedOutcome } from './run-once.js';
+import { withTaskVars } from './task-keywords.js';
 import { delegateTarget } from './task-placement.js';
 import type { TaskRecorder } from './task-record.js';
 
@@ -100,7 +101,7 @@ export class TaskPlacement {
     const started = Date.now();
     let target: string | undefined;
     try {
-      target = delegateTarget(instance.task, this.hooks.vars(instance.hasItem ? { item: instance.item } : {}), this.input.prepare.hostNames, this.input.prepare.secretVarNames);
+      target = delegateTarget(instance.task, withTaskVars(instance.task, this.hooks.vars(instance.hasItem ? { item: instance.item } : {}), this.input.prepare), this.input.prepare.hostNames, this.input.prepare.secretVarNames);
     } catch (error) {
       this.input.reporter.taskStart(this.input.host, instance.label);
       return this.recorder.failInstance(instance, (error as Error).message, started, false);

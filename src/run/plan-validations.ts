@@ -40,7 +40,8 @@ const touchedByHost = new WeakMap<object, Set<string>>();
 
 /** The check for a planned change, or undefined when it has no validator (or no new content). */
 export function planCheckFor(instance: TaskInstance, plan: Extract<TaskPlan, { status: 'changed' }>, loginIsRoot: boolean): PlanCheck | undefined {
-  const candidate = plan.validation;
+  // no_log: what the validator says of the content is masked like a secret file's.
+  const candidate = plan.validation && instance.task.noLog ? { ...plan.validation, sensitive: true } : plan.validation;
   if (candidate === undefined) return undefined;
   // Rendered from a registered result that only apply will have: what plan holds is a guess.
   if (instance.prepared.state === 'deferred') return { kind: 'skip', validate: candidate.validate, why: 'its content is known only at apply time' };

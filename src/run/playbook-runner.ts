@@ -15,6 +15,7 @@ import { Lockstep } from './lockstep.js';
 import { controllerTransport, delegateConnector } from './delegate.js';
 import { RunOnce } from './run-once.js';
 import { FACTS_VAR, FactsUsage } from './facts-usage.js';
+import { withNoLogRegisters } from './no-log-registers.js';
 import { preparePlays, registerNames, RunInterrupted } from './play-preparation.js';
 import type { PrepareContext } from './prepare.js';
 import { preflight } from './rolling.js';
@@ -29,7 +30,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
   const started = Date.now();
   // Everything local first: a template error on any host stops the run before any connection.
   // `facts` exists only once a host is probed: what reads it waits for the probe (facts-usage.ts).
-  const prepareContext: PrepareContext = { ...options.prepare, runtimeNames: new Set([...registerNames(options.playbook), FACTS_VAR]), factsUsage: new FactsUsage(options.prepare.searchPathFor) };
+  const prepareContext: PrepareContext = { ...options.prepare, secretVarNames: withNoLogRegisters(options.prepare.secretVarNames, options.playbook), runtimeNames: new Set([...registerNames(options.playbook), FACTS_VAR]), factsUsage: new FactsUsage(options.prepare.searchPathFor) };
   const plays = await preparePlays(options, prepareContext);
   if (options.signal?.aborted) throw new RunInterrupted('interrupted before any host was contacted');
   options.beforeConnect?.();

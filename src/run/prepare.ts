@@ -8,10 +8,11 @@ import type { TaskConfig } from '../config/types.js';
 import type { FactQuery } from '../facts/types.js';
 import { validateRendered } from '../modules/args.js';
 import type { AnyModule, ArgsLocation } from '../modules/types.js';
-import { delegateTarget, withBlockVars } from './task-placement.js';
+import { delegateTarget } from './task-placement.js';
 import { factsHintQueries, FACTS_VAR, type FactsUsage } from './facts-usage.js';
 import { evaluateExpression, UndefinedInExpressionError } from '../template/expression.js';
 import { renderTemplateString, renderValue, topNameOf, UndefinedVariableError } from '../template/render.js';
+import { argsWithChangedWhen, takesChangedWhenArg, withTaskVars } from './task-keywords.js';
 
 export interface PrepareContext {
   modules: ReadonlyMap<string, AnyModule>;
@@ -27,6 +28,8 @@ export interface PrepareContext {
   factsUsage?: FactsUsage;
   /** Inventory host names: a `delegate_to` must name one (or localhost). */
   hostNames?: ReadonlySet<string>;
+  /** `--var` values: they win over a task's own `vars`. */
+  extraVars?: Record<string, unknown>;
 }
 
 export type Prepared =
@@ -142,8 +145,9 @@ export async function prepareTask(
   vars: Record<string, unknown>,
   ctx: PrepareContext,
 ): Promise<Prepared> {
+  if (takesChangedWhenArg(module)) task = argsWithChangedWhen(task);
   try {
-    vars = withBlockVars(task, vars, ctx.secretVarNames);
+    vars = withTaskVars(task, vars, ctx);
     for (const condition of task.when) {
       if (!evaluateExpression(condition, vars, task.where, ctx.secretVarNames)) {
         if (ctx.checkSkipped) module.validate(task.args, locationOf(task));
@@ -216,7 +220,7 @@ export async function instancesOf(
 ): Promise<TaskInstance[]> {
   const module = ctx.modules.get(task.module);
   if (!module) throw new ConfigError(`unknown module "${task.module}"`, task.where);
-  vars = withBlockVars(task, vars, ctx.secretVarNames);
+  vars = withTaskVars(task, vars, ctx);
   const name = displayName(task, vars, ctx);
   const become = task.become ?? playBecome.become;
   const becomeUser = task.becomeUser ?? playBecome.becomeUser;
@@ -243,7 +247,8 @@ export async function instancesOf(
   const itemCtx = contextFor({ secretItem }, ctx);
   for (const [index, item] of items.entries()) {
     const labelItem = labelItems ? labelItems[index] : `item ${index + 1}`;
-    const shown = typeof labelItem === 'object' ? JSON.stringify(labelItem) : String(labelItem);
+    // no_log: the item is the task's data, so it stays out of the label too.
+    const shown = task.noLog ? `item ${index + 1}` : typeof labelItem === 'object' ? JSON.stringify(labelItem) : String(labelItem);
     const label = `${displayName(task, { ...vars, item }, ctx)} (${shown})`;
     instances.push({ task, module, label, item, hasItem: true, ...(secretItem ? { secretItem } : {}), become, becomeUser, prepared: await prepareTask(task, module, { ...vars, item }, itemCtx) });
   }

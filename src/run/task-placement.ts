@@ -25,7 +25,7 @@ export function withBlockVars(task: TaskConfig, vars: Record<string, unknown>, s
 export function delegateTarget(task: TaskConfig, vars: Record<string, unknown>, hostNames: ReadonlySet<string> | undefined, secretVarNames: ReadonlySet<string>): string | undefined {
   if (task.delegateTo === undefined) return undefined;
   const where = task.keywordWhere['delegate_to'] ?? task.where;
-  const value = task.delegateTo.includes('<%') ? renderValue(task.delegateTo, withBlockVars(task, vars, secretVarNames), where, { secretVarNames }).value : task.delegateTo;
+  const value = task.delegateTo.includes('<%') ? renderValue(task.delegateTo, vars, where, { secretVarNames }).value : task.delegateTo;
   const name = typeof value === 'string' ? value.trim() : value;
   if (typeof name !== 'string' || name === '') {
     throw new ConfigError(`delegate_to gave ${JSON.stringify(value) ?? String(value)}, not a host name`, where, 'delegate_to names one inventory host, or localhost');

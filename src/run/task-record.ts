@@ -4,12 +4,15 @@ import type { TaskResult } from '../plan/types.js';
 import type { Reporter } from '../report/reporter.js';
 import { HostFailed } from './host-play-types.js';
 import type { TaskInstance } from './prepare.js';
-import { registerValue } from './register-values.js';
+import { lastValueOf, registerValue } from './register-values.js';
+import { withoutLogged } from './task-keywords.js';
 
 export class TaskRecorder {
   readonly results: TaskResult[] = [];
   /** Tasks whose outcome was reported (the others did not run when the play stopped). */
   readonly done = new Set<TaskInstance>();
+  /** While an `until` attempt runs: its results wait here, not yet reported (task-retries.ts). */
+  private held: TaskResult[] | undefined;
 
   constructor(
     private readonly host: string,
@@ -19,7 +22,7 @@ export class TaskRecorder {
   ) {}
 
   record(instance: TaskInstance, outcome: TaskResult['outcome'], reason: string, started: number, handler: boolean, diff?: TaskResult['diff'], output?: string, ignored = false): void {
-    const result: TaskResult = {
+    const result: TaskResult = withoutLogged(instance.task, {
       host: this.host,
       play: this.play,
       task: instance.label,
@@ -32,15 +35,29 @@ export class TaskRecorder {
       ...(ignored ? { ignored: true } : {}),
       ...(diff ? { diff } : {}),
       ...(output ? { output } : {}),
-    };
-    this.results.push(result);
+    });
     this.done.add(instance);
-    this.reporter.taskResult(result);
+    if (this.held) this.held.push(result);
+    else this.report(result);
+  }
+
+  /** Holds the results recorded from now on (an attempt that may be retried). */
+  hold(): void {
+    this.held = [];
+  }
+
+  /** Stops holding; the held results, for the caller to report or drop. */
+  release(): TaskResult[] {
+    const held = this.held ?? [];
+    this.held = undefined;
+    return held;
   }
 
   /** Records a failed task; true when `ignore_errors` lets the host go on. */
   failInstance(instance: TaskInstance, reason: string, started: number, isHandler: boolean, output?: string): boolean {
-    registerValue(this.registers, instance, { changed: false, skipped: false, failed: true, msg: reason });
+    // What the task's command said (rc, stdout, stderr) stays in the registered value.
+    const ran = lastValueOf(instance);
+    registerValue(this.registers, instance, { ...(ran ?? { rc: 1, stdout: '', stderr: '', stdout_lines: [] }), changed: ran?.['changed'] === true, skipped: false, failed: true, msg: reason });
     if (instance.task.ignoreErrors) {
       this.record(instance, 'failed', `${reason} (ignored)`, started, isHandler, undefined, output, true);
       return true;

@@ -219,6 +219,10 @@ class LeasedTransport implements Transport {
   hold(...args: Parameters<NonNullable<Transport['hold']>>): ReturnType<NonNullable<Transport['hold']>> {
     return this.inner.hold(...args);
   }
+  /** After a reboot: the same link connects again, through the same jump hosts. */
+  reopen(): Promise<void> {
+    return this.inner.reopen();
+  }
   async close(): Promise<void> {
     if (this.#released) return;
     this.#released = true;

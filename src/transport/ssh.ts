@@ -69,6 +69,8 @@ export class SshTransport implements Transport {
   /** Set once the connection is gone (dropped or closed): every later call fails with it. */
   #gone: ConnectionError | undefined;
   #roundTrips = 0;
+  /** Bumped by reopen(): events of an earlier connection no longer touch this one. */
+  #generation = 0;
   /** Sessions held open for the whole connection (the run lock); each takes a channel slot. */
   #held = 0;
   readonly #heldChannels = new Set<ClientChannel>();
@@ -115,6 +117,8 @@ export class SshTransport implements Transport {
 
   async #open(): Promise<void> {
     const s = this.#settings;
+    const generation = this.#generation;
+    const current = (): boolean => generation === this.#generation;
     const auth = await resolveAuth(s, this.#deps);
     // Only this host's entries: the policy below then never looks at the rest of the fleet's.
     const hostEntries = (await this.#deps.knownHosts.load(s.knownHostsFiles)).forHost(s.address, s.port);
@@ -186,11 +190,13 @@ export class SshTransport implements Transport {
         resolve();
       });
       client.on('error', (err: Error & { level?: string; code?: string }) => {
+        if (ready && !current()) return;
         if (!ready) reject(hostKeyFailure ?? withFailureKind(this.#connectError(err, auth), err));
         else if (err.level === 'client-timeout') this.#lose(this.#silentMessage());
         else this.#lose(`connection to ${this.#where()} failed: ${err.message}`);
       });
       client.on('close', () => {
+        if (ready && !current()) return;
         if (!ready) reject(hostKeyFailure ?? new ConnectionError(s.hostName, `${s.hostName}: connection to ${this.#where()} closed during setup`));
         else {
           this.#lose(`connection to ${this.#where()} was lost`);
@@ -428,6 +434,7 @@ export class SshTransport implements Transport {
     });
     // The held session counts against the host's session limit for as long as it lives.
     this.#held++;
+    const generation = this.#generation;
     const max = s.maxChannels > 0 ? s.maxChannels : DEFAULT_MAX_CHANNELS;
     this.#limit.concurrency = Math.max(1, max - this.#held);
     return new Promise<HeldResult>((resolve, reject) => {
@@ -490,6 +497,8 @@ export class SshTransport implements Transport {
         });
         ch.on('close', () => {
           clearInterval(beat);
+          // A session of a connection reopen() has replaced: nothing of it counts any more.
+          if (generation !== this.#generation) return lost(new ConnectionError(s.hostName, `${s.hostName}: the connection was re-opened`));
           this.#heldChannels.delete(ch);
           this.#held--;
           this.#limit.concurrency = Math.max(1, max - this.#held);
@@ -513,6 +522,30 @@ export class SshTransport implements Transport {
 
   get(path: string, options?: { become?: BecomeOptions | boolean }): Promise<Buffer | null> {
     return getViaExec((c, o) => this.exec(c, o), this.hostName, path, options);
+  }
+
+  /**
+   * A new connection to the same host, the same way (jump hosts, keys, known_hosts), after the old
+   * one went away on purpose (the host rebooted). Whatever ran on the old one is failed; what it
+   * held (the run lock) is gone with it. Throws ConnectionError while the host does not answer;
+   * call again to retry.
+   */
+  async reopen(): Promise<void> {
+    if (this.#closing.signal.aborted) throw this.#gone ?? new ConnectionError(this.hostName, `${this.hostName}: transport is closed`);
+    const old = this.#client ?? this.#pending;
+    this.#lose('the connection was re-opened');
+    this.#generation++;
+    this.#client = undefined;
+    this.#pending = undefined;
+    old?.destroy();
+    await this.#endTunnel();
+    this.#tunnel = undefined;
+    this.#heldChannels.clear();
+    this.#held = 0;
+    this.#limit.concurrency = this.#settings.maxChannels > 0 ? this.#settings.maxChannels : DEFAULT_MAX_CHANNELS;
+    this.#gone = undefined;
+    this.#connecting = undefined;
+    await this.connect();
   }
 
   async close(): Promise<void> {

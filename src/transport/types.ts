@@ -68,7 +68,11 @@ export interface Transport {
    * held, e.g. a lock). One round trip. Transports without a long-lived session omit it.
    */
   hold?(script: HeldScript, options: HoldOptions): Promise<HeldResult>;
-  /** Number of commands sent to the host since connect (the unit of latency we optimise). */
+  /** A new connection to the host, the same way, after the old one went away on purpose (a
+   *  reboot). Throws ConnectionError while the host does not answer. Transports that cannot
+   *  reconnect omit it. */
+  reopen?(): Promise<void>;
+    /** Number of commands sent to the host since connect (the unit of latency we optimise). */
   readonly roundTrips: number;
 }
 
