@@ -217,6 +217,33 @@ describe('what they do on a host', () => {
     expect(readFileSync(join(root, 'own'), 'utf8').trim()).toBe('from cli');
   });
 
+  it('inside a block: block vars < task vars < --var, for keywords (until) as for arguments', async () => {
+    const { readFileSync } = await import('node:fs');
+    const text = tasks(
+      '- vars: { greeting: from block, target: 2 }',
+      '  block:',
+      '    - name: block only',
+      '      command: "echo <%= greeting %> > blockonly"',
+      '    - name: own wins',
+      '      command: "echo <%= greeting %> > ownwins"',
+      '      vars: { greeting: from task }',
+      '    - name: counts to the block target',
+      '      command: "n=$(cat m 2>/dev/null || echo 0); n=$((n+1)); echo $n > m; echo $n"',
+      '      register: counted',
+      '      until: counted.stdout == String(target)',
+      '      retries: 5',
+      '      delay: 0',
+    );
+    const { summary } = await run(text);
+    expect(summary.hosts[0]!.status).toBe('changed');
+    expect(readFileSync(join(root, 'blockonly'), 'utf8').trim()).toBe('from block');
+    expect(readFileSync(join(root, 'ownwins'), 'utf8').trim()).toBe('from task');
+    expect(readFileSync(join(root, 'm'), 'utf8').trim()).toBe('2');
+    await run(text, 'apply', { greeting: 'from cli' });
+    expect(readFileSync(join(root, 'blockonly'), 'utf8').trim()).toBe('from cli');
+    expect(readFileSync(join(root, 'ownwins'), 'utf8').trim()).toBe('from cli');
+  });
+
   it('a task var holding a template is rendered once; a value from it is data', async () => {
     const { summary } = await run(tasks(
       '- name: tpl',
