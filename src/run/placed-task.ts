@@ -101,7 +101,7 @@ export class TaskPlacement {
     const started = Date.now();
     let target: string | undefined;
     try {
-      target = delegateTarget(instance.task, withTaskVars(instance.task, this.hooks.vars(instance.hasItem ? { item: instance.item } : {}), this.input.prepare), this.input.prepare.hostNames, this.input.prepare.secretVarNames);
+      target = delegateTarget(instance.task, withTaskVars(instance.task, this.hooks.vars(instance.hasItem ? { item: instance.item } : {}), this.input.prepare), this.input.prepare.hostNames, this.input.prepare.secretVarNames, this.input.prepare.runtimeNames);
     } catch (error) {
       this.input.reporter.taskStart(this.input.host, instance.label);
       return this.recorder.failInstance(instance, (error as Error).message, started, false);

@@ -155,7 +155,7 @@ export async function prepareTask(
       }
     }
     const where = locationOf(task);
-    delegateTarget(task, vars, ctx.hostNames, ctx.secretVarNames);
+    delegateTarget(task, vars, ctx.hostNames, ctx.secretVarNames, ctx.runtimeNames);
     // A secret read on the way may come out changed (upper-cased, encoded) where no masking
     // can recognise it: the module keeps what it built from it out of sight.
     const secretArgs = new Set<string>();

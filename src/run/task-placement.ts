@@ -22,7 +22,7 @@ export function withBlockVars(task: TaskConfig, vars: Record<string, unknown>, s
  * The host `delegate_to:` names, rendered; undefined without one. `localhost` is the controller;
  * anything else must be an inventory host (bad input otherwise, at the keyword's line).
  */
-export function delegateTarget(task: TaskConfig, vars: Record<string, unknown>, hostNames: ReadonlySet<string> | undefined, secretVarNames: ReadonlySet<string>): string | undefined {
+export function delegateTarget(task: TaskConfig, vars: Record<string, unknown>, hostNames: ReadonlySet<string> | undefined, secretVarNames: ReadonlySet<string>, runtimeNames?: ReadonlySet<string>): string | undefined {
   if (task.delegateTo === undefined) return undefined;
   const where = task.keywordWhere['delegate_to'] ?? task.where;
   const value = task.delegateTo.includes('<%') ? renderValue(task.delegateTo, vars, where, { secretVarNames }).value : task.delegateTo;
@@ -30,11 +30,40 @@ export function delegateTarget(task: TaskConfig, vars: Record<string, unknown>, 
   if (typeof name !== 'string' || name === '') {
     throw new ConfigError(`delegate_to gave ${JSON.stringify(value) ?? String(value)}, not a host name`, where, 'delegate_to names one inventory host, or localhost');
   }
-  if (name === CONTROLLER || !hostNames || hostNames.has(name)) return name;
+  if (name === CONTROLLER) {
+    if (runtimeNames) refuseHostDataOnController(task, runtimeNames);
+    return name;
+  }
+  if (!hostNames || hostNames.has(name)) return name;
   const suggestion = closestMatch(name, [...hostNames, CONTROLLER]);
   throw new ConfigError(
     `delegate_to: "${name}" is not a host of the inventory${suggestion ? `; did you mean "${suggestion}"?` : ''}`,
     where,
     'delegate_to names an inventory host (reached over its own connection), or localhost (the controller)',
   );
+}
+
+/** Whether template text reads what only a host can say: a registered result, or `facts`. */
+export function readsHostData(text: string, runtimeNames: ReadonlySet<string>): boolean {
+  const names = [...runtimeNames].map((name) => new RegExp(`(^|[^\\w$.])${name.replace(/[$]/g, '\\$')}($|[^\\w$])`));
+  return [...text.matchAll(/<%([\s\S]*?)%>/g)].some((tag) => names.some((name) => name.test(tag[1] ?? '')));
+}
+
+/**
+ * A managed host may be compromised, and the controller must stay out of its reach: a task run on
+ * the controller may not be placed there, nor built, from host data. Its target, arguments, own and
+ * blocks' `vars` and loop are checked as written, so a value passed through a variable counts too.
+ */
+export function refuseHostDataOnController(task: TaskConfig, runtimeNames: ReadonlySet<string>): void {
+  const where = task.keywordWhere['delegate_to'] ?? task.where;
+  const hint = 'build a task that runs on the controller from inventory and playbook variables only, or run it on the host itself';
+  if (readsHostData(task.delegateTo ?? '', runtimeNames)) {
+    throw new ConfigError('delegate_to named the controller from host data (a registered result or facts): a host must not choose to run a task on the controller', where, hint);
+  }
+  // A loop given as a string is an expression, not a template: it is read whole.
+  const loop = typeof task.loop === 'string' ? `<%${task.loop}%>` : JSON.stringify(task.loop ?? null);
+  const texts = [...[task.args, task.vars?.values, task.blockVars].map((part) => JSON.stringify(part ?? null)), loop];
+  if (texts.some((text) => readsHostData(text, runtimeNames))) {
+    throw new ConfigError('a task delegated to localhost is built from host data (a registered result or facts): a compromised host would choose what the controller runs', where, hint);
+  }
 }

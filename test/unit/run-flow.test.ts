@@ -292,6 +292,26 @@ describe('delegate_to', () => {
     expect(readFileSync(`${join(root, 'controller')}-web1`, 'utf8').trim()).toBe(process.cwd());
   });
 
+  // A managed host may be compromised: what it answers must never become a command, a path or a
+  // target on the controller.
+  it('host data cannot steer a task onto the controller, nor into a controller task', async () => {
+    const marker = join(root, 'pwned');
+    const evil = `echo "x; touch ${marker}"`;
+    const viaArgs = `- hosts: all\n  tasks:\n    - command: '${evil}'\n      register: answer\n    - command: "echo <%= answer.stdout %>"\n      delegate_to: localhost\n`;
+    const viaVars = `- hosts: all\n  tasks:\n    - command: '${evil}'\n      register: answer\n    - command: "echo <%= said %>"\n      vars: { said: "<%= answer.stdout %>" }\n      delegate_to: localhost\n`;
+    const viaLoop = `- hosts: all\n  tasks:\n    - command: '${evil}'\n      register: answer\n    - command: "echo <%= item %>"\n      loop: answer.stdout_lines\n      delegate_to: localhost\n`;
+    const viaFacts = `- hosts: all\n  tasks:\n    - command: "echo <%= facts.hostname %>"\n      delegate_to: localhost\n`;
+    const viaTarget = `- hosts: all\n  tasks:\n    - command: echo localhost\n      register: where\n    - command: touch ${marker}\n      delegate_to: "<%= where.stdout %>"\n`;
+    const fromPlaybook = `- hosts: all\n  tasks:\n    - command: "echo facts <%= inventory_hostname %>"\n      delegate_to: localhost\n`;
+    expect((await run(fromPlaybook, 'apply', ['web1'])).summary.hosts[0]?.status).toBe('changed');
+    for (const text of [viaArgs, viaVars, viaLoop, viaFacts, viaTarget]) {
+      const outcome = await run(text, 'apply', ['web1']).catch((error: unknown) => error as Error);
+      const said = outcome instanceof Error ? outcome.message : outcome.byHost('web1').filter((r) => r.outcome === 'failed').map((r) => r.reason).join(' ');
+      expect(said, text).toMatch(/from host data \(a registered result or facts\)/);
+      expect(existsSync(marker), text).toBe(false);
+    }
+  });
+
   it('an unknown host is bad input at the keyword, before anything runs', async () => {
     const text = `- hosts: all\n  tasks:\n    - command: touch first\n    - command: touch x\n      delegate_to: "<%= 'web' + 9 %>"\n`;
     const error = await rejected(ConfigError, run(text, 'apply', ['web1']));
