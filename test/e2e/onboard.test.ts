@@ -220,4 +220,46 @@ describe('onboarding a new host', () => {
     expect(final.changes).toBe(0);
     expect(final.hosts[0]).toMatchObject({ host: HOST, changed: 0, failed: 0, roundTrips: 1 });
   });
+
+  it('modes, memberships and run states changed by hand: plan names each; apply restores them, the service answering again', async () => {
+    await onHost(HOST, `sudo sh -c '
+      gpasswd -d ${USER} systemd-journal >/dev/null
+      chmod 0755 /home/${USER}/.ssh
+      chmod 0644 /home/${USER}/.ssh/authorized_keys ${SUDOERS}
+      rm ${SYSCTL_FILE}
+      sed -i s/8731/8732/ ${TIMER_SERVICE}
+      systemctl disable --now fbp-onboard-check.timer 2>/dev/null
+      systemctl stop fbp-onboard-agent.service'`);
+    const planned = await cli('plan');
+    expect(planned.code, planned.stderr).toBe(0);
+    const report = parseReport(planned.stdout);
+    // No content to validate changed: the probe is the only round trip.
+    expect(report.hosts[0]).toMatchObject({ host: HOST, failed: 0, roundTrips: 1 });
+    const drift = changed(report);
+    expect(drift.map((r) => `${r.task}: ${r.reason}`)).toEqual([
+      `agent account: update user ${USER}: groups +systemd-journal`,
+      `agent ssh key: mode 0755 -> 0700 on /home/${USER}/.ssh; mode 0644 -> 0600 on /home/${USER}/.ssh/authorized_keys`,
+      `agent may restart its service: mode 0644 -> 0440 on ${SUDOERS}`,
+      `shorter tcp keepalive: create ${SYSCTL_FILE} (34 B, 0644): add ${SYSCTL} = 600`,
+      `agent check timer: update ${TIMER_SERVICE} (263 B); daemon-reload, enable fbp-onboard-check.timer, start fbp-onboard-check.timer`,
+      'agent running: start fbp-onboard-agent.service',
+      // plan does not wait: it says what apply will wait for.
+      `agent answers: wait up to 30 s for port ${PORT} on 127.0.0.1 to open`,
+    ]);
+    const byTask = (task: string) => drift.find((r) => r.task === task)!;
+    expect(byTask('agent may restart its service').diff).toMatchObject({ metaChanges: ['mode 0644 -> 0440'] });
+    expect(diffLines(byTask('agent check timer').diff?.patch)).toEqual(['-ExecStart=/bin/sh -c "/usr/bin/fbp-onboard-check 8732"', '+ExecStart=/bin/sh -c "/usr/bin/fbp-onboard-check 8731"']);
+
+    const applied = await cli('apply');
+    expect(applied.code, applied.stdout).toBe(0);
+    const fixed = parseReport(applied.stdout);
+    expect(changed(fixed).map((r) => r.task)).toEqual(drift.map((r) => r.task).filter((t) => t !== 'agent answers'));
+    expect(fixed.results.find((r) => r.task === 'agent answers')).toMatchObject({ outcome: 'ok', reason: `port ${PORT} on 127.0.0.1 is open (waited for it)` });
+    expect(await onHost(HOST, `id -nG ${USER}; sudo stat -c '%a %n' /home/${USER}/.ssh /home/${USER}/.ssh/authorized_keys ${SUDOERS}; cat ${SYSCTL_FILE}; systemctl is-active fbp-onboard-check.timer fbp-onboard-agent.service; curl -fsS http://127.0.0.1:${PORT}/VERSION`)).toBe(
+      `${GROUP} adm systemd-journal\n700 /home/${USER}/.ssh\n600 /home/${USER}/.ssh/authorized_keys\n440 ${SUDOERS}\n${SYSCTL} = 600\nactive\nactive\nagent 1.0\n`,
+    );
+    const final = parseReport((await cli('plan')).stdout);
+    expect(final.changes).toBe(0);
+    expect(final.hosts[0]).toMatchObject({ host: HOST, changed: 0, failed: 0, roundTrips: 1 });
+  });
 });
