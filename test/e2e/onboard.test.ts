@@ -224,6 +224,7 @@ describe('onboarding a new host', () => {
   it('modes, memberships and run states changed by hand: plan names each; apply restores them, the service answering again', async () => {
     await onHost(HOST, `sudo sh -c '
       gpasswd -d ${USER} systemd-journal >/dev/null
+      usermod -g users ${USER}
       chmod 0755 /home/${USER}/.ssh
       chmod 0644 /home/${USER}/.ssh/authorized_keys ${SUDOERS}
       rm ${SYSCTL_FILE}
@@ -237,7 +238,8 @@ describe('onboarding a new host', () => {
     expect(report.hosts[0]).toMatchObject({ host: HOST, failed: 0, roundTrips: 1 });
     const drift = changed(report);
     expect(drift.map((r) => `${r.task}: ${r.reason}`)).toEqual([
-      `agent account: update user ${USER}: groups +systemd-journal`,
+      `agent account: update user ${USER}: group users -> ${GROUP}, groups +systemd-journal`,
+      // usermod -g gave the home's files the new group, both by hand and from the tool: only modes remain.
       `agent ssh key: mode 0755 -> 0700 on /home/${USER}/.ssh; mode 0644 -> 0600 on /home/${USER}/.ssh/authorized_keys`,
       `agent may restart its service: mode 0644 -> 0440 on ${SUDOERS}`,
       `shorter tcp keepalive: create ${SYSCTL_FILE} (34 B, 0644): add ${SYSCTL} = 600`,
@@ -255,8 +257,8 @@ describe('onboarding a new host', () => {
     const fixed = parseReport(applied.stdout);
     expect(changed(fixed).map((r) => r.task)).toEqual(drift.map((r) => r.task).filter((t) => t !== 'agent answers'));
     expect(fixed.results.find((r) => r.task === 'agent answers')).toMatchObject({ outcome: 'ok', reason: `port ${PORT} on 127.0.0.1 is open (waited for it)` });
-    expect(await onHost(HOST, `id -nG ${USER}; sudo stat -c '%a %n' /home/${USER}/.ssh /home/${USER}/.ssh/authorized_keys ${SUDOERS}; cat ${SYSCTL_FILE}; systemctl is-active fbp-onboard-check.timer fbp-onboard-agent.service; curl -fsS http://127.0.0.1:${PORT}/VERSION`)).toBe(
-      `${GROUP} adm systemd-journal\n700 /home/${USER}/.ssh\n600 /home/${USER}/.ssh/authorized_keys\n440 ${SUDOERS}\n${SYSCTL} = 600\nactive\nactive\nagent 1.0\n`,
+    expect(await onHost(HOST, `id -nG ${USER}; sudo stat -c '%a %G %n' /home/${USER}/.ssh /home/${USER}/.ssh/authorized_keys; sudo stat -c '%a %n' ${SUDOERS}; cat ${SYSCTL_FILE}; systemctl is-active fbp-onboard-check.timer fbp-onboard-agent.service; curl -fsS http://127.0.0.1:${PORT}/VERSION`)).toBe(
+      `${GROUP} adm systemd-journal\n700 ${GROUP} /home/${USER}/.ssh\n600 ${GROUP} /home/${USER}/.ssh/authorized_keys\n440 ${SUDOERS}\n${SYSCTL} = 600\nactive\nactive\nagent 1.0\n`,
     );
     const final = parseReport((await cli('plan')).stdout);
     expect(final.changes).toBe(0);
