@@ -212,7 +212,8 @@ describe('onboarding a new host', () => {
     const applied = await cli('apply');
     expect(applied.code, applied.stdout).toBe(0);
     const fixed = parseReport(applied.stdout);
-    expect(changed(fixed).map((r) => r.task)).toEqual(drift.map((r) => r.task));
+    // apply does what plan said, in its words (plan's "; validated" is its own check of the candidate).
+    expect(changed(fixed).map((r) => `${r.task}: ${r.reason}`)).toEqual(drift.map((r) => `${r.task}: ${r.reason.replace(/; validated$/, '')}`));
     expect(await onHost(HOST, `getent passwd ${USER} | cut -d: -f7; cat ${SYSCTL_PROC}; curl -fsS http://127.0.0.1:${PORT}/VERSION; sudo cat ${SUDOERS}`)).toBe(`/bin/bash\n600\nagent 1.0\n${SUDO_LINE}\n`);
     expect(asAgent('id -un')).toBe(`${USER}\n`);
 
@@ -255,7 +256,7 @@ describe('onboarding a new host', () => {
     const applied = await cli('apply');
     expect(applied.code, applied.stdout).toBe(0);
     const fixed = parseReport(applied.stdout);
-    expect(changed(fixed).map((r) => r.task)).toEqual(drift.map((r) => r.task).filter((t) => t !== 'agent answers'));
+    expect(changed(fixed).map((r) => `${r.task}: ${r.reason}`)).toEqual(drift.filter((r) => r.task !== 'agent answers').map((r) => `${r.task}: ${r.reason}`));
     expect(fixed.results.find((r) => r.task === 'agent answers')).toMatchObject({ outcome: 'ok', reason: `port ${PORT} on 127.0.0.1 is open (waited for it)` });
     expect(await onHost(HOST, `id -nG ${USER}; sudo stat -c '%a %G %n' /home/${USER}/.ssh /home/${USER}/.ssh/authorized_keys; sudo stat -c '%a %n' ${SUDOERS}; cat ${SYSCTL_FILE}; systemctl is-active fbp-onboard-check.timer fbp-onboard-agent.service; curl -fsS http://127.0.0.1:${PORT}/VERSION`)).toBe(
       `${GROUP} adm systemd-journal\n700 ${GROUP} /home/${USER}/.ssh\n600 ${GROUP} /home/${USER}/.ssh/authorized_keys\n440 ${SUDOERS}\n${SYSCTL} = 600\nactive\nactive\nagent 1.0\n`,
