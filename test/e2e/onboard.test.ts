@@ -2,8 +2,10 @@
 // (test/e2e/fixtures/onboard/onboard.yml) applied for real: an account with its key and a sudoers
 // line, a sysctl, a signed apt repository with a package from it, a release tarball fetched and
 // unpacked, a systemd service and timer, a wait for the service's port. The first apply converges;
-// the second changes nothing in one round trip; a change by hand to each resource shows in plan as
-// exactly that task, with its reason and diff; apply puts it all back. The lab is left as found.
+// the second changes nothing in one round trip; a change by hand to each resource's content, then
+// to modes, memberships and run states, shows in plan as exactly those tasks, with their reasons
+// and diffs, and apply does just that (same reasons). The lab is left as found, also after a run
+// that was killed half-way (the cleanup runs first too).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
