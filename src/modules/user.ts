@@ -9,6 +9,7 @@ import { accountId, accountName, groupList, groupSpec, passwdPath, passwdText } 
 import { findGroup, GROUPS_QUERY_ID, groupsQuery, hashDigest, passwdQuery, passwdQueryId, readGroups, readPasswd, readShadow, shadowQuery, shadowQueryId } from './account-facts.js';
 import { isUnrendered, ModuleArgs } from './args.js';
 import { USER_DOC } from './user-doc.js';
+import { regroupHome, type Regroup } from './user-home-files.js';
 import { docArgNames, type ModuleDefinition, type Step, type TaskPlan } from './types.js';
 
 export interface UserArgs {
@@ -107,11 +108,12 @@ export const userModule: ModuleDefinition<UserArgs> = {
 };
 
 /** The plan's changes for the fact cache: passwd line, groups, shadow summary. */
-function predict(args: UserArgs, passwd: PasswdEntry | null, groups: GroupEntry[], shadow?: ShadowStatus) {
+function predict(args: UserArgs, passwd: PasswdEntry | null, groups: GroupEntry[], shadow?: ShadowStatus, regroup?: Regroup) {
   return (cache: HostFacts): void => {
     cache.outputs.set(passwdQueryId(args.name), passwd ? { code: 0, output: formatPasswdLine(passwd) } : { code: 2, output: '' });
     cache.outputs.set(GROUPS_QUERY_ID, { code: 0, output: formatGroups(groups) });
     if (shadow && needsShadow(args)) cache.outputs.set(shadowQueryId(args.name, digestOf(args)), { code: 0, output: formatShadowStatus(shadow) });
+    if (regroup) regroupHome(cache, regroup);
   };
 }
 
@@ -186,6 +188,7 @@ function planUpdate(args: UserArgs, current: PasswdEntry, groups: GroupEntry[], 
   const compared: string[] = [];
   const next: PasswdEntry = { ...current };
   let nextGroups = groups;
+  let regroup: Regroup | undefined;
 
   if (args.uid !== undefined) {
     compared.push(`uid ${args.uid}`);
@@ -199,6 +202,8 @@ function planUpdate(args: UserArgs, current: PasswdEntry, groups: GroupEntry[], 
       options.push(`-g ${shellQuote(args.group)}`);
       changes.push(`group ${before} -> ${primary.name}`);
       if (primary.gid !== undefined) next.gid = primary.gid;
+      // usermod -g also regroups the home's files that had the old group.
+      if (before !== String(current.gid ?? '?')) regroup = { user: args.name, home: '', from: before, to: primary.name };
     }
   }
   if (args.groups !== undefined) {
@@ -251,7 +256,7 @@ function planUpdate(args: UserArgs, current: PasswdEntry, groups: GroupEntry[], 
   const step: Step = setHash
     ? chpasswdStep(args, args.password!, nextShadow?.locked ?? false, become, usermod ? `${usermod} && ` : '', summary)
     : { command: usermod, become, description: summary };
-  return { status: 'changed', summary, steps: [step], assume: predict(args, next, nextGroups, nextShadow) };
+  return { status: 'changed', summary, steps: [step], assume: predict(args, next, nextGroups, nextShadow, regroup && { ...regroup, home: next.home }) };
 }
 
 function planAbsent(args: UserArgs, current: PasswdEntry | null, groups: GroupEntry[], become: boolean): TaskPlan {

@@ -9,6 +9,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildSignedRepository } from '../helpers/apt-repo.js';
 import { parseReport, runCli, type JsonReport } from '../helpers/cli.js';
 import { serveLabDirectory, type LabHttpServer } from '../helpers/http-server.js';
 import { REPO, onHost } from '../helpers/lab.js';
@@ -31,37 +32,16 @@ let otherKey = '';
 const cli = (command: 'plan' | 'apply', ...extra: string[]) => runCli([command, '--inventory', 'lab', '--playbook', join(work, 'play', 'fetch.yml'), '--json', ...vars, ...extra], { cwd: REPO });
 const changed = (report: JsonReport) => report.results.filter((r) => r.outcome === 'changed');
 
-/** A .deb of PACKAGE at `version`, built with dpkg-deb. */
-function buildDeb(version: string, into: string): void {
-  const root = join(work, `pkg-${version}`);
-  mkdirSync(join(root, 'DEBIAN'), { recursive: true });
-  mkdirSync(join(root, 'usr/share', PACKAGE), { recursive: true });
-  writeFileSync(join(root, 'DEBIAN/control'), `Package: ${PACKAGE}\nVersion: ${version}\nArchitecture: all\nMaintainer: foobar-provision tests <fetch@lab.invalid>\nDescription: fetch e2e test package\n`);
-  writeFileSync(join(root, 'usr/share', PACKAGE, 'VERSION'), `${version}\n`);
-  execFileSync('dpkg-deb', ['--root-owner-group', '--build', root, join(into, `${PACKAGE}_${version}_all.deb`)], { stdio: 'ignore' });
-}
-
-/** A flat repository (Packages, Release, InRelease) signed by a key made in a temp GNUPGHOME. */
+/** A flat repository signed by a key made here, with PACKAGE at 1.0 and 1.1, and a key that signed nothing. */
 function buildRepository(repo: string): { key: string; otherKey: string } {
-  mkdirSync(repo, { recursive: true });
-  buildDeb('1.0', repo);
-  buildDeb('1.1', repo);
-  const packages = execFileSync('dpkg-scanpackages', ['--multiversion', '.', '/dev/null'], { cwd: repo, stdio: ['ignore', 'pipe', 'ignore'] });
-  writeFileSync(join(repo, 'Packages'), packages);
-  const release = `Origin: foobar-provision tests\nLabel: fbp-fetch-demo\nDate: ${new Date().toUTCString()}\nSHA256:\n ${sha256(packages)} ${packages.length} Packages\n`;
-  writeFileSync(join(repo, 'Release'), release);
-  const home = join(work, 'gnupg');
-  mkdirSync(home, { mode: 0o700 });
-  const gpg = (...args: string[]) => execFileSync('gpg', ['--homedir', home, '--batch', '--quiet', '--pinentry-mode', 'loopback', '--passphrase', '', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  try {
-    gpg('--quick-gen-key', 'foobar-provision fetch test <fetch@lab.invalid>', 'ed25519', 'sign', '1d');
-    gpg('--clearsign', '--output', join(repo, 'InRelease'), join(repo, 'Release'));
+  const version = (v: string) => ({ name: PACKAGE, version: v, description: 'fetch e2e test package', files: { [`usr/share/${PACKAGE}/VERSION`]: `${v}\n` } });
+  const built = buildSignedRepository({
+    repo, work, label: 'fbp-fetch-demo', email: 'fetch@lab.invalid', keyName: 'foobar-provision fetch test',
+    packages: [version('1.0'), version('1.1')],
     // A second key that signed nothing: a source trusting it must fail its update.
-    gpg('--quick-gen-key', 'foobar-provision other key <other@lab.invalid>', 'ed25519', 'sign', '1d');
-    return { key: gpg('--armor', '--export', 'fetch@lab.invalid').toString('utf8'), otherKey: gpg('--armor', '--export', 'other@lab.invalid').toString('utf8') };
-  } finally {
-    execFileSync('gpgconf', ['--homedir', home, '--kill', 'gpg-agent'], { stdio: 'ignore' });
-  }
+    otherKeyEmail: 'other@lab.invalid',
+  });
+  return { key: built.key, otherKey: built.otherKey! };
 }
 
 beforeAll(async () => {

@@ -5,6 +5,8 @@ import { ConfigError } from '../../src/errors.js';
 import { parseShadowStatus } from '../../src/facts/accounts.js';
 import { emptyFacts, type HostFacts } from '../../src/facts/types.js';
 import { GROUPS_QUERY_ID, hashDigest, passwdQueryId, shadowQueryId } from '../../src/modules/account-facts.js';
+import { keyFileQueryId } from '../../src/modules/authorized-key-facts.js';
+import { authorizedKeyModule } from '../../src/modules/authorized-key.js';
 import { groupModule } from '../../src/modules/group.js';
 import type { TaskPlan } from '../../src/modules/types.js';
 import { userModule, type UserArgs } from '../../src/modules/user.js';
@@ -162,6 +164,27 @@ describe('user: plan from getent facts', () => {
     p.assume?.(facts);
     expect(facts.outputs.get(passwdQueryId('bob'))?.output).toBe('bob:x::::/home/bob:/bin/bash');
     expect(userModule.plan(args, facts, ctx)).toMatchObject({ status: 'ok' });
+  });
+
+  it('a new primary group: later tasks see the home\'s files regrouped, as usermod -g does, and nothing outside the home', () => {
+    const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKHmXafnpB3hP0JWcgIDyVNFr4dzhfmdr+ScfYEl74et alice@example';
+    const keyArgs = authorizedKeyModule.validate({ user: 'alice', key }, where(['user', 'key']));
+    const facts = hostFacts('alice', ALICE);
+    facts.outputs.set(keyFileQueryId('alice', undefined), { code: 0, output: `home /home/alice\ndir directory\t700\talice\talice\nfile regular file\t600\talice\talice\t${key.length + 1}\ncontent ${Buffer.from(`${key}\n`).toString('base64')}` });
+    const file = (path: string, owner: string, group: string) => facts.files.set(path, { path, exists: true, type: 'file', mode: '0644', owner, group });
+    file('/home/alice', 'alice', 'alice');
+    file('/home/alice/app.conf', 'root', 'alice');
+    file('/home/alice/other.conf', 'alice', 'users');
+    file('/home/alicex/app.conf', 'alice', 'alice');
+    file('/etc/alice.conf', 'alice', 'alice');
+    expect(authorizedKeyModule.plan(keyArgs, facts, ctx)).toMatchObject({ status: 'ok' });
+
+    const p = plan({ name: 'alice', group: 'ops' }, ALICE);
+    expect(p).toMatchObject({ status: 'changed', summary: 'update user alice: group alice -> ops' });
+    if (p.status === 'changed') p.assume?.(facts);
+    // The key file and its directory went to ops with the usermod: nothing left for authorized_key.
+    expect(authorizedKeyModule.plan(keyArgs, facts, ctx)).toMatchObject({ status: 'ok' });
+    expect(['/home/alice', '/home/alice/app.conf', '/home/alice/other.conf', '/home/alicex/app.conf', '/etc/alice.conf'].map((path) => facts.files.get(path)?.group)).toEqual(['ops', 'ops', 'users', 'alice', 'alice']);
   });
 
   it('parses the shadow summary', () => {
