@@ -4,6 +4,7 @@ import { ConfigError } from '../errors.js';
 import type { TaskConfig } from '../config/types.js';
 import { closestMatch } from '../config/suggest.js';
 import { renderValue } from '../template/render.js';
+import { REBOOT } from '../modules/reboot.js';
 
 /** The controller itself: no SSH, commands run through /bin/sh here (run/delegate.ts). */
 export const CONTROLLER = 'localhost';
@@ -31,6 +32,8 @@ export function delegateTarget(task: TaskConfig, vars: Record<string, unknown>, 
     throw new ConfigError(`delegate_to gave ${JSON.stringify(value) ?? String(value)}, not a host name`, where, 'delegate_to names one inventory host, or localhost');
   }
   if (name === CONTROLLER) {
+    // The run cannot wait for its own machine to come back.
+    if (task.module === REBOOT) throw new ConfigError('reboot cannot be delegated to localhost: the run would reboot the controller it runs on', where, 'delegate_to names the inventory host to reboot, or leave it out');
     if (runtimeNames) refuseHostDataOnController(task, runtimeNames);
     return name;
   }

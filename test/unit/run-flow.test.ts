@@ -312,6 +312,14 @@ describe('delegate_to', () => {
     }
   });
 
+  it('reboot delegated to localhost is refused before anything runs: it would reboot the controller', async () => {
+    const text = `- hosts: all\n  tasks:\n    - command: touch first\n    - reboot: {}\n      delegate_to: localhost\n`;
+    // In plan mode, so that a guard that ever stops working can never reboot the test machine.
+    const error = await rejected(ConfigError, run(text, 'plan', ['web1']));
+    expect(error.message).toContain('reboot cannot be delegated to localhost');
+    expect(error.describe()).toContain('site.yml:5');
+  });
+
   it('an unknown host is bad input at the keyword, before anything runs', async () => {
     const text = `- hosts: all\n  tasks:\n    - command: touch first\n    - command: touch x\n      delegate_to: "<%= 'web' + 9 %>"\n`;
     const error = await rejected(ConfigError, run(text, 'apply', ['web1']));
