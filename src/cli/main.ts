@@ -25,6 +25,7 @@ import { UsageError, usageError, type UsageView } from './usage-errors.js';
 import { lockAndResumeOptions, withLockAndResumeOptions } from './run-options.js';
 import { jsonErrorLine, jsonOutputRequested } from './json-errors.js';
 import { shardOption, withShardOptions } from './shard-option.js';
+import { reportCommand } from './report-command.js';
 
 /** Prints an error the way users should see it, and returns the exit code. */
 export function reportError(error: unknown): number {
@@ -143,10 +144,11 @@ export async function main(argv: string[]): Promise<number> {
     .command(pingCommand((code) => (exitCode = code)))
     .command(modulesCommand((code) => (exitCode = code)))
     .command(docCommand((code) => (exitCode = code)))
+    .command(reportCommand((code) => (exitCode = code)))
     .command(labCommand)
     .command(vaultCommand)
     .command(caCommand)
-    .demandCommand(1, 'name a command: plan, apply, ping, validate, inventory, history, modules, doc, lab, vault or ca')
+    .demandCommand(1, 'name a command: plan, apply, ping, validate, inventory, history, modules, doc, report, lab, vault or ca')
     .strict()
     .help()
     .describe('help', 'show help (each command has its own: plan --help)')
