@@ -1,9 +1,8 @@
 // `foobar-provision report merge A.json B.json …`: the --json reports of a run's shards merged
 // into one recap (or, with --json, one report). Its exit code is the one the whole run would have
 // had: the same rule as plan/apply (exitCodeFor), and 1 when a shard's report is missing.
-import { readFile } from 'node:fs/promises';
 import type { Argv, CommandModule } from 'yargs';
-import { readFailure } from '../config/text-file.js';
+import { readTextFile } from '../config/text-file.js';
 import { ConsoleReporter } from '../report/console.js';
 import { mergeReports, readReport, ReportMergeError, type MergedReports } from '../report/merge.js';
 import { Redactor } from '../report/redact.js';
@@ -32,9 +31,8 @@ async function readReports(files: readonly string[]) {
     files.map(async (file) => {
       if (seen.has(file)) throw new ReportMergeError(`${file} is given twice`, undefined, 'name each shard\'s report once');
       seen.add(file);
-      const text = await readFile(file, 'utf8').catch((error: unknown) => {
-        throw new ReportMergeError(`cannot read ${file}: ${readFailure(error)}`, undefined, 'give the files plan --json or apply --json wrote');
-      });
+      // Capped, text only, never a device: a wrong path is exit 2, never a hang (text-file.ts).
+      const text = await readTextFile(file);
       return { file, report: readReport(file, text) };
     }),
   );
