@@ -82,7 +82,7 @@ function wrongField(doc: Record<string, unknown>): string | undefined {
   }
   if (doc['messages'] !== undefined && !isStrings(doc['messages'])) return 'messages';
   const shard = doc['shard'];
-  if (shard !== undefined && !(isObject(shard) && Number.isSafeInteger(shard['index']) && Number.isSafeInteger(shard['count']) && (shard['index'] as number) >= 1 && (shard['index'] as number) <= (shard['count'] as number))) return 'shard';
+  if (shard !== undefined && !(isObject(shard) && Number.isSafeInteger(shard['index']) && Number.isSafeInteger(shard['count']) && (shard['index'] as number) >= 1 && (shard['index'] as number) <= (shard['count'] as number) && (shard['by'] === undefined || isStrings(shard['by'])))) return 'shard';
   return undefined;
 }
 
@@ -121,6 +121,9 @@ function refuseOtherRuns(files: readonly ReportFile[]): void {
     if (Boolean(report.shard) !== Boolean(f.shard) || (report.shard && report.shard.count !== f.shard!.count)) {
       throw new ReportMergeError(`${file} is ${shardName(report)}; ${first!.file} is ${shardName(f)}`, undefined, hint);
     }
+    // Another --shard-by is another partition: hosts could be in two shards' reports, or in none.
+    const by = (r: Report) => (r.shard?.by ?? []).join(',');
+    if (by(report) !== by(f)) throw new ReportMergeError(`${file} was sharded ${by(report) ? `with --shard-by ${by(report)}` : 'without --shard-by'}; ${first!.file} ${by(f) ? `with --shard-by ${by(f)}` : 'without'}`, undefined, hint);
   }
   const owner = new Map<string, string>();
   const shardOwner = new Map<number, string>();

@@ -79,6 +79,8 @@ describe('mergeReports', () => {
     expect(thrown(ReportMergeError, () => mergeReports([file('a.json', report(['h1'], shard(1))), file('b.json', report(['h2'], shard(2, 4)))])).message).toMatch(/b\.json is shard 2\/4; a\.json is shard 1\/3/);
     expect(thrown(ReportMergeError, () => mergeReports([file('a.json', report([], shard(1))), file('b.json', report([], shard(1)))])).message).toMatch(/shard 1\/3 is in both a\.json and b\.json/);
     expect(thrown(ReportMergeError, () => mergeReports([file('a.json', report(['h1'], shard(1))), file('b.json', report(['h2']))])).message).toMatch(/b\.json is not a shard's report; a\.json is shard 1\/3/);
+    const by = thrown(ReportMergeError, () => mergeReports([file('a.json', report(['h1'], shard(1))), file('b.json', report(['h2'], { shard: { index: 2, count: 3, by: ['web'] } }))]));
+    expect(by.message).toMatch(/b\.json was sharded with --shard-by web; a\.json without/);
     const partial = mergeReports([file('a.json', report(['h1'], shard(1))), file('c.json', report(['h3'], shard(3)))]);
     expect(partial.missingShards).toEqual([2]);
     expect(partial.document['merged']).toEqual({ files: ['a.json', 'c.json'], shards: { count: 3, missing: [2] } });
