@@ -178,6 +178,15 @@ describe('--shard', () => {
     expect(report.messages.join('\n')).toMatch(/0 hosts in shard/);
   });
 
+  it('ping --shard: the shards ping every host once, and say which shard they are', async () => {
+    const runs = await Promise.all([1, 2, 3].map((k) => cli(['ping', '--json', '--shard', `${k}/3`])));
+    const names = runs.flatMap((r) => (JSON.parse(r.stdout) as { hosts: Array<{ name: string }> }).hosts.map((h) => h.name));
+    expect(names.sort()).toEqual([...NODES, 'gone'].sort());
+    runs.forEach((r, i) => expect(r.stderr).toMatch(new RegExp(`^shard ${i + 1}/3: \\d of 8 hosts`, 'm')));
+    // The shard holding the closed port is the one that fails.
+    expect(runs.map((r) => r.code).sort()).toEqual([0, 0, 1]);
+  });
+
   it('refuses a rolling play whose hosts fall in two shards, before any connection; --shard-by keeps them together', async () => {
     const target = await newTarget('rolling');
     const split = await cli(['apply', '-p', 'rolling.yml', '--var', `target=${target}`, '--shard', '1/3']);
