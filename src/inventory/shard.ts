@@ -18,8 +18,8 @@ export interface Shard {
   count: number;
 }
 
-/** More shards than this is a typo, not a fleet of controllers. */
-export const MAX_SHARDS = 10_000;
+/** More shards than this is a typo, not a fleet of controllers (and each host costs N hashes). */
+export const MAX_SHARDS = 1000;
 const HINT = 'write K/N with 1 <= K <= N, for example --shard 2/3 (the second of three controllers)';
 
 /** `--shard 2/3` as typed; `raw` is what yargs gave (an array when the option was repeated). */
