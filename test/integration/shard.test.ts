@@ -209,6 +209,9 @@ describe('--shard', () => {
 
   it('refuses --shard twice and --shard-by alone', async () => {
     expect((await cli(['plan', '-p', 'marks.yml', '--shard', '1/3', '--shard', '2/3'])).stderr).toMatch(/--shard was given 2 times/);
+    const saved = await cli(['apply', join(dir, 'any.plan'), '--shard', '1/3']);
+    expect(saved.code).toBe(2);
+    expect(saved.stderr).toMatch(/--shard does not go with it/);
     const alone = await cli(['plan', '-p', 'marks.yml', '--shard-by', 'web']);
     expect(alone.code).toBe(2);
     expect(alone.stderr).toMatch(/--shard-by goes with --shard/);
