@@ -155,6 +155,23 @@ describe('report merge of the shards equals the unsharded run', () => {
   });
 });
 
+describe('report merge of --json-stream shards', () => {
+  it('reads each stream\'s recap event: the same merged plan as from --json', async () => {
+    const target = await newTarget('stream');
+    const streams = await Promise.all([1, 2, 3].map((k) => cli(['plan', '-p', 'marks.yml', '--json-stream', '--var', `target=${target}`, '--shard', `${k}/3`])));
+    const jsons = await Promise.all([1, 2, 3].map((k) => cli(['plan', '-p', 'marks.yml', '--json', '--var', `target=${target}`, '--shard', `${k}/3`])));
+    const write = async (runs: CliResult[], kind: string) => Promise.all(runs.map(async (r, i) => {
+      const file = join(dir, `${kind}-${i + 1}.json`);
+      await writeFile(file, r.stdout);
+      return file;
+    }));
+    const fromStreams = await runCli(['report', 'merge', ...(await write(streams, 'stream')), '--json'], { cwd: dir });
+    const fromJson = await runCli(['report', 'merge', ...(await write(jsons, 'json')), '--json'], { cwd: dir });
+    expect(fromStreams.code).toBe(1);
+    expect(comparable(fromStreams.stdout, target)).toEqual(comparable(fromJson.stdout, target));
+  });
+});
+
 describe('--shard', () => {
   it('a shard with no host is a success that says so, and its report merges', async () => {
     const target = await newTarget('empty');
