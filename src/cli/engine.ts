@@ -154,9 +154,9 @@ async function runCommandWith(options: RunCommandOptions, interrupts: Interrupts
   let inputs = runInputs(inventory, options, redactor);
   // --shard: this controller's hosts only; the play checks below still see every shard's.
   const sharded = options.shard ? shardInputs(inventory, playbook.plays, inputs, options.shard) : undefined;
-  if (sharded && options.shard) {
+  if (sharded) {
     inputs = sharded.inputs;
-    reporter = shardReporter(reporter, options.shard, shardLine(options.shard, sharded.hosts.size, sharded.total));
+    reporter = shardReporter(reporter, options.shard!, shardLine(options.shard!, sharded.hosts.size, sharded.total));
   }
   const inventoryPath = await resolveInventoryPath(options.inventory);
   if (options.resume) {

@@ -42,9 +42,9 @@ export function pingCommand(setExit: (code: number) => void): CommandModule<obje
         .option('json', { type: 'boolean', default: false, describe: 'print one JSON document on stdout' })
         .option('verbose', { alias: 'v', type: 'count', describe: 'the whole reason for each host that is not ok' })
         .example([
-          ['$0 ping -i prod --shard 2/3', 'only the second of three shards (as plan/apply --shard 2/3 would work on)'],
           ['$0 ping -i prod', 'one line per host: ok, unreachable, auth failed, host key unknown/changed, sudo needs a password'],
           ['$0 ping -i prod --limit web --json', 'the same for the web group, as JSON'],
+          ['$0 ping -i prod --shard 2/3', 'only the second of three shards (as plan/apply --shard 2/3 would work on)'],
         ])
         .epilogue('Exit status: 0 every host ok, 1 some host not ok, 2 bad input.') as unknown as Argv<PingArgs>,
     handler: async (args) => {
