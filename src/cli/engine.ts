@@ -31,6 +31,7 @@ import { syncLineWriter } from './sync-output.js';
 import { chooseResumeHosts, recordApply } from './resume-option.js';
 import { historyContext } from './history-context.js';
 import { runFlow, sayOnStderr, type FlowOptions } from './plan-flow.js';
+import { shardInputs, shardLine, shardReporter, type ShardSelection } from './shard-run.js';
 
 /** The flow's options (mode, inventory, playbook, limit, tags, vars, plan file) and the run's own. */
 export interface RunCommandOptions extends FlowOptions {
@@ -45,6 +46,8 @@ export interface RunCommandOptions extends FlowOptions {
   lockWaitMs?: number;
   /** `--resume`: only the hosts the last apply left unfinished. */
   resume?: boolean;
+  /** `--shard K/N` (and `--shard-by`): only this shard's hosts (see shard-run.ts). */
+  shard?: ShardSelection;
 }
 
 /** `settingsOf` gives an inventory host's own settings, for the jump hops that are inventory hosts. */
@@ -140,7 +143,8 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   }
 }
 
-async function runCommandWith(options: RunCommandOptions, interrupts: Interrupts, redactor: Redactor, reporter: Reporter): Promise<number> {
+async function runCommandWith(options: RunCommandOptions, interrupts: Interrupts, redactor: Redactor, shownReporter: Reporter): Promise<number> {
+  let reporter = shownReporter;
   const { signal } = interrupts;
   const inventory = await loadInventoryFor(options.inventory);
   // Masked before the playbook is read: its errors may quote a value that is a secret.
@@ -148,6 +152,12 @@ async function runCommandWith(options: RunCommandOptions, interrupts: Interrupts
   await useProjectModules(options.playbook);
   const playbook = await loadPlaybook(options.playbook, { knownModules: new Set(knownModuleNames) });
   let inputs = runInputs(inventory, options, redactor);
+  // --shard: this controller's hosts only; the play checks below still see every shard's.
+  const sharded = options.shard ? shardInputs(inventory, playbook.plays, inputs, options.shard) : undefined;
+  if (sharded) {
+    inputs = sharded.inputs;
+    reporter = shardReporter(reporter, options.shard!, shardLine(options.shard!, sharded.hosts.size, sharded.total));
+  }
   const inventoryPath = await resolveInventoryPath(options.inventory);
   if (options.resume) {
     // Only the hosts the last apply left unfinished, among those --limit keeps (resume-option.ts).
@@ -179,7 +189,7 @@ async function runCommandWith(options: RunCommandOptions, interrupts: Interrupts
   };
 
   // Bad input stops here, before any connection: plays without hosts, unusable key files.
-  await checkBeforeConnecting({ plays: playbook.plays, hostsForPlay, limit: options.limit, hosts: inventory.hosts, tags: options.tags, skipTags: options.skipTags });
+  await checkBeforeConnecting({ plays: playbook.plays, hostsForPlay: sharded?.everyShard ?? hostsForPlay, limit: options.limit, hosts: inventory.hosts, tags: options.tags, skipTags: options.skipTags, ...(sharded ? { contacted: sharded.hosts } : {}) });
 
   // Saved plans, confirmation: the flow runs the playbook once or twice (plan, then apply).
   const history = options.mode === 'apply' ? await historyContext(options.playbook, redactor) : undefined;

@@ -30,6 +30,7 @@ export const EXAMPLES: Record<string, ReadonlyArray<readonly [string, string]>> 
     ['$0 apply -p playbooks/rolling-upgrade.yml', 'another playbook'],
     ['$0 apply -l db -e mysql_port=3307 -f 4', 'one group, a variable, 4 hosts at once'],
     ['$0 apply -i prod --json-stream', 'CI/dashboards: one JSON event per line as the run goes'],
+    ['$0 apply -i prod --shard 2/4 --json > shard-2.json', 'controller 2 of 4; then: $0 report merge shard-*.json'],
   ],
   validate: [
     ['$0 validate -i prod', 'every problem, every host; no connection'],

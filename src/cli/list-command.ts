@@ -13,6 +13,7 @@ import { offlineJson } from './offline-json.js';
 import { checkTagNames } from './preflight.js';
 import { runInputs, type RunInputOptions } from './run-inputs.js';
 import { shownRef } from './shown-path.js';
+import { shardInputs, type ShardSelection } from './shard-run.js';
 
 export interface ListOptions extends RunInputOptions {
   inventory: string;
@@ -21,6 +22,8 @@ export interface ListOptions extends RunInputOptions {
   jsonStream?: boolean;
   hosts: boolean;
   tasks: boolean;
+  /** `--shard`: list this shard's hosts. */
+  shard?: ShardSelection;
 }
 
 export interface ListedTask {
@@ -46,7 +49,8 @@ export async function runList(options: ListOptions): Promise<number> {
   await useProjectModules(options.playbook);
   const playbook = await loadPlaybook(options.playbook, { knownModules: new Set(knownModuleNames) });
   const redactor = new Redactor();
-  const inputs = runInputs(inventory, options, redactor);
+  const all = runInputs(inventory, options, redactor);
+  const inputs = options.shard ? shardInputs(inventory, playbook.plays, all, options.shard).inputs : all;
   // A --tags typo is bad input here as in plan; an unknown --skip-tags name only warns.
   for (const warning of checkTagNames(playbook.plays, options.tags, options.skipTags)) process.stderr.write(`warning: ${terminalLine(warning)}\n`);
   const plays = playbook.plays.map((play) => listPlay(play, options, inputs));

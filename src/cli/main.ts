@@ -24,6 +24,8 @@ import { nameListOption, nonBlankOption, singleOption, wholeNumberOption } from 
 import { UsageError, usageError, type UsageView } from './usage-errors.js';
 import { lockAndResumeOptions, withLockAndResumeOptions } from './run-options.js';
 import { jsonErrorLine, jsonOutputRequested } from './json-errors.js';
+import { shardOption, withShardOptions } from './shard-option.js';
+import { reportCommand } from './report-command.js';
 
 /** Prints an error the way users should see it, and returns the exit code. */
 export function reportError(error: unknown): number {
@@ -52,6 +54,7 @@ export async function main(argv: string[]): Promise<number> {
   const runWith = (mode: 'plan' | 'apply') => async (args: Record<string, unknown>) => {
     // A blank --limit would otherwise mean "every host": refused, like every blank value.
     const limit = nonBlankOption(args['limit'], '--limit', "'web*,!web2'");
+    const shard = shardOption(args);
     if (args['json'] && args['jsonStream']) throw new UsageError('--json and --json-stream cannot be used together', undefined, '--json prints one document at the end; --json-stream prints one event per line as the run goes');
     let options: RunCommandOptions = {
       mode: args['dryRun'] ? 'plan' : mode,
@@ -71,11 +74,13 @@ export async function main(argv: string[]): Promise<number> {
       exitCode: Boolean(args['exitCode']),
       ...lockAndResumeOptions(args),
       ...savedPlanOptions(mode, args),
+      ...(shard ? { shard } : {}),
     };
     const planFile = singleOption(args['plan'], 'the plan file', 'web.plan');
     if (planFile !== undefined) {
       if (args['dryRun']) throw new UserInputError('apply FILE applies a saved plan; --dry-run does not go with it', undefined, 'to see the plan again, read the file, or make a new one with plan --out');
       if (args['resume']) throw new UserInputError('apply FILE applies a saved plan to the hosts it names; --resume does not go with it', undefined, 'a plan made with plan --resume already names only those hosts');
+      if (shard) throw new UserInputError('apply FILE applies a saved plan to the hosts it names; --shard does not go with it', undefined, 'a plan made with plan --shard K/N already names only that shard\'s hosts');
       options = await loadSavedPlan(planFile, options, typedOptions(argv));
     }
     // The offline forms of plan and apply: nothing is contacted (see validate-command, list-command).
@@ -117,7 +122,7 @@ export async function main(argv: string[]): Promise<number> {
             .option('syntax-check', { type: 'boolean', default: false, describe: 'same as validate: check everything without connecting, list every problem' })
             .option('list-hosts', { type: 'boolean', default: false, describe: "list each play's hosts (after --limit) without connecting" })
             .option('list-tasks', { type: 'boolean', default: false, describe: "list each play's tasks (after --tags), with their tags, and its handlers, without connecting" });
-          b = withLockAndResumeOptions(b, name);
+          b = withShardOptions(withLockAndResumeOptions(b, name));
           if (name === 'plan') {
             b = b.option('exit-code', { type: 'boolean', default: false, describe: 'exit 3 when changes are pending; 1 when a host could not be checked' })
               .option('out', { type: 'string', requiresArg: true, describe: 'save the plan to FILE (JSON, no secrets): `apply FILE` applies exactly it, or refuses' });
@@ -139,10 +144,11 @@ export async function main(argv: string[]): Promise<number> {
     .command(pingCommand((code) => (exitCode = code)))
     .command(modulesCommand((code) => (exitCode = code)))
     .command(docCommand((code) => (exitCode = code)))
+    .command(reportCommand((code) => (exitCode = code)))
     .command(labCommand)
     .command(vaultCommand)
     .command(caCommand)
-    .demandCommand(1, 'name a command: plan, apply, ping, validate, inventory, history, modules, doc, lab, vault or ca')
+    .demandCommand(1, 'name a command: plan, apply, ping, validate, inventory, history, modules, doc, report, lab, vault or ca')
     .strict()
     .help()
     .describe('help', 'show help (each command has its own: plan --help)')

@@ -16,6 +16,9 @@ import { EXIT } from './exit-codes.js';
 import { nonBlankOption } from './option-values.js';
 import { checkKeyFiles, checkKnownHostsFiles, terminalPassphraseSource } from './preflight.js';
 import { pingDocument, pingLines, pingSummary, type PingRow } from './ping-output.js';
+import { shardOption, withShardOptions } from './shard-option.js';
+import { shardOfHost } from '../inventory/shard.js';
+import { shardLine } from './shard-run.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -34,24 +37,29 @@ export function pingCommand(setExit: (code: number) => void): CommandModule<obje
     command: 'ping',
     describe: 'check every host: reachable, host key, auth, sudo; with the SSH round-trip time',
     builder: (y: Argv) =>
-      y
+      withShardOptions(y)
         .option('limit', { alias: 'l', type: 'string', describe: "only these hosts (as for plan and apply, e.g. 'web*,!web2')" })
         .option('json', { type: 'boolean', default: false, describe: 'print one JSON document on stdout' })
         .option('verbose', { alias: 'v', type: 'count', describe: 'the whole reason for each host that is not ok' })
         .example([
           ['$0 ping -i prod', 'one line per host: ok, unreachable, auth failed, host key unknown/changed, sudo needs a password'],
           ['$0 ping -i prod --limit web --json', 'the same for the web group, as JSON'],
+          ['$0 ping -i prod --shard 2/3', 'only the second of three shards (as plan/apply --shard 2/3 would work on)'],
         ])
         .epilogue('Exit status: 0 every host ok, 1 some host not ok, 2 bad input.') as unknown as Argv<PingArgs>,
     handler: async (args) => {
       // A blank --limit would otherwise mean "every host": refused, as for plan and apply.
       const limit = nonBlankOption(args.limit, '--limit', "'web*,!web2'");
+      const shard = shardOption(args as unknown as Record<string, unknown>);
       const inventory = await loadInventoryFor(args.inventory);
       const redactor = new Redactor();
       redactor.add(secretValues(inventory));
-      const hosts = limit ? applyLimit(inventory, inventory.hosts, limit) : inventory.hosts;
+      const limited = limit ? applyLimit(inventory, inventory.hosts, limit) : inventory.hosts;
       // "All 0 hosts ok" would pass a check that checked nothing.
-      if (hosts.length === 0) throw new UserInputError('the inventory has no hosts to ping', undefined, 'add hosts under hosts: in the inventory');
+      if (limited.length === 0) throw new UserInputError('the inventory has no hosts to ping', undefined, 'add hosts under hosts: in the inventory');
+      const shardOf = shard ? shardOfHost(inventory, shard.count, shard.by) : undefined;
+      const hosts = shardOf && shard ? limited.filter((h) => shardOf(h.name) === shard.index) : limited;
+      if (shard) process.stderr.write(`${shardLine(shard, hosts.length, limited.length)}\n`);
       // Bad input stops before any connection, as for plan/apply: unusable key or known_hosts files.
       await checkKeyFiles(hosts, sharedPrivateKeys, terminalPassphraseSource());
       await checkKnownHostsFiles(hosts, join(homedir(), '.ssh', 'known_hosts'));

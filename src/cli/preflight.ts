@@ -26,6 +26,8 @@ export interface RunToCheck {
   warn?: (message: string) => void;
   tags?: readonly string[];
   skipTags?: readonly string[];
+  /** `--shard`: the hosts this run contacts (the plays are checked with every shard's). */
+  contacted?: ReadonlySet<string>;
 }
 
 /** All the checks of a run, in order; throws the first problem as bad input (exit 2). */
@@ -35,7 +37,7 @@ export async function checkBeforeConnecting(run: RunToCheck): Promise<void> {
   const selected = checkPlayHosts(run.plays, run.hostsForPlay, run.limit);
   for (const warning of selected.warnings) warn(warning);
   for (const warning of checkTagNames(run.plays, run.tags ?? [], run.skipTags ?? [])) warn(warning);
-  const hosts = run.hosts.filter((h) => selected.hosts.has(h.name));
+  const hosts = run.hosts.filter((h) => selected.hosts.has(h.name) && (run.contacted?.has(h.name) ?? true));
   await checkKeyFiles(hosts, sharedPrivateKeys, terminalPassphraseSource());
   await checkKnownHostsFiles(hosts, join(homedir(), '.ssh', 'known_hosts'));
 }

@@ -74,4 +74,6 @@ export interface RunSummary {
   stopped?: string;
   /** An interrupt (SIGINT/SIGTERM) stopped the run: exit code 130. */
   interrupted?: boolean;
+  /** `--shard K/N`: the run worked on one shard of the hosts (`by`: the --shard-by groups). */
+  shard?: { index: number; count: number; by?: string[] };
 }

@@ -217,7 +217,8 @@ export class ConsoleReporter implements Reporter {
   private printRecap(summary: RunSummary): void {
     this.print();
     const title = summary.mode === 'plan' ? 'PLAN SUMMARY' : 'RECAP';
-    this.print(this.c.bold(`${title} (${summary.hosts.length} hosts, ${(summary.durationMs / 1000).toFixed(1)} s)`));
+    const shard = summary.shard ? ` in shard ${summary.shard.index}/${summary.shard.count}` : '';
+    this.print(this.c.bold(`${title} (${summary.hosts.length} hosts${shard}, ${(summary.durationMs / 1000).toFixed(1)} s)`));
     const hosts = summary.hosts.length > FULL_RECAP_MAX_HOSTS
       ? summary.hosts.filter((h) => h.status !== 'ok' && h.status !== 'changed')
       : summary.hosts;

@@ -68,7 +68,9 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
       if (stopped) break;
       const { play, info } = prepared;
       reporter.playStart(info);
-      const roll = play.rolling ? rollContext(options, play, prepared, pool, reporter, aborted) : undefined;
+      // A rolling play with no host in this run (--limit, or another --shard holds them) is left
+      // alone: its load balancers are not touched, nor a server another controller has drained.
+      const roll = play.rolling && info.hosts.length > 0 ? rollContext(options, play, prepared, pool, reporter, aborted) : undefined;
       if (roll && options.mode === 'plan') describeRoll(roll, info, reporter);
       if (roll && options.mode === 'apply') {
         try {
