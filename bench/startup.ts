@@ -11,7 +11,7 @@
 // --cli measures another build (e.g. an older commit, extracted with git archive and built) on the
 // same inputs; --commit names it in the table when its folder is not a git checkout.
 // --modules also lists, per case, how many files Node loaded and which npm packages among them
-// (an ESM load hook; CommonJS files required from inside a package are not seen, the package is).
+// (an ESM load hook, and a wrapper of require() for CommonJS files).
 // The plan case needs root and /usr/sbin/sshd; without them it is left out, saying why.
 
 import { spawn } from 'node:child_process';
@@ -129,10 +129,15 @@ async function loadedModules(c: Case, dir: string): Promise<string> {
   const hooks = path.join(dir, 'hooks.mjs');
   const register = path.join(dir, 'register.mjs');
   await writeFile(hooks, `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) { appendFileSync(${JSON.stringify(list)}, url + '\\n'); return next(url, context); }\n`);
-  await writeFile(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+  // require() of CommonJS files (ssh2 is loaded so, on first use) does not pass the ESM hook.
+  await writeFile(
+    register,
+    `import { appendFileSync } from 'node:fs';\nimport Module, { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n` +
+      `const load = Module._load;\nModule._load = function (request, parent, ...rest) {\n  try { appendFileSync(${JSON.stringify(list)}, 'file://' + Module._resolveFilename(request, parent) + '\\n'); } catch {}\n  return load.call(this, request, parent, ...rest);\n};\n`,
+  );
   await rm(list, { force: true });
   await exec(['--import', pathToFileURL(register).href, ...c.argv], c.cwd);
-  const urls = (await readFile(list, 'utf8').catch(() => '')).split('\n').filter((u) => u.startsWith('file:'));
+  const urls = [...new Set((await readFile(list, 'utf8').catch(() => '')).split('\n').filter((u) => u.startsWith('file:')))];
   const packages = new Set<string>();
   for (const u of urls) {
     const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u);
