@@ -4,7 +4,8 @@
 // is already converged (a real loopback sshd, as the integration tests start it; one template,
 // applied once first, so the plan is a no-op). Prints a Markdown table: wall and CPU (user+sys of
 // the CLI process, 10 ms resolution) and the machine's busy share from /proc/stat during each
-// case, all cores, with and without the measured runs themselves.
+// case, all cores, with and without the measured runs themselves. For plan, also wall minus the
+// report's durationMs: the time before and after the playbook, which is what start-up costs.
 //
 //   npm run bench:startup -- [--runs 5] [--cli bin/foobar-provision.js] [--commit SHA] [--skip plan] [--modules]
 //
@@ -34,12 +35,16 @@ interface Case {
   cwd: string;
   /** Exit code the case must end with; anything else means the measurement is of an error path. */
   code: number;
+  /** The case prints a --json report: its durationMs is the run itself, the rest is start and end. */
+  report?: boolean;
 }
 
 interface Row {
   name: string;
   wallMs: number;
   cpuMs: number;
+  /** Wall minus the report's durationMs: the time spent before and after the playbook. */
+  outsideMs?: number;
   /** Whole machine, all cores, measured runs included. */
   busy: number;
   /** Whole machine without the measured runs: what else was running. */
@@ -104,6 +109,7 @@ async function measureCase(c: Case, runs: number): Promise<Row> {
   await exec(c.argv, c.cwd);
   const walls: number[] = [];
   const cpus: number[] = [];
+  const outside: number[] = [];
   const before = await cpuTimes();
   const wallStart = performance.now();
   for (let i = 0; i < runs; i++) {
@@ -113,6 +119,7 @@ async function measureCase(c: Case, runs: number): Promise<Row> {
     walls.push(performance.now() - t);
     cpus.push(((await childTicks()) - ticks) * TICK_MS);
     if (r.code !== c.code) throw new Error(`${c.name}: exit ${r.code}, expected ${c.code}\n${r.stderr.slice(0, 2000)}`);
+    if (c.report) outside.push(walls.at(-1)! - Number((JSON.parse(r.stdout) as { durationMs: number }).durationMs));
   }
   const after = await cpuTimes();
   const cores = os.cpus().length;
@@ -120,7 +127,7 @@ async function measureCase(c: Case, runs: number): Promise<Row> {
   const busy = total > 0 ? (after.busy - before.busy) / total : 0;
   // Our runs' CPU as a share of all cores over the same window, taken out of the machine's.
   const ours = cpus.reduce((a, b) => a + b, 0) / (cores * (performance.now() - wallStart));
-  return { name: c.name, wallMs: median(walls), cpuMs: median(cpus), busy, otherBusy: Math.max(0, busy - ours) };
+  return { name: c.name, wallMs: median(walls), cpuMs: median(cpus), ...(outside.length ? { outsideMs: median(outside) } : {}), busy, otherBusy: Math.max(0, busy - ours) };
 }
 
 /** Which files one run loads: an ESM load hook writes each URL to a file. */
@@ -200,7 +207,7 @@ async function main(): Promise<void> {
       sshd = await startSshd({ users: ['root'] });
       const project = await convergedProject(opts.cli, sshd, dir);
       // --exit-code: 3 if anything would change, so a drifted host fails the case instead of timing it.
-      cases.push({ name: 'plan, 1 host, converged', argv: [opts.cli, 'plan', '--inventory', 'bench', '--playbook', 'playbooks/one.yml', '--exit-code'], cwd: project, code: 0 });
+      cases.push({ name: 'plan, 1 host, converged', argv: [opts.cli, 'plan', '--inventory', 'bench', '--playbook', 'playbooks/one.yml', '--exit-code', '--json'], cwd: project, code: 0, report: true });
     }
     const rows: Row[] = [];
     for (const c of cases) {
@@ -210,13 +217,13 @@ async function main(): Promise<void> {
       process.stderr.write(`[startup] ${c.name}: ${row.wallMs.toFixed(0)} ms\n`);
     }
     const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
-    const head = ['case', 'wall ms (median)', 'CPU ms (median)', 'machine busy', 'busy without these runs', ...(opts.modules ? ['loaded'] : [])];
+    const head = ['case', 'wall ms (median)', 'CPU ms (median)', 'outside the run ms', 'machine busy', 'busy without these runs', ...(opts.modules ? ['loaded'] : [])];
     const lines = [
       `commit ${opts.commit ?? (await commitOf(opts.cli))}, ${opts.cli.startsWith(ROOT) ? path.relative(ROOT, opts.cli) : opts.cli}, node ${process.version}, ${os.cpus().length} cores, median of ${opts.runs}`,
       '',
       `| ${head.join(' | ')} |`,
       `|${head.map(() => '---').join('|')}|`,
-      ...rows.map((r) => `| ${[r.name, r.wallMs.toFixed(0), r.cpuMs.toFixed(0), pct(r.busy), pct(r.otherBusy), ...(r.modules ? [r.modules] : [])].join(' | ')} |`),
+      ...rows.map((r) => `| ${[r.name, r.wallMs.toFixed(0), r.cpuMs.toFixed(0), r.outsideMs === undefined ? '' : r.outsideMs.toFixed(0), pct(r.busy), pct(r.otherBusy), ...(r.modules ? [r.modules] : [])].join(' | ')} |`),
       ...(note ? ['', note] : []),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

@@ -24,6 +24,7 @@ import { nameListOption, nonBlankOption, singleOption, wholeNumberOption } from 
 import { UsageError, usageError, type UsageView } from './usage-errors.js';
 import { lockAndResumeOptions, withLockAndResumeOptions } from './run-options.js';
 import { jsonErrorLine, jsonOutputRequested } from './json-errors.js';
+import { skipUnusedHelpRendering } from './yargs-help-cache.js';
 
 /** Prints an error the way users should see it, and returns the exit code. */
 export function reportError(error: unknown): number {
@@ -160,6 +161,7 @@ export async function main(argv: string[]): Promise<number> {
       throw usageError(message ?? error?.message ?? '', argv, usage as unknown as UsageView);
     });
 
+  skipUnusedHelpRendering(parser);
   try {
     await parser.parseAsync();
     if (typeof process.exitCode === 'number' && process.exitCode !== 0 && exitCode === EXIT.ok) exitCode = process.exitCode;

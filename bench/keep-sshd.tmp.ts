@@ -1,0 +1,11 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { loopbackInventory, startSshd } from '../test/helpers/sshd.js';
+const sshd = await startSshd({ users: ['root'] });
+const p = '/tmp/sb/proj';
+await mkdir(`${p}/inventory`, { recursive: true }); await mkdir(`${p}/playbooks`, { recursive: true }); await mkdir(`${p}/templates`, { recursive: true }); await mkdir('/tmp/sb/target', { recursive: true });
+await writeFile(`${p}/inventory/bench.yml`, `${loopbackInventory(sshd)}vars:\n  target: /tmp/sb/target\n`);
+await writeFile(`${p}/playbooks/one.yml`, `- name: b\n  hosts: all\n  tasks:\n    - name: one file\n      template: { src: one.conf.ejs, dest: "<%= target %>/one.conf", mode: "0644" }\n`);
+await writeFile(`${p}/templates/one.conf.ejs`, 'host = <%= inventory_hostname %>\n');
+console.log('ready', sshd.port);
+process.on('SIGTERM', async () => { await sshd.stop(); process.exit(0); });
+setInterval(() => {}, 1000);
