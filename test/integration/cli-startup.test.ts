@@ -1,0 +1,92 @@
+// What the built CLI loads at start-up (issue 15): `--version` answers from package.json alone,
+// and the commands that never connect (--help, inventory, validate, doc) load neither ssh2 nor
+// esbuild. Files loaded are seen through an ESM load hook and a wrapper of require(), the way
+// bench/startup.ts lists them; nothing here is timed.
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI } from '../helpers/cli.js';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const VERSION = (JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
+
+let dir: string;
+let runs = 0;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'fbp-startup-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Runs the CLI in the repository (its inventory/ and playbooks/) and lists the files Node loaded. */
+async function loadedBy(args: string[]): Promise<{ code: number; stdout: string; files: string[] }> {
+  const list = join(dir, `loaded-${++runs}.txt`);
+  const hooks = join(dir, `hooks-${runs}.mjs`);
+  const register = join(dir, `register-${runs}.mjs`);
+  await writeFile(hooks, `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) { appendFileSync(${JSON.stringify(list)}, url + '\\n'); return next(url, context); }\n`);
+  await writeFile(
+    register,
+    `import { appendFileSync } from 'node:fs';\nimport Module, { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n` +
+      `const load = Module._load;\nModule._load = function (request, parent, ...rest) {\n  try { appendFileSync(${JSON.stringify(list)}, 'file://' + Module._resolveFilename(request, parent) + '\\n'); } catch {}\n  return load.call(this, request, parent, ...rest);\n};\n`,
+  );
+  const { code, stdout } = await new Promise<{ code: number; stdout: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', pathToFileURL(register).href, CLI, ...args], { cwd: REPO, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.on('error', reject);
+    child.on('close', (c) => resolve({ code: c ?? -1, stdout: out }));
+  });
+  const files = (await readFile(list, 'utf8').catch(() => '')).split('\n').filter((u) => u.startsWith('file:'));
+  return { code, stdout, files };
+}
+
+const packagesIn = (files: string[]) => [...new Set(files.map((f) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(f)?.[1]).filter(Boolean))];
+
+describe('start-up: what each command loads', () => {
+  it('--version prints package.json version, loading nothing but the launcher', async () => {
+    const r = await loadedBy(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${VERSION}\n`);
+    expect(r.files.map((f) => fileURLToPath(f))).toEqual([CLI]);
+  });
+
+  it('--version after a command still goes through the full CLI and says the same', async () => {
+    const r = await loadedBy(['plan', '--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${VERSION}\n`);
+    expect(packagesIn(r.files)).toContain('yargs');
+  });
+
+  it.each([
+    ['--help', ['--help']],
+    ['plan --help', ['plan', '--help']],
+    ['inventory', ['inventory', '--inventory', 'lab', '--json']],
+    ['validate', ['validate', '--playbook', 'playbooks/site.yml']],
+    ['doc', ['doc', 'template']],
+  ])('%s loads neither ssh2 nor esbuild', async (_name, args) => {
+    const r = await loadedBy(args);
+    expect(r.code).toBe(0);
+    expect(r.stdout.length).toBeGreaterThan(0);
+    const packages = packagesIn(r.files);
+    // The hook saw the CLI's own dependencies, so an absent ssh2 is absent, not unseen.
+    expect(packages).toContain('yargs');
+    expect(packages).not.toContain('ssh2');
+    expect(packages).not.toContain('esbuild');
+  });
+
+  it('a command that connects does load ssh2 (the hook sees it when it is there)', async () => {
+    // A real key, and no host answering on port 1: ping fails, after loading ssh2 to try.
+    const key = join(dir, 'id_ed25519');
+    await promisify(execFile)('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+    await writeFile(join(dir, 'one.yml'), `connection:\n  user: nobody\n  key: ${key}\n  connect_timeout: 1\nhosts:\n  h1: { address: 127.0.0.1, port: 1 }\n`);
+    const r = await loadedBy(['ping', '--inventory', join(dir, 'one.yml')]);
+    expect(r.code).not.toBe(0);
+    expect(packagesIn(r.files)).toContain('ssh2');
+  });
+});
