@@ -1,13 +1,27 @@
 #!/usr/bin/env node
 // Thin launcher: the compiled CLI lives in dist/ (built by `npm install` through the prepare script),
 // as one bundled file (scripts/bundle-cli.mjs); a build made by tsc alone has only dist/cli/main.js.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeSync } from 'node:fs';
+
+/** package.json's version, or undefined (then the full CLI answers, as it always did). */
+function packageVersion() {
+  try {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    return typeof version === 'string' ? version : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 const argv = process.argv.slice(2);
-if (argv.length === 1 && argv[0] === '--version') {
-  // The commonest probe answers before anything else loads (same text as the full CLI's --version).
-  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-  process.stdout.write(`${version}\n`);
+// The commonest probe answers before anything else loads (the full CLI prints the same line).
+const version = argv.length === 1 && argv[0] === '--version' ? packageVersion() : undefined;
+if (version !== undefined) {
+  try {
+    writeSync(1, `${version}\n`);
+  } catch {
+    // A reader that went away (EPIPE) or a closed stdout: nothing to tell, as with the full CLI.
+  }
 } else {
   const bundle = new URL('../dist/cli/main.bundle.js', import.meta.url);
   const { main } = await import(existsSync(bundle) ? bundle.href : '../dist/cli/main.js');

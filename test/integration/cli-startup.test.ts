@@ -57,6 +57,16 @@ describe('start-up: what each command loads', () => {
     expect(r.files.map((f) => fileURLToPath(f))).toEqual([CLI]);
   });
 
+  it('--version to a reader that went away exits 0 quietly, as the full CLI does', async () => {
+    const child = spawn(process.execPath, [CLI, '--version'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+
   it('--version after a command still goes through the full CLI and says the same', async () => {
     const r = await loadedBy(['plan', '--version']);
     expect(r.code).toBe(0);
