@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Thin launcher: the compiled CLI lives in dist/ (built by `npm install` through the prepare script),
-// as one bundled file (scripts/bundle-cli.mjs); a build made by tsc alone has only dist/cli/main.js.
-import { existsSync, readFileSync, writeSync } from 'node:fs';
+// as one bundled file (scripts/bundle-cli.mjs) made from tsc's output. Where tsc alone built
+// (no bundle, or tsc's output newer than the bundle), that output runs instead.
+import { readFileSync, statSync, writeSync } from 'node:fs';
 
 /** package.json's version, or undefined (then the full CLI answers, as it always did). */
 function packageVersion() {
@@ -24,7 +25,10 @@ if (version !== undefined) {
   }
 } else {
   const bundle = new URL('../dist/cli/main.bundle.js', import.meta.url);
-  const { main } = await import(existsSync(bundle) ? bundle.href : '../dist/cli/main.js');
+  const compiled = new URL('../dist/cli/main.js', import.meta.url);
+  const bundled = statSync(bundle, { throwIfNoEntry: false });
+  const fresh = bundled !== undefined && bundled.mtimeMs >= (statSync(compiled, { throwIfNoEntry: false })?.mtimeMs ?? 0);
+  const { main } = await import(fresh ? bundle.href : compiled.href);
   main(argv).then((code) => {
     process.exitCode = code;
   });

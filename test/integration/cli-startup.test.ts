@@ -3,7 +3,7 @@
 // esbuild. Files loaded are seen through an ESM load hook and a wrapper of require(), the way
 // bench/startup.ts lists them; nothing here is timed.
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -65,6 +65,32 @@ describe('start-up: what each command loads', () => {
     const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
     expect(stderr).toBe('');
     expect(code).toBe(0);
+  });
+
+  it('the launcher runs the bundle, unless tsc alone built after it (then tsc output runs)', async () => {
+    // A copy of the launcher over a dist/ whose two entry points say which one ran.
+    const root = join(dir, 'launcher');
+    await mkdir(join(root, 'bin'), { recursive: true });
+    await mkdir(join(root, 'dist', 'cli'), { recursive: true });
+    await copyFile(CLI, join(root, 'bin', 'foobar-provision.js'));
+    await writeFile(join(root, 'package.json'), '{ "type": "module", "version": "9.9.9" }\n');
+    const entry = (name: string) => `export async function main(argv) { process.stdout.write('${name} ' + argv.join(' ')); return 0; }\n`;
+    const compiled = join(root, 'dist', 'cli', 'main.js');
+    const bundle = join(root, 'dist', 'cli', 'main.bundle.js');
+    await writeFile(compiled, entry('compiled'));
+    const ran = () => new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, [join(root, 'bin', 'foobar-provision.js'), 'plan'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      child.on('error', reject);
+      child.on('close', () => resolve(out));
+    });
+    expect(await ran()).toBe('compiled plan');
+    await writeFile(bundle, entry('bundle'));
+    await utimes(compiled, new Date(1_000_000), new Date(1_000_000));
+    expect(await ran()).toBe('bundle plan');
+    await utimes(compiled, new Date(), new Date(Date.now() + 60_000));
+    expect(await ran()).toBe('compiled plan');
   });
 
   it('--version after a command still goes through the full CLI and says the same', async () => {
