@@ -24,6 +24,12 @@ export async function buildEngine(root: string, outDir: string, rev: string): Pr
   // bin/ imports ../dist; dependencies resolve from the repository's node_modules further up.
   await run('sh', ['-c', `git archive ${commit} bin src package.json tsconfig.json tsconfig.build.json | tar x -C "$0"`, dir], { cwd: root });
   await run(path.join(root, 'node_modules', '.bin', 'tsc'), ['-p', path.join(dir, 'tsconfig.build.json')], { cwd: dir });
+  // From issue 15 on, the build also bundles the CLI into one file (what bin/ loads when present).
+  const bundler = (await run('git', ['ls-tree', '--name-only', commit, 'scripts/bundle-cli.mjs'], { cwd: root })).stdout.trim();
+  if (bundler) {
+    await run('sh', ['-c', `git archive ${commit} ${bundler} | tar x -C "$0"`, dir], { cwd: root });
+    await run(process.execPath, [path.join(dir, bundler)], { cwd: dir });
+  }
   await run('touch', [path.join(dir, 'built')]);
   return { commit, cli };
 }

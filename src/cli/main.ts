@@ -26,6 +26,7 @@ import { lockAndResumeOptions, withLockAndResumeOptions } from './run-options.js
 import { jsonErrorLine, jsonOutputRequested } from './json-errors.js';
 import { shardOption, withShardOptions } from './shard-option.js';
 import { reportCommand } from './report-command.js';
+import { skipUnusedHelpRendering } from './yargs-help-cache.js';
 
 /** Prints an error the way users should see it, and returns the exit code. */
 export function reportError(error: unknown): number {
@@ -166,6 +167,7 @@ export async function main(argv: string[]): Promise<number> {
       throw usageError(message ?? error?.message ?? '', argv, usage as unknown as UsageView);
     });
 
+  skipUnusedHelpRendering(parser);
   try {
     await parser.parseAsync();
     if (typeof process.exitCode === 'number' && process.exitCode !== 0 && exitCode === EXIT.ok) exitCode = process.exitCode;

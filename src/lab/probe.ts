@@ -2,7 +2,7 @@
 // systemd has finished booting. Talks only to the host's own lab address.
 
 import net from 'node:net';
-import ssh2 from 'ssh2';
+import { ssh2 } from '../transport/ssh2-library.js';
 
 export interface ProbeResult {
   ok: boolean;
@@ -34,7 +34,7 @@ export function sshRun(opts: {
   timeoutMs: number;
 }): Promise<ProbeResult> {
   return new Promise((resolve) => {
-    const client = new ssh2.Client();
+    const client = new (ssh2().Client)();
     let out = '';
     let settled = false;
     const finish = (r: ProbeResult): void => {

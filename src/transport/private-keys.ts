@@ -3,7 +3,8 @@
 
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import ssh2, { type ParsedKey } from 'ssh2';
+import type { ParsedKey } from 'ssh2';
+import { ssh2 } from './ssh2-library.js';
 
 /** How the cache reads and parses key files; tests pass their own to count calls. */
 export interface PrivateKeyIo {
@@ -14,7 +15,7 @@ export interface PrivateKeyIo {
 
 const realIo: PrivateKeyIo = {
   read: (path) => readFile(path),
-  parse: (data, passphrase) => ssh2.utils.parseKey(data, passphrase),
+  parse: (data, passphrase) => ssh2().utils.parseKey(data, passphrase),
 };
 
 export class PrivateKeyCache {

@@ -2,7 +2,8 @@
 // on it, host keys checked against known_hosts before any credential is sent.
 
 import pLimit, { type LimitFunction } from 'p-limit';
-import ssh2, { type AnyAuthMethod, type ClientChannel, type ConnectConfig } from 'ssh2';
+import type { AnyAuthMethod, Client, ClientChannel, ConnectConfig } from 'ssh2';
+import { ssh2 } from './ssh2-library.js';
 import { ConnectionError, TaskFailedError } from '../errors.js';
 import { algorithmsFor } from './algorithms.js';
 import { describeAuth, resolveAuth, type AuthDeps, type AuthMethod } from './auth.js';
@@ -55,8 +56,6 @@ export interface SshTransportDeps extends AuthDeps {
   /** Where connections to jump hosts live (one per chain, shared); the process's pool by default. */
   jumps?: JumpPool;
 }
-
-type Client = InstanceType<typeof ssh2.Client>;
 
 export class SshTransport implements Transport {
   readonly #settings: ConnectionSettings;
@@ -130,7 +129,7 @@ export class SshTransport implements Transport {
       await this.#endTunnel();
       throw this.#gone;
     }
-    const client = new ssh2.Client();
+    const client = new (ssh2().Client)();
     this.#pending = client;
     // The verifier can only say yes or no to ssh2; the reason travels beside it.
     let hostKeyFailure: ConnectionError | undefined;
