@@ -13,9 +13,10 @@ export default defineConfig({
   test: {
     // Root-level: vitest takes the sequencer from the root config, not from a project.
     sequence: { sequencer: FixedOrderSequencer },
-    // Integration files mostly wait on sshd and child processes, so three at once on this
-    // 2-core machine cut that layer from about 490 s to 270 s (e2e files still run one at a time).
-    maxWorkers: 3,
+    // Integration files mostly wait on sshd and child processes: two at once (one per core here)
+    // cut that layer by a third without starving the tests that cut connections on a deadline.
+    // e2e files still run one at a time.
+    maxWorkers: 2,
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000, sequence: { groupOrder: 0 }, env: NO_SSH_CONFIG } },
       // examples/: code written as a project writes it, importing the package by its name.
