@@ -91,21 +91,26 @@ describe('retries / until', () => {
   it('waits for a port that opens about 3 s later', async () => {
     const port = await freePort();
     let accepted = 0;
-    const opening = setTimeout(() => {
-      server = createServer((socket) => {
-        accepted += 1;
-        socket.end();
-      }).listen(port, '127.0.0.1');
-    }, 3000);
+    const tries = join(target, 'port-tries');
     const book = await play('until', `    - name: wait for the port
-      command: "bash -c 'exec 3<>/dev/tcp/127.0.0.1/${port}'"
+      command: "bash -c 'echo try >> ${tries}; exec 3<>/dev/tcp/127.0.0.1/${port}'"
       register: probe
       until: probe.rc == 0
       retries: 20
       delay: 0.5
       changed_when: false
 `);
-    const run = await apply(book, '--json');
+    const running = apply(book, '--json');
+    // The port opens 3 s after the first attempt was refused (not after the CLI started: a busy
+    // machine may take that long to start it).
+    expect(await within(60_000, async () => (existsSync(tries) ? true : undefined))).toBe(true);
+    const opening = setTimeout(() => {
+      server = createServer((socket) => {
+        accepted += 1;
+        socket.end();
+      }).listen(port, '127.0.0.1');
+    }, 3000);
+    const run = await running;
     clearTimeout(opening);
     expect(run.code).toBe(0);
     const report = parseReport(run.stdout);
