@@ -8,15 +8,24 @@
 // Everything made carries a name from scale-plan.ts, so `down` finds a killed run's leftovers.
 
 import { spawn } from 'node:child_process';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, readdir, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { SCALE, isScaleLeftover, scaleHosts, type ScaleHost } from './scale-plan.js';
 
-const run = promisify(execFile);
+/** The harness's helpers run in their own process group: a Ctrl-C reaches the bench alone, which then tears down. */
+function run(cmd: string, args: string[]): Promise<{ stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    c.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    c.on('error', reject);
+    c.on('close', (code) => (code === 0 ? resolve({ stdout }) : reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}: ${stderr.trim()}`))));
+  });
+}
 type Log = (line: string) => void;
 
 const USER = 'deploy';
@@ -39,7 +48,8 @@ async function inParallel<T>(items: T[], width: number, fn: (item: T) => Promise
 async function ipBatch(lines: string[], force = false): Promise<void> {
   if (lines.length === 0) return;
   await new Promise<void>((resolve, reject) => {
-    const c = spawn('ip', [...(force ? ['-force'] : []), '-batch', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const c = spawn('ip', [...(force ? ['-force'] : []), '-batch', '-'], { stdio: ['pipe', 'ignore', 'pipe'], detached: true });
+    c.stdin.on('error', () => undefined); // ip died early: its exit code says so
     let err = '';
     c.stderr.on('data', (b: Buffer) => (err += b.toString()));
     c.on('error', reject);
