@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { buildEngine } from './lib/engine.js';
 import { measure, removeCgroupRoot } from './lib/measure.js';
-import { hostsCpuNs, hostsRssMiB, scaleDown, scaleLeftovers, scaleUp, type ScaleLab } from './lib/scale-hosts.js';
+import { hostsCpuNs, hostsPssMiB, scaleDown, scaleLeftovers, scaleUp, type ScaleLab } from './lib/scale-hosts.js';
 import { SCALE, parseScaleCount } from './lib/scale-plan.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -46,7 +46,7 @@ export interface ScaleRun {
   stallMs: number | null;
   roundTrips: { mean: number; max: number };
   hostsCpuS: number;
-  hostsRssMiB: number;
+  hostsPssMiB: number;
   machineBusy: number;
   changes: number;
   /** Hosts whose failure reads like the controller's doing (EMFILE, timeouts). */
@@ -142,7 +142,7 @@ async function runOnce(cli: string, commit: string, inventory: string, lab: Scal
     stallMs: stall ? Number(stall[1]) : null,
     roundTrips: { mean: rts.length ? rts.reduce((a, b) => a + b, 0) / rts.length : 0, max: rts.length ? Math.max(...rts) : 0 },
     hostsCpuS,
-    hostsRssMiB: await hostsRssMiB(),
+    hostsPssMiB: await hostsPssMiB(),
     machineBusy: m.machineBusy,
     changes: report?.changes ?? -1,
     controllerFailures,
@@ -176,12 +176,12 @@ export function renderScale(runs: ScaleRun[], cores: number): string {
     const share = r.hostsCpuS / cores;
     rows.push(
       `| ${r.n} | ${r.kind} | ${good.length}/${all.length} | ${wall.toFixed(2)} | ${((r.cpuS / r.n) * 1000).toFixed(1)} | ${r.maxRssMiB.toFixed(0)} | ${r.peakFds} | ${r.stallMs ?? '—'} | ` +
-        `${r.roundTrips.mean.toFixed(1)} (max ${r.roundTrips.max}) | ${r.hostsCpuS.toFixed(2)} | ${share.toFixed(2)} | ${(wall / share).toFixed(1)}× | ${r.controllerFailures} | ${(r.machineBusy * 100).toFixed(0)}% | ${r.commit} |`,
+        `${r.roundTrips.mean.toFixed(1)} (max ${r.roundTrips.max}) | ${r.hostsCpuS.toFixed(2)} | ${share.toFixed(2)} | ${(wall / share).toFixed(1)}× | ${r.hostsPssMiB === undefined ? '—' : r.hostsPssMiB.toFixed(0)} | ${r.controllerFailures} | ${(r.machineBusy * 100).toFixed(0)}% | ${r.commit} |`,
     );
   }
   return [
-    '| N | run | ok runs | wall s (median) | controller CPU ms/host | peak RSS MiB | peak open fds | longest stall ms | round trips/host | hosts\' CPU s | hosts\' share s (CPU ÷ cores) | wall ÷ hosts\' share | controller-side failures | machine busy | commit |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| N | run | ok runs | wall s (median) | controller CPU ms/host | peak RSS MiB | peak open fds | longest stall ms | round trips/host | hosts\' CPU s | hosts\' share s (CPU ÷ cores) | wall ÷ hosts\' share | hosts\' memory MiB (PSS, idle) | controller-side failures | machine busy | commit |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
 }
@@ -238,7 +238,7 @@ export async function scaleMain(argv: string[]): Promise<void> {
     await scaleDown(log); // a killed run's leftovers would collide by name
     const lab = await scaleUp(n, log, () => stopped);
     const inventory = await writeInventory(n, lab);
-    log(`inventory ${inventory}; hosts' processes ${(await hostsRssMiB()).toFixed(0)} MiB RSS in all`);
+    log(`inventory ${inventory}; hosts' processes ${(await hostsPssMiB()).toFixed(0)} MiB PSS in all`);
     const plan: Array<ScaleRun['kind']> = ['converge', ...Array.from({ length: o.noops }, () => 'noop' as const)];
     for (const [i, kind] of plan.entries()) {
       if (stopped) break;
@@ -254,7 +254,8 @@ export async function scaleMain(argv: string[]): Promise<void> {
       if (left.length > 0) log(`still there after the teardown: ${left.join('; ')}`);
     }
     await removeCgroupRoot();
-    if (fresh.length > 0) {
+    // An interrupted run measured nothing worth keeping.
+    if (fresh.length > 0 && !stopped) {
       // The newest runs of each N replace the older ones of that N.
       const all = [...saved.filter((r) => r.n !== n), ...fresh];
       await writeFile(SAVED, JSON.stringify(all, null, 2));

@@ -204,11 +204,11 @@ export async function hostsCpuNs(): Promise<number> {
   return Number((await readFile(`${SCALE.cgroup}/cpuacct.usage`, 'utf8')).trim());
 }
 
-/** Resident memory of the host processes right now (sum of VmRSS), in MiB. */
-export async function hostsRssMiB(): Promise<number> {
-  const pids = (await readFile(`${SCALE.cgroup}/cgroup.procs`, 'utf8').catch(() => '')).split('\n').filter(Boolean);
+/** Memory of the host processes right now, in MiB: the sum of their proportional set sizes
+ *  (shared pages split among the processes sharing them, so 1,000 sshd add up honestly). */
+export async function hostsPssMiB(): Promise<number> {
   let kib = 0;
-  for (const pid of pids) kib += Number(/^VmRSS:\s+(\d+)/m.exec(await readFile(`/proc/${pid}/status`, 'utf8').catch(() => ''))?.[1] ?? 0);
+  for (const pid of await cgroupPids()) kib += Number(/^Pss:\s+(\d+)/m.exec(await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch(() => ''))?.[1] ?? 0);
   return kib / 1024;
 }
 
