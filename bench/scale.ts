@@ -10,6 +10,7 @@
 // Interrupted (SIGINT/SIGTERM), it lets the run in progress end, then removes every host; a
 // second signal removes them at once.
 
+import { readFileSync, unlinkSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -204,9 +205,34 @@ async function writeSection(file: string, runs: ScaleRun[]): Promise<void> {
   await writeFile(file, next);
 }
 
+const OWNER = '/run/fbscale.owner';
+
+/** One harness at a time: a second one (or its --cleanup) would take down the first one's hosts. */
+async function claimHarness(): Promise<void> {
+  const pid = Number((await readFile(OWNER, 'utf8').catch(() => '')).trim());
+  if (pid > 0 && pid !== process.pid) {
+    let alive = true;
+    try {
+      process.kill(pid, 0);
+    } catch {
+      alive = false;
+    }
+    if (alive) throw new Error(`another scale bench (pid ${pid}) is running; its hosts would be taken down. Wait for it, or stop it (it cleans up)`);
+  }
+  await writeFile(OWNER, `${process.pid}\n`);
+  process.on('exit', () => {
+    try {
+      if (readFileSync(OWNER, 'utf8').trim() === String(process.pid)) unlinkSync(OWNER);
+    } catch {
+      // gone already
+    }
+  });
+}
+
 export async function scaleMain(argv: string[]): Promise<void> {
   const o = options(argv);
   if (process.getuid?.() !== 0) throw new Error('the scale bench needs root (namespaces, a bridge, mounts)');
+  await claimHarness();
   if (o.cleanup) {
     await scaleDown(log);
     const left = await scaleLeftovers();
