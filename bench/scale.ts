@@ -120,7 +120,7 @@ async function runOnce(cli: string, commit: string, inventory: string, lab: Scal
     report = undefined;
   }
   const bad = report?.hosts.filter((h) => h.status !== 'ok' && h.status !== 'changed') ?? [];
-  const controllerFailures = bad.filter((h) => /EMFILE|ENFILE|timed? ?out|ETIMEDOUT/i.test(h.message ?? '')).length;
+  const controllerFailures = bad.filter((h) => /EMFILE|ENFILE|timed? ?out|ETIMEDOUT|no SSH handshake within/i.test(h.message ?? '')).length;
   let problem: string | undefined;
   if (!report) problem = `no JSON report (exit ${m.code}): ${m.stderr.trim().split('\n').slice(-3).join(' | ')}`;
   else if (m.code !== 0 || bad.length > 0) problem = `exit ${m.code}; ${bad.length} hosts not ok, e.g. ${bad[0]?.host}: ${bad[0]?.message ?? bad[0]?.status}`;
