@@ -284,7 +284,7 @@ function renderFor(o: ReturnType<typeof options>, env: Environment, sizes: SizeR
 async function main(): Promise<void> {
   // The scale harness of light hosts (issue 15) has its own options: bench/scale.ts.
   const argv = process.argv.slice(2);
-  if (argv.some((a) => a === '--scale' || a.startsWith('--scale=') || a === '--cleanup')) {
+  if (argv.some((a) => a === '--scale' || a.startsWith('--scale=') || a === '--cleanup' || a === '--scale-render')) {
     const { scaleMain } = await import('./scale.js');
     return scaleMain(argv);
   }

@@ -6,6 +6,7 @@
 //
 //   npm run bench -- --scale 100 [--noops 3] [--forks N] [--rev HEAD] [--keep]
 //   npm run bench -- --cleanup        (removes what a killed run left: namespaces, links, processes)
+//   npm run bench -- --scale-render   (re-renders the RESULTS.md section from bench/out/scale-results.json)
 //
 // Interrupted (SIGINT/SIGTERM), it lets the run in progress end, then removes every host; a
 // second signal removes them at once.
@@ -53,6 +54,8 @@ export interface ScaleRun {
   /** Hosts whose failure reads like the controller's doing (EMFILE, timeouts). */
   controllerFailures: number;
   bootSeconds: number;
+  /** --forks of the run (older saved runs: every host at once). */
+  forks?: number;
 }
 
 function options(argv: string[]) {
@@ -61,6 +64,7 @@ function options(argv: string[]) {
     options: {
       scale: { type: 'string' },
       cleanup: { type: 'boolean', default: false },
+      'scale-render': { type: 'boolean', default: false },
       noops: { type: 'string', default: '3' },
       forks: { type: 'string' },
       rev: { type: 'string', default: 'HEAD' },
@@ -71,10 +75,11 @@ function options(argv: string[]) {
   const noops = Number(values.noops);
   if (!/^\d+$/.test(values.noops) || noops > 20) throw new Error(`--noops: expected 0 to 20, got '${values.noops}'`);
   if (values.forks !== undefined && !/^[1-9]\d*$/.test(values.forks)) throw new Error(`--forks: expected a whole number >= 1, got '${values.forks}'`);
-  if (!values.cleanup && values.scale === undefined) throw new Error('expected --scale N or --cleanup');
+  if (!values.cleanup && !values['scale-render'] && values.scale === undefined) throw new Error('expected --scale N, --cleanup or --scale-render');
   return {
     n: values.scale === undefined ? undefined : parseScaleCount(values.scale),
     cleanup: values.cleanup,
+    render: values['scale-render'],
     noops,
     forks: values.forks,
     rev: values.rev,
@@ -148,6 +153,7 @@ async function runOnce(cli: string, commit: string, inventory: string, lab: Scal
     changes: report?.changes ?? -1,
     controllerFailures,
     bootSeconds: lab.bootSeconds,
+    forks: Number(forks ?? n),
   };
   log(
     `N=${n} ${kind}: ${r.wallS.toFixed(2)} s wall, ${((r.cpuS / n) * 1000).toFixed(1)} ms CPU/host, ${r.maxRssMiB.toFixed(0)} MiB RSS, ${r.peakFds} fds, ` +
@@ -176,13 +182,13 @@ export function renderScale(runs: ScaleRun[], cores: number): string {
     const r = use.reduce((best, x) => (Math.abs(x.wallS - wall) < Math.abs(best.wallS - wall) ? x : best));
     const share = r.hostsCpuS / cores;
     rows.push(
-      `| ${r.n} | ${r.kind} | ${good.length}/${all.length} | ${wall.toFixed(2)} | ${((r.cpuS / r.n) * 1000).toFixed(1)} | ${r.maxRssMiB.toFixed(0)} | ${r.peakFds} | ${r.stallMs ?? '—'} | ` +
-        `${r.roundTrips.mean.toFixed(1)} (max ${r.roundTrips.max}) | ${r.hostsCpuS.toFixed(2)} | ${share.toFixed(2)} | ${(wall / share).toFixed(1)}× | ${r.hostsPssMiB === undefined ? '—' : r.hostsPssMiB.toFixed(0)} | ${r.controllerFailures} | ${(r.machineBusy * 100).toFixed(0)}% | ${r.commit} |`,
+      `| ${r.n} | ${r.forks ?? r.n} | ${r.kind} | ${good.length}/${all.length} | ${wall.toFixed(2)} | ${((r.cpuS / r.n) * 1000).toFixed(1)} | ${r.maxRssMiB.toFixed(0)} | ${r.peakFds} | ${r.stallMs ?? '—'} | ` +
+        `${r.roundTrips.mean.toFixed(1)} (max ${r.roundTrips.max}) | ${r.hostsCpuS.toFixed(2)} | ${share.toFixed(2)} | ${(wall / share).toFixed(1)}× | ${r.hostsPssMiB === undefined ? '—' : r.hostsPssMiB.toFixed(0)} | ${all.reduce((a, x) => a + x.controllerFailures, 0)} | ${(r.machineBusy * 100).toFixed(0)}% | ${r.commit} |`,
     );
   }
   return [
-    '| N | run | ok runs | wall s (median) | controller CPU ms/host | peak RSS MiB | peak open fds | longest stall ms | round trips/host | hosts\' CPU s | hosts\' share s (CPU ÷ cores) | wall ÷ hosts\' share | hosts\' memory MiB (PSS, idle) | controller-side failures | machine busy | commit |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| N | forks | run | ok runs | wall s (median) | controller CPU ms/host | peak RSS MiB | peak open fds | longest stall ms | round trips/host | hosts\' CPU s | hosts\' share s (CPU ÷ cores) | wall ÷ hosts\' share | hosts\' memory MiB (PSS, idle) | controller-side failures (hosts, all runs) | machine busy | commit |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
 }
@@ -192,7 +198,7 @@ async function writeSection(file: string, runs: ScaleRun[]): Promise<void> {
   const body = [
     BEGIN,
     `Light hosts on bridge ${SCALE.bridge} (${SCALE.network}), ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.cpus()[0]?.model.trim() ?? ''}. ` +
-      `Workload bench/scale-playbook.yml; \`--forks N\` (every host at once). One first converge after boot, then no-ops (median shown). ` +
+      `Workload bench/scale-playbook.yml; \`--forks N\` (every host at once). One first converge after boot, then no-ops; the median of the successful runs is shown (of all runs when none succeeded). ` +
       `Boot of the light hosts: ${boots.map(([n, s]) => `N=${n} ${s.toFixed(1)} s`).join(', ')}.`,
     '',
     renderScale(runs, os.cpus().length),
@@ -231,6 +237,11 @@ async function claimHarness(): Promise<void> {
 
 export async function scaleMain(argv: string[]): Promise<void> {
   const o = options(argv);
+  if (o.render) {
+    // Re-renders the section from the saved runs; runs nothing.
+    await writeSection(o.results, JSON.parse(await readFile(SAVED, 'utf8')) as ScaleRun[]);
+    return;
+  }
   if (process.getuid?.() !== 0) throw new Error('the scale bench needs root (namespaces, a bridge, mounts)');
   await claimHarness();
   if (o.cleanup) {
