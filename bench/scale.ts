@@ -172,8 +172,12 @@ const median = (xs: number[]): number => {
 export function renderScale(runs: ScaleRun[], cores: number): string {
   const rows: string[] = [];
   const groups = new Map<string, ScaleRun[]>();
-  for (const r of runs) groups.set(`${r.n}|${r.kind}`, [...(groups.get(`${r.n}|${r.kind}`) ?? []), r]);
-  const keys = [...groups.keys()].sort((a, b) => Number(a.split('|')[0]) - Number(b.split('|')[0]) || a.localeCompare(b));
+  for (const r of runs) {
+    const key = `${r.n}|${r.forks ?? r.n}|${r.kind}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const num = (k: string, i: number): number => Number(k.split('|')[i]);
+  const keys = [...groups.keys()].sort((a, b) => num(a, 0) - num(b, 0) || num(b, 1) - num(a, 1) || a.localeCompare(b));
   for (const key of keys) {
     const all = groups.get(key)!;
     const good = all.filter((r) => r.ok);
@@ -293,8 +297,9 @@ export async function scaleMain(argv: string[]): Promise<void> {
     await removeCgroupRoot();
     // An interrupted run measured nothing worth keeping.
     if (fresh.length > 0 && !stopped) {
-      // The newest runs of each N replace the older ones of that N.
-      const all = [...saved.filter((r) => r.n !== n), ...fresh];
+      // The newest runs of each N and --forks replace the older ones of that N and --forks.
+      const forks = Number(o.forks ?? n);
+      const all = [...saved.filter((r) => r.n !== n || (r.forks ?? r.n) !== forks), ...fresh];
       await writeFile(SAVED, JSON.stringify(all, null, 2));
       await writeSection(o.results, all);
       log(`results: ${o.results} (raw: ${SAVED})`);

@@ -192,8 +192,8 @@ async function runCommandWith(options: RunCommandOptions, interrupts: Interrupts
   // Bad input stops here, before any connection: plays without hosts, unusable key files.
   await checkBeforeConnecting({ plays: playbook.plays, hostsForPlay: sharded?.everyShard ?? hostsForPlay, limit: options.limit, hosts: inventory.hosts, tags: options.tags, skipTags: options.skipTags, ...(sharded ? { contacted: sharded.hosts } : {}) });
 
-  // A large inventory holds a socket per host at once: room for them before the first connection.
-  ensureFdLimit(sharded?.hosts.size ?? inventory.hosts.length, options.forks > 0 ? options.forks : Infinity, options.verbosity > 0 ? sayOnStderr : undefined);
+  // A large inventory holds a socket per host: room for them before the first connection.
+  ensureFdLimit(sharded?.hosts.size ?? inventory.hosts.length, options.verbosity > 0 ? sayOnStderr : undefined);
   // Saved plans, confirmation: the flow runs the playbook once or twice (plan, then apply).
   const history = options.mode === 'apply' ? await historyContext(options.playbook, redactor) : undefined;
   const run = async (mode: RunMode, extra: Pick<Parameters<typeof runPlaybook>[0], 'ledgerFor' | 'beforeConnect'>) => {
