@@ -18,6 +18,7 @@
 // With ansible among --tools, site.yml is also run as a no-op by Ansible, from a playbook
 // generated out of our resolved tasks (bench/lib/site-ansible.ts).
 //   npm run bench -- --from bench/out/logs/<run>/results.json   (re-render RESULTS.md only)
+//   npm run bench -- --scale N | --cleanup    (the scale harness of light hosts: bench/scale.ts)
 //
 // Needs root (the lab), Debian's ansible-core and ansible (community.general for ufw, community.mysql
 // for the site.yml databases).
@@ -281,6 +282,12 @@ function renderFor(o: ReturnType<typeof options>, env: Environment, sizes: SizeR
 }
 
 async function main(): Promise<void> {
+  // The scale harness of light hosts (issue 15) has its own options: bench/scale.ts.
+  const argv = process.argv.slice(2);
+  if (argv.some((a) => a === '--scale' || a.startsWith('--scale=') || a === '--cleanup' || a === '--scale-render')) {
+    const { scaleMain } = await import('./scale.js');
+    return scaleMain(argv);
+  }
   const o = options();
   if (o.from) {
     const merged = await mergeSaved(o.from.split(','));

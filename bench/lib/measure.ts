@@ -4,7 +4,7 @@
 // of the child (via /usr/bin/time) would miss them.
 
 import { spawn } from 'node:child_process';
-import { mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -26,6 +26,8 @@ export interface Measured {
   /** Largest sum of resident sets of the whole process tree, sampled every 250 ms. */
   peakTreeRssMiB: number;
   peakProcesses: number;
+  /** Largest number of open file descriptors of the whole process tree, sampled every 250 ms. */
+  peakFds: number;
   /** Share of the whole machine's CPU (all cores) that was busy during the run, hosts included. */
   machineBusy: number;
 }
@@ -43,6 +45,10 @@ let serial = 0;
 async function pidsOf(cg: string): Promise<number[]> {
   const text = await readFile(path.join(cg, 'cgroup.procs'), 'utf8').catch(() => '');
   return text.split('\n').filter(Boolean).map(Number);
+}
+
+async function fdCount(pid: number): Promise<number> {
+  return (await readdir(`/proc/${pid}/fd`).catch(() => [])).length;
 }
 
 async function rssKiB(pid: number): Promise<number> {
@@ -73,12 +79,18 @@ export async function measure(
 
   let peakTree = 0;
   let peakProcesses = 0;
+  let peakFds = 0;
   let running = true;
   const sampler = (async () => {
     while (running) {
       const pids = await pidsOf(cg);
       let sum = 0;
-      for (const pid of pids) sum += await rssKiB(pid);
+      let fds = 0;
+      for (const pid of pids) {
+        sum += await rssKiB(pid);
+        fds += await fdCount(pid);
+      }
+      peakFds = Math.max(peakFds, fds);
       peakTree = Math.max(peakTree, sum);
       peakProcesses = Math.max(peakProcesses, pids.length);
       await sleep(SAMPLE_MS);
@@ -116,6 +128,7 @@ export async function measure(
     maxRssMiB: Number(time[3] ?? 0) / 1024,
     peakTreeRssMiB: peakTree / 1024,
     peakProcesses,
+    peakFds,
     machineBusy: (after.busy - before.busy) / Math.max(1, after.total - before.total),
   };
 }

@@ -30,6 +30,7 @@ import { toolVersion } from './tool-version.js';
 import { syncLineWriter } from './sync-output.js';
 import { chooseResumeHosts, recordApply } from './resume-option.js';
 import { historyContext } from './history-context.js';
+import { ensureFdLimit } from './fd-limit.js';
 import { runFlow, sayOnStderr, type FlowOptions } from './plan-flow.js';
 import { shardInputs, shardLine, shardReporter, type ShardSelection } from './shard-run.js';
 
@@ -191,6 +192,8 @@ async function runCommandWith(options: RunCommandOptions, interrupts: Interrupts
   // Bad input stops here, before any connection: plays without hosts, unusable key files.
   await checkBeforeConnecting({ plays: playbook.plays, hostsForPlay: sharded?.everyShard ?? hostsForPlay, limit: options.limit, hosts: inventory.hosts, tags: options.tags, skipTags: options.skipTags, ...(sharded ? { contacted: sharded.hosts } : {}) });
 
+  // A large inventory holds a socket per host: room for them before the first connection.
+  ensureFdLimit(sharded?.hosts.size ?? inventory.hosts.length, options.verbosity > 0 ? sayOnStderr : undefined);
   // Saved plans, confirmation: the flow runs the playbook once or twice (plan, then apply).
   const history = options.mode === 'apply' ? await historyContext(options.playbook, redactor) : undefined;
   const run = async (mode: RunMode, extra: Pick<Parameters<typeof runPlaybook>[0], 'ledgerFor' | 'beforeConnect'>) => {

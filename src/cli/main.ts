@@ -27,6 +27,7 @@ import { jsonErrorLine, jsonOutputRequested } from './json-errors.js';
 import { shardOption, withShardOptions } from './shard-option.js';
 import { reportCommand } from './report-command.js';
 import { skipUnusedHelpRendering } from './yargs-help-cache.js';
+import { startStallReport } from './stall-report.js';
 
 /** Prints an error the way users should see it, and returns the exit code. */
 export function reportError(error: unknown): number {
@@ -51,6 +52,7 @@ export function reportError(error: unknown): number {
 export async function main(argv: string[]): Promise<number> {
   tolerateLostOutput();
   releaseLostTerminal();
+  startStallReport();
   let exitCode: number = EXIT.ok;
   const runWith = (mode: 'plan' | 'apply') => async (args: Record<string, unknown>) => {
     // A blank --limit would otherwise mean "every host": refused, like every blank value.
