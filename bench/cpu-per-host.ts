@@ -9,7 +9,7 @@
 // the machine's busy share from /proc/stat during the runs (the sshds share the cores).
 //
 //   npm run bench:cpu -- [--hosts 100] [--sshds 4] [--runs 5] [--templates 3] [--cli bin/foobar-provision.js]
-//                        [--node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"] [--skip plan|apply]
+//                        [--node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"] [--skip plan|apply]
 //
 // --cli measures another build on the same inputs (before/after). Needs root and /usr/sbin/sshd.
 
@@ -133,6 +133,9 @@ async function project(dir: string, sshds: TestSshd[], hosts: number, templates:
     '  connect_timeout: 30',
     'vars:',
     `  target: ${target}`,
+    // The bench templates' variables (bench/lib/inventory.ts gives the lab hosts the same).
+    "  bench_port: 8080",
+    "  bench_workers: 4",
     'hosts:',
   ];
   for (let i = 0; i < hosts; i++) {

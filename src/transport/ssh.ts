@@ -13,6 +13,7 @@ import { getViaExec, putViaExec } from './file-ops.js';
 import { ChannelOpenError, sharedJumpPool, type JumpPool, type Tunnel } from './jump-pool.js';
 import { decideHostKey } from './host-key-check.js';
 import { withFailureKind } from './failure-kind.js';
+import { skipHostKeysProof } from './hostkeys-proof.js';
 import { appendKnownHost, knownHostsName, recordedKeyTypes, sharedKnownHostsCache, type KnownHostsCache } from './known-hosts.js';
 import { sharedPrivateKeys } from './private-keys.js';
 import { promptHidden } from './prompt.js';
@@ -204,6 +205,7 @@ export class SshTransport implements Transport {
         }
       });
       client.connect(config);
+      skipHostKeysProof(client);
       // Each exec is several small request/reply packets; Nagle plus delayed ACKs would add
       // tens of milliseconds to every one of them.
       client.setNoDelay(true);
