@@ -8,10 +8,12 @@
 // counted), CPU per host, wall, the most round trips of any host (--json hosts[].roundTrips), and
 // the machine's busy share from /proc/stat during the runs (the sshds share the cores).
 //
-//   npm run bench:cpu -- [--hosts 100] [--sshds 4] [--runs 5] [--templates 3] [--cli bin/foobar-provision.js]
+//   npm run bench:cpu -- [--hosts 100] [--sshds 4] [--runs 5] [--templates 3] [--cli A.js[,B.js]] [--label a,b]
 //                        [--node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"] [--skip plan|apply]
 //
-// --cli measures another build on the same inputs (before/after). Needs root and /usr/sbin/sshd.
+// --cli measures other builds on the same hosts (before/after): with several, their runs alternate
+// (A, B, A, B...) so that a change in the machine's load hits them alike; --label names them in
+// the table (default: the commit of each build's folder). Needs root and /usr/sbin/sshd.
 
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -34,8 +36,8 @@ function options() {
       runs: { type: 'string', default: '5' },
       templates: { type: 'string', default: '3' },
       cli: { type: 'string', default: path.join(ROOT, 'bin', 'foobar-provision.js') },
+      label: { type: 'string' },
       'node-args': { type: 'string', default: '' },
-      commit: { type: 'string' },
       skip: { type: 'string', default: '' },
     },
   });
@@ -49,9 +51,9 @@ function options() {
     sshds: whole('sshds', values.sshds, 1),
     runs: whole('runs', values.runs, 1),
     templates: whole('templates', values.templates, 0),
-    cli: path.resolve(values.cli),
+    clis: values.cli.split(',').map((c) => path.resolve(c)),
+    labels: values.label?.split(','),
     nodeArgs: values['node-args'].split(/\s+/).filter(Boolean),
-    commit: values.commit,
     skip: new Set(values.skip.split(',').filter(Boolean)),
   };
 }
@@ -153,39 +155,35 @@ async function project(dir: string, sshds: TestSshd[], hosts: number, templates:
 }
 
 interface Row {
-  mode: string;
+  cli: string;
+  mode: 'plan' | 'apply';
   wallMs: number[];
   cpuMs: number[];
   maxRoundTrips: number;
-  busy: number;
-  otherBusy: number;
+  /** Jiffies of all cores during this row's runs: busy and total. */
+  busyJ: number;
+  totalJ: number;
+  runWallMs: number;
 }
 
-async function measure(mode: 'plan' | 'apply', o: ReturnType<typeof options>, proj: string, env: NodeJS.ProcessEnv): Promise<Row> {
-  const argv = [...o.nodeArgs, o.cli, mode, '--inventory', 'bench', '--playbook', 'playbooks/bench.yml', '--json', '--forks', String(o.hosts), ...(mode === 'plan' ? ['--exit-code'] : ['--yes'])];
-  const wallMs: number[] = [];
-  const cpuMs: number[] = [];
-  let maxRoundTrips = 0;
+async function measureOnce(row: Row, o: ReturnType<typeof options>, proj: string): Promise<void> {
+  const argv = [...o.nodeArgs, row.cli, row.mode, '--inventory', 'bench', '--playbook', 'playbooks/bench.yml', '--json', '--forks', String(o.hosts), ...(row.mode === 'plan' ? ['--exit-code'] : ['--yes'])];
   const before = await cpuTimes();
-  const start = performance.now();
-  for (let i = 0; i < o.runs; i++) {
-    const ticks = await childTicks();
-    const t = performance.now();
-    const r = await exec(argv, proj, env);
-    wallMs.push(performance.now() - t);
-    cpuMs.push(((await childTicks()) - ticks) * TICK_MS);
-    if (r.code !== 0) throw new Error(`${mode}: exit ${r.code}\n${r.stderr.slice(0, 3000)}`);
-    const report = JSON.parse(r.stdout) as { changes: number; hosts: Array<{ status: string; roundTrips: number }> };
-    if (report.hosts.length !== o.hosts) throw new Error(`${mode}: ${report.hosts.length} hosts in the report, expected ${o.hosts}`);
-    const changed = report.hosts.filter((h) => h.status !== 'ok');
-    if (changed.length > 0 || report.changes > 0) throw new Error(`${mode}: not a no-op (${report.changes} changes; hosts not ok: ${changed.length})`);
-    maxRoundTrips = Math.max(maxRoundTrips, ...report.hosts.map((h) => h.roundTrips));
-  }
+  const ticks = await childTicks();
+  const t = performance.now();
+  const r = await exec(argv, proj, {});
+  row.wallMs.push(performance.now() - t);
+  row.cpuMs.push(((await childTicks()) - ticks) * TICK_MS);
   const after = await cpuTimes();
-  const total = after.total - before.total;
-  const busy = total > 0 ? (after.busy - before.busy) / total : 0;
-  const ours = cpuMs.reduce((a, b) => a + b, 0) / (os.cpus().length * (performance.now() - start));
-  return { mode, wallMs, cpuMs, maxRoundTrips, busy, otherBusy: Math.max(0, busy - ours) };
+  row.busyJ += after.busy - before.busy;
+  row.totalJ += after.total - before.total;
+  row.runWallMs += row.wallMs.at(-1)!;
+  if (r.code !== 0) throw new Error(`${row.mode} (${row.cli}): exit ${r.code}\n${r.stderr.slice(0, 3000)}`);
+  const report = JSON.parse(r.stdout) as { changes: number; hosts: Array<{ status: string; roundTrips: number }> };
+  if (report.hosts.length !== o.hosts) throw new Error(`${row.mode}: ${report.hosts.length} hosts in the report, expected ${o.hosts}`);
+  const notOk = report.hosts.filter((h) => h.status !== 'ok');
+  if (notOk.length > 0 || report.changes > 0) throw new Error(`${row.mode}: not a no-op (${report.changes} changes; hosts not ok: ${notOk.length})`);
+  row.maxRoundTrips = Math.max(row.maxRoundTrips, ...report.hosts.map((h) => h.roundTrips));
 }
 
 /** The machine's busy share over a quiet second before measuring: what else is running. */
@@ -218,26 +216,32 @@ async function main(): Promise<void> {
     const key = await readFile(`${sshds[0]!.clientKeyPath}.pub`, 'utf8');
     for (const s of sshds.slice(1)) await writeFile(path.join(s.dir, 'authorized_keys', 'root'), key);
     const proj = await project(dir, sshds, o.hosts, o.templates);
-    const env: NodeJS.ProcessEnv = {};
-    const converge = await exec([o.cli, 'apply', '--inventory', 'bench', '--playbook', 'playbooks/bench.yml', '--yes', '--json', '--forks', String(o.hosts)], proj, {});
+    const converge = await exec([o.clis[0]!, 'apply', '--inventory', 'bench', '--playbook', 'playbooks/bench.yml', '--yes', '--json', '--forks', String(o.hosts)], proj, {});
     if (converge.code !== 0) throw new Error(`first converge failed (exit ${converge.code}):\n${converge.stderr.slice(0, 3000)}`);
     const quiet = await idleBusy();
-    const rows: Row[] = [];
-    for (const mode of ['plan', 'apply'] as const) {
-      if (o.skip.has(mode)) continue;
-      rows.push(await measure(mode, o, proj, env));
-      process.stderr.write(`[cpu] ${mode}: ${median(rows.at(-1)!.cpuMs)} ms CPU\n`);
+    const modes = (['plan', 'apply'] as const).filter((m) => !o.skip.has(m));
+    const rows: Row[] = o.clis.flatMap((cli) => modes.map((mode) => ({ cli, mode, wallMs: [], cpuMs: [], maxRoundTrips: 0, busyJ: 0, totalJ: 0, runWallMs: 0 })));
+    for (let i = 0; i < o.runs; i++) {
+      for (const row of rows) {
+        await measureOnce(row, o, proj);
+        process.stderr.write(`[cpu] run ${i + 1}/${o.runs} ${row.mode} ${row.cli}: ${row.cpuMs.at(-1)} ms CPU, ${row.wallMs.at(-1)!.toFixed(0)} ms wall\n`);
+      }
     }
+    const labels = o.labels ?? (await Promise.all(o.clis.map(commitOf)));
+    const cores = os.cpus().length;
     const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
-    const head = ['no-op', 'controller CPU ms (median; every run)', 'CPU ms per host', 'wall ms (median)', 'RT/host (max)', 'machine busy', 'busy without the CLI'];
+    const head = ['build', 'no-op', 'controller CPU ms (median; every run)', 'CPU ms per host', 'wall ms (median)', 'RT/host (max)', 'machine busy', 'busy without the CLI'];
     const lines = [
-      `commit ${o.commit ?? (await commitOf(o.cli))}, ${o.hosts} hosts over ${o.sshds} loopback sshd, ${o.templates} templates, --forks ${o.hosts}, median of ${o.runs}, node ${process.version}, ${os.cpus().length} cores, machine busy before: ${pct(quiet)}${o.nodeArgs.length ? `, node ${o.nodeArgs.join(' ')}` : ''}`,
+      `${o.hosts} hosts over ${o.sshds} loopback sshd, ${o.templates} templates + a directory + a guarded command, --forks ${o.hosts}, median of ${o.runs}, node ${process.version}, ${cores} cores, machine busy in the second before: ${pct(quiet)}${o.nodeArgs.length ? `, node ${o.nodeArgs.join(' ')}` : ''}`,
       '',
       `| ${head.join(' | ')} |`,
       `|${head.map(() => '---').join('|')}|`,
-      ...rows.map((r) =>
-        `| ${[r.mode, `${median(r.cpuMs).toFixed(0)} (${r.cpuMs.join(', ')})`, (median(r.cpuMs) / o.hosts).toFixed(1), median(r.wallMs).toFixed(0), r.maxRoundTrips, pct(r.busy), pct(r.otherBusy)].join(' | ')} |`,
-      ),
+      ...rows.map((r) => {
+        const busy = r.totalJ > 0 ? r.busyJ / r.totalJ : 0;
+        const ours = r.cpuMs.reduce((a, b) => a + b, 0) / (cores * r.runWallMs);
+        const label = labels[o.clis.indexOf(r.cli)] ?? r.cli;
+        return `| ${[label, r.mode, `${median(r.cpuMs).toFixed(0)} (${r.cpuMs.join(', ')})`, (median(r.cpuMs) / o.hosts).toFixed(1), median(r.wallMs).toFixed(0), r.maxRoundTrips, pct(busy), pct(Math.max(0, busy - ours))].join(' | ')} |`;
+      }),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
