@@ -8,8 +8,8 @@ import { ssh2 } from '../../src/transport/ssh2-library.js';
 import { decodePrivateKeyOnce } from '../../src/transport/key-object.js';
 
 function parsed(type: 'ed25519' | 'rsa' | 'ecdsa'): ParsedKey {
-  const opts = type === 'rsa' ? { bits: 2048 } : type === 'ecdsa' ? { bits: 256 } : {};
-  const pair = ssh2().utils.generateKeyPairSync(type, opts);
+  const utils = ssh2().utils;
+  const pair = type === 'rsa' ? utils.generateKeyPairSync('rsa', { bits: 2048 }) : type === 'ecdsa' ? utils.generateKeyPairSync('ecdsa', { bits: 256 }) : utils.generateKeyPairSync('ed25519');
   const key = ssh2().utils.parseKey(pair.private);
   if (key instanceof Error) throw key;
   return Array.isArray(key) ? key[0]! : key;
