@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ParsedKey } from 'ssh2';
 import { ssh2 } from './ssh2-library.js';
+import { decodePrivateKeyOnce } from './key-object.js';
 
 /** How the cache reads and parses key files; tests pass their own to count calls. */
 export interface PrivateKeyIo {
@@ -15,7 +16,12 @@ export interface PrivateKeyIo {
 
 const realIo: PrivateKeyIo = {
   read: (path) => readFile(path),
-  parse: (data, passphrase) => ssh2().utils.parseKey(data, passphrase),
+  parse: (data, passphrase) => {
+    const parsed = ssh2().utils.parseKey(data, passphrase);
+    // Decoded once here rather than by OpenSSL on every connection's signature.
+    for (const key of Array.isArray(parsed) ? parsed : [parsed]) if (!(key instanceof Error)) decodePrivateKeyOnce(key);
+    return parsed;
+  },
 };
 
 export class PrivateKeyCache {

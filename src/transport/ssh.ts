@@ -2,17 +2,19 @@
 // on it, host keys checked against known_hosts before any credential is sent.
 
 import pLimit, { type LimitFunction } from 'p-limit';
-import type { AnyAuthMethod, Client, ClientChannel, ConnectConfig } from 'ssh2';
+import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
 import { ssh2 } from './ssh2-library.js';
 import { ConnectionError, TaskFailedError } from '../errors.js';
 import { algorithmsFor } from './algorithms.js';
 import { describeAuth, resolveAuth, type AuthDeps, type AuthMethod } from './auth.js';
+import { authConfig } from './auth-methods.js';
 import { wrapBecome } from './become.js';
 import { shellQuote } from '../shell/quote.js';
 import { getViaExec, putViaExec } from './file-ops.js';
 import { ChannelOpenError, sharedJumpPool, type JumpPool, type Tunnel } from './jump-pool.js';
 import { decideHostKey } from './host-key-check.js';
 import { withFailureKind } from './failure-kind.js';
+import { skipHostKeysProof } from './hostkeys-proof.js';
 import { appendKnownHost, knownHostsName, recordedKeyTypes, sharedKnownHostsCache, type KnownHostsCache } from './known-hosts.js';
 import { sharedPrivateKeys } from './private-keys.js';
 import { promptHidden } from './prompt.js';
@@ -204,6 +206,7 @@ export class SshTransport implements Transport {
         }
       });
       client.connect(config);
+      skipHostKeysProof(client);
       // Each exec is several small request/reply packets; Nagle plus delayed ACKs would add
       // tens of milliseconds to every one of them.
       client.setNoDelay(true);
@@ -570,17 +573,6 @@ export class SshTransport implements Transport {
     });
     await this.#endTunnel();
   }
-}
-
-function authConfig(auth: AuthMethod, username: string): Partial<ConnectConfig> {
-  if (auth.kind === 'agent') return { agent: auth.socket };
-  // ssh2 drops a parsed key given as `privateKey` (it keeps only a string or Buffer there) but uses
-  // one from authHandler as it is. 'none' first, as ssh2 does by default with `privateKey`.
-  const methods: AnyAuthMethod[] = [
-    { type: 'none', username },
-    { type: 'publickey', username, key: auth.key },
-  ];
-  return { authHandler: methods };
 }
 
 /**

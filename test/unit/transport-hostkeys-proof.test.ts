@@ -1,0 +1,66 @@
+// After login OpenSSH announces all its host keys; ssh2 then asks the host to prove each one (a
+// request, the host signing with every key, us verifying every signature), for keys we never use.
+// skipHostKeysProof drops that announcement; these tests fail if an ssh2 upgrade moves the hook.
+import { createServer, type Server } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ssh2 } from '../../src/transport/ssh2-library.js';
+import { skipHostKeysProof } from '../../src/transport/hostkeys-proof.js';
+
+type Handler = (p: unknown, name: string, wantReply: boolean, data: unknown) => void;
+type Internals = { _protocol?: { _handlers?: Record<string, Handler> } };
+
+let server: Server | undefined;
+afterEach(() => server?.close());
+
+async function connectingClient() {
+  // A listener that never speaks SSH: enough for ssh2 to set up its protocol handlers.
+  server = createServer(() => undefined);
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const client = new (ssh2().Client)();
+  client.on('error', () => undefined);
+  client.connect({ host: '127.0.0.1', port, username: 'x', password: 'x', readyTimeout: 5000 });
+  return client;
+}
+
+describe('skipHostKeysProof', () => {
+  it('finds the GLOBAL_REQUEST handler of the installed ssh2', async () => {
+    const client = await connectingClient();
+    expect(skipHostKeysProof(client)).toBe(true);
+    client.end();
+  });
+
+  it('drops hostkeys-00@openssh.com before ssh2 sees it, answering only if asked', async () => {
+    const client = await connectingClient();
+    const handlers = (client as unknown as Internals)._protocol!._handlers!;
+    const reached: string[] = [];
+    handlers.GLOBAL_REQUEST = (_p, name) => reached.push(name);
+    expect(skipHostKeysProof(client)).toBe(true);
+    let replies = 0;
+    const proto = { requestSuccess: () => replies++ };
+    handlers.GLOBAL_REQUEST!(proto, 'hostkeys-00@openssh.com', false, []);
+    expect(reached).toEqual([]);
+    expect(replies).toBe(0);
+    handlers.GLOBAL_REQUEST!(proto, 'hostkeys-00@openssh.com', true, []);
+    expect(replies).toBe(1);
+    client.end();
+  });
+
+  it('passes every other global request to ssh2 unchanged', async () => {
+    const client = await connectingClient();
+    const handlers = (client as unknown as Internals)._protocol!._handlers!;
+    const reached: unknown[][] = [];
+    handlers.GLOBAL_REQUEST = (...args) => reached.push(args);
+    skipHostKeysProof(client);
+    const proto = {};
+    const data = Buffer.from('x');
+    handlers.GLOBAL_REQUEST!(proto, 'keepalive@openssh.com', true, data);
+    expect(reached).toEqual([[proto, 'keepalive@openssh.com', true, data]]);
+    client.end();
+  });
+
+  it('says false when the client has no protocol yet (nothing to hook)', () => {
+    const client = new (ssh2().Client)();
+    expect(skipHostKeysProof(client)).toBe(false);
+  });
+});
