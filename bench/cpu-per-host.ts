@@ -22,7 +22,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { canRunSshd, startSshd, type TestSshd } from '../test/helpers/sshd.js';
-import { HISTORY_DIR, LOCK_DIR } from '../test/helpers/cli.js';
+import { childTicks, cpuTimes, execNode } from './lib/cli-sampling.js';
+import { median } from './lib/report.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** /proc/self/stat counts children's CPU in USER_HZ ticks, 100 per second on Linux. */
@@ -57,41 +58,6 @@ function options() {
     skip: new Set(values.skip.split(',').filter(Boolean)),
   };
 }
-
-async function cpuTimes(): Promise<{ busy: number; total: number }> {
-  const f = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const total = f.reduce((a, b) => a + b, 0);
-  return { busy: total - (f[3] ?? 0) - (f[4] ?? 0), total };
-}
-
-/** CPU ticks of this process's waited-for children (cutime + cstime). */
-async function childTicks(): Promise<number> {
-  const stat = await readFile('/proc/self/stat', 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[13]) + Number(fields[14]);
-}
-
-function exec(argv: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, {
-      cwd,
-      env: { ...process.env, NO_COLOR: '1', FOOBAR_SSH_CONFIG: 'none', FOOBAR_PROVISION_LOCK_DIR: LOCK_DIR, FOOBAR_PROVISION_HISTORY_DIR: HISTORY_DIR, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 
 function playbook(templates: number): string {
   const items = Array.from({ length: templates }, (_, i) => JSON.stringify(String(i + 1).padStart(2, '0')));
@@ -171,7 +137,7 @@ async function measureOnce(row: Row, o: ReturnType<typeof options>, proj: string
   const before = await cpuTimes();
   const ticks = await childTicks();
   const t = performance.now();
-  const r = await exec(argv, proj, {});
+  const r = await execNode(argv, proj, {});
   row.wallMs.push(performance.now() - t);
   row.cpuMs.push(((await childTicks()) - ticks) * TICK_MS);
   const after = await cpuTimes();
@@ -216,7 +182,7 @@ async function main(): Promise<void> {
     const key = await readFile(`${sshds[0]!.clientKeyPath}.pub`, 'utf8');
     for (const s of sshds.slice(1)) await writeFile(path.join(s.dir, 'authorized_keys', 'root'), key);
     const proj = await project(dir, sshds, o.hosts, o.templates);
-    const converge = await exec([o.clis[0]!, 'apply', '--inventory', 'bench', '--playbook', 'playbooks/bench.yml', '--yes', '--json', '--forks', String(o.hosts)], proj, {});
+    const converge = await execNode([o.clis[0]!, 'apply', '--inventory', 'bench', '--playbook', 'playbooks/bench.yml', '--yes', '--json', '--forks', String(o.hosts)], proj, {});
     if (converge.code !== 0) throw new Error(`first converge failed (exit ${converge.code}):\n${converge.stderr.slice(0, 3000)}`);
     const quiet = await idleBusy();
     const modes = (['plan', 'apply'] as const).filter((m) => !o.skip.has(m));

@@ -22,7 +22,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { canRunSshd, loopbackInventory, startSshd, type TestSshd } from '../test/helpers/sshd.js';
-import { HISTORY_DIR, LOCK_DIR } from '../test/helpers/cli.js';
+import { childTicks, cpuTimes, execNode } from './lib/cli-sampling.js';
+import { median } from './lib/report.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** /proc/self/stat counts children's CPU in USER_HZ ticks, 100 per second on Linux. */
@@ -67,46 +68,9 @@ function options() {
   return { runs, cli: path.resolve(values.cli), skip: new Set(values.skip.split(',').filter(Boolean)), modules: values.modules, commit: values.commit };
 }
 
-/** Busy and total jiffies of all cores, from the first line of /proc/stat. */
-async function cpuTimes(): Promise<{ busy: number; total: number }> {
-  const f = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const total = f.reduce((a, b) => a + b, 0);
-  return { busy: total - (f[3] ?? 0) - (f[4] ?? 0), total };
-}
-
-/** CPU ticks of this process's waited-for children (cutime + cstime). */
-async function childTicks(): Promise<number> {
-  const stat = await readFile('/proc/self/stat', 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // After the command name: field 3 is index 0, so cutime (16) and cstime (17) are 13 and 14.
-  return Number(fields[13]) + Number(fields[14]);
-}
-
-function exec(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, {
-      cwd,
-      env: { ...process.env, NO_COLOR: '1', FOOBAR_SSH_CONFIG: 'none', FOOBAR_PROVISION_LOCK_DIR: LOCK_DIR, FOOBAR_PROVISION_HISTORY_DIR: HISTORY_DIR, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
-
 async function measureCase(c: Case, runs: number): Promise<Row> {
   // One unmeasured run first: the files are then in the page cache for every measured one.
-  await exec(c.argv, c.cwd);
+  await execNode(c.argv, c.cwd);
   const walls: number[] = [];
   const cpus: number[] = [];
   const outside: number[] = [];
@@ -115,7 +79,7 @@ async function measureCase(c: Case, runs: number): Promise<Row> {
   for (let i = 0; i < runs; i++) {
     const ticks = await childTicks();
     const t = performance.now();
-    const r = await exec(c.argv, c.cwd);
+    const r = await execNode(c.argv, c.cwd);
     walls.push(performance.now() - t);
     cpus.push(((await childTicks()) - ticks) * TICK_MS);
     if (r.code !== c.code) throw new Error(`${c.name}: exit ${r.code}, expected ${c.code}\n${r.stderr.slice(0, 2000)}`);
@@ -143,7 +107,7 @@ async function loadedModules(c: Case, dir: string): Promise<string> {
       `const load = Module._load;\nModule._load = function (request, parent, ...rest) {\n  try { appendFileSync(${JSON.stringify(list)}, 'file://' + Module._resolveFilename(request, parent) + '\\n'); } catch {}\n  return load.call(this, request, parent, ...rest);\n};\n`,
   );
   await rm(list, { force: true });
-  await exec(['--import', pathToFileURL(register).href, ...c.argv], c.cwd);
+  await execNode(['--import', pathToFileURL(register).href, ...c.argv], c.cwd);
   const urls = [...new Set((await readFile(list, 'utf8').catch(() => '')).split('\n').filter((u) => u.startsWith('file:')))];
   const packages = new Set<string>();
   for (const u of urls) {
@@ -172,7 +136,7 @@ async function convergedProject(cli: string, sshd: TestSshd, dir: string): Promi
   await writeFile(path.join(project, 'inventory', 'bench.yml'), `${loopbackInventory(sshd)}vars:\n  target: ${target}\n`);
   await writeFile(path.join(project, 'playbooks', 'one.yml'), ONE_TEMPLATE_PLAYBOOK);
   await writeFile(path.join(project, 'templates', 'one.conf.ejs'), 'host = <%= inventory_hostname %>\n');
-  const applied = await exec([cli, 'apply', '--inventory', 'bench', '--playbook', 'playbooks/one.yml', '--yes', '--json'], project);
+  const applied = await execNode([cli, 'apply', '--inventory', 'bench', '--playbook', 'playbooks/one.yml', '--yes', '--json'], project);
   if (applied.code !== 0) throw new Error(`apply of the bench project failed (exit ${applied.code}):\n${applied.stderr.slice(0, 2000)}`);
   return project;
 }
