@@ -8,7 +8,7 @@ import type { TaskConfig } from '../config/types.js';
 import type { FactQuery } from '../facts/types.js';
 import { validateRendered } from '../modules/args.js';
 import type { AnyModule, ArgsLocation } from '../modules/types.js';
-import { delegateTarget } from './task-placement.js';
+import { delegateTarget, loopReadsHostData, readsHostData } from './task-placement.js';
 import { factsHintQueries, FACTS_VAR, type FactsUsage } from './facts-usage.js';
 import { evaluateExpression, UndefinedInExpressionError } from '../template/expression.js';
 import { renderTemplateString, renderValue, topNameOf, UndefinedVariableError } from '../template/render.js';
@@ -265,9 +265,8 @@ function refuseHostChosenSource(task: TaskConfig, rendered: unknown, runtimeName
   const raw = (task.args as Record<string, unknown> | undefined)?.['src'];
   const src = (rendered as Record<string, unknown> | undefined)?.['src'];
   if (typeof raw !== 'string' || typeof src !== 'string' || !raw.includes('<%') || !isAbsolute(src)) return;
-  const mentions = (text: string) => [...runtimeNames].some((name) => new RegExp(`(^|[^\\w$])${name.replace(/[$]/g, '\\$')}($|[^\\w$])`).test(text));
-  const fromItem = /\bitem\b/.test(raw) && task.loop !== undefined && mentions(JSON.stringify(task.loop));
-  if (!mentions(raw) && !fromItem) return;
+  const fromItem = /\bitem\b/.test(raw) && loopReadsHostData(task, runtimeNames);
+  if (!readsHostData(raw, runtimeNames) && !fromItem) return;
   throw new ConfigError(
     `src "${src}" is an absolute path built from a registered result: a host must not choose which controller file is sent to it`,
     task.argWhere['src'] ?? task.argsWhere,

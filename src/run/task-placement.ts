@@ -52,6 +52,13 @@ export function readsHostData(text: string, runtimeNames: ReadonlySet<string>): 
   return [...text.matchAll(/<%([\s\S]*?)%>/g)].some((tag) => names.some((name) => name.test(tag[1] ?? '')));
 }
 
+/** Whether the task's loop items come from host data. */
+export function loopReadsHostData(task: TaskConfig, runtimeNames: ReadonlySet<string>): boolean {
+  if (task.loop === undefined) return false;
+  // A loop given as a string is an expression, not a template: it is read whole.
+  return readsHostData(typeof task.loop === 'string' ? `<%${task.loop}%>` : JSON.stringify(task.loop), runtimeNames);
+}
+
 /**
  * A managed host may be compromised, and the controller must stay out of its reach: a task run on
  * the controller may not be placed there, nor built, from host data. Its target, arguments, own and
@@ -63,10 +70,8 @@ export function refuseHostDataOnController(task: TaskConfig, runtimeNames: Reado
   if (readsHostData(task.delegateTo ?? '', runtimeNames)) {
     throw new ConfigError('delegate_to named the controller from host data (a registered result or facts): a host must not choose to run a task on the controller', where, hint);
   }
-  // A loop given as a string is an expression, not a template: it is read whole.
-  const loop = typeof task.loop === 'string' ? `<%${task.loop}%>` : JSON.stringify(task.loop ?? null);
-  const texts = [...[task.args, task.vars?.values, task.blockVars].map((part) => JSON.stringify(part ?? null)), loop];
-  if (texts.some((text) => readsHostData(text, runtimeNames))) {
+  const texts = [task.args, task.vars?.values, task.blockVars].map((part) => JSON.stringify(part ?? null));
+  if (texts.some((text) => readsHostData(text, runtimeNames)) || loopReadsHostData(task, runtimeNames)) {
     throw new ConfigError('a task delegated to localhost is built from host data (a registered result or facts): a compromised host would choose what the controller runs', where, hint);
   }
 }
