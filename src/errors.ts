@@ -80,6 +80,8 @@ export class LabError extends FoobarError {
   constructor(
     message: string,
     readonly hint?: string,
+    /** The word the message is printed after: `lab`, or `vagrant` for the VMs. */
+    readonly area: 'lab' | 'vagrant' = 'lab',
   ) {
     super(message);
   }

@@ -47,6 +47,12 @@ export const EXAMPLES: Record<string, ReadonlyArray<readonly [string, string]>> 
     ['$0 lab reset web1', 'put web1 back to the pristine image'],
     ['$0 lab stop db1 --hard', 'cut db1\'s power (its disk stays; `lab up db1` boots it)'],
   ],
+  vagrant: [
+    ['$0 vagrant box', 'start libvirt if needed, build the local box, probe KVM'],
+    ['$0 vagrant up lb1 web1 app1 db1', 'boot those VMs and write their known_hosts'],
+    ['$0 vagrant known-hosts', 'known_hosts from the VMs\' serial consoles (after `vagrant up`)'],
+    ['$0 vagrant destroy', 'every VM, volume and network we made, also after an interrupted run'],
+  ],
   vault: [
     ['$0 vault encrypt prod.vault.yml', 'encrypt a vars file in place'],
     ['$0 vault edit prod.vault.yml', 'edit it in $EDITOR, then re-encrypt'],

@@ -15,6 +15,7 @@ import { historyCommand } from './history-command.js';
 import { runList } from './list-command.js';
 import { runValidate, validateCommand } from './validate-command.js';
 import { labCommand } from './lab-command.js';
+import { vagrantCommand } from './vagrant-command.js';
 import { vaultCommand } from './vault-command.js';
 import { caCommand } from './ca-command.js';
 import { pingCommand } from './ping-command.js';
@@ -38,7 +39,7 @@ export function reportError(error: unknown): number {
     return EXIT.badInput;
   }
   if (error instanceof LabError) {
-    say(`lab: ${error.message}${error.hint ? `\n  fix: ${error.hint}` : ''}`);
+    say(`${error.area}: ${error.message}${error.hint ? `\n  fix: ${error.hint}` : ''}`);
     return EXIT.internal;
   }
   if (error instanceof FoobarError) {
@@ -149,9 +150,10 @@ export async function main(argv: string[]): Promise<number> {
     .command(docCommand((code) => (exitCode = code)))
     .command(reportCommand((code) => (exitCode = code)))
     .command(labCommand)
+    .command(vagrantCommand)
     .command(vaultCommand)
     .command(caCommand)
-    .demandCommand(1, 'name a command: plan, apply, ping, validate, inventory, history, modules, doc, report, lab, vault or ca')
+    .demandCommand(1, 'name a command: plan, apply, ping, validate, inventory, history, modules, doc, report, lab, vagrant, vault or ca')
     .strict()
     .help()
     .describe('help', 'show help (each command has its own: plan --help)')

@@ -16,7 +16,7 @@ import { loadYamlFile, parseYaml, type YamlNode } from './yaml.js';
 
 export { resolveInventoryPath } from './inventory-files.js';
 
-const TOP_KEYS = ['lab', 'connection', 'vars', 'hosts', 'groups', 'ssh_config'];
+const TOP_KEYS = ['lab', 'vagrant', 'connection', 'vars', 'hosts', 'groups', 'ssh_config'];
 const HOST_KEYS = ['address', 'vars', ...CONNECTION_KEYS];
 const GROUP_KEYS = ['hosts', 'children', 'vars', 'connection'];
 /** Safe in host patterns: no `,` `!` `&` `*` `?` `[` `:` or spaces. */

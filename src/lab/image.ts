@@ -29,7 +29,7 @@ export const LOCAL_REPO_DIR = '/srv/lab-apt';
 export const LAB_USER = 'deploy';
 
 // Runs on the machine as an mmdebstrap customize hook: $1 is the new tree, $2 the local .debs.
-const PREP_SCRIPT = `set -eu
+export const PREP_SCRIPT = `set -eu
 root="$1"; debs="$2"
 
 # The unprivileged user, with passwordless sudo checked by visudo before it counts.

@@ -18,7 +18,7 @@ export async function ensureLabKey(keyPath: string, log: (line: string) => void)
     await mkdir(path.dirname(keyPath), { recursive: true, mode: 0o700 });
     await rm(`${keyPath}.pub`, { force: true });
     await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'foobar-provision-lab', '-f', keyPath]);
-    log(`key: made the lab key pair ${keyPath}`);
+    log(`key: made the key pair ${keyPath}`);
   }
   return { privateKey: await readFile(keyPath), publicKey: (await readFile(`${keyPath}.pub`, 'utf8')).trim() };
 }

@@ -58,7 +58,8 @@ function expandPath(p: string, dir: string): string {
   return path.resolve(dir, p);
 }
 
-export async function loadTopology(inventoryPath: string): Promise<LabTopology> {
+/** `section` names the block with the network: `lab:` for the nspawn lab, `vagrant:` for the VMs. */
+export async function loadTopology(inventoryPath: string, section: 'lab' | 'vagrant' = 'lab'): Promise<LabTopology> {
   const file = path.resolve(inventoryPath);
   let text: string;
   try {
@@ -77,16 +78,16 @@ export async function loadTopology(inventoryPath: string): Promise<LabTopology> 
   };
   if (!doc) return fail('inventory is empty or not a mapping');
 
-  const lab = asRecord(doc.lab) ?? fail('inventory has no `lab:` section', 'add lab: { bridge, network, gateway }');
+  const lab = asRecord(doc[section]) ?? fail(`inventory has no \`${section}:\` section`, `add ${section}: { network, gateway }`);
   const bridge = String(lab.bridge ?? 'lab0');
-  if (!/^[a-z][a-z0-9]{0,14}$/.test(bridge)) fail(`lab.bridge "${bridge}" is not a valid interface name`);
+  if (!/^[a-z][a-z0-9]{0,14}$/.test(bridge)) fail(`${section}.bridge "${bridge}" is not a valid interface name`);
   const [network, prefixText] = String(lab.network ?? '').split('/');
   const prefix = Number(prefixText);
   if (!network || ipToInt(network) === null || !Number.isInteger(prefix) || prefix < 8 || prefix > 30) {
-    fail(`lab.network "${String(lab.network)}" must be an IPv4 CIDR like 10.213.0.0/24`);
+    fail(`${section}.network "${String(lab.network)}" must be an IPv4 CIDR like 10.213.0.0/24`);
   }
   const gateway = String(lab.gateway ?? '');
-  if (!inNetwork(gateway, network!, prefix)) fail(`lab.gateway "${gateway}" is not inside ${String(lab.network)}`);
+  if (!inNetwork(gateway, network!, prefix)) fail(`${section}.gateway "${gateway}" is not inside ${String(lab.network)}`);
 
   const conn = asRecord(doc.connection) ?? {};
   const dir = path.dirname(file);
@@ -106,7 +107,7 @@ export async function loadTopology(inventoryPath: string): Promise<LabTopology> 
   const seen = new Set<string>();
   for (const [name, def] of Object.entries(hostsDoc)) {
     const address = String(asRecord(def)?.address ?? '');
-    if (!HOST_NAME.test(name)) fail(`host name "${name}" cannot be a lab machine name`, 'use lower-case letters, digits and dashes');
+    if (!HOST_NAME.test(name)) fail(`host name "${name}" cannot be a machine name`, 'use lower-case letters, digits and dashes');
     if (!inNetwork(address, network!, prefix)) fail(`host ${name}: address "${address}" is not inside ${String(lab.network)}`);
     if (address === gateway) fail(`host ${name}: address ${address} is the bridge's gateway address`);
     if (seen.has(address)) fail(`host ${name}: address ${address} is used twice`);
