@@ -2,9 +2,9 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import { FixedOrderSequencer } from './test/sequencer.js';
 
-// Three layers of tests, run one layer after another (groupOrder): unit (no host), integration
-// (a real sshd on loopback), then end-to-end (the lab's real systemd hosts; its global setup
-// brings the lab up or reuses it). End-to-end files share the lab, so they run one at a time in
+// Four layers of tests, run one layer after another (groupOrder): unit (no host), integration
+// (a real sshd on loopback), end-to-end (the lab's real systemd hosts; its global setup
+// brings the lab up or reuses it), then VMs (vagrant-libvirt). End-to-end files share the lab, so they run one at a time in
 // a fixed order. No layer reads the machine's ~/.ssh/config (FOOBAR_SSH_CONFIG=none): a test
 // that wants an ssh config names its own, so an operator's Host * block cannot change a result.
 const NO_SSH_CONFIG = { FOOBAR_SSH_CONFIG: 'none' };
@@ -43,6 +43,18 @@ export default defineConfig({
           hookTimeout: 900_000,
           fileParallelism: false,
           sequence: { groupOrder: 2 },
+          env: NO_SSH_CONFIG,
+        },
+      },
+      // Last: real VMs under vagrant-libvirt (software emulation when KVM does not boot here).
+      {
+        test: {
+          name: 'vm',
+          include: ['test/vm/**/*.test.ts'],
+          testTimeout: 900_000,
+          hookTimeout: 1_800_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 3 },
           env: NO_SSH_CONFIG,
         },
       },

@@ -206,9 +206,17 @@ export async function ensureBox(log: (line: string) => void): Promise<{ box: Box
 /** Adds the box to Vagrant under its hash's name (unless there) and records that name. */
 export async function addBoxToVagrant(box: Box, log: (line: string) => void): Promise<void> {
   const listed = await run('vagrant', ['box', 'list', '--machine-readable'], { hint: 'install vagrant and vagrant-libvirt' });
-  if (!listed.split('\n').some((l) => l.split(',')[3] === box.name)) {
+  const names = new Set(listed.split('\n').filter((l) => l.split(',')[2] === 'box-name').map((l) => l.split(',')[3] ?? ''));
+  if (!names.has(box.name)) {
     log(`box: adding ${box.name} to Vagrant`);
     await run('vagrant', ['box', 'add', '--force', '--name', box.name, box.boxFile]);
+  }
+  // Older builds: a gigabyte each in Vagrant and in our cache, never used again.
+  for (const old of names) {
+    if (old === box.name || !old.startsWith('foobar/bookworm-')) continue;
+    log(`box: removing the older build ${old}`);
+    await run('vagrant', ['box', 'remove', '--force', '--all', old]).catch(() => undefined);
+    await rm(path.join(BOX_CACHE_DIR, old.slice('foobar/bookworm-'.length)), { recursive: true, force: true });
   }
   const current = await readFile(BOX_NAME_FILE, 'utf8').catch(() => '');
   if (current.trim() !== box.name) await writeFile(BOX_NAME_FILE, `${box.name}\n`, { mode: 0o644 });
