@@ -181,4 +181,24 @@ describe('the stack on Vagrant VMs (libvirt)', () => {
     const { stdout } = await run('virsh', ['-c', 'qemu:///system', 'pool-info', 'default']);
     expect(stdout).toMatch(/State:\s+running/);
   });
+
+  it('vagrant destroy also removes what an interrupted run left behind Vagrant\'s back', async () => {
+    // What a run killed between libvirt's steps leaves: a domain, a volume and a network that
+    // Vagrant's own state no longer knows about.
+    const dir = mkdtempSync(join(tmpdir(), 'fbp-vm-leftover-'));
+    writeFileSync(join(dir, 'domain.xml'), "<domain type='qemu'><name>foobar-interrupted</name><memory unit='MiB'>64</memory><os><type arch='x86_64'>hvm</type></os></domain>");
+    writeFileSync(join(dir, 'net.xml'), "<network><name>foobar-interrupted</name><bridge name='fbint0'/><ip address='10.216.9.1' netmask='255.255.255.0'/></network>");
+    const virsh = (...args: string[]) => run('virsh', ['-c', 'qemu:///system', ...args]);
+    await virsh('define', join(dir, 'domain.xml'));
+    await virsh('vol-create-as', 'default', 'foobar-interrupted.img', '1M');
+    await virsh('net-define', join(dir, 'net.xml'));
+    await virsh('net-start', 'foobar-interrupted');
+    const before = await libvirtLeftovers(LIBVIRT_PREFIX);
+    expect(before).toEqual({ domains: ['foobar-interrupted'], volumes: ['foobar-interrupted.img'], networks: ['foobar-interrupted'] });
+
+    const destroyed = await cli(['vagrant', 'destroy']);
+    expect(destroyed.code, destroyed.stderr).toBe(0);
+    expect(destroyed.stderr).toContain('removed domain foobar-interrupted');
+    expect(await libvirtLeftovers(LIBVIRT_PREFIX)).toEqual({ domains: [], volumes: [], networks: [] });
+  });
 });
