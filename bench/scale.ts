@@ -46,6 +46,8 @@ export interface ScaleRun {
   peakTreeRssMiB: number;
   peakFds: number;
   stallMs: number | null;
+  /** The controller's own CPU during that stall (older runs: not recorded). */
+  stallCpuMs?: number | null;
   roundTrips: { mean: number; max: number };
   hostsCpuS: number;
   hostsPssMiB: number;
@@ -132,7 +134,7 @@ async function runOnce(cli: string, commit: string, inventory: string, lab: Scal
   else if (report.hosts.length !== n) problem = `${report.hosts.length} hosts in the report, expected ${n}`;
   else if (kind === 'noop' && report.changes > 0) problem = `a no-op run changed ${report.changes} tasks`;
   const rts = report?.hosts.map((h) => h.roundTrips) ?? [];
-  const stall = /stall report: longest event-loop stall (\d+) ms/.exec(m.stderr);
+  const stall = /stall report: longest event-loop stall (\d+) ms(?: \(our CPU in it (\d+) ms)?/.exec(m.stderr);
   const r: ScaleRun = {
     n,
     kind,
@@ -146,6 +148,7 @@ async function runOnce(cli: string, commit: string, inventory: string, lab: Scal
     peakTreeRssMiB: m.peakTreeRssMiB,
     peakFds: m.peakFds,
     stallMs: stall ? Number(stall[1]) : null,
+    stallCpuMs: stall?.[2] !== undefined ? Number(stall[2]) : null,
     roundTrips: { mean: rts.length ? rts.reduce((a, b) => a + b, 0) / rts.length : 0, max: rts.length ? Math.max(...rts) : 0 },
     hostsCpuS,
     hostsPssMiB: await hostsPssMiB(),
@@ -157,7 +160,7 @@ async function runOnce(cli: string, commit: string, inventory: string, lab: Scal
   };
   log(
     `N=${n} ${kind}: ${r.wallS.toFixed(2)} s wall, ${((r.cpuS / n) * 1000).toFixed(1)} ms CPU/host, ${r.maxRssMiB.toFixed(0)} MiB RSS, ${r.peakFds} fds, ` +
-      `stall ${r.stallMs ?? '?'} ms, ${r.roundTrips.mean.toFixed(1)} RT/host, hosts ${r.hostsCpuS.toFixed(2)} s CPU, busy ${(r.machineBusy * 100).toFixed(0)}%` +
+      `stall ${r.stallMs ?? '?'} ms (our CPU ${r.stallCpuMs ?? '?'} ms), ${r.roundTrips.mean.toFixed(1)} RT/host, hosts ${r.hostsCpuS.toFixed(2)} s CPU, busy ${(r.machineBusy * 100).toFixed(0)}%` +
       `${r.ok ? '' : ` — NOT OK: ${r.problem}`}`,
   );
   return r;
@@ -186,12 +189,12 @@ export function renderScale(runs: ScaleRun[], cores: number): string {
     const r = use.reduce((best, x) => (Math.abs(x.wallS - wall) < Math.abs(best.wallS - wall) ? x : best));
     const share = r.hostsCpuS / cores;
     rows.push(
-      `| ${r.n} | ${r.forks ?? r.n} | ${r.kind} | ${good.length}/${all.length} | ${wall.toFixed(2)} | ${((r.cpuS / r.n) * 1000).toFixed(1)} | ${r.maxRssMiB.toFixed(0)} | ${r.peakFds} | ${r.stallMs ?? '—'} | ` +
+      `| ${r.n} | ${r.forks ?? r.n} | ${r.kind} | ${good.length}/${all.length} | ${wall.toFixed(2)} | ${((r.cpuS / r.n) * 1000).toFixed(1)} | ${r.maxRssMiB.toFixed(0)} | ${r.peakFds} | ${r.stallMs ?? '—'}${r.stallCpuMs != null ? ` (${r.stallCpuMs})` : ''} | ` +
         `${r.roundTrips.mean.toFixed(1)} (max ${r.roundTrips.max}) | ${r.hostsCpuS.toFixed(2)} | ${share.toFixed(2)} | ${(wall / share).toFixed(1)}× | ${r.hostsPssMiB === undefined ? '—' : r.hostsPssMiB.toFixed(0)} | ${all.reduce((a, x) => a + x.controllerFailures, 0)} | ${(r.machineBusy * 100).toFixed(0)}% | ${r.commit} |`,
     );
   }
   return [
-    '| N | forks | run | ok runs | wall s (median) | controller CPU ms/host | peak RSS MiB | peak open fds | longest stall ms | round trips/host | hosts\' CPU s | hosts\' share s (CPU ÷ cores) | wall ÷ hosts\' share | hosts\' memory MiB (PSS, idle) | controller-side failures (hosts, all runs) | machine busy | commit |',
+    '| N | forks | run | ok runs | wall s (median) | controller CPU ms/host | peak RSS MiB | peak open fds | longest stall ms (our CPU in it) | round trips/host | hosts\' CPU s | hosts\' share s (CPU ÷ cores) | wall ÷ hosts\' share | hosts\' memory MiB (PSS, idle) | controller-side failures (hosts, all runs) | machine busy | commit |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');

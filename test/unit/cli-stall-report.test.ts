@@ -14,6 +14,18 @@ describe('event-loop stall report (FOOBAR_STALL_REPORT=1)', () => {
     m.tick(1450); // 250 ms late
     m.tick(1550); // on time
     expect(m.maxLagMs).toBe(250);
-    expect(m.line()).toBe('stall report: longest event-loop stall 250 ms (ticks every 100 ms, 3 ticks)');
+    expect(m.line()).toBe('stall report: longest event-loop stall 250 ms (our CPU in it 0 ms; ticks every 100 ms, 3 ticks)');
+  });
+
+  it('says how much of the longest stall was our own CPU (blocked) rather than the machine\'s (starved)', () => {
+    const m = new StallMeter(100, 0, 0);
+    m.tick(100, 5_000); // on time, 5 ms of CPU
+    m.tick(700, 35_000); // 500 ms late, 30 ms of our CPU: we were not scheduled
+    m.tick(1300, 535_000); // 500 ms late again, 500 ms of our CPU: not longer, so not kept
+    m.tick(2400, 1_535_000); // 1000 ms late, 1000 ms of our CPU: our own code blocked
+    expect([m.maxLagMs, m.maxLagCpuMs]).toEqual([1000, 1000]);
+    const starved = new StallMeter(100, 0, 0);
+    starved.tick(900, 20_000);
+    expect([starved.maxLagMs, starved.maxLagCpuMs]).toEqual([800, 20]);
   });
 });
