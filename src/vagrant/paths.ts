@@ -18,7 +18,8 @@ export const DRIVER_FILE = path.join(VAGRANT_STATE_DIR, 'driver');
 /** Each VM's serial console, written by libvirt: where its host keys are read from. */
 export const CONSOLE_DIR = path.join(VAGRANT_STATE_DIR, 'console');
 
-/** Every libvirt domain, volume and network that Vagrant makes for us starts with this. */
-export const LIBVIRT_PREFIX = 'foobar';
+/** Every libvirt domain, volume and network that Vagrant makes for us starts with this (and a
+ *  machine's own `foobar2` domain does not). */
+export const LIBVIRT_PREFIX = 'foobar-';
 
 export const consoleLog = (host: string): string => path.join(CONSOLE_DIR, `${host}.log`);
