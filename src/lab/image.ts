@@ -109,13 +109,14 @@ export async function machineSources(file = '/etc/apt/sources.list.d/debian.sour
   return lines;
 }
 
-/** Removes build directories left by a run that crashed (their builder pid is gone). */
-async function removeStaleBuilds(): Promise<void> {
-  for (const entry of await readdir(IMAGE_CACHE_DIR)) {
+/** Removes build directories left by a run that crashed (their builder pid is gone); the
+ *  vagrant box cache uses the same `.build-HASH-PID` convention. */
+export async function removeStaleBuilds(cacheDir = IMAGE_CACHE_DIR): Promise<void> {
+  for (const entry of await readdir(cacheDir)) {
     const m = /^\.build-[0-9a-f]+-(\d+)$/.exec(entry);
     if (!m) continue;
     if (existsSync(`/proc/${m[1]}`)) continue;
-    const dir = path.join(IMAGE_CACHE_DIR, entry);
+    const dir = path.join(cacheDir, entry);
     await unmountUnder(dir); // mmdebstrap mounts /proc, /sys and /dev inside the tree while it works
     await rm(dir, { recursive: true, force: true });
   }

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ensureLabKey } from '../lab/keys.js';
-import { IMAGE_PACKAGES, LOCAL_REPO_PACKAGES, machineSources, PREP_SCRIPT } from '../lab/image.js';
+import { IMAGE_PACKAGES, LOCAL_REPO_PACKAGES, machineSources, PREP_SCRIPT, removeStaleBuilds } from '../lab/image.js';
 import { run } from '../lab/exec.js';
 import { unmountUnder } from '../lab/mounts.js';
 import { BOX_CACHE_DIR, BOX_KEY, BOX_NAME_FILE, DEPLOY_KEY, VAGRANT_STATE_DIR } from './paths.js';
@@ -131,16 +131,6 @@ export function isBoxReady(box = boxPaths()): boolean {
   return existsSync(path.join(box.dir, 'ready'));
 }
 
-async function removeStaleBuilds(): Promise<void> {
-  for (const entry of await readdir(BOX_CACHE_DIR)) {
-    const m = /^\.build-[0-9a-f]+-(\d+)$/.exec(entry);
-    if (!m || existsSync(`/proc/${m[1]}`)) continue;
-    const dir = path.join(BOX_CACHE_DIR, entry);
-    await unmountUnder(dir);
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
 /** Builds the box into its cache directory unless it is there; a crash leaves only a .build-* dir. */
 export async function ensureBox(log: (line: string) => void): Promise<{ box: Box; built: boolean }> {
   const box = boxPaths();
@@ -152,7 +142,7 @@ export async function ensureBox(log: (line: string) => void): Promise<{ box: Box
   // libvirt's qemu user reads the kernel and initrd: the directories on the way must be searchable.
   await mkdir(BOX_CACHE_DIR, { recursive: true, mode: 0o755 });
   await chmod(BOX_CACHE_DIR, 0o755);
-  await removeStaleBuilds();
+  await removeStaleBuilds(BOX_CACHE_DIR);
   const sources = await machineSources();
   const build = path.join(BOX_CACHE_DIR, `.build-${box.hash}-${process.pid}`);
   try {
@@ -186,8 +176,7 @@ export async function ensureBox(log: (line: string) => void): Promise<{ box: Box
     await run('qemu-img', ['convert', '-O', 'qcow2', raw, path.join(out, 'box.img')], { hint: 'install qemu-utils' });
     await rm(raw);
     await writeFile(path.join(out, 'metadata.json'), `${JSON.stringify({ provider: 'libvirt', format: 'qcow2', virtual_size: DISK_GIB })}\n`);
-    const final = boxPaths(box.hash);
-    await writeFile(path.join(out, 'Vagrantfile'), boxVagrantfile(final));
+    await writeFile(path.join(out, 'Vagrantfile'), boxVagrantfile(box));
     await run('tar', ['-C', out, '-cf', path.join(build, 'foobar-bookworm.box'), 'metadata.json', 'Vagrantfile', 'box.img']);
     await rm(out, { recursive: true });
     await rm(rootfs, { recursive: true });

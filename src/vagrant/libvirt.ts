@@ -40,15 +40,13 @@ export async function ensureLibvirt(log: (line: string) => void): Promise<void> 
     await run('/usr/sbin/virtlogd', ['-d'], { hint: MISSING_HINT });
     await run('/usr/sbin/libvirtd', ['-d'], { hint: MISSING_HINT });
     const deadline = Date.now() + 30_000;
-    let last = '';
-    while (Date.now() < deadline) {
-      const r = await virsh(['version']);
-      if (r.code === 0) break;
-      last = r.stderr.trim();
+    let answer = await virsh(['version']);
+    while (answer.code !== 0 && Date.now() < deadline) {
       await sleep(300);
+      answer = await virsh(['version']);
     }
-    if ((await virsh(['version'])).code !== 0) {
-      throw new LabError(`libvirtd started but does not answer on ${LIBVIRT_URI}: ${last}`, 'see /var/log/libvirt/libvirtd.log');
+    if (answer.code !== 0) {
+      throw new LabError(`libvirtd started but does not answer on ${LIBVIRT_URI}: ${answer.stderr.trim()}`, 'see /var/log/libvirt/libvirtd.log');
     }
   }
   await ensureKvmDeviceAccess(log);
