@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { canRunSshd, startSshd, type TestSshd } from '../test/helpers/sshd.js';
+import { canRunSshd, SKIP_LOGIN_SHELL_RC, startSshd, type TestSshd } from '../test/helpers/sshd.js';
 import { childTicks, cpuTimes, execNode } from './lib/cli-sampling.js';
 import { median } from './lib/report.js';
 
@@ -177,7 +177,7 @@ async function main(): Promise<void> {
   const sshds: TestSshd[] = [];
   try {
     // Every host connects at once: sshd's default MaxStartups (10 unauthenticated) would drop some.
-    const extraConfig = [`MaxStartups ${o.hosts + 10}`];
+    const extraConfig = [`MaxStartups ${o.hosts + 10}`, SKIP_LOGIN_SHELL_RC];
     for (let i = 0; i < o.sshds; i++) sshds.push(await startSshd({ users: ['root'], extraConfig }));
     const key = await readFile(`${sshds[0]!.clientKeyPath}.pub`, 'utf8');
     for (const s of sshds.slice(1)) await writeFile(path.join(s.dir, 'authorized_keys', 'root'), key);

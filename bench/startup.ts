@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { canRunSshd, loopbackInventory, startSshd, type TestSshd } from '../test/helpers/sshd.js';
+import { canRunSshd, loopbackInventory, SKIP_LOGIN_SHELL_RC, startSshd, type TestSshd } from '../test/helpers/sshd.js';
 import { childTicks, cpuTimes, execNode } from './lib/cli-sampling.js';
 import { median } from './lib/report.js';
 
@@ -168,7 +168,7 @@ async function main(): Promise<void> {
     if (opts.skip.has('plan')) note = 'plan: skipped (--skip plan)';
     else if (!canRunSshd()) note = 'plan: left out (needs root and /usr/sbin/sshd)';
     else {
-      sshd = await startSshd({ users: ['root'] });
+      sshd = await startSshd({ users: ['root'], extraConfig: [SKIP_LOGIN_SHELL_RC] });
       const project = await convergedProject(opts.cli, sshd, dir);
       // --exit-code: 3 if anything would change, so a drifted host fails the case instead of timing it.
       cases.push({ name: 'plan, 1 host, converged', argv: [opts.cli, 'plan', '--inventory', 'bench', '--playbook', 'playbooks/one.yml', '--exit-code', '--json'], cwd: project, code: 0, report: true });

@@ -15,6 +15,8 @@ import { ChannelOpenError, sharedJumpPool, type JumpPool, type Tunnel } from './
 import { decideHostKey } from './host-key-check.js';
 import { withFailureKind } from './failure-kind.js';
 import { skipHostKeysProof } from './hostkeys-proof.js';
+import { coalesceWrites } from './coalesced-writes.js';
+import { signKeyFirst } from './signed-key-auth.js';
 import { appendKnownHost, knownHostsName, recordedKeyTypes, sharedKnownHostsCache, type KnownHostsCache } from './known-hosts.js';
 import { sharedPrivateKeys } from './private-keys.js';
 import { promptHidden } from './prompt.js';
@@ -207,6 +209,8 @@ export class SshTransport implements Transport {
       });
       client.connect(config);
       skipHostKeysProof(client);
+      coalesceWrites(client);
+      if (auth.kind === 'key') signKeyFirst(client, auth.key);
       // Each exec is several small request/reply packets; Nagle plus delayed ACKs would add
       // tens of milliseconds to every one of them.
       client.setNoDelay(true);

@@ -15,6 +15,15 @@ const run = promisify(execFile);
 
 export const SSHD_PATH = '/usr/sbin/sshd';
 
+/**
+ * sshd_config line for benchmarks: sessions start with SHLVL=1, so bash (root's login shell here)
+ * does not read ~/.bashrc, which it otherwise does for every SSH command. This machine's root
+ * ~/.bashrc runs `pyenv init` (about 90 ms and a dozen processes a session): a cost of the
+ * controller's own account, which no lab or fleet host has, and which would swamp what a
+ * benchmark of the controller means to measure.
+ */
+export const SKIP_LOGIN_SHELL_RC = 'SetEnv SHLVL=1';
+
 export interface StartSshdOptions {
   /** Users whose authorized_keys get the client key; default root plus the test users. */
   users?: string[];

@@ -184,6 +184,20 @@ describe('SshTransport against a real sshd', () => {
     expect((err as Error).message).toMatch(/authentication failed .*authorized_keys/);
   });
 
+  it('sends the signed key request first, without asking whether the key is taken (ed25519 and RSA keys)', async () => {
+    const rsaKey = join(sshd.dir, 'client_rsa');
+    execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-N', '', '-C', 'fbp-test-rsa', '-f', rsaKey]);
+    appendFileSync(join(sshd.dir, 'authorized_keys', 'root'), readFileSync(`${rsaKey}.pub`));
+    for (const privateKeyPath of [sshd.clientKeyPath, rsaKey]) {
+      const before = sshd.log().length;
+      expect((await transport({ privateKeyPath }).exec('whoami')).stdout).toBe('root\n');
+      const log = sshd.log().slice(before);
+      // sshd logs the question ("would you take this key?") as "Postponed publickey".
+      expect(log).toMatch(/Accepted publickey for root/);
+      expect(log).not.toMatch(/Postponed publickey/);
+    }
+  });
+
   it('says so when there are no credentials at all', async () => {
     const { privateKeyPath: _drop, ...rest } = settings();
     const t = new SshTransport(rest, quietDeps);
