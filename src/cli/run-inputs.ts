@@ -32,10 +32,18 @@ export interface RunInputs {
 
 /** Template search path for a task: the role's own folder first, then the shared folders,
  *  then the project root (so `copy: { src: app/main.py }` ships code kept in the repository). */
-export function searchPathFor(playbookFile: string): (task: TaskConfig) => string[] {
+export function searchPathFor(playbookFile: string): (task: TaskConfig) => readonly string[] {
   const base = dirname(resolve(playbookFile));
   const roots = [join(base, '..', 'templates'), join(base, 'templates'), base, join(base, '..')];
-  return (task) => [...(task.role ? roots.map((r) => join(r, task.role!)) : []), ...roots];
+  // One array per role for the whole run: locateSource remembers what it found per array, so
+  // a template used on a thousand hosts is looked up once, not once per host.
+  const byRole = new Map<string, readonly string[]>();
+  return (task) => {
+    const role = task.role ?? '';
+    let path = byRole.get(role);
+    if (!path) byRole.set(role, (path = Object.freeze([...(task.role ? roots.map((r) => join(r, task.role!)) : []), ...roots])));
+    return path;
+  };
 }
 
 /** --limit errors (no match) surface here, before any connection. */

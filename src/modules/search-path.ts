@@ -12,7 +12,19 @@ export interface Located {
   problem?: string;
 }
 
+/** What was found, per search path array: a run hands out one array per role and keeps it. */
+const found = new WeakMap<readonly string[], Map<string, Located>>();
+
+/** Finds src on the search path; the same array and src answer from memory the second time. */
 export function locateSource(src: string, searchPath: readonly string[]): Located {
+  let known = found.get(searchPath);
+  if (!known) found.set(searchPath, (known = new Map()));
+  let located = known.get(src);
+  if (!located) known.set(src, (located = lookUp(src, searchPath)));
+  return located;
+}
+
+function lookUp(src: string, searchPath: readonly string[]): Located {
   if (isAbsolute(src)) return check([src], undefined);
   // A relative src is a file of the project: `../` climbing out of the folder it is looked up in
   // would reach any file of the controller. An absolute path says so on purpose.

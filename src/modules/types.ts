@@ -86,7 +86,7 @@ export interface ResolveContext {
    *  beyond what masking recognises). */
   secretArgs?: ReadonlySet<string>;
   /** Directories searched for a template or copy `src`, in order. */
-  searchPath: string[];
+  searchPath: readonly string[];
   /** Evaluates an expression (for `changed_when`) against vars plus extra names. */
   evaluate(expression: string, extra: Record<string, unknown>, where: SourceRef): unknown;
   where: ArgsLocation;

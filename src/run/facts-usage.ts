@@ -31,7 +31,7 @@ export class FactsUsage {
   private readonly ownText = new WeakMap<TaskConfig, boolean>();
   private readonly fileText = new Map<string, boolean>();
 
-  constructor(private readonly searchPathFor: (task: TaskConfig) => string[]) {}
+  constructor(private readonly searchPathFor: (task: TaskConfig) => readonly string[]) {}
 
   /** A host needs the facts in a play when a task or handler reads them, or a variable does. */
   playNeedsFacts(play: PlayConfig, vars: Record<string, unknown>): boolean {

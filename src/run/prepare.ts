@@ -18,7 +18,7 @@ export interface PrepareContext {
   modules: ReadonlyMap<string, AnyModule>;
   secretVarNames: ReadonlySet<string>;
   /** Directories searched for template/copy sources, role's own first. */
-  searchPathFor(task: TaskConfig): string[];
+  searchPathFor(task: TaskConfig): readonly string[];
   /** Variables that only exist at run time (register names): missing ones defer, not fail. */
   runtimeNames: ReadonlySet<string>;
   /** validate: a task that `when` skips still has its arguments checked as written (values

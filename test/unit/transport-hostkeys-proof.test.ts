@@ -46,6 +46,24 @@ describe('skipHostKeysProof', () => {
     client.end();
   });
 
+  it('answers the dropped announcement with a keepalive, its reply matched like ssh2\'s own', async () => {
+    // The segment carrying it ACKs the announcement at once: sshd (Nagle still on before a
+    // session starts) would otherwise hold the channel confirmation for our delayed ACK, 40 ms.
+    const client = await connectingClient();
+    const internals = client as unknown as Internals & { _callbacks: unknown[] };
+    const handlers = internals._protocol!._handlers!;
+    expect(skipHostKeysProof(client)).toBe(true);
+    const queued = internals._callbacks.length;
+    let pings = 0;
+    handlers.GLOBAL_REQUEST!({ ping: () => pings++ }, 'hostkeys-00@openssh.com', false, []);
+    expect(pings).toBe(1);
+    expect(internals._callbacks).toHaveLength(queued + 1);
+    // Asked for a reply instead: the reply is the answer, no keepalive besides.
+    handlers.GLOBAL_REQUEST!({ ping: () => pings++, requestSuccess: () => undefined }, 'hostkeys-00@openssh.com', true, []);
+    expect(pings).toBe(1);
+    client.end();
+  });
+
   it('passes every other global request to ssh2 unchanged', async () => {
     const client = await connectingClient();
     const handlers = (client as unknown as Internals)._protocol!._handlers!;
