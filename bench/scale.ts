@@ -4,7 +4,7 @@
 // and on the hosts (the CPU of their sshd, sudo and shells, from one cgroup). Writes the section
 // "Scale (issue 15)" of bench/RESULTS.md; every N measured so far stays in its table.
 //
-//   npm run bench -- --scale 100 [--noops 3] [--forks N] [--rev HEAD] [--keep]
+//   npm run bench -- --scale 100 [--noops 3] [--forks N] [--host-cpu-shares 64] [--rev HEAD] [--keep]
 //   npm run bench -- --cleanup        (removes what a killed run left: namespaces, links, processes)
 //   npm run bench -- --scale-render   (re-renders the RESULTS.md section from bench/out/scale-results.json)
 //
@@ -58,6 +58,8 @@ export interface ScaleRun {
   bootSeconds: number;
   /** --forks of the run (older saved runs: every host at once). */
   forks?: number;
+  /** --host-cpu-shares of the run (absent: the hosts competed for the CPU as 1,000 tasks). */
+  hostCpuShares?: number;
 }
 
 function options(argv: string[]) {
@@ -69,6 +71,7 @@ function options(argv: string[]) {
       'scale-render': { type: 'boolean', default: false },
       noops: { type: 'string', default: '3' },
       forks: { type: 'string' },
+      'host-cpu-shares': { type: 'string' },
       rev: { type: 'string', default: 'HEAD' },
       keep: { type: 'boolean', default: false },
       results: { type: 'string', default: path.join(ROOT, 'bench', 'RESULTS.md') },
@@ -77,6 +80,8 @@ function options(argv: string[]) {
   const noops = Number(values.noops);
   if (!/^\d+$/.test(values.noops) || noops > 20) throw new Error(`--noops: expected 0 to 20, got '${values.noops}'`);
   if (values.forks !== undefined && !/^[1-9]\d*$/.test(values.forks)) throw new Error(`--forks: expected a whole number >= 1, got '${values.forks}'`);
+  const shares = values['host-cpu-shares'];
+  if (shares !== undefined && (!/^\d+$/.test(shares) || Number(shares) < 2 || Number(shares) > 262144)) throw new Error(`--host-cpu-shares: expected 2 to 262144, got '${shares}'`);
   if (!values.cleanup && !values['scale-render'] && values.scale === undefined) throw new Error('expected --scale N, --cleanup or --scale-render');
   return {
     n: values.scale === undefined ? undefined : parseScaleCount(values.scale),
@@ -84,6 +89,7 @@ function options(argv: string[]) {
     render: values['scale-render'],
     noops,
     forks: values.forks,
+    hostCpuShares: shares === undefined ? undefined : Number(shares),
     rev: values.rev,
     keep: values.keep,
     results: path.resolve(values.results),
@@ -111,7 +117,7 @@ interface Report {
   hosts: Array<{ host: string; status: string; roundTrips: number; message?: string }>;
 }
 
-async function runOnce(cli: string, commit: string, inventory: string, lab: ScaleLab, kind: ScaleRun['kind'], label: string, logs: string, forks: string | undefined): Promise<ScaleRun> {
+async function runOnce(cli: string, commit: string, inventory: string, lab: ScaleLab, kind: ScaleRun['kind'], label: string, logs: string, forks: string | undefined, hostCpuShares: number | undefined): Promise<ScaleRun> {
   const n = lab.hosts.length;
   const cpuBefore = await hostsCpuNs();
   const m = await measure(
@@ -157,6 +163,7 @@ async function runOnce(cli: string, commit: string, inventory: string, lab: Scal
     controllerFailures,
     bootSeconds: lab.bootSeconds,
     forks: Number(forks ?? n),
+    ...(hostCpuShares !== undefined ? { hostCpuShares } : {}),
   };
   log(
     `N=${n} ${kind}: ${r.wallS.toFixed(2)} s wall, ${((r.cpuS / n) * 1000).toFixed(1)} ms CPU/host, ${r.maxRssMiB.toFixed(0)} MiB RSS, ${r.peakFds} fds, ` +
@@ -176,7 +183,7 @@ export function renderScale(runs: ScaleRun[], cores: number): string {
   const rows: string[] = [];
   const groups = new Map<string, ScaleRun[]>();
   for (const r of runs) {
-    const key = `${r.n}|${r.forks ?? r.n}|${r.kind}`;
+    const key = `${r.n}|${r.forks ?? r.n}|${r.kind}|${r.hostCpuShares ?? ''}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   const num = (k: string, i: number): number => Number(k.split('|')[i]);
@@ -189,13 +196,13 @@ export function renderScale(runs: ScaleRun[], cores: number): string {
     const r = use.reduce((best, x) => (Math.abs(x.wallS - wall) < Math.abs(best.wallS - wall) ? x : best));
     const share = r.hostsCpuS / cores;
     rows.push(
-      `| ${r.n} | ${r.forks ?? r.n} | ${r.kind} | ${good.length}/${all.length} | ${wall.toFixed(2)} | ${((r.cpuS / r.n) * 1000).toFixed(1)} | ${r.maxRssMiB.toFixed(0)} | ${r.peakFds} | ${r.stallMs ?? '—'}${r.stallCpuMs != null ? ` (${r.stallCpuMs})` : ''} | ` +
+      `| ${r.n} | ${r.forks ?? r.n} | ${r.hostCpuShares ?? '—'} | ${r.kind} | ${good.length}/${all.length} | ${wall.toFixed(2)} | ${((r.cpuS / r.n) * 1000).toFixed(1)} | ${r.maxRssMiB.toFixed(0)} | ${r.peakFds} | ${r.stallMs ?? '—'}${r.stallCpuMs != null ? ` (${r.stallCpuMs})` : ''} | ` +
         `${r.roundTrips.mean.toFixed(1)} (max ${r.roundTrips.max}) | ${r.hostsCpuS.toFixed(2)} | ${share.toFixed(2)} | ${(wall / share).toFixed(1)}× | ${r.hostsPssMiB === undefined ? '—' : r.hostsPssMiB.toFixed(0)} | ${all.reduce((a, x) => a + x.controllerFailures, 0)} | ${(r.machineBusy * 100).toFixed(0)}% | ${r.commit} |`,
     );
   }
   return [
-    '| N | forks | run | ok runs | wall s (median) | controller CPU ms/host | peak RSS MiB | peak open fds | longest stall ms (our CPU in it) | round trips/host | hosts\' CPU s | hosts\' share s (CPU ÷ cores) | wall ÷ hosts\' share | hosts\' memory MiB (PSS, idle) | controller-side failures (hosts, all runs) | machine busy | commit |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| N | forks | hosts\' cpu.shares | run | ok runs | wall s (median) | controller CPU ms/host | peak RSS MiB | peak open fds | longest stall ms (our CPU in it) | round trips/host | hosts\' CPU s | hosts\' share s (CPU ÷ cores) | wall ÷ hosts\' share | hosts\' memory MiB (PSS, idle) | controller-side failures (hosts, all runs) | machine busy | commit |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
 }
@@ -205,7 +212,7 @@ async function writeSection(file: string, runs: ScaleRun[]): Promise<void> {
   const body = [
     BEGIN,
     `Light hosts on bridge ${SCALE.bridge} (${SCALE.network}), ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.cpus()[0]?.model.trim() ?? ''}. ` +
-      `Workload bench/scale-playbook.yml; \`--forks N\` (every host at once). One first converge after boot, then no-ops; the median of the successful runs is shown (of all runs when none succeeded). ` +
+      `Workload bench/scale-playbook.yml; \`--forks N\` (every host at once). Hosts' cpu.shares (\`--host-cpu-shares\`): the weight of all the hosts together against the controller's 1024, standing in for a controller with a CPU of its own; — is the hosts as a thousand tasks of equal weight, each against the controller. One first converge after boot, then no-ops; the median of the successful runs is shown (of all runs when none succeeded). ` +
       `Boot of the light hosts: ${boots.map(([n, s]) => `N=${n} ${s.toFixed(1)} s`).join(', ')}.`,
     '',
     renderScale(runs, os.cpus().length),
@@ -280,13 +287,13 @@ export async function scaleMain(argv: string[]): Promise<void> {
   const fresh: ScaleRun[] = [];
   try {
     await scaleDown(log); // a killed run's leftovers would collide by name
-    const lab = await scaleUp(n, log, () => stopped);
+    const lab = await scaleUp(n, log, () => stopped, o.hostCpuShares);
     const inventory = await writeInventory(n, lab);
     log(`inventory ${inventory}; hosts' processes ${(await hostsPssMiB()).toFixed(0)} MiB PSS in all`);
     const plan: Array<ScaleRun['kind']> = ['converge', ...Array.from({ length: o.noops }, () => 'noop' as const)];
     for (const [i, kind] of plan.entries()) {
       if (stopped) break;
-      const r = await runOnce(engine.cli, engine.commit, inventory, lab, kind, `n${n}-${kind}-${i}`, logs, o.forks);
+      const r = await runOnce(engine.cli, engine.commit, inventory, lab, kind, `n${n}-${kind}-${i}`, logs, o.forks, o.hostCpuShares);
       fresh.push(r);
       if (kind === 'converge' && !r.ok) break;
     }
@@ -302,7 +309,7 @@ export async function scaleMain(argv: string[]): Promise<void> {
     if (fresh.length > 0 && !stopped) {
       // The newest runs of each N and --forks replace the older ones of that N and --forks.
       const forks = Number(o.forks ?? n);
-      const all = [...saved.filter((r) => r.n !== n || (r.forks ?? r.n) !== forks), ...fresh];
+      const all = [...saved.filter((r) => r.n !== n || (r.forks ?? r.n) !== forks || r.hostCpuShares !== o.hostCpuShares), ...fresh];
       await writeFile(SAVED, JSON.stringify(all, null, 2));
       await writeSection(o.results, all);
       log(`results: ${o.results} (raw: ${SAVED})`);

@@ -118,10 +118,11 @@ async function prepareHost(h: ScaleHost): Promise<void> {
   await writeFile(`${h.dir}/sshd_config`, sshdConfig(h));
 }
 
-function startHost(h: ScaleHost): void {
-  // Joins the hosts' cgroup first (ip netns exec remounts /sys, hiding the cgroup tree), then
+function startHost(h: ScaleHost, weighted: boolean): void {
+  // Joins the hosts' cgroups first (ip netns exec remounts /sys, hiding the cgroup tree), then
   // becomes ip, unshare, sh and finally sshd: one process per host.
-  const script = `echo $$ > ${SCALE.cgroup}/cgroup.procs && exec ip netns exec ${h.netns} unshare -m --propagation private sh -c "$0"`;
+  const join = [SCALE.cgroup, ...(weighted ? [SCALE.cpuCgroup] : [])].map((g) => `echo $$ > ${g}/cgroup.procs && `).join('');
+  const script = `${join}exec ip netns exec ${h.netns} unshare -m --propagation private sh -c "$0"`;
   const c = spawn('sh', ['-c', script, bootScript(h)], { detached: true, stdio: 'ignore' });
   c.unref();
 }
@@ -154,7 +155,12 @@ export interface ScaleLab {
   bootSeconds: number;
 }
 
-export async function scaleUp(n: number, log: Log, stopped: () => boolean): Promise<ScaleLab> {
+/**
+ * hostCpuShares: the hosts, all together, get that cpu.shares weight (cgroup v1) against the
+ * controller's 1024 as a task of the root group. On one machine the light hosts otherwise
+ * outnumber the controller a thousand to one for the CPU; on a fleet they are other machines.
+ */
+export async function scaleUp(n: number, log: Log, stopped: () => boolean, hostCpuShares?: number): Promise<ScaleLab> {
   const started = performance.now();
   const hosts = scaleHosts(n);
   await mkdir(`${SCALE.stateDir}/hosts`, { recursive: true, mode: 0o755 });
@@ -163,6 +169,12 @@ export async function scaleUp(n: number, log: Log, stopped: () => boolean): Prom
   await writeFile(AUTHORIZED, await readFile(`${SCALE_KEY}.pub`, 'utf8'), { mode: 0o644 });
   await writeSharedLayer();
   await mkdir(SCALE.cgroup, { recursive: true });
+  if (hostCpuShares !== undefined) {
+    if (!existsSync('/sys/fs/cgroup/cpu/cpu.shares')) throw new Error('--host-cpu-shares needs the cgroup v1 cpu controller at /sys/fs/cgroup/cpu');
+    await mkdir(SCALE.cpuCgroup, { recursive: true });
+    await writeFile(`${SCALE.cpuCgroup}/cpu.shares`, String(hostCpuShares));
+    log(`scale: the hosts share cpu.shares ${hostCpuShares} (the controller, a task of the root group: 1024)`);
+  }
   await roomInNeighbourTable(n, log);
   log(`scale: keys and configs for ${n} hosts`);
   await inParallel(hosts, 8, prepareHost);
@@ -178,7 +190,7 @@ export async function scaleUp(n: number, log: Log, stopped: () => boolean): Prom
   log(`scale: ${n} namespaces on ${SCALE.bridge}; starting sshd in each`);
   for (const h of hosts) {
     if (stopped()) throw new Error('interrupted');
-    startHost(h);
+    startHost(h, hostCpuShares !== undefined);
   }
   const waiting = new Set(hosts);
   const deadline = performance.now() + 60_000 + 100 * n;
@@ -259,6 +271,7 @@ export async function scaleDown(log: Log): Promise<void> {
   await ipBatch(links.map((l) => `link del ${l}`), true);
   for (let i = 0; i < 50 && (await cgroupPids()).length > 0; i++) await sleep(100);
   await rmdir(SCALE.cgroup).catch(() => undefined);
+  await rmdir(SCALE.cpuCgroup).catch(() => undefined);
   const saved = await readFile(SYSCTL_SAVED, 'utf8').catch(() => '');
   const [t2, t3] = saved.trim().split(' ');
   if (t2 && t3) {
@@ -277,7 +290,7 @@ export async function scaleLeftovers(): Promise<string[]> {
     ...(await ourLinks()).map((l) => `link ${l}`),
     ...mounts.map((m) => `mount ${m.split(' ').slice(0, 2).join(' ')}`),
     ...(await cgroupPids()).map((p) => `process ${p}`),
-    ...(existsSync(SCALE.cgroup) ? [`cgroup ${SCALE.cgroup}`] : []),
+    ...[SCALE.cgroup, SCALE.cpuCgroup].filter((g) => existsSync(g)).map((g) => `cgroup ${g}`),
     ...(existsSync(SCALE.stateDir) ? [`directory ${SCALE.stateDir} (${(await readdir(SCALE.stateDir)).length} entries)`] : []),
   ];
 }

@@ -14,6 +14,8 @@ export const SCALE = {
   stateDir: '/run/fbscale',
   /** One cpuacct cgroup holding every host's processes (sshd, sudo, the shells). */
   cgroup: '/sys/fs/cgroup/cpuacct/fbscale-hosts',
+  /** With --host-cpu-shares: a cpu cgroup (v1) holding the same processes at that weight. */
+  cpuCgroup: '/sys/fs/cgroup/cpu/fbscale-hosts',
   maxHosts: 4000,
 } as const;
 
