@@ -1,5 +1,6 @@
 // Glue from parsed options to the engine: load the inventory and playbook, map hosts to
 // transports, choose a reporter, run. Returns an exit code; never prints usage.
+import { runAbortController } from './run-abort.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { loadPlaybook } from '../config/playbook.js';
@@ -257,7 +258,7 @@ export function interruptGraceMs(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 function interruptController(say: (message: string) => void, lastWords: Pick<Reporter, 'interruptedBeforeContact' | 'forcedExit'>): Interrupts {
-  const controller = new AbortController();
+  const controller = runAbortController();
   let grace: NodeJS.Timeout | undefined;
   const stopNow = (why: string) => {
     say(`${why}: stopping at once; the steps in progress may be cut short (their result on the host is unknown)`);
