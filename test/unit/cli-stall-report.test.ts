@@ -14,7 +14,8 @@ describe('event-loop stall report (FOOBAR_STALL_REPORT=1)', () => {
     m.tick(1450); // 250 ms late
     m.tick(1550); // on time
     expect(m.maxLagMs).toBe(250);
-    expect(m.line()).toBe('stall report: longest event-loop stall 250 ms (our CPU in it 0 ms; ticks every 100 ms, 3 ticks)');
+    expect(m.line()).toBe('stall report: longest event-loop stall 250 ms (our CPU in it 0 ms; ended 0.5 s into the run of 0.6 s; ticks every 100 ms, 3 ticks)');
+    expect(m.line(2000)).toContain('ended 0.5 s into the run of 1.0 s');
   });
 
   it('says how much of the longest stall was our own CPU (blocked) rather than the machine\'s (starved)', () => {
