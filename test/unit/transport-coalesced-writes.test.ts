@@ -4,6 +4,7 @@ import type { Client } from 'ssh2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { coalesceWrites } from '../../src/transport/coalesced-writes.js';
 import { ssh2 } from '../../src/transport/ssh2-library.js';
+import { connectingSsh2Client } from '../helpers/connecting-ssh2.js';
 
 let server: Server | undefined;
 const sockets: Socket[] = [];
@@ -74,12 +75,8 @@ describe('coalesceWrites', () => {
 
   it('finds the socket of a connecting ssh2 client, and says false before connect()', async () => {
     expect(coalesceWrites(new (ssh2().Client)())).toBe(false);
-    server = createServer(() => undefined);
-    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-    const client = new (ssh2().Client)();
-    client.on('error', () => undefined);
-    client.connect({ host: '127.0.0.1', port: (server.address() as { port: number }).port, username: 'x', password: 'x', readyTimeout: 5000 });
-    expect(coalesceWrites(client)).toBe(true);
-    client.end();
+    const connecting = await connectingSsh2Client();
+    expect(coalesceWrites(connecting.client)).toBe(true);
+    connecting.close();
   });
 });

@@ -1,26 +1,20 @@
 // After login OpenSSH announces all its host keys; ssh2 then asks the host to prove each one (a
 // request, the host signing with every key, us verifying every signature), for keys we never use.
 // skipHostKeysProof drops that announcement; these tests fail if an ssh2 upgrade moves the hook.
-import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ssh2 } from '../../src/transport/ssh2-library.js';
 import { skipHostKeysProof } from '../../src/transport/hostkeys-proof.js';
+import { connectingSsh2Client, type ConnectingClient } from '../helpers/connecting-ssh2.js';
 
 type Handler = (p: unknown, name: string, wantReply: boolean, data: unknown) => void;
 type Internals = { _protocol?: { _handlers?: Record<string, Handler> } };
 
-let server: Server | undefined;
-afterEach(() => server?.close());
+let open: ConnectingClient | undefined;
+afterEach(() => open?.close());
 
 async function connectingClient() {
-  // A listener that never speaks SSH: enough for ssh2 to set up its protocol handlers.
-  server = createServer(() => undefined);
-  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  const client = new (ssh2().Client)();
-  client.on('error', () => undefined);
-  client.connect({ host: '127.0.0.1', port, username: 'x', password: 'x', readyTimeout: 5000 });
-  return client;
+  open = await connectingSsh2Client();
+  return open.client;
 }
 
 describe('skipHostKeysProof', () => {

@@ -1,27 +1,21 @@
 // For a key file the signed request goes first (no "would you take this key?" round trip).
 // signKeyFirst hooks ssh2's Protocol.authPK; these tests fail if an ssh2 upgrade moves it.
-import { createServer, type Server } from 'node:net';
 import type { ParsedKey } from 'ssh2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ssh2 } from '../../src/transport/ssh2-library.js';
 import { signKeyFirst } from '../../src/transport/signed-key-auth.js';
+import { connectingSsh2Client, type ConnectingClient } from '../helpers/connecting-ssh2.js';
 
 type Sign = (data: Buffer, done: (signature: Buffer) => void) => void;
 type AuthPK = (username: string, key: ParsedKey, keyAlgo?: string, cbSign?: Sign) => void;
 type Internals = { _protocol?: { authPK: AuthPK } };
 
-let server: Server | undefined;
-afterEach(() => server?.close());
+let open: ConnectingClient | undefined;
+afterEach(() => open?.close());
 
 async function connectingClient() {
-  // A listener that never speaks SSH: enough for ssh2 to make its Protocol.
-  server = createServer(() => undefined);
-  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  const client = new (ssh2().Client)();
-  client.on('error', () => undefined);
-  client.connect({ host: '127.0.0.1', port, username: 'x', password: 'x', readyTimeout: 5000 });
-  return client;
+  open = await connectingSsh2Client();
+  return open.client;
 }
 
 function parsedKey(type: 'ed25519' | 'rsa'): ParsedKey {
