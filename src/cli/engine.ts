@@ -1,6 +1,5 @@
 // Glue from parsed options to the engine: load the inventory and playbook, map hosts to
 // transports, choose a reporter, run. Returns an exit code; never prints usage.
-import { runAbortController } from './run-abort.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { loadPlaybook } from '../config/playbook.js';
@@ -10,6 +9,7 @@ import { knownModuleNames } from '../modules/registry.js';
 import { useProjectModules } from '../plugins/index.js';
 import type { RunMode, RunSummary } from '../plan/types.js';
 import { ConsoleReporter } from '../report/console.js';
+import { runAbortController } from './run-abort.js';
 import { JsonReporter } from '../report/json.js';
 import { JsonStreamReporter } from '../report/json-stream.js';
 import { Redactor, redactError } from '../report/redact.js';

@@ -15,12 +15,16 @@ export interface Located {
 /** What was found, per search path array: a run hands out one array per role and keeps it. */
 const found = new WeakMap<readonly string[], Map<string, Located>>();
 
-/** Finds src on the search path; the same array and src answer from memory the second time. */
+/** Finds src on the search path; a file found once for the same array and src is answered from
+ *  memory. A miss is not kept: a file that appears later in the run (written by an earlier
+ *  task on the controller) is then found, as without the memory. */
 export function locateSource(src: string, searchPath: readonly string[]): Located {
   let known = found.get(searchPath);
   if (!known) found.set(searchPath, (known = new Map()));
-  let located = known.get(src);
-  if (!located) known.set(src, (located = lookUp(src, searchPath)));
+  const remembered = known.get(src);
+  if (remembered) return remembered;
+  const located = lookUp(src, searchPath);
+  if (located.file !== undefined) known.set(src, located);
   return located;
 }
 

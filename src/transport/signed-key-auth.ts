@@ -1,11 +1,12 @@
 // ssh2 offers a private key in two steps, as OpenSSH does: first "would you take this key?",
 // and only after the host says yes, the signed request. The question exists for keys whose
 // signature is costly or asks a person (an agent, a token); a key file we already hold signs in
-// well under a millisecond (Ed25519; an RSA key in about one). So for our key file the signed request goes first: one round trip and a packet
-// each way less on every connection. A host that refuses the key answers the signed request
-// with the same failure it would give the question, and ssh2 moves on as before. The agent
-// keeps the question (its signature may prompt its owner). Relies on ssh2's Protocol.authPK
-// (lib/protocol/Protocol.js); a unit test fails if an upgrade moves it.
+// well under a millisecond (Ed25519; an RSA key in about one). So for our key file the signed
+// request goes first: one round trip and a packet each way less on every connection. A host that
+// refuses the key answers the signed request with the same failure it would give the question,
+// and ssh2 moves on as before. The agent keeps the question (its signature may prompt its
+// owner). Relies on ssh2's Protocol.authPK (lib/protocol/Protocol.js); a unit test fails if an
+// upgrade moves it.
 import type { Client, ParsedKey } from 'ssh2';
 
 type SignCallback = (data: Buffer, done: (signature: Buffer) => void) => void;

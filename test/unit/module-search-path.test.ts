@@ -33,4 +33,17 @@ describe('locateSource', () => {
     expect(locateSource('files/../files/in.txt', [project]).file).toBe(join(project, 'files', 'in.txt'));
     expect(locateSource(join(root, 'outside.txt'), [project]).file).toBe(join(root, 'outside.txt'));
   });
+
+  it('remembers a file found for the same search path array, but not a miss', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'fbp-src-'));
+    const searchPath = Object.freeze([root]);
+    expect(locateSource('later.conf', searchPath).file).toBeUndefined();
+    // Written after the first lookup (an earlier task on the controller): found now.
+    await writeFile(join(root, 'later.conf'), 'x');
+    const first = locateSource('later.conf', searchPath);
+    expect(first.file).toBe(join(root, 'later.conf'));
+    expect(locateSource('later.conf', searchPath)).toBe(first);
+    // Another array (another run) looks again.
+    expect(locateSource('later.conf', [root])).not.toBe(first);
+  });
 });
