@@ -4,16 +4,10 @@
 import { KeyObject } from 'node:crypto';
 import type { ParsedKey } from 'ssh2';
 import { describe, expect, it } from 'vitest';
-import { ssh2 } from '../../src/transport/ssh2-library.js';
 import { decodePrivateKeyOnce } from '../../src/transport/key-object.js';
+import { testKey, type TestKeyType } from '../helpers/ssh-keys.js';
 
-function parsed(type: 'ed25519' | 'rsa' | 'ecdsa'): ParsedKey {
-  const utils = ssh2().utils;
-  const pair = type === 'rsa' ? utils.generateKeyPairSync('rsa', { bits: 2048 }) : type === 'ecdsa' ? utils.generateKeyPairSync('ecdsa', { bits: 256 }) : utils.generateKeyPairSync('ed25519');
-  const key = ssh2().utils.parseKey(pair.private);
-  if (key instanceof Error) throw key;
-  return Array.isArray(key) ? key[0]! : key;
-}
+const parsed = (type: TestKeyType): ParsedKey => testKey(type);
 
 function pemSlot(key: ParsedKey): unknown {
   const sym = Object.getOwnPropertySymbols(key).find((s) => s.description === 'Private key PEM');
@@ -45,7 +39,7 @@ describe('decodePrivateKeyOnce', () => {
   });
 
   it('leaves a public key alone and says false', () => {
-    const pub = ssh2().utils.parseKey(ssh2().utils.generateKeyPairSync('ed25519').public) as ParsedKey;
+    const pub = testKey('ed25519', 'pub');
     expect(decodePrivateKeyOnce(pub)).toBe(false);
     expect(pub.isPrivateKey()).toBe(false);
   });

@@ -1,14 +1,11 @@
 // For a key file the signed request goes first (no "would you take this key?" round trip).
 // signKeyFirst hooks ssh2's Protocol.authPK; these tests fail if an ssh2 upgrade moves it.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ParsedKey } from 'ssh2';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ssh2 } from '../../src/transport/ssh2-library.js';
 import { signKeyFirst } from '../../src/transport/signed-key-auth.js';
 import { connectingSsh2Client, type ConnectingClient } from '../helpers/connecting-ssh2.js';
+import { testKey } from '../helpers/ssh-keys.js';
 
 type Sign = (data: Buffer, done: (signature: Buffer) => void) => void;
 type AuthPK = (username: string, key: ParsedKey, keyAlgo?: string, cbSign?: Sign) => void;
@@ -22,19 +19,7 @@ async function connectingClient() {
   return open.client;
 }
 
-let keyDir: string;
-beforeAll(() => (keyDir = mkdtempSync(join(tmpdir(), 'fbp-signfirst-'))));
-afterAll(() => rmSync(keyDir, { recursive: true, force: true }));
-
-// Made by ssh-keygen: ssh2's own generator now and then writes an ed25519 key its parser refuses.
-let made = 0;
-function parsedKey(type: 'ed25519' | 'rsa'): ParsedKey {
-  const file = join(keyDir, `key${made++}`);
-  execFileSync('ssh-keygen', ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), '-N', '', '-C', 'test', '-f', file]);
-  const parsed = ssh2().utils.parseKey(readFileSync(file));
-  if (parsed instanceof Error || Array.isArray(parsed)) throw new Error('test key did not parse');
-  return parsed;
-}
+const parsedKey = (type: 'ed25519' | 'rsa'): ParsedKey => testKey(type);
 
 /** Replaces ssh2's authPK with a recorder, then hooks it. */
 async function hooked(key: ParsedKey) {
