@@ -4,6 +4,7 @@
 import { formatSourceRef } from '../errors.js';
 import type { Host } from '../inventory/index.js';
 import { DEFAULT_JUMP_CHANNELS } from '../transport/jump-pool.js';
+import { DEFAULT_CONNECT_RETRIES } from '../transport/shed-retry.js';
 import { DEFAULT_KEEPALIVE_COUNT_MAX, DEFAULT_KEEPALIVE_INTERVAL_MS } from '../transport/ssh.js';
 
 export interface ShownSetting {
@@ -30,6 +31,7 @@ export function connectionOrigins(host: Host): Record<string, ShownSetting> {
     jump: shown('jump', c.jump ?? [], []),
     strict_host_key_checking: shown('strict_host_key_checking', 'yes'),
     connect_timeout: shown('connect_timeout', c.connectTimeout),
+    connect_retries: shown('connect_retries', c.connectRetries ?? DEFAULT_CONNECT_RETRIES),
     command_timeout: shown('command_timeout', c.commandTimeout ?? null, '(none)'),
     max_channels: shown('max_channels', c.maxChannels),
     keepalive_interval: shown('keepalive_interval', c.keepaliveInterval ?? DEFAULT_KEEPALIVE_INTERVAL_MS / 1000),

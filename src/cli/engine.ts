@@ -77,6 +77,7 @@ export function connectionSettings(host: Host, vars: Record<string, unknown>, se
     maxChannels: c.maxChannels,
     ...(c.keepaliveInterval !== undefined ? { keepaliveIntervalMs: c.keepaliveInterval * 1000 } : {}),
     ...(c.keepaliveCountMax !== undefined ? { keepaliveCountMax: c.keepaliveCountMax } : {}),
+    ...(c.connectRetries !== undefined ? { connectRetries: c.connectRetries } : {}),
     ...(c.jumpChannels !== undefined ? { jumpChannels: c.jumpChannels } : {}),
     ...(jump ? { jump } : {}),
   };

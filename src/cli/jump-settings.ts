@@ -29,6 +29,7 @@ function fromHop(hop: JumpHop, base: Pick<ConnectionSettings, 'acceptNewHostKeys
     maxChannels: base.maxChannels,
     ...(hop.keepaliveInterval !== undefined ? { keepaliveIntervalMs: hop.keepaliveInterval * 1000 } : {}),
     ...(hop.keepaliveCountMax !== undefined ? { keepaliveCountMax: hop.keepaliveCountMax } : {}),
+    ...(hop.connectRetries !== undefined ? { connectRetries: hop.connectRetries } : {}),
     ...(hop.jumpChannels !== undefined ? { jumpChannels: hop.jumpChannels } : {}),
   };
 }

@@ -35,6 +35,8 @@ const READERS = {
   keepalive_interval: (map, key, _dir, out) => (out.keepaliveInterval = seconds(map, key, { zero: 'turns keepalives off' })),
   keepalive_count_max: (map, key, _dir, out) =>
     (out.keepaliveCountMax = map.require(key, 'a count').asInteger('a whole number of unanswered keepalives (1-100)', 1, 100)),
+  connect_retries: (map, key, _dir, out) =>
+    (out.connectRetries = map.require(key, 'a count').asInteger('a whole number of further attempts (0-10)', 0, 10)),
   jump_channels: (map, key, _dir, out) =>
     (out.jumpChannels = map.require(key, 'a channel count').asInteger('a whole number of channels (1-64)', 1, 64)),
   jump: (map, key, _dir, out) => {

@@ -37,6 +37,8 @@ export interface ConnectionConfig {
   keepaliveInterval?: number;
   /** Unanswered keepalives tolerated; one more and the host is declared unreachable. */
   keepaliveCountMax?: number;
+  /** Further attempts when the host's sshd closes a new connection before its greeting (shedding load). */
+  connectRetries?: number;
   /**
    * Jump hosts, first hop first, as written: each an inventory host name or `[user@]host[:port]`.
    * An empty list means "no jump" and overrides an inherited one.

@@ -110,6 +110,7 @@ function pick(c: HostConnection): Omit<JumpHop, 'name' | 'inventoryHost' | 'addr
     connectTimeout: c.connectTimeout,
     ...(c.keepaliveInterval !== undefined ? { keepaliveInterval: c.keepaliveInterval } : {}),
     ...(c.keepaliveCountMax !== undefined ? { keepaliveCountMax: c.keepaliveCountMax } : {}),
+    ...(c.connectRetries !== undefined ? { connectRetries: c.connectRetries } : {}),
     ...(c.jumpChannels !== undefined ? { jumpChannels: c.jumpChannels } : {}),
   };
 }

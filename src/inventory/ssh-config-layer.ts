@@ -87,6 +87,7 @@ const SETTING_NAMES: Partial<Record<keyof ConnectionConfig, string>> = {
   maxChannels: 'max_channels',
   keepaliveInterval: 'keepalive_interval',
   keepaliveCountMax: 'keepalive_count_max',
+  connectRetries: 'connect_retries',
   jump: 'jump',
   jumpChannels: 'jump_channels',
 };

@@ -22,6 +22,7 @@ export interface HostConnection {
   /** Seconds; transport default when absent (see transport/ssh.ts). */
   keepaliveInterval?: number;
   keepaliveCountMax?: number;
+  connectRetries?: number;
   /** The `jump:` specs as written (see ConnectionConfig.jump). */
   jump?: string[];
   jumpWhere?: SourceRef;
@@ -49,6 +50,7 @@ export interface JumpHop {
   connectTimeout: number;
   keepaliveInterval?: number;
   keepaliveCountMax?: number;
+  connectRetries?: number;
   jumpChannels?: number;
 }
 

@@ -1,6 +1,7 @@
 // SSH transport on ssh2: one connection per host for the whole run, a bounded number of channels
 // on it, host keys checked against known_hosts before any credential is sent.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
 import { ssh2 } from './ssh2-library.js';
@@ -13,11 +14,12 @@ import { shellQuote } from '../shell/quote.js';
 import { getViaExec, putViaExec } from './file-ops.js';
 import { ChannelOpenError, sharedJumpPool, type JumpPool, type Tunnel } from './jump-pool.js';
 import { decideHostKey } from './host-key-check.js';
-import { withFailureKind } from './failure-kind.js';
+import { markFailureKind, withFailureKind } from './failure-kind.js';
+import { DEFAULT_CONNECT_RETRIES, isShedBeforeGreeting, retryPauseMs, ShedConnection, shedMessage } from './shed-retry.js';
 import { skipHostKeysProof } from './hostkeys-proof.js';
 import { coalesceWrites } from './coalesced-writes.js';
 import { signKeyFirst } from './signed-key-auth.js';
-import { appendKnownHost, knownHostsName, recordedKeyTypes, sharedKnownHostsCache, type KnownHostsCache } from './known-hosts.js';
+import { appendKnownHost, knownHostsName, type KnownHostEntry, recordedKeyTypes, sharedKnownHostsCache, type KnownHostsCache } from './known-hosts.js';
 import { sharedPrivateKeys } from './private-keys.js';
 import { promptHidden } from './prompt.js';
 import type { BecomeOptions, ConnectionSettings, ExecOptions, ExecResult, HeldResult, HeldScript, HoldOptions, Transport } from './types.js';
@@ -126,6 +128,23 @@ export class SshTransport implements Transport {
     // Only this host's entries: the policy below then never looks at the rest of the fleet's.
     const hostEntries = (await this.#deps.knownHosts.load(s.knownHostsFiles)).forHost(s.address, s.port);
     if (this.#gone) throw this.#gone; // closed while reading keys
+    const retries = s.connectRetries ?? DEFAULT_CONNECT_RETRIES;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#attempt(auth, hostEntries, current);
+      } catch (error) {
+        if (!(error instanceof ShedConnection)) throw error;
+        if (attempt > retries) throw markFailureKind(new ConnectionError(s.hostName, shedMessage(`${s.hostName}: cannot connect to ${this.#where()}`, attempt)), 'other');
+        // close() cuts the pause short; nothing is tried after it.
+        await sleep(retryPauseMs(attempt), undefined, { signal: this.#closing.signal }).catch(() => undefined);
+        if (this.#gone) throw this.#gone;
+      }
+    }
+  }
+
+  /** One try: through the jump hosts if any, the handshake, the host key, and login. */
+  async #attempt(auth: AuthMethod, hostEntries: KnownHostEntry[], current: () => boolean): Promise<void> {
+    const s = this.#settings;
     // Through the jump hosts: a channel on the last one's (shared) connection is the socket.
     const tunnel = s.jump && s.jump.length > 0 ? await (this.#deps.jumps ?? sharedJumpPool()).open(s, this.#closing.signal) : undefined;
     this.#tunnel = tunnel;
@@ -174,9 +193,13 @@ export class SshTransport implements Transport {
 
     await new Promise<void>((resolveReady, rejectReady) => {
       let ready = false;
+      let failed = false;
       const resolve = resolveReady;
-      // A failed setup must not leave a half-open socket behind.
+      // A failed setup must not leave a half-open socket behind. Once only: this client's later
+      // events must not touch the tunnel of an attempt made after it.
       const reject = (err: Error): void => {
+        if (failed) return;
+        failed = true;
         this.#pending = undefined;
         rejectReady(err);
         client.end();
@@ -194,7 +217,8 @@ export class SshTransport implements Transport {
       });
       client.on('error', (err: Error & { level?: string; code?: string }) => {
         if (ready && !current()) return;
-        if (!ready) reject(hostKeyFailure ?? withFailureKind(this.#connectError(err, auth), err));
+        if (!ready && !hostKeyFailure && isShedBeforeGreeting(client, err)) reject(new ShedConnection(s.hostName, err.message));
+        else if (!ready) reject(hostKeyFailure ?? withFailureKind(this.#connectError(err, auth), err));
         else if (err.level === 'client-timeout') this.#lose(this.#silentMessage());
         else this.#lose(`connection to ${this.#where()} failed: ${err.message}`);
       });

@@ -92,6 +92,8 @@ export interface ConnectionSettings {
   knownHostsWriteFile?: string;
   acceptNewHostKeys: boolean;
   connectTimeoutMs: number;
+  /** Further attempts when the host's sshd closes a new connection before its greeting (shedding load); default DEFAULT_CONNECT_RETRIES. */
+  connectRetries?: number;
   commandTimeoutMs: number;
   /** Password for sudo; when absent, `sudo -n` (passwordless) is used. */
   becomePassword?: string;
