@@ -22,7 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { canRunSshd, SKIP_LOGIN_SHELL_RC, startSshd, type TestSshd } from '../test/helpers/sshd.js';
-import { childTicks, cpuTimes, execNode } from './lib/cli-sampling.js';
+import { childTicksSplit, cpuTimes, execNode } from './lib/cli-sampling.js';
 import { median } from './lib/report.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -125,6 +125,8 @@ interface Row {
   mode: 'plan' | 'apply';
   wallMs: number[];
   cpuMs: number[];
+  /** The kernel's part of each run's cpuMs. */
+  kernelMs: number[];
   maxRoundTrips: number;
   /** Jiffies of all cores during this row's runs: busy and total. */
   busyJ: number;
@@ -135,11 +137,13 @@ interface Row {
 async function measureOnce(row: Row, o: ReturnType<typeof options>, proj: string): Promise<void> {
   const argv = [...o.nodeArgs, row.cli, row.mode, '--inventory', 'bench', '--playbook', 'playbooks/bench.yml', '--json', '--forks', String(o.hosts), ...(row.mode === 'plan' ? ['--exit-code'] : ['--yes'])];
   const before = await cpuTimes();
-  const ticks = await childTicks();
+  const ticks = await childTicksSplit();
   const t = performance.now();
   const r = await execNode(argv, proj, {});
   row.wallMs.push(performance.now() - t);
-  row.cpuMs.push(((await childTicks()) - ticks) * TICK_MS);
+  const spent = await childTicksSplit();
+  row.cpuMs.push((spent.user + spent.kernel - ticks.user - ticks.kernel) * TICK_MS);
+  row.kernelMs.push((spent.kernel - ticks.kernel) * TICK_MS);
   const after = await cpuTimes();
   row.busyJ += after.busy - before.busy;
   row.totalJ += after.total - before.total;
@@ -186,17 +190,17 @@ async function main(): Promise<void> {
     if (converge.code !== 0) throw new Error(`first converge failed (exit ${converge.code}):\n${converge.stderr.slice(0, 3000)}`);
     const quiet = await idleBusy();
     const modes = (['plan', 'apply'] as const).filter((m) => !o.skip.has(m));
-    const rows: Row[] = o.clis.flatMap((cli) => modes.map((mode) => ({ cli, mode, wallMs: [], cpuMs: [], maxRoundTrips: 0, busyJ: 0, totalJ: 0, runWallMs: 0 })));
+    const rows: Row[] = o.clis.flatMap((cli) => modes.map((mode) => ({ cli, mode, wallMs: [], cpuMs: [], kernelMs: [], maxRoundTrips: 0, busyJ: 0, totalJ: 0, runWallMs: 0 })));
     for (let i = 0; i < o.runs; i++) {
       for (const row of rows) {
         await measureOnce(row, o, proj);
-        process.stderr.write(`[cpu] run ${i + 1}/${o.runs} ${row.mode} ${row.cli}: ${row.cpuMs.at(-1)} ms CPU, ${row.wallMs.at(-1)!.toFixed(0)} ms wall\n`);
+        process.stderr.write(`[cpu] run ${i + 1}/${o.runs} ${row.mode} ${row.cli}: ${row.cpuMs.at(-1)} ms CPU (${row.kernelMs.at(-1)} in the kernel), ${row.wallMs.at(-1)!.toFixed(0)} ms wall\n`);
       }
     }
     const labels = o.labels ?? (await Promise.all(o.clis.map(commitOf)));
     const cores = os.cpus().length;
     const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
-    const head = ['build', 'no-op', 'controller CPU ms (median; every run)', 'CPU ms per host', 'wall ms (median)', 'RT/host (max)', 'machine busy', 'busy without the CLI'];
+    const head = ['build', 'no-op', 'controller CPU ms (median; every run)', 'CPU ms per host', 'of which kernel', 'wall ms (median)', 'RT/host (max)', 'machine busy', 'busy without the CLI'];
     const lines = [
       `${o.hosts} hosts over ${o.sshds} loopback sshd, ${o.templates} templates + a directory + a guarded command, --forks ${o.hosts}, median of ${o.runs}, node ${process.version}, ${cores} cores, machine busy in the second before: ${pct(quiet)}${o.nodeArgs.length ? `, node ${o.nodeArgs.join(' ')}` : ''}`,
       '',
@@ -206,7 +210,7 @@ async function main(): Promise<void> {
         const busy = r.totalJ > 0 ? r.busyJ / r.totalJ : 0;
         const ours = r.cpuMs.reduce((a, b) => a + b, 0) / (cores * r.runWallMs);
         const label = labels[o.clis.indexOf(r.cli)] ?? r.cli;
-        return `| ${[label, r.mode, `${median(r.cpuMs).toFixed(0)} (${r.cpuMs.join(', ')})`, (median(r.cpuMs) / o.hosts).toFixed(1), median(r.wallMs).toFixed(0), r.maxRoundTrips, pct(busy), pct(Math.max(0, busy - ours))].join(' | ')} |`;
+        return `| ${[label, r.mode, `${median(r.cpuMs).toFixed(0)} (${r.cpuMs.join(', ')})`, (median(r.cpuMs) / o.hosts).toFixed(1), pct(r.kernelMs.reduce((a, b) => a + b, 0) / Math.max(1, r.cpuMs.reduce((a, b) => a + b, 0))), median(r.wallMs).toFixed(0), r.maxRoundTrips, pct(busy), pct(Math.max(0, busy - ours))].join(' | ')} |`;
       }),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

@@ -13,10 +13,16 @@ export async function cpuTimes(): Promise<{ busy: number; total: number }> {
 
 /** CPU ticks of this process's waited-for children (cutime + cstime). */
 export async function childTicks(): Promise<number> {
+  const { user, kernel } = await childTicksSplit();
+  return user + kernel;
+}
+
+/** The same, user and kernel apart (on loopback the kernel's share includes the peer's TCP receive work). */
+export async function childTicksSplit(): Promise<{ user: number; kernel: number }> {
   const stat = await readFile('/proc/self/stat', 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // After the command name: field 3 is index 0, so cutime (16) and cstime (17) are 13 and 14.
-  return Number(fields[13]) + Number(fields[14]);
+  return { user: Number(fields[13]), kernel: Number(fields[14]) };
 }
 
 /** Runs node with `argv` (the CLI and its arguments), without colour, ssh config, or the machine's lock and history dirs. */

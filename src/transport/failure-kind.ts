@@ -13,6 +13,8 @@ export type ConnectFailureKind =
   | 'no-route'
   /** The address does not resolve. */
   | 'unresolved'
+  /** sshd closed every attempt before its greeting (load shedding past MaxStartups, or a refused address). */
+  | 'shed'
   /** The server refused every credential offered. */
   | 'auth'
   | 'host-key-unknown'

@@ -134,7 +134,7 @@ export class SshTransport implements Transport {
         return await this.#attempt(auth, hostEntries, current);
       } catch (error) {
         if (!(error instanceof ShedConnection)) throw error;
-        if (attempt > retries) throw markFailureKind(new ConnectionError(s.hostName, shedMessage(`${s.hostName}: cannot connect to ${this.#where()}`, attempt)), 'other');
+        if (attempt > retries) throw markFailureKind(new ConnectionError(s.hostName, shedMessage(`${s.hostName}: cannot connect to ${this.#where()}`, attempt)), 'shed');
         // close() cuts the pause short; nothing is tried after it.
         await sleep(retryPauseMs(attempt), undefined, { signal: this.#closing.signal }).catch(() => undefined);
         if (this.#gone) throw this.#gone;

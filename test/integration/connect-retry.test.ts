@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionError } from '../../src/errors.js';
+import { failureKindOf } from '../../src/transport/failure-kind.js';
 import { jumpPoolWith } from '../../src/transport/jump-pool.js';
 import { SshTransport, type SshTransportDeps } from '../../src/transport/ssh.js';
 import type { ConnectionSettings } from '../../src/transport/types.js';
@@ -112,6 +113,7 @@ describe('a connection shed before the greeting is tried again', () => {
       expect(err.message).toMatch(/MaxStartups/);
       expect(err.message).toMatch(/connect_retries/);
       expect(relay.accepted()).toBe(3);
+      expect(failureKindOf(err)).toBe('shed');
     } finally {
       await t.close();
       await relay.stop();
