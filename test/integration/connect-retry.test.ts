@@ -75,38 +75,40 @@ function via(relay: { port: number; knownHosts: string }, over: Partial<Connecti
   return sshdSettings(sshd, { hostName: 'web1', port: relay.port, knownHostsFiles: [relay.knownHosts], ...over });
 }
 
+type Relay = Awaited<ReturnType<typeof shedding>>;
+
+/** A transport to web1 through a relay that sheds `count` connections `how`; both closed after `body`. */
+async function throughRelay(count: number, how: Shed, over: Partial<ConnectionSettings>, body: (t: SshTransport, relay: Relay) => Promise<void>): Promise<void> {
+  const relay = await shedding(count, how);
+  const t = new SshTransport(via(relay, over), quietDeps);
+  try {
+    await body(t, relay);
+  } finally {
+    await t.close();
+    await relay.stop();
+  }
+}
+
 describe('a connection shed before the greeting is tried again', () => {
   it('sshd closing the first two connections: the third gets through, and the command runs once', async () => {
-    const relay = await shedding(2);
     const before = sshd.connectionCount();
-    const t = new SshTransport(via(relay), quietDeps);
-    try {
+    await throughRelay(2, 'close', {}, async (t, relay) => {
       const r = await t.exec('echo ok');
       expect(r.stdout).toBe('ok\n');
       expect(relay.accepted()).toBe(3);
       expect(sshd.connectionCount() - before).toBe(1);
-    } finally {
-      await t.close();
-      await relay.stop();
-    }
+    });
   });
 
   it('a reset after our greeting (sshd closing with it unread) is the same shedding', async () => {
-    const relay = await shedding(1, 'reset-after-hello');
-    const t = new SshTransport(via(relay), quietDeps);
-    try {
+    await throughRelay(1, 'reset-after-hello', {}, async (t, relay) => {
       expect((await t.exec('echo ok')).stdout).toBe('ok\n');
       expect(relay.accepted()).toBe(2);
-    } finally {
-      await t.close();
-      await relay.stop();
-    }
+    });
   });
 
   it('shed every time: gives up after connect_retries, and says what sheds and what to change', async () => {
-    const relay = await shedding(Infinity);
-    const t = new SshTransport(via(relay, { connectRetries: 2 }), quietDeps);
-    try {
+    await throughRelay(Infinity, 'close', { connectRetries: 2 }, async (t, relay) => {
       const err = await rejected(ConnectionError, t.exec('true'));
       expect(err.message).toMatch(/^web1: cannot connect to root@\[127\.0\.0\.1\]:\d+: /);
       expect(err.message).toMatch(/closed the connection before its SSH greeting on all 3 attempts/);
@@ -114,36 +116,23 @@ describe('a connection shed before the greeting is tried again', () => {
       expect(err.message).toMatch(/connect_retries/);
       expect(relay.accepted()).toBe(3);
       expect(failureKindOf(err)).toBe('shed');
-    } finally {
-      await t.close();
-      await relay.stop();
-    }
+    });
   });
 
   it('connect_retries 0 tries once', async () => {
-    const relay = await shedding(Infinity);
-    const t = new SshTransport(via(relay, { connectRetries: 0 }), quietDeps);
-    try {
+    await throughRelay(Infinity, 'close', { connectRetries: 0 }, async (t, relay) => {
       const err = await rejected(ConnectionError, t.exec('true'));
       expect(err.message).toMatch(/closed the connection before its SSH greeting\b/);
       expect(relay.accepted()).toBe(1);
-    } finally {
-      await t.close();
-      await relay.stop();
-    }
+    });
   });
 
   it('a server that greets and then closes is not shedding: no second attempt', async () => {
-    const relay = await shedding(Infinity, 'greet-then-close');
-    const t = new SshTransport(via(relay, { connectRetries: 3 }), quietDeps);
-    try {
+    await throughRelay(Infinity, 'greet-then-close', { connectRetries: 3 }, async (t, relay) => {
       const err = await rejected(ConnectionError, t.exec('true'));
       expect(err.message).not.toMatch(/greeting/);
       expect(relay.accepted()).toBe(1);
-    } finally {
-      await t.close();
-      await relay.stop();
-    }
+    });
   });
 
   it('close() during the pause between attempts ends the connect at once, and no attempt follows', async () => {
@@ -155,11 +144,10 @@ describe('a connection shed before the greeting is tried again', () => {
         (e: Error) => e,
       );
       while (relay.accepted() < 1) await new Promise((r) => setTimeout(r, 5));
-      const closedAt = Date.now();
+      // Ten retries would take minutes of pauses: settling here at all means close() cut them.
       await t.close();
       const outcome = await connecting;
       expect(outcome).toBeInstanceOf(ConnectionError);
-      expect(Date.now() - closedAt).toBeLessThan(5000);
       const seen = relay.accepted();
       // The longest pause before the next attempt is ~2 s; none may come after close().
       await new Promise((r) => setTimeout(r, 2500));
