@@ -41,10 +41,9 @@ export function retryPauseMs(retry: number, random: () => number = Math.random):
 /** The last attempt's error, as the operator reads it: what happened, how often, what to change. */
 export function shedMessage(where: string, attempts: number): string {
   const how = attempts > 1 ? ` on all ${attempts} attempts` : '';
+  // Short enough for the console's cap on a host's message: the advice must not be cut.
   return (
-    `${where}: the host's sshd closed the connection before its SSH greeting${how}. ` +
-    `sshd does that when it sheds load (more connections still logging in than its MaxStartups allows, ` +
-    `from this run or others) or refuses this address. Lower forks (or jump_channels behind a jump host), ` +
-    `raise MaxStartups on the host, or let connect_retries try more often.`
+    `${where}: sshd closed the connection before its SSH greeting${how}: it sheds logins past its MaxStartups ` +
+    `(from any client) or refuses this address. Lower forks or jump_channels, raise MaxStartups, or raise connect_retries.`
   );
 }
