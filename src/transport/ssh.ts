@@ -19,6 +19,7 @@ import { DEFAULT_CONNECT_RETRIES, isShedBeforeGreeting, retryPauseMs, ShedConnec
 import { skipHostKeysProof } from './hostkeys-proof.js';
 import { coalesceWrites } from './coalesced-writes.js';
 import { signKeyFirst } from './signed-key-auth.js';
+import { pipelineLogin, signsRegardlessOfServer } from './pipelined-login.js';
 import { appendKnownHost, knownHostsName, type KnownHostEntry, recordedKeyTypes, sharedKnownHostsCache, type KnownHostsCache } from './known-hosts.js';
 import { sharedPrivateKeys } from './private-keys.js';
 import { promptHidden } from './prompt.js';
@@ -61,6 +62,8 @@ export interface SshTransportDeps extends AuthDeps {
   knownHosts: KnownHostsCache;
   /** Where connections to jump hosts live (one per chain, shared); the process's pool by default. */
   jumps?: JumpPool;
+  /** ssh2's protocol trace, line by line (tests read the order of packets from it). */
+  debug?: (line: string) => void;
 }
 
 export class SshTransport implements Transport {
@@ -97,6 +100,7 @@ export class SshTransport implements Transport {
       keys: deps.keys ?? sharedPrivateKeys,
       knownHosts: deps.knownHosts ?? sharedKnownHostsCache,
       ...(deps.jumps ? { jumps: deps.jumps } : {}),
+      ...(deps.debug ? { debug: deps.debug } : {}),
     };
     this.#limit = pLimit(settings.maxChannels > 0 ? settings.maxChannels : DEFAULT_MAX_CHANNELS);
   }
@@ -189,6 +193,7 @@ export class SshTransport implements Transport {
       },
       ...authConfig(auth, s.user),
       ...(tunnel ? { sock: tunnel.sock } : {}),
+      ...(this.#deps.debug ? { debug: this.#deps.debug } : {}),
     };
 
     await new Promise<void>((resolveReady, rejectReady) => {
@@ -235,6 +240,7 @@ export class SshTransport implements Transport {
       skipHostKeysProof(client);
       coalesceWrites(client);
       if (auth.kind === 'key') signKeyFirst(client, auth.key);
+      if (auth.kind === 'key' && signsRegardlessOfServer(auth.key)) pipelineLogin(client);
       // Each exec is several small request/reply packets; Nagle plus delayed ACKs would add
       // tens of milliseconds to every one of them.
       client.setNoDelay(true);

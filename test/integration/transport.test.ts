@@ -198,6 +198,28 @@ describe('SshTransport against a real sshd', () => {
     }
   });
 
+  it('with an Ed25519 key, logs in without waiting for the service to be accepted (a round trip less); an RSA key waits', async () => {
+    const rsaKey = join(sshd.dir, 'client_rsa_pipelined');
+    execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-N', '', '-C', 'fbp-test-rsa', '-f', rsaKey]);
+    appendFileSync(join(sshd.dir, 'authorized_keys', 'root'), readFileSync(`${rsaKey}.pub`));
+    const order = async (privateKeyPath: string): Promise<{ login: number; accepted: number }> => {
+      const lines: string[] = [];
+      const t = transport({ privateKeyPath }, { ...quietDeps, debug: (line) => lines.push(line) });
+      expect((await t.exec('whoami')).stdout).toBe('root\n');
+      return {
+        login: lines.findIndex((l) => l.includes('Sending USERAUTH_REQUEST (publickey)')),
+        accepted: lines.findIndex((l) => l.includes('Received SERVICE_ACCEPT (ssh-userauth)')),
+      };
+    };
+    const ed25519 = await order(sshd.clientKeyPath);
+    expect(ed25519.login).toBeGreaterThanOrEqual(0);
+    expect(ed25519.accepted).toBeGreaterThan(ed25519.login);
+    // An RSA signature's algorithm may depend on the server's list, which comes with the acceptance.
+    const rsa = await order(rsaKey);
+    expect(rsa.accepted).toBeGreaterThanOrEqual(0);
+    expect(rsa.login).toBeGreaterThan(rsa.accepted);
+  });
+
   it('says so when there are no credentials at all', async () => {
     const { privateKeyPath: _drop, ...rest } = settings();
     const t = new SshTransport(rest, quietDeps);
