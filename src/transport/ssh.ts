@@ -142,6 +142,8 @@ export class SshTransport implements Transport {
         // close() cuts the pause short; nothing is tried after it.
         await sleep(retryPauseMs(attempt), undefined, { signal: this.#closing.signal }).catch(() => undefined);
         if (this.#gone) throw this.#gone;
+        // reopen() meanwhile started a connect of its own: this one must not race it.
+        if (!current()) throw new ConnectionError(s.hostName, `${s.hostName}: the connection was re-opened`);
       }
     }
   }

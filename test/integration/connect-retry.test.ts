@@ -157,6 +157,22 @@ describe('a connection shed before the greeting is tried again', () => {
     }
   });
 
+  it('reopen() during the pause: its own connect goes on, the paused one gives up (no third attempt)', async () => {
+    await throughRelay(1, 'close', { connectRetries: 5 }, async (t, relay) => {
+      const first = t.connect().then(
+        () => 'connected',
+        (e: Error) => e,
+      );
+      while (relay.accepted() < 1) await new Promise((r) => setTimeout(r, 5));
+      await t.reopen();
+      expect((await t.exec('echo ok')).stdout).toBe('ok\n');
+      expect(await first).toBeInstanceOf(ConnectionError);
+      // The paused connect's next attempt would have come within ~0.4 s of the first.
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(relay.accepted()).toBe(2);
+    });
+  });
+
   it('a real sshd past MaxStartups: every one of 8 connections at once gets in', async () => {
     const ts = Array.from({ length: 8 }, (_, i) => new SshTransport(sshdSettings(crowded, { hostName: `h${i}` }), quietDeps));
     try {
