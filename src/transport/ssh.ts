@@ -153,11 +153,13 @@ export class SshTransport implements Transport {
     const s = this.#settings;
     // Through the jump hosts: a channel on the last one's (shared) connection is the socket.
     const tunnel = s.jump && s.jump.length > 0 ? await (this.#deps.jumps ?? sharedJumpPool()).open(s, this.#closing.signal) : undefined;
-    this.#tunnel = tunnel;
-    if (this.#gone) {
-      await this.#endTunnel();
-      throw this.#gone;
+    // Closed, or re-opened (a connect of its own under way), while waiting for the jump hosts.
+    if (this.#gone || !current()) {
+      tunnel?.opened();
+      await tunnel?.release();
+      throw this.#gone ?? new ConnectionError(s.hostName, `${s.hostName}: the connection was re-opened`);
     }
+    this.#tunnel = tunnel;
     const client = new (ssh2().Client)();
     this.#pending = client;
     // The verifier can only say yes or no to ssh2; the reason travels beside it.

@@ -2,7 +2,7 @@
 // connection per jump host shared by every target behind it, forwarded connections in waves.
 
 import { execFileSync } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -139,6 +139,46 @@ describe('jump hosts on loopback sshds', () => {
     } finally {
       silent.close();
     }
+  });
+
+  it('reopen() while the jump host is still being reached: one login on the target, the earlier connect gives up', async () => {
+    // A relay in front of bastion1 that holds its first bytes back, so both connects wait for it.
+    let held = true;
+    const queued: (() => void)[] = [];
+    const relay = createServer((down) => {
+      const up = connect(bastion1.port, '127.0.0.1');
+      const pass = (from: Socket, to: Socket) => from.on('data', (b) => (held ? queued.push(() => to.write(b)) : to.write(b)));
+      pass(down, up);
+      pass(up, down);
+      down.on('error', () => up.destroy());
+      up.on('error', () => down.destroy());
+      down.on('close', () => up.destroy());
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const port = (relay.address() as AddressInfo).port;
+    const knownHosts = join(mkdtempSync(join(tmpdir(), 'fbp-jump-reopen-')), 'known_hosts');
+    writeFileSync(knownHosts, `${bastion1.knownHostsLine(`[127.0.0.1]:${port}`)}\n`);
+    const pool = jumpPoolWith(quietDeps);
+    const logins = () => (target.log().match(/Accepted publickey/g) ?? []).length;
+    const before = logins();
+    const t = new SshTransport(behind([hop(bastion1, 'slow', { port, knownHostsFiles: [knownHosts] })], 'w'), { ...quietDeps, jumps: pool });
+    try {
+      const first = t.connect().then(() => 'connected', (e: Error) => e);
+      await new Promise((r) => setTimeout(r, 200));
+      const reopened = t.reopen();
+      await new Promise((r) => setTimeout(r, 200));
+      held = false;
+      for (const write of queued.splice(0)) write();
+      await reopened;
+      expect((await t.exec('echo ok')).stdout).toBe('ok\n');
+      expect(await first).toBeInstanceOf(ConnectionError);
+      // Both connects got a forwarded channel (sshd logs each TCP connection); only one logs in.
+      expect(logins() - before).toBe(1);
+    } finally {
+      await t.close();
+      relay.close();
+    }
+    expect(pool.size).toBe(0);
   });
 
   it('40 targets behind one bastion (MaxSessions 1) in waves: all succeed over one bastion connection', async () => {
