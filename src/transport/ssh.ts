@@ -131,7 +131,7 @@ export class SshTransport implements Transport {
     const auth = await resolveAuth(s, this.#deps);
     // Only this host's entries: the policy below then never looks at the rest of the fleet's.
     const hostEntries = (await this.#deps.knownHosts.load(s.knownHostsFiles)).forHost(s.address, s.port);
-    if (this.#gone) throw this.#gone; // closed while reading keys
+    this.#throwIfSuperseded(current); // closed or re-opened while reading keys
     const retries = s.connectRetries ?? DEFAULT_CONNECT_RETRIES;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -141,11 +141,18 @@ export class SshTransport implements Transport {
         if (attempt > retries) throw markFailureKind(new ConnectionError(s.hostName, shedMessage(`${s.hostName}: cannot connect to ${this.#where()}`, attempt)), 'shed');
         // close() cuts the pause short; nothing is tried after it.
         await sleep(retryPauseMs(attempt), undefined, { signal: this.#closing.signal }).catch(() => undefined);
-        if (this.#gone) throw this.#gone;
-        // reopen() meanwhile started a connect of its own: this one must not race it.
-        if (!current()) throw new ConnectionError(s.hostName, `${s.hostName}: the connection was re-opened`);
+        this.#throwIfSuperseded(current);
       }
     }
+  }
+
+  /**
+   * A connect that waited (for keys, jump hosts, a pause between attempts) goes no further once
+   * close() ended the transport or reopen() started a connect of its own, which it must not race.
+   */
+  #throwIfSuperseded(current: () => boolean): void {
+    if (this.#gone) throw this.#gone;
+    if (!current()) throw new ConnectionError(this.hostName, `${this.hostName}: the connection was re-opened`);
   }
 
   /** One try: through the jump hosts if any, the handshake, the host key, and login. */
@@ -153,11 +160,12 @@ export class SshTransport implements Transport {
     const s = this.#settings;
     // Through the jump hosts: a channel on the last one's (shared) connection is the socket.
     const tunnel = s.jump && s.jump.length > 0 ? await (this.#deps.jumps ?? sharedJumpPool()).open(s, this.#closing.signal) : undefined;
-    // Closed, or re-opened (a connect of its own under way), while waiting for the jump hosts.
-    if (this.#gone || !current()) {
+    try {
+      this.#throwIfSuperseded(current); // while waiting for the jump hosts
+    } catch (error) {
       tunnel?.opened();
       await tunnel?.release();
-      throw this.#gone ?? new ConnectionError(s.hostName, `${s.hostName}: the connection was re-opened`);
+      throw error;
     }
     this.#tunnel = tunnel;
     const client = new (ssh2().Client)();
