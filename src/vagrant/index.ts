@@ -3,6 +3,7 @@
 
 import { spawn } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { LabError } from '../errors.js';
 import { loadTopology, selectHosts, type LabTopology } from '../lab/topology.js';
@@ -77,13 +78,28 @@ export async function vagrantUp(p: VagrantPaths, hosts: string[] | undefined, lo
   const { driver } = await vagrantBox({ log });
   const t0 = Date.now();
   await runVagrant(p, ['up', '--provider', 'libvirt', ...chosen], log);
-  const kh = await vagrantKnownHosts(p, log);
-  const missing = chosen.filter((h) => !kh.withKeys.includes(h));
+  // A VM's console can lag behind its SSH (an emulated UART drains slowly on a busy machine):
+  // wait for every chosen VM's keys rather than read the console once.
+  const missingFrom = (r: KnownHostsResult): string[] => chosen.filter((h) => !r.withKeys.includes(h));
+  const deadline = Date.now() + CONSOLE_KEYS_WAIT_MS;
+  let kh = await vagrantKnownHosts(p, log);
+  while (missingFrom(kh).length > 0 && Date.now() < deadline) {
+    await sleep(1000);
+    kh = await vagrantKnownHosts(p, () => undefined);
+    if (missingFrom(kh).length === 0) log(`known_hosts: ${kh.file}: keys of ${kh.withKeys.join(', ')} (the last came late)`);
+  }
+  const missing = missingFrom(kh);
   if (missing.length > 0) {
-    throw new LabError(`no host keys on the serial console of ${missing.join(', ')}`, `read ${CONSOLE_DIR}/HOST.log`);
+    throw new LabError(
+      `no host keys on the serial console of ${missing.join(', ')} within ${CONSOLE_KEYS_WAIT_MS / 1000} s of \`vagrant up\``,
+      `read ${CONSOLE_DIR}/HOST.log: each boot prints "foobar-host-key: TYPE KEY" lines there`,
+    );
   }
   return { seconds: (Date.now() - t0) / 1000, driver, hosts: chosen };
 }
+
+/** How long `vagrant up` waits for a VM's host keys to show on its console. */
+const CONSOLE_KEYS_WAIT_MS = 60_000;
 
 /** `vagrant destroy -f`, then whatever libvirt still holds under our prefix (an interrupted run's
  *  domains, the box's base volume, the networks), then the console logs. */
